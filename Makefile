@@ -1,0 +1,38 @@
+# Two commands for a fresh machine: `make demo` (local run of the sample input) and `make test`.
+PYTHON ?= $(shell command -v python3.12 || echo $(HOME)/.pyenv/versions/3.12.1/bin/python)
+VENV := .venv
+SAM_VENV := .venv-sam
+MYSQL_URL ?= mysql://root@127.0.0.1:3306
+
+.PHONY: setup setup-sam demo test static sam-build clean
+
+$(VENV)/.installed: requirements/runtime.txt requirements/dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements/dev.txt
+	$(VENV)/bin/pip install -q --no-deps -e .
+	touch $@
+
+$(SAM_VENV)/.installed: requirements/sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install -q -r requirements/sam.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+setup-sam: $(SAM_VENV)/.installed
+
+demo: setup
+	$(VENV)/bin/analytics-provisioner local run --input events/input-minimal.json --out out/demo --mysql $(MYSQL_URL)
+
+test: setup setup-sam
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile
+	$(MAKE) sam-build
+
+sam-build: setup-sam
+	PATH="$(dir $(PYTHON)):$$PATH" $(SAM_VENV)/bin/sam build --template template.yaml --build-dir .aws-sam/build > .aws-sam-build.log 2>&1 \
+		|| (tail -40 .aws-sam-build.log; exit 1)
+	@echo "sam build: OK"
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam out

@@ -1,0 +1,1 @@
+"""Small wrappers around the AWS services we call: one module per concern."""

@@ -1,0 +1,51 @@
+"""Classify botocore errors into our typed errors (retryable vs permanent)."""
+
+import contextlib
+
+from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError, ReadTimeoutError
+
+from ..errors import AwsCallError, TransientAwsError
+
+TRANSIENT_CODES = {
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
+    "TooManyRequestsException", "ProvisionedThroughputExceededException", "RequestThrottled",
+    "SlowDown", "PriorRequestNotComplete", "InternalError", "InternalFailure", "ServiceUnavailable",
+    "InternalServerError", "InternalException", "RequestTimeout", "RequestTimeoutException",
+    "ConcurrentModification", "ConcurrentModificationException", "OperationAborted",
+    "IncorrectState", "InvalidInstanceID.NotFound", "InvalidGroup.NotFound",
+}
+
+
+def error_code(exc: ClientError) -> str:
+    return exc.response.get("Error", {}).get("Code", "")
+
+
+def is_transient(exc: Exception) -> bool:
+    if isinstance(exc, (BotoConnectionError, ReadTimeoutError)):
+        return True
+    if isinstance(exc, ClientError):
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return error_code(exc) in TRANSIENT_CODES or status >= 500
+    return False
+
+
+def classify(exc: Exception, doing: str) -> Exception:
+    """A typed error for a botocore failure; the message names the call but never echoes parameters."""
+    if isinstance(exc, ClientError):
+        operation = exc.operation_name
+        detail = f"{error_code(exc)}: {exc.response.get('Error', {}).get('Message', '')}"
+    else:
+        operation, detail = doing, type(exc).__name__
+    message = f"{doing}: AWS {operation} failed ({detail})"
+    if is_transient(exc):
+        return TransientAwsError(message)
+    return AwsCallError(message)
+
+
+@contextlib.contextmanager
+def aws_call(doing: str):
+    """Wrap AWS calls so failures surface as TransientAwsError / AwsCallError naming what we were doing."""
+    try:
+        yield
+    except (ClientError, BotoConnectionError, ReadTimeoutError) as exc:
+        raise classify(exc, doing) from exc

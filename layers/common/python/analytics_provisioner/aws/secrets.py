@@ -1,0 +1,85 @@
+"""Secrets Manager: the only place a credential lives. Callers get ids and ARNs back, never values."""
+
+import json
+import os
+
+from botocore.exceptions import ClientError
+
+from ..errors import PreflightError
+from . import tags as tagging
+from .clients import client
+from .errors import aws_call, error_code
+
+
+def _kms_key_id() -> str | None:
+    return os.environ.get("SECRETS_KMS_KEY_ID") or None
+
+
+def describe(secret_id: str, region: str) -> dict | None:
+    try:
+        return client("secretsmanager", region).describe_secret(SecretId=secret_id)
+    except ClientError as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return None
+        raise
+
+
+def read_json(secret_id: str, region: str, required_keys: tuple[str, ...] = (), purpose: str = "") -> dict:
+    """The secret's JSON value; PreflightError (naming the secret, never its value) when unusable."""
+    label = f"secret {secret_id!r}" + (f" ({purpose})" if purpose else "")
+    try:
+        raw = client("secretsmanager", region).get_secret_value(SecretId=secret_id)["SecretString"]
+    except ClientError as exc:
+        code = error_code(exc)
+        if code in ("ResourceNotFoundException", "AccessDeniedException", "DecryptionFailure", "InvalidRequestException"):
+            raise PreflightError(f"{label} is not readable ({code}); create it or grant this stack's role secretsmanager:GetSecretValue on it") from None
+        raise
+    except KeyError:
+        raise PreflightError(f"{label} has no SecretString; store it as a JSON object") from None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise PreflightError(f"{label} is not a JSON object; store it as JSON with keys {', '.join(required_keys)}") from None
+    if not isinstance(value, dict):
+        raise PreflightError(f"{label} is not a JSON object; store it as JSON with keys {', '.join(required_keys)}")
+    missing = [key for key in required_keys if key not in value or value[key] in (None, "")]
+    if missing:
+        raise PreflightError(f"{label} lacks the key(s) {', '.join(missing)}; add them to the secret's JSON")
+    return value
+
+
+def put_json(name: str, value: dict, region: str, deployment_id: str, description: str = "") -> str:
+    """Create the secret, or store a new version when it exists and is ours; returns its ARN."""
+    sm = client("secretsmanager", region)
+    payload = json.dumps(value)
+    existing = describe(name, region)
+    with aws_call(f"store secret {name}"):
+        if existing is None:
+            kwargs = {"Name": name, "SecretString": payload, "Description": description,
+                      "Tags": tagging.as_list(tagging.ours(deployment_id))}
+            if _kms_key_id():
+                kwargs["KmsKeyId"] = _kms_key_id()
+            return sm.create_secret(**kwargs)["ARN"]
+        _require_ours(existing, name, deployment_id)
+        if existing.get("DeletedDate"):
+            sm.restore_secret(SecretId=name)
+        sm.put_secret_value(SecretId=name, SecretString=payload)
+        return existing["ARN"]
+
+
+def _require_ours(described: dict, name: str, deployment_id: str) -> None:
+    from ..errors import OwnershipError
+
+    if not tagging.belongs_to(tagging.from_list(described.get("Tags")), deployment_id):
+        raise OwnershipError(f"secret {name!r} exists without the tag {tagging.naming.TAG_DEPLOYMENT}={deployment_id}; delete or rename it, or choose another deployment_id")
+
+
+def arn_if_ours(name: str, region: str, deployment_id: str) -> str | None:
+    """ARN of our secret ``name`` (restored if scheduled for deletion), None when absent."""
+    existing = describe(name, region)
+    if existing is None:
+        return None
+    _require_ours(existing, name, deployment_id)
+    if existing.get("DeletedDate"):
+        client("secretsmanager", region).restore_secret(SecretId=name)
+    return existing["ARN"]

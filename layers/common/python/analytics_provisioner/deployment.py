@@ -1,0 +1,234 @@
+"""The execution input: schema validation, defaults and the typed deployment model.
+
+``Deployment.from_input(doc)`` is the only way in: it validates against the JSON Schema
+(``execution-input.schema.json``, also published at ``schema/`` in the repo), applies the runbook's
+defaults and returns frozen dataclasses. ``to_state()`` is what travels in the state machine.
+"""
+
+import dataclasses
+import ipaddress
+import json
+from functools import lru_cache
+from importlib import resources
+
+from .errors import InputError
+from .naming import Names
+
+WORLD = "0.0.0.0/0"
+
+# Releases: the Ubuntu LTS their ansible roles target.
+UBUNTU_FOR_RELEASE = {
+    "open-release/ironwood.master": "16.04",
+    "open-release/juniper.master": "20.04",
+    "open-release/koa.master": "20.04",
+    "open-release/lilac.master": "20.04",
+    "open-release/maple.master": "20.04",
+    "open-release/nutmeg.master": "20.04",
+}
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict:
+    text = resources.files(__package__).joinpath("execution-input.schema.json").read_text()
+    return json.loads(text)
+
+
+def _field_path(error) -> str:
+    path = ".".join(str(part) for part in error.absolute_path)
+    if error.validator == "required":
+        missing = error.message.split("'")[1]
+        path = f"{path}.{missing}" if path else missing
+    if error.validator == "dependentRequired":
+        missing = error.message.split("'")[1]
+        path = f"{path}.{missing}" if path else missing
+    if error.validator == "additionalProperties":
+        extra = error.message.split("'")[1]
+        path = f"{path}.{extra}" if path else extra
+    return path or "(document)"
+
+
+def _hint(path: str) -> str:
+    node = schema()
+    for part in path.split("."):
+        props = node.get("properties", {})
+        if part in props:
+            node = props[part]
+        elif "items" in node and part.isdigit():
+            node = node["items"]
+        else:
+            return ""
+    return node.get("description", "")
+
+
+def _describe(error) -> str:
+    path = _field_path(error)
+    if error.validator == "required" or error.validator == "dependentRequired":
+        problem = "is required" + ("" if error.validator == "required" else f" ({error.message})")
+    elif error.validator == "additionalProperties":
+        problem = "is not a known field (check its spelling against the schema)"
+    elif error.validator == "pattern":
+        problem = f"{error.instance!r} is not valid"
+    elif error.validator == "enum":
+        problem = f"{error.instance!r} is not one of {error.validator_value}"
+    else:
+        problem = error.message
+    hint = _hint(path)
+    return f"{path}: {problem}" + (f"; expected {hint}" if hint else "")
+
+
+def validation_errors(doc) -> list[str]:
+    """Every schema problem in ``doc``, one message per problem, each naming the field."""
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(schema())
+    errors = sorted(validator.iter_errors(doc), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    messages = [_describe(error) for error in errors]
+    if not messages:
+        messages = _semantic_errors(doc)
+    return messages
+
+
+def _semantic_errors(doc: dict) -> list[str]:
+    messages = []
+    network = doc["network"]
+    for key in ("director_ssh_cidrs", "analytics_ssh_cidrs"):
+        for index, cidr in enumerate(network.get(key, [])):
+            try:
+                ipaddress.IPv4Network(cidr, strict=True)
+            except ValueError as exc:
+                messages.append(f"network.{key}.{index}: {cidr!r} is not a valid CIDR block ({exc}); expected e.g. \"203.0.113.7/32\"")
+    return messages
+
+
+@dataclasses.dataclass(frozen=True)
+class Network:
+    director_ssh_cidrs: tuple[str, ...]
+    analytics_ssh_cidrs: tuple[str, ...] = ()
+    vpc_id: str | None = None
+    subnet_id: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Edxapp:
+    lms_host: str
+    cms_host: str
+    contact_email: str
+    db_instance_id: str
+    db_admin_secret_id: str
+    migration_secret_id: str
+    tracking_logs_bucket: str
+    scheme: str = "https"
+    grades_bucket: str | None = None
+    aws_user_arn: str | None = None
+
+    @property
+    def lms_url(self) -> str:
+        return f"{self.scheme}://{self.lms_host}"
+
+    @property
+    def cms_url(self) -> str:
+        return f"{self.scheme}://{self.cms_host}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Features:
+    reports: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """Every size, version and timing. Defaults: the runbook's, unless AWS no longer accepts it."""
+
+    openedx_release: str = "open-release/nutmeg.master"
+    analytics_instance_type: str = "t2.medium"
+    analytics_instance_count: int = 1
+    analytics_volume_gb: int = 50
+    director_instance_type: str = "t2.micro"
+    director_volume_gb: int = 8
+    ubuntu_release: str | None = None  # None: follows openedx_release
+    ami_id: str | None = None
+    architecture: str = "x86_64"
+    es_engine_version: str | None = None  # None: Elasticsearch_1.5 if offered, else nearest
+    es_instance_type: str | None = None  # None: t2.small if offered, else nearest small type
+    es_volume_gb: int = 10
+    rds_instance_class: str = "db.t3.small"
+    rds_engine_version: str = "8.0"
+    rds_allocated_storage_gb: int = 20
+    rds_backup_retention_days: int = 7
+    rds_generation: int = 1
+    emr_release_label: str = "emr-4.7.2"
+    separate_emr_logs_bucket: bool = False
+    separate_hadoop_bucket: bool = False
+    rotate_generated_passwords: bool = False
+    poll_interval_seconds: int = 60
+    search_first_check_seconds: int = 600
+    database_first_check_seconds: int = 420
+    search_timeout_minutes: float = 60
+    database_timeout_minutes: float = 60
+    pipeline_tasks_repo: str = "https://github.com/openedx/edx-analytics-pipeline.git"
+    pipeline_tasks_branch: str = "master"
+    pipeline_config_repo: str = "https://github.com/openedx/edx-analytics-configuration.git"
+    pipeline_config_branch: str = "master"
+
+    @property
+    def effective_ubuntu_release(self) -> str:
+        return self.ubuntu_release or UBUNTU_FOR_RELEASE[self.openedx_release]
+
+    @property
+    def release_name(self) -> str:
+        """``open-release/nutmeg.master`` -> ``nutmeg``."""
+        return self.openedx_release.split("/")[-1].split(".")[0]
+
+
+@dataclasses.dataclass(frozen=True)
+class Deployment:
+    deployment_id: str
+    region: str
+    network: Network
+    edxapp: Edxapp
+    features: Features = Features()
+    options: Options = Options()
+
+    @property
+    def names(self) -> Names:
+        return Names(self.deployment_id, self.options.rds_generation)
+
+    @property
+    def ssh_open_to_world(self) -> bool:
+        return WORLD in self.network.director_ssh_cidrs or WORLD in self.network.analytics_ssh_cidrs
+
+    @classmethod
+    def from_input(cls, doc, default_region: str) -> "Deployment":
+        """Validate and normalise an execution input; raises InputError listing every problem."""
+        problems = validation_errors(doc)
+        if problems:
+            raise InputError("The execution input is invalid: " + " | ".join(problems))
+        return cls._build(doc, doc.get("region") or default_region)
+
+    @classmethod
+    def from_state(cls, state: dict) -> "Deployment":
+        """Rebuild from ``to_state()`` output (already validated by the Validate phase)."""
+        return cls._build(state, state["region"])
+
+    @classmethod
+    def _build(cls, doc: dict, region: str) -> "Deployment":
+        network = dict(doc["network"])
+        edxapp = dict(doc["edxapp"])
+        edxapp.setdefault("tracking_logs_bucket", Names(doc["deployment_id"]).default_tracking_logs_bucket)
+        network["director_ssh_cidrs"] = tuple(network["director_ssh_cidrs"])
+        network["analytics_ssh_cidrs"] = tuple(network.get("analytics_ssh_cidrs", ()))
+        return cls(
+            deployment_id=doc["deployment_id"],
+            region=region,
+            network=Network(**network),
+            edxapp=Edxapp(**edxapp),
+            features=Features(**doc.get("features", {})),
+            options=Options(**doc.get("options", {})),
+        )
+
+    def with_network(self, vpc_id: str, subnet_id: str) -> "Deployment":
+        return dataclasses.replace(self, network=dataclasses.replace(self.network, vpc_id=vpc_id, subnet_id=subnet_id))
+
+    def to_state(self) -> dict:
+        """The normalised document, with every default filled in; JSON-serialisable."""
+        return json.loads(json.dumps(dataclasses.asdict(self)))

@@ -1,0 +1,44 @@
+"""Typed errors. The state machine's Retry and Catch match on these class names.
+
+A Lambda that raises reports ``errorType`` = the class name, so keep names stable:
+``statemachine/*.asl.json`` lists the retryable ones.
+"""
+
+
+class ProvisionerError(Exception):
+    """Base class: a permanent error a user can read and act on."""
+
+    retryable = False
+
+
+class InputError(ProvisionerError):
+    """The execution input does not satisfy the schema or a semantic rule."""
+
+
+class PreflightError(ProvisionerError):
+    """Something the runbook assumes exists is missing, unreadable or unusable."""
+
+
+class OwnershipError(ProvisionerError):
+    """A name we would create is taken by a resource without our deployment tag."""
+
+
+class ResourceStateError(ProvisionerError):
+    """A resource exists but is in a state we cannot work with (e.g. a terminated instance)."""
+
+
+class ResourceTimeoutError(ProvisionerError):
+    """A poll loop reached its ceiling."""
+
+
+class TransientAwsError(ProvisionerError):
+    """Throttling, a 5xx, or eventual consistency: the state machine retries these."""
+
+    retryable = True
+
+
+class AwsCallError(ProvisionerError):
+    """An AWS call failed in a way retrying will not fix (access denied, invalid parameter)."""
+
+
+RETRYABLE_ERROR_NAMES = [TransientAwsError.__name__]

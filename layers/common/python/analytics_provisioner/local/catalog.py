@@ -1,0 +1,64 @@
+"""What AWS offers in a region, for the calls moto does not implement.
+
+Installed as botocore ``before-call`` handlers while the emulator runs. The figures mirror the
+public offerings: OpenSearch Service no longer offers Elasticsearch 1.5, RDS offers MySQL 8.0/8.4.
+"""
+
+from botocore import handlers
+
+SEARCH_VERSIONS = [
+    "OpenSearch_2.17", "OpenSearch_2.15", "OpenSearch_2.13", "OpenSearch_2.11", "OpenSearch_1.3",
+    "Elasticsearch_7.10", "Elasticsearch_7.9", "Elasticsearch_6.8", "Elasticsearch_5.6",
+]
+SEARCH_INSTANCE_TYPES = ["t3.small.search", "t3.medium.search", "m5.large.search", "r6g.large.search"]
+SEARCH_T2_VERSIONS = {"Elasticsearch_7.10", "Elasticsearch_7.9", "Elasticsearch_6.8", "Elasticsearch_5.6", "OpenSearch_1.3"}
+MYSQL_VERSIONS = ["8.0.39", "8.0.40", "8.0.41", "8.4.3", "8.4.4"]
+DB_CLASSES = ["db.t3.micro", "db.t3.small", "db.t3.medium", "db.t4g.small", "db.m6g.large"]
+
+
+class _Ok:
+    status_code = 200
+    headers: dict = {}
+
+
+def _list_versions(**_):
+    return _Ok(), {"Versions": SEARCH_VERSIONS}
+
+
+def _list_instance_type_details(params, **_):
+    version = params["url_path"].rsplit("/", 1)[-1]
+    types = SEARCH_INSTANCE_TYPES + (["t2.small.search", "t2.medium.search"] if version in SEARCH_T2_VERSIONS else [])
+    return _Ok(), {"InstanceTypeDetails": [{"InstanceType": t} for t in types]}
+
+
+def _describe_db_engine_versions(params, **_):
+    engine = params["body"].get("Engine", "mysql")
+    versions = MYSQL_VERSIONS if engine == "mysql" else []
+    return _Ok(), {"DBEngineVersions": [{"Engine": engine, "EngineVersion": v} for v in versions]}
+
+
+def _describe_orderable(params, **_):
+    body = params["body"]
+    ok = body.get("Engine") == "mysql" and body.get("EngineVersion") in MYSQL_VERSIONS and body.get("DBInstanceClass") in DB_CLASSES
+    options = [{"Engine": "mysql", "EngineVersion": body["EngineVersion"], "DBInstanceClass": body["DBInstanceClass"]}] if ok else []
+    return _Ok(), {"OrderableDBInstanceOptions": options}
+
+
+HANDLERS = [
+    ("before-call.opensearch.ListVersions", _list_versions),
+    ("before-call.opensearch.ListInstanceTypeDetails", _list_instance_type_details),
+    ("before-call.rds.DescribeDBEngineVersions", _describe_db_engine_versions),
+    ("before-call.rds.DescribeOrderableDBInstanceOptions", _describe_orderable),
+]
+
+
+def install() -> None:
+    for entry in HANDLERS:
+        if entry not in handlers.BUILTIN_HANDLERS:
+            handlers.BUILTIN_HANDLERS.append(entry)
+
+
+def uninstall() -> None:
+    for entry in HANDLERS:
+        if entry in handlers.BUILTIN_HANDLERS:
+            handlers.BUILTIN_HANDLERS.remove(entry)

@@ -1,0 +1,144 @@
+"""The local AWS: moto with the Step Functions interpreter on, our handlers in-process.
+
+``Emulator`` deploys what ``template.yaml`` declares (functions, state machines, the secure-repo
+bucket, the KMS key), installs the region catalogue moto lacks, points both RDS instances at a real
+MySQL/MariaDB, and scales Wait and Retry sleeps (0 = instant) without touching ``time.sleep``
+elsewhere.
+"""
+
+import io
+import json
+import logging
+import os
+import zipfile
+from contextlib import ExitStack
+from unittest import mock
+
+import boto3
+from moto import mock_aws
+from moto.rds.models import DBInstance, MasterUserSecret
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+
+from ..aws import clients
+from . import catalog
+from . import template as cfn
+from .lambda_hook import LambdaHook
+from .mysql import MysqlServer
+
+ACCOUNT = "123456789012"
+MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+FAKE_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+    "AWS_SECURITY_TOKEN": "testing", "MOTO_ALLOW_NONEXISTENT_REGION": "false",
+}
+
+
+class Emulator:
+    def __init__(self, region: str = "us-east-1", mysql: MysqlServer | None = None, time_scale: float = 0.0,
+                 log_stream: io.TextIOBase | None = None):
+        self.region = region
+        self.mysql = mysql
+        self.time_scale = time_scale
+        self.log_stream = log_stream or io.StringIO()
+        self.mysql_admin: dict | None = None
+        self.state_machines: dict[str, str] = {}
+        self.secure_repo_bucket = f"analytics-provisioner-secure-repo-{ACCOUNT}"
+        self.hook: LambdaHook | None = None
+        self._stack = ExitStack()
+
+    def __enter__(self) -> "Emulator":
+        stack = self._stack
+        stack.enter_context(mock.patch.dict(os.environ, {**FAKE_ENV, "AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region}))
+        stack.enter_context(mock_aws(config=MOTO_CONFIG))
+        clients.reset()
+        stack.callback(clients.reset)
+        catalog.install()
+        stack.callback(catalog.uninstall)
+        self._scale_sleeps(stack)
+        if self.mysql:
+            self.mysql_admin = self.mysql.ensure_admin()
+            self._point_rds_at(stack, self.mysql, self.mysql_admin)
+        self._capture_logs(stack)
+        self._deploy()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stack.close()
+
+    def client(self, service: str):
+        return clients.client(service, self.region)
+
+    # --- setup -------------------------------------------------------------------------------
+    def _scale_sleeps(self, stack: ExitStack) -> None:
+        scale = self.time_scale
+        real_sleep = retrier_decl.time.sleep
+
+        def scaled_sleep(seconds):
+            if scale > 0:
+                real_sleep(seconds * scale)
+
+        def scaled_wait(_self, env, wait_seconds):
+            if scale > 0:
+                real_sleep(wait_seconds * scale)
+
+        stack.enter_context(mock.patch.object(retrier_decl, "time", mock.Mock(sleep=scaled_sleep)))
+        stack.enter_context(mock.patch.object(wait_function.WaitFunction, "_wait_interval", scaled_wait))
+
+    @staticmethod
+    def _point_rds_at(stack: ExitStack, server: MysqlServer, admin: dict) -> None:
+        def port_get(instance):
+            return server.port
+
+        def port_set(instance, value):
+            pass
+
+        stack.enter_context(mock.patch.object(DBInstance, "address", property(lambda instance: server.host)))
+        stack.enter_context(mock.patch.object(DBInstance, "port", property(port_get, port_set), create=True))
+        master = json.dumps({"username": admin["username"], "password": admin["password"]})
+        stack.enter_context(mock.patch.object(MasterUserSecret, "_generate_secret_string", lambda self: master))
+
+    def _capture_logs(self, stack: ExitStack) -> None:
+        from ..handler import logger
+
+        for handler in logger.handlers:
+            if isinstance(handler, logging.StreamHandler):
+                previous = handler.setStream(self.log_stream)
+                stack.callback(handler.setStream, previous)
+
+    def _deploy(self) -> None:
+        template = cfn.load()
+        role = self.client("iam").create_role(RoleName="analytics-provisioner-local", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        key_arn = self.client("kms").create_key(Description="analytics-provisioner secrets (local)")["KeyMetadata"]["Arn"]
+        self.client("s3").create_bucket(Bucket=self.secure_repo_bucket, **self._bucket_location())
+        refs = {"SecureRepoBucket": self.secure_repo_bucket, "SecretsKey": key_arn}
+        for name, value in cfn.global_environment(template).items():
+            os.environ[name] = refs[value["Ref"]] if isinstance(value, dict) else str(value)
+        arns, functions_by_name = {}, {}
+        for logical_id, spec in cfn.functions(template).items():
+            arns[logical_id] = self._create_function(logical_id, role)
+            functions_by_name[logical_id] = spec
+        self.hook = LambdaHook(functions_by_name)
+        self.hook.install()
+        self._stack.callback(self.hook.uninstall)
+        for logical_id, machine in cfn.state_machines(template).items():
+            substitutions = {key: arns[value["Fn::GetAtt"][0]] for key, value in machine.get("DefinitionSubstitutions", {}).items()}
+            definition = cfn.definition(machine, substitutions)
+            self.state_machines[logical_id] = self.client("stepfunctions").create_state_machine(
+                name=logical_id, definition=definition, roleArn=role
+            )["stateMachineArn"]
+
+    def _create_function(self, logical_id: str, role: str) -> str:
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as zf:
+            zf.writestr("app.py", "# runs in-process in local mode\n")
+        return self.client("lambda").create_function(
+            FunctionName=logical_id, Runtime="python3.12", Role=role, Handler="app.lambda_handler",
+            Code={"ZipFile": archive.getvalue()},
+        )["FunctionArn"]
+
+    def _bucket_location(self) -> dict:
+        return {} if self.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": self.region}}
+
+    def create_bucket(self, name: str) -> None:
+        self.client("s3").create_bucket(Bucket=name, **self._bucket_location())

@@ -1,0 +1,85 @@
+"""Route moto's Lambda invocations to our real handlers, in this process.
+
+moto's ``LambdaSimpleBackend.invoke`` never runs code; we replace it (a private API: moto is pinned
+to a minor range and ``tests/static/test_moto_canary.py`` fails loudly if this stops working). A
+handler's exception becomes the Lambda service's error contract (``x-amz-function-error`` and
+``{"errorType", "errorMessage"}``), so the interpreter's Retry/Catch see the same names as on AWS.
+"""
+
+import importlib.util
+import json
+import threading
+import uuid
+from pathlib import Path
+
+from moto.awslambda_simple.models import LambdaSimpleBackend
+
+from .template import FunctionSpec
+
+
+class Context:
+    """The attributes Powertools reads from a Lambda context."""
+
+    def __init__(self, function_name: str, timeout: int):
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.memory_limit_in_mb = 256
+        self.invoked_function_arn = f"arn:aws:lambda:local:123456789012:function:{function_name}"
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "local"
+        self._timeout_ms = timeout * 1000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self._timeout_ms
+
+
+def _load_handler(spec: FunctionSpec):
+    module_file, attribute = spec.handler.rsplit(".", 1)
+    path = Path(spec.code_dir) / f"{module_file}.py"
+    module_spec = importlib.util.spec_from_file_location(f"_ap_function_{spec.code_dir.name}", path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return getattr(module, attribute)
+
+
+class LambdaHook:
+    """Installed while the emulator runs. ``before_invoke`` callbacks let tests inject faults."""
+
+    def __init__(self, functions_by_name: dict[str, FunctionSpec]):
+        self.functions = functions_by_name
+        self.handlers = {name: _load_handler(spec) for name, spec in functions_by_name.items()}
+        self.before_invoke: list = []
+        self.invocations: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+        self._original = None
+
+    def install(self) -> None:
+        hook = self
+        self._original = LambdaSimpleBackend.invoke
+
+        def invoke(backend, function_name, qualifier, body, headers, response_headers):
+            return hook.invoke(function_name, body, response_headers)
+
+        LambdaSimpleBackend.invoke = invoke
+
+    def uninstall(self) -> None:
+        if self._original is not None:
+            LambdaSimpleBackend.invoke = self._original
+
+    def invoke(self, function_name: str, body, response_headers: dict) -> bytes:
+        name = function_name.rsplit(":", 1)[-1]
+        event = json.loads(body or "{}")
+        try:
+            for callback in self.before_invoke:
+                callback(name, event)
+            result = self.handlers[name](event, Context(name, self.functions[name].timeout))
+            outcome = "ok"
+            return json.dumps(result).encode()
+        except Exception as exc:  # the Lambda service reports any exception this way
+            outcome = type(exc).__name__
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}).encode()
+        finally:
+            with self._lock:
+                self.invocations.append((name, outcome))

@@ -1,0 +1,50 @@
+"""The MySQL/MariaDB server that stands in for both RDS instances in local mode."""
+
+import secrets
+from dataclasses import dataclass
+from urllib.parse import unquote, urlparse
+
+import pymysql
+
+LOCAL_ADMIN_USER = "ap_local_admin"
+
+HOW_TO_GET_ONE = (
+    "no MySQL/MariaDB answers at {url}. Start one with "
+    "`start-stop-daemon --start --oknodo --background --exec \"$(command -v mariadbd)\"` "
+    "(Debian: `apt-get install -y mariadb-server` first), or "
+    "`docker run -d -p 3306:3306 -e MARIADB_ALLOW_EMPTY_ROOT_PASSWORD=1 mariadb:11`, "
+    "or point --mysql at another server"
+)
+
+
+@dataclass(frozen=True)
+class MysqlServer:
+    host: str
+    port: int
+    user: str
+    password: str
+
+    @classmethod
+    def from_url(cls, url: str) -> "MysqlServer":
+        parsed = urlparse(url)
+        if parsed.scheme not in ("mysql", "mariadb"):
+            raise ValueError(f"--mysql: {url!r} is not a mysql:// URL; use e.g. mysql://root@127.0.0.1:3306")
+        return cls(parsed.hostname or "127.0.0.1", parsed.port or 3306, unquote(parsed.username or "root"), unquote(parsed.password or ""))
+
+    def connect(self, **kwargs):
+        return pymysql.connect(host=self.host, port=self.port, user=self.user, password=self.password, connect_timeout=5, **kwargs)
+
+    def check(self, url: str) -> None:
+        try:
+            self.connect().close()
+        except pymysql.err.OperationalError as exc:
+            raise RuntimeError(HOW_TO_GET_ONE.format(url=url) + f" ({exc.args[-1]})") from None
+
+    def ensure_admin(self) -> dict:
+        """An admin user with a fresh random password: RDS masters and edxapp admins never have empty ones."""
+        password = secrets.token_urlsafe(24)
+        with self.connect() as connection, connection.cursor() as cursor:
+            cursor.execute("CREATE USER IF NOT EXISTS %s@'%%' IDENTIFIED BY %s", (LOCAL_ADMIN_USER, password))
+            cursor.execute("ALTER USER %s@'%%' IDENTIFIED BY %s", (LOCAL_ADMIN_USER, password))
+            cursor.execute("GRANT ALL PRIVILEGES ON *.* TO %s@'%%' WITH GRANT OPTION", (LOCAL_ADMIN_USER,))
+        return {"host": self.host, "port": str(self.port), "username": LOCAL_ADMIN_USER, "password": password}

@@ -1,0 +1,87 @@
+"""``analytics-provisioner local run``: one execution of the real state machine, end to end."""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import execution as executions
+from ..naming import Names
+from .emulator import Emulator
+from .seed import seed
+
+PROVISION = "ProvisionStateMachine"
+
+
+@dataclass
+class Result:
+    name: str
+    status: str
+    output: dict | None
+    error: str | None
+    cause: str | None
+    view: executions.HistoryView = field(repr=False)
+
+    @property
+    def transitions(self) -> int:
+        return self.view.transitions
+
+    def report(self, resources: list[str]) -> dict:
+        return {
+            "execution": self.name,
+            "status": self.status,
+            "error": self.error,
+            "cause": self.cause,
+            "states": self.view.summary(),
+            "state_transitions": self.transitions,
+            "resources": resources,
+            "output": self.output,
+        }
+
+
+def execute(emulator: Emulator, document: dict, name: str | None = None, on_change=None,
+            machine: str = PROVISION) -> Result:
+    sfn = emulator.client("stepfunctions")
+    name = name or executions.execution_name(document)
+    arn = sfn.start_execution(stateMachineArn=emulator.state_machines[machine], name=name, input=json.dumps(document))["executionArn"]
+    described, view = executions.follow(sfn, arn, on_change)
+    output = json.loads(described["output"]) if described.get("output") else None
+    return Result(name, described["status"], output, described.get("error"), described.get("cause"), view)
+
+
+def tagged_resources(emulator: Emulator, deployment_id: str) -> list[str]:
+    from ..naming import TAG_DEPLOYMENT
+
+    tagging = emulator.client("resourcegroupstaggingapi")
+    found, token = [], ""
+    while True:
+        page = tagging.get_resources(TagFilters=[{"Key": TAG_DEPLOYMENT, "Values": [deployment_id]}], PaginationToken=token)
+        found += [item["ResourceARN"] for item in page["ResourceTagMappingList"]]
+        token = page.get("PaginationToken")
+        if not token:
+            return sorted(found)
+
+
+def download_secure_repo(emulator: Emulator, deployment_id: str, out_dir: Path) -> list[Path]:
+    s3, prefix, written = emulator.client("s3"), Names(deployment_id).secure_repo_prefix, []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=emulator.secure_repo_bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            target = out_dir / item["Key"][len(prefix):]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(s3.get_object(Bucket=emulator.secure_repo_bucket, Key=item["Key"])["Body"].read())
+            if target.name.endswith((".pem", "_creds")) or "vars" in target.name:
+                target.chmod(0o600)
+            written.append(target)
+    return written
+
+
+def run(document: dict, out_dir: Path, emulator: Emulator, on_change=None) -> dict:
+    """Seed, execute once, write the secure-repo files and ``report.json`` into ``out_dir``."""
+    seed(emulator, document)
+    result = execute(emulator, document, on_change=on_change)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    deployment_id = str(document.get("deployment_id", "invalid"))
+    files = download_secure_repo(emulator, deployment_id, out_dir)
+    report = result.report(tagged_resources(emulator, deployment_id))
+    report["files"] = [str(path.relative_to(out_dir)) for path in files]
+    (out_dir / "report.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+    return report

@@ -1,0 +1,173 @@
+"""Every name this tool creates, derived from the deployment id in one place.
+
+AWS names have different alphabets and length limits; a name that would be too long keeps a
+readable prefix and a short stable hash of the full name, so it stays unique and deterministic.
+"""
+
+import hashlib
+import re
+
+TAG_DEPLOYMENT = "analytics-provisioner:deployment"
+TAG_MANAGED_BY = "analytics-provisioner:managed-by"
+TAG_SHARED = "analytics-provisioner:shared"
+TOOL = "analytics-provisioner"
+
+DEPLOYMENT_ID_PATTERN = r"^[a-z][a-z0-9-]{1,29}[a-z0-9]$"
+_S3_BUCKET = re.compile(r"^(?!xn--)(?!sthree-)(?!.*-s3alias$)(?!.*--ol-s3$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+# Account-wide EMR defaults: shared by every deployment, never renamed.
+EMR_SERVICE_ROLE = "EMR_DefaultRole"
+EMR_EC2_ROLE = "EMR_EC2_DefaultRole"
+EMR_MASTER_SECURITY_GROUP = "ElasticMapReduce-master"
+EMR_SLAVE_SECURITY_GROUP = "ElasticMapReduce-slave"
+
+
+def _fit(name: str, limit: int) -> str:
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:6]
+    return f"{name[: limit - 7].rstrip('-')}-{digest}"
+
+
+def is_valid_bucket_name(name: str) -> bool:
+    return bool(_S3_BUCKET.match(name)) and ".." not in name and not re.match(r"^\d+\.\d+\.\d+\.\d+$", name)
+
+
+class Names:
+    """The names of one deployment. ``Names("acme-prod").es_domain`` etc."""
+
+    def __init__(self, deployment_id: str, rds_generation: int = 1):
+        self.id = deployment_id
+        self.rds_generation = rds_generation
+
+    # IAM (account-wide names: always prefixed)
+    @property
+    def emr_provisioning_policy(self) -> str:
+        return _fit(f"{self.id}-provision-emr-clusters", 128)
+
+    @property
+    def analytics_role(self) -> str:
+        return _fit(f"{self.id}-edxanalytics", 64)
+
+    @property
+    def analytics_instance_profile(self) -> str:
+        return self.analytics_role
+
+    @property
+    def es_write_policy(self) -> str:
+        return _fit(f"{self.id}-elasticsearch-all", 128)
+
+    @property
+    def es_user(self) -> str:
+        return _fit(f"{self.id}-analytics-elasticsearch", 64)
+
+    @property
+    def reports_user(self) -> str:
+        return _fit(f"{self.id}-analytics-reports", 64)
+
+    reports_inline_policy = "s3-read-analytics-reports"
+    iam_path = "/analytics-provisioner/"
+
+    # EC2
+    @property
+    def analytics_security_group(self) -> str:
+        return f"{self.id}-analytics"
+
+    @property
+    def director_security_group(self) -> str:
+        return f"{self.id}-director"
+
+    @property
+    def emr_rds_security_group(self) -> str:
+        return f"{self.id}-emr-rds"
+
+    @property
+    def analytics_key_pair(self) -> str:
+        return f"{self.id}-analytics"
+
+    @property
+    def director_key_pair(self) -> str:
+        return f"{self.id}-director"
+
+    def analytics_instance(self, n: int) -> str:
+        return f"{self.id}-analytics-{n}"
+
+    @property
+    def director_instance(self) -> str:
+        return f"{self.id}-director"
+
+    @property
+    def insights_eip(self) -> str:
+        return f"{self.id}-insights"
+
+    # Search and database
+    @property
+    def es_domain(self) -> str:
+        return _fit(f"{self.id}-analytics-es", 28)
+
+    @property
+    def analytics_rds(self) -> str:
+        suffix = "" if self.rds_generation == 1 else f"-g{self.rds_generation}"
+        return _fit(f"{self.id}-analytics{suffix}", 63)
+
+    # S3 (global names)
+    @property
+    def emr_bucket(self) -> str:
+        return f"{self.id}-analytics-emr"
+
+    @property
+    def emr_logs_bucket(self) -> str:
+        return f"{self.id}-analytics-emr-logs"
+
+    @property
+    def edxanalytics_bucket(self) -> str:
+        return f"{self.id}-edxanalytics"
+
+    @property
+    def hadoop_bucket(self) -> str:
+        return f"{self.id}-edxanalytics-hadoop"
+
+    @property
+    def reports_bucket(self) -> str:
+        return f"{self.id}-analytics-api-reports"
+
+    @property
+    def default_tracking_logs_bucket(self) -> str:
+        return f"{self.id}-tracking-logs"
+
+    grades_policy_sid = "AnalyticsProvisionerGradesDownload"
+
+    # Secrets Manager
+    def secret(self, purpose: str) -> str:
+        return f"{TOOL}/{self.id}/{purpose}"
+
+    @property
+    def es_user_key_secret(self) -> str:
+        return self.secret("iam/analytics-elasticsearch")
+
+    @property
+    def reports_user_key_secret(self) -> str:
+        return self.secret("iam/analytics-reports")
+
+    @property
+    def analytics_db_secret(self) -> str:
+        return self.secret(f"db/analytics-g{self.rds_generation}")
+
+    @property
+    def edxapp_ro_db_secret(self) -> str:
+        return self.secret("db/edxapp-ro")
+
+    @property
+    def app_secrets_secret(self) -> str:
+        return self.secret("app")
+
+    def key_pair_secret(self, key_pair_name: str) -> str:
+        return self.secret(f"keypair/{key_pair_name}")
+
+    # Secure repo and executions
+    @property
+    def secure_repo_prefix(self) -> str:
+        return f"{self.id}/"
+
+    def execution_name(self, input_digest: str) -> str:
+        return f"{self.id}-{input_digest[:16]}"

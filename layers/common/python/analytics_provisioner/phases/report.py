@@ -1,0 +1,61 @@
+"""Failure report: which phase failed, why, and what exists, written next to the secure-repo files.
+
+The Fail state that follows uses this function's ``error`` and ``cause``, so the execution's own
+error names the phase. Only ids, ARNs and endpoints from the state are copied: never a secret.
+"""
+
+import json
+import os
+import re
+from datetime import datetime, timezone
+
+from ..aws.clients import client
+from ..handler import default_region
+from ..naming import DEPLOYMENT_ID_PATTERN, Names
+
+PHASE_OUTPUT_KEYS = ("identity", "network", "resources", "render")
+
+
+def run(event: dict) -> dict:
+    failure, state = event["failure"], event.get("state", {})
+    phase = failure.get("phase", "Unknown")
+    error, message = _error_and_message(failure)
+    if not message.startswith(f"{phase}:"):
+        message = f"{phase}: {message}"
+    deployment = state.get("deployment") or {}
+    deployment_id = deployment.get("deployment_id") or state.get("deployment_id")
+    region = deployment.get("region") or default_region()
+    body = {
+        "status": "FAILED",
+        "phase": phase,
+        "error": error,
+        "message": message,
+        "execution": event.get("execution_name"),
+        "written_at": datetime.now(timezone.utc).isoformat(),
+        "deployment_id": deployment_id,
+        "created_before_the_failure": {key: state[key] for key in PHASE_OUTPUT_KEYS if key in state},
+        "nothing_created": phase == "Validate",
+        "next": "Fix the cause and start the same input again: every phase adopts what it created before.",
+    }
+    key = _report_key(deployment_id, event.get("execution_name", "unknown"))
+    bucket = os.environ["SECURE_REPO_BUCKET"]
+    client("s3", region).put_object(Bucket=bucket, Key=key, Body=json.dumps(body, indent=2, default=str).encode(), ContentType="application/json")
+    uri = f"s3://{bucket}/{key}"
+    return {"error": f"{phase}.{error}", "cause": f"{message} (failure report: {uri})", "report_uri": uri}
+
+
+def _error_and_message(failure: dict) -> tuple[str, str]:
+    cause = failure.get("Cause") or ""
+    try:
+        parsed = json.loads(cause)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict) and "errorType" in parsed:
+        return parsed["errorType"], parsed.get("errorMessage", "")
+    return failure.get("Error", "Error"), cause
+
+
+def _report_key(deployment_id: str | None, execution_name: str) -> str:
+    if deployment_id and re.match(DEPLOYMENT_ID_PATTERN, deployment_id):
+        return f"{Names(deployment_id).secure_repo_prefix}failure-report.json"
+    return f"_rejected/{execution_name}/failure-report.json"

@@ -1,0 +1,231 @@
+"""Validate: schema, defaults and a read-only preflight. Nothing is created here.
+
+Fails (PreflightError / OwnershipError / InputError) before any resource exists when the input
+cannot work; returns the normalised deployment, with every version and default resolved, plus
+the facts found and the warnings for the operator.
+"""
+
+import dataclasses
+
+import boto3
+
+from ..aws import ec2, iam, rds, s3, search, secrets
+from ..aws import tags as tagging
+from ..aws.errors import aws_call
+from ..deployment import WORLD, Deployment
+from ..errors import OwnershipError, PreflightError
+from ..naming import is_valid_bucket_name
+
+ADMIN_SECRET_KEYS = ("host", "port", "username", "password")
+MIGRATION_SECRET_KEYS = ("username", "password")
+
+
+def run(document: dict, default_region: str) -> dict:
+    deployment = Deployment.from_input(document, default_region)
+    check_region(deployment.region)
+    with aws_call("preflight"):
+        deployment, network_facts = resolve_network(deployment)
+        edxapp_db = check_edxapp_db(deployment)
+        check_secrets(deployment)
+        deployment = resolve_versions(deployment)
+        check_names_are_free_or_ours(deployment)
+    return {
+        "deployment": deployment.to_state(),
+        "preflight": {"network": network_facts, "edxapp_db": edxapp_db},
+        "warnings": warnings(deployment, network_facts, edxapp_db),
+    }
+
+
+def check_region(region: str) -> None:
+    known = boto3.session.Session().get_available_regions("ec2") + boto3.session.Session().get_available_regions("ec2", "aws-cn")
+    if region not in known:
+        raise PreflightError(f"region: {region!r} is not an AWS region EC2 knows; use a code such as \"us-east-1\"")
+
+
+def resolve_network(deployment: Deployment) -> tuple[Deployment, dict]:
+    region = deployment.region
+    vpc_id = deployment.network.vpc_id or ec2.default_vpc_id(region)
+    if vpc_id is None:
+        raise PreflightError(f"network.vpc_id: the region {region} has no default VPC; give the VPC to use")
+    if ec2.vpc(vpc_id, region) is None:
+        raise PreflightError(f"network.vpc_id: VPC {vpc_id} does not exist in {region}; check the id and the region")
+    subnet = _subnet(deployment, vpc_id)
+    subnet_id = subnet["SubnetId"]
+    if not ec2.has_internet_gateway_route(subnet_id, vpc_id, region):
+        raise PreflightError(
+            f"network.subnet_id: subnet {subnet_id} has no route to an internet gateway, so EMR clusters and the "
+            "instances cannot reach the internet. Remedy (runbook): create an Internet Gateway, attach it to VPC "
+            f"{vpc_id}, and add a 0.0.0.0/0 route to it in the subnet's route table; or choose a public subnet"
+        )
+    facts = {
+        "vpc_id": vpc_id,
+        "subnet_id": subnet_id,
+        "availability_zone": subnet["AvailabilityZone"],
+        "dns_hostnames_enabled": ec2.dns_hostnames_enabled(vpc_id, region),
+        "internet_gateway_route": True,
+    }
+    return deployment.with_network(vpc_id, subnet_id), facts
+
+
+def _subnet(deployment: Deployment, vpc_id: str) -> dict:
+    region, subnet_id = deployment.region, deployment.network.subnet_id
+    if subnet_id is None:
+        subnet = ec2.first_default_subnet(vpc_id, region)
+        if subnet is None:
+            raise PreflightError(f"network.subnet_id: VPC {vpc_id} has no default subnet; give a public subnet of that VPC")
+        return subnet
+    subnet = ec2.subnet(subnet_id, region)
+    if subnet is None:
+        raise PreflightError(f"network.subnet_id: subnet {subnet_id} does not exist in {region}; check the id")
+    if subnet["VpcId"] != vpc_id:
+        raise PreflightError(f"network.subnet_id: subnet {subnet_id} belongs to {subnet['VpcId']}, not to {vpc_id}; give a subnet of the deployment's VPC")
+    return subnet
+
+
+def check_edxapp_db(deployment: Deployment) -> dict:
+    identifier = deployment.edxapp.db_instance_id
+    instance = rds.db_instance(identifier, deployment.region)
+    if instance is None:
+        raise PreflightError(f"edxapp.db_instance_id: no RDS instance {identifier!r} in {deployment.region}; give the identifier of the edxapp database")
+    endpoint = instance.get("Endpoint", {})
+    return {
+        "db_instance_id": identifier,
+        "engine": instance.get("Engine"),
+        "engine_version": instance.get("EngineVersion"),
+        "status": instance.get("DBInstanceStatus"),
+        "port": endpoint.get("Port"),
+        "vpc_id": instance.get("DBSubnetGroup", {}).get("VpcId"),
+    }
+
+
+def check_secrets(deployment: Deployment) -> None:
+    """Readable, JSON, with the required keys. Values are read to check them and then dropped."""
+    secrets.read_json(deployment.edxapp.db_admin_secret_id, deployment.region, ADMIN_SECRET_KEYS, "edxapp.db_admin_secret_id")
+    secrets.read_json(deployment.edxapp.migration_secret_id, deployment.region, MIGRATION_SECRET_KEYS, "edxapp.migration_secret_id")
+
+
+def resolve_versions(deployment: Deployment) -> Deployment:
+    options = deployment.options
+    resolved = {
+        "ubuntu_release": options.effective_ubuntu_release,
+        "rds_engine_version": _rds_engine_version(deployment),
+    }
+    resolved.update(_search_choice(deployment))
+    _check_ec2_types(deployment)
+    return dataclasses.replace(deployment, options=dataclasses.replace(options, **resolved))
+
+
+def _rds_engine_version(deployment: Deployment) -> str:
+    options, region = deployment.options, deployment.region
+    offered = rds.engine_versions("mysql", options.rds_engine_version, region)
+    if not offered:
+        raise PreflightError(f"options.rds_engine_version: RDS in {region} offers no MySQL {options.rds_engine_version}; choose an offered version such as \"8.0\"")
+    version = options.rds_engine_version if options.rds_engine_version in offered else offered[-1]
+    if not rds.orderable("mysql", version, options.rds_instance_class, region):
+        raise PreflightError(f"options.rds_instance_class: {options.rds_instance_class} is not offered for MySQL {version} in {region}; choose another class such as \"db.t3.small\"")
+    return version
+
+
+def _search_choice(deployment: Deployment) -> dict:
+    options, region = deployment.options, deployment.region
+    offered = search.offered_versions(region)
+    if options.es_engine_version:
+        if options.es_engine_version not in offered:
+            raise PreflightError(f"options.es_engine_version: {options.es_engine_version} is not offered in {region}; offered: {', '.join(sorted(offered))}")
+        version = options.es_engine_version
+    else:
+        version = search.nearest_version(search.RUNBOOK_ENGINE_VERSION, offered)
+        if version is None:
+            raise PreflightError(f"options.es_engine_version: {region} offers no Elasticsearch version; give an OpenSearch_x.y version")
+    types = search.offered_instance_types(version, region)
+    if options.es_instance_type:
+        instance_type = search.normalise_instance_type(options.es_instance_type, version)
+        if instance_type not in types:
+            raise PreflightError(f"options.es_instance_type: {options.es_instance_type} is not offered for {version} in {region}; offered small types: {', '.join(t for t in sorted(types) if '.small.' in t) or ', '.join(sorted(types)[:8])}")
+    else:
+        instance_type = search.nearest_instance_type(search.RUNBOOK_INSTANCE_TYPE, types)
+    return {"es_engine_version": version, "es_instance_type": instance_type}
+
+
+def _check_ec2_types(deployment: Deployment) -> None:
+    options = deployment.options
+    wanted = {"options.analytics_instance_type": options.analytics_instance_type, "options.director_instance_type": options.director_instance_type}
+    offered = ec2.offered_instance_types(sorted(set(wanted.values())), deployment.region)
+    for field, instance_type in wanted.items():
+        if instance_type not in offered:
+            raise PreflightError(f"{field}: {instance_type} is not offered in {deployment.region}; choose an offered type such as \"t3.medium\"")
+
+
+def names_we_create(deployment: Deployment) -> list[tuple[str, str, callable]]:
+    """(kind, name, tags-lookup) for every resource the workflow would create under its own name."""
+    names, region, vpc = deployment.names, deployment.region, deployment.network.vpc_id
+    found = [
+        ("IAM role", names.analytics_role, lambda n: iam.role_tags(n, region)),
+        ("IAM instance profile", names.analytics_instance_profile, lambda n: iam.instance_profile_tags(n, region)),
+        ("IAM policy", names.emr_provisioning_policy, lambda n: iam.policy_tags(n, region, names.iam_path)),
+        ("IAM policy", names.es_write_policy, lambda n: iam.policy_tags(n, region, names.iam_path)),
+        ("IAM user", names.es_user, lambda n: iam.user_tags(n, region)),
+        ("security group", names.analytics_security_group, lambda n: ec2.security_group_tags(n, vpc, region)),
+        ("security group", names.director_security_group, lambda n: ec2.security_group_tags(n, vpc, region)),
+        ("security group", names.emr_rds_security_group, lambda n: ec2.security_group_tags(n, vpc, region)),
+        ("key pair", names.analytics_key_pair, lambda n: ec2.key_pair_tags(n, region)),
+        ("key pair", names.director_key_pair, lambda n: ec2.key_pair_tags(n, region)),
+        ("search domain", names.es_domain, lambda n: search.domain_tags(n, region)),
+        ("RDS instance", names.analytics_rds, lambda n: rds.db_instance_tags(n, region)),
+    ]
+    found += [("S3 bucket", bucket, lambda n: _bucket_tags(n, region)) for bucket in buckets_we_create(deployment)]
+    if deployment.features.reports:
+        found.append(("IAM user", names.reports_user, lambda n: iam.user_tags(n, region)))
+    return found
+
+
+def buckets_we_create(deployment: Deployment) -> list[str]:
+    names, options = deployment.names, deployment.options
+    buckets = [names.emr_bucket, names.edxanalytics_bucket]
+    buckets += [names.emr_logs_bucket] if options.separate_emr_logs_bucket else []
+    buckets += [names.hadoop_bucket] if options.separate_hadoop_bucket else []
+    buckets += [names.reports_bucket] if deployment.features.reports else []
+    return buckets
+
+
+def _bucket_tags(name: str, region: str) -> dict | None:
+    tags = s3.bucket_tags(name, region)
+    if tags == s3.ABSENT:
+        return None
+    if tags == s3.FOREIGN_ACCOUNT:
+        return {"(owner)": "another AWS account"}
+    return tags
+
+
+def check_names_are_free_or_ours(deployment: Deployment) -> None:
+    for bucket in buckets_we_create(deployment) + [deployment.edxapp.tracking_logs_bucket]:
+        if not is_valid_bucket_name(bucket):
+            raise PreflightError(f"deployment_id: the bucket name {bucket!r} breaks the S3 naming rules; choose a shorter deployment_id")
+    taken = []
+    for kind, name, lookup in names_we_create(deployment):
+        tags = lookup(name)
+        if tags is not None and not tagging.belongs_to(tags, deployment.deployment_id):
+            owner = tagging.owner(tags) or tags.get("(owner)")
+            taken.append(f"{kind} {name!r} exists and is not ours ({'deployment ' + owner if owner else 'no deployment tag'})")
+    if taken:
+        raise OwnershipError(
+            "Names this deployment would create are taken: " + "; ".join(taken)
+            + ". Choose another deployment_id, or remove or rename those resources"
+        )
+
+
+def warnings(deployment: Deployment, network: dict, edxapp_db: dict) -> list[str]:
+    found = []
+    if WORLD in deployment.network.director_ssh_cidrs:
+        found.append("network.director_ssh_cidrs contains 0.0.0.0/0: SSH to the director is open to the whole internet, as the input asked")
+    if WORLD in deployment.network.analytics_ssh_cidrs:
+        found.append("network.analytics_ssh_cidrs contains 0.0.0.0/0: SSH to the analytics instances is open to the whole internet, as the input asked")
+    if not network["dns_hostnames_enabled"]:
+        found.append(f"VPC {network['vpc_id']} has DNS hostnames disabled; the Network phase enables them (EMR provisioning hangs without)")
+    if edxapp_db["port"] not in (None, 3306):
+        found.append(f"the edxapp RDS listens on {edxapp_db['port']}, but the pipeline's Sqoop import assumes 3306")
+    if edxapp_db["vpc_id"] and edxapp_db["vpc_id"] != network["vpc_id"]:
+        found.append(f"the edxapp RDS is in {edxapp_db['vpc_id']}, not in the deployment's VPC {network['vpc_id']}; EMR cannot reach it without peering")
+    if deployment.options.es_engine_version != "Elasticsearch_1.5":
+        found.append(f"the runbook's Elasticsearch 1.5 is not offered here; using {deployment.options.es_engine_version}")
+    return found

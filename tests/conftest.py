@@ -1,0 +1,64 @@
+"""Shared fixtures: a moto account for unit tests, the full emulator for workflow tests, MariaDB."""
+
+import copy
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+EVENTS = REPO / "events"
+MYSQL_URL = os.environ.get("ANALYTICS_PROVISIONER_TEST_MYSQL", "mysql://root@127.0.0.1:3306")
+REGION = "us-east-1"
+
+
+def load_event(name: str) -> dict:
+    return json.loads((EVENTS / name).read_text())
+
+
+@pytest.fixture
+def minimal_input() -> dict:
+    return copy.deepcopy(load_event("input-minimal.json"))
+
+
+@pytest.fixture
+def full_input() -> dict:
+    return copy.deepcopy(load_event("input-full.json"))
+
+
+@pytest.fixture(scope="session")
+def mysql_server():
+    """The real MariaDB. In CI it must be there: a missing server fails, it never skips."""
+    from analytics_provisioner.local.mysql import MysqlServer
+
+    server = MysqlServer.from_url(MYSQL_URL)
+    server.check(MYSQL_URL)
+    return server
+
+
+@pytest.fixture
+def emulator(mysql_server):
+    """moto + the Step Functions interpreter + our handlers in-process, template deployed."""
+    from analytics_provisioner.local.emulator import Emulator
+
+    with Emulator(region=REGION, mysql=mysql_server) as emu:
+        yield emu
+
+
+@pytest.fixture
+def aws():
+    """A bare moto account (no template, no MySQL) with AWS's catalogue, for unit tests of one phase."""
+    from analytics_provisioner.local.emulator import Emulator
+
+    with Emulator(region=REGION) as emu:
+        yield emu
+
+
+@pytest.fixture
+def seeded(aws, minimal_input):
+    """The moto account with what the runbook assumes exists for the minimal input."""
+    from analytics_provisioner.local.seed import seed
+
+    seed(aws, minimal_input)
+    return aws
