@@ -1,5 +1,7 @@
 # Two commands for a fresh machine: `make demo` (local run of the sample input) and `make test`.
-PYTHON ?= $(shell command -v python3.12 || echo $(HOME)/.pyenv/versions/3.12.1/bin/python)
+# Python 3.12 = the Lambda runtime (sam build needs it on PATH): a pyenv build, else python3.12.
+PYTHON ?= $(shell for p in $$HOME/.pyenv/versions/3.12*/bin/python3.12 $$(command -v python3.12); do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && echo "$$p" && break; done)
 VENV := .venv
 SAM_VENV := .venv-sam
 MYSQL_URL ?= mysql://root@127.0.0.1:3306
@@ -7,6 +9,7 @@ MYSQL_URL ?= mysql://root@127.0.0.1:3306
 .PHONY: setup setup-sam demo test static sam-build clean
 
 $(VENV)/.installed: requirements/runtime.txt requirements/dev.txt pyproject.toml
+	@test -n "$(PYTHON)" || { echo 'Python 3.12 not found: install it (pyenv install 3.12) or pass PYTHON=/path/to/python3.12'; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -r requirements/dev.txt
@@ -14,6 +17,7 @@ $(VENV)/.installed: requirements/runtime.txt requirements/dev.txt pyproject.toml
 	touch $@
 
 $(SAM_VENV)/.installed: requirements/sam.txt
+	@test -n "$(PYTHON)" || { echo 'Python 3.12 not found: install it (pyenv install 3.12) or pass PYTHON=/path/to/python3.12'; exit 1; }
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install -q -r requirements/sam.txt
 	touch $@

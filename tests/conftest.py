@@ -51,7 +51,7 @@ def aws():
     """A bare moto account (no template, no MySQL) with AWS's catalogue, for unit tests of one phase."""
     from analytics_provisioner.local.emulator import Emulator
 
-    with Emulator(region=REGION) as emu:
+    with Emulator(region=REGION, deploy=False) as emu:
         yield emu
 
 

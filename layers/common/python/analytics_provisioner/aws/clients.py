@@ -1,8 +1,15 @@
-"""boto3 clients with standard retries (backoff with jitter) and timeouts, cached per process."""
+"""boto3 clients with standard retries (backoff with jitter) and timeouts, cached per process.
 
+One botocore session is shared so service models load once per process (a cold start pays for
+each service only once); client creation is locked because sessions are not thread-safe and
+the local emulator runs parallel branches on threads.
+"""
+
+import threading
 from functools import lru_cache
 
 import boto3
+import botocore.session
 from botocore.config import Config
 
 RETRY_CONFIG = Config(
@@ -11,12 +18,35 @@ RETRY_CONFIG = Config(
     read_timeout=30,
 )
 
+_lock = threading.Lock()
+_session: boto3.session.Session | None = None
+_loader = None  # botocore's parsed service models: kept across resets, they never change
+
+
+def _shared_session() -> boto3.session.Session:
+    global _session, _loader
+    if _session is None:
+        core = botocore.session.get_session()
+        if _loader is None:
+            _loader = core.get_component("data_loader")
+        core.register_component("data_loader", _loader)
+        _session = boto3.session.Session(botocore_session=core)
+    return _session
+
 
 @lru_cache(maxsize=64)
+def _cached(service: str, region: str):
+    return _shared_session().client(service, region_name=region, config=RETRY_CONFIG)
+
+
 def client(service: str, region: str):
-    return boto3.session.Session().client(service, region_name=region, config=RETRY_CONFIG)
+    with _lock:
+        return _cached(service, region)
 
 
 def reset() -> None:
-    """Forget cached clients (tests start a fresh emulator per test)."""
-    client.cache_clear()
+    """Forget cached clients and credentials (tests start a fresh emulator per test)."""
+    global _session
+    with _lock:
+        _cached.cache_clear()
+        _session = None

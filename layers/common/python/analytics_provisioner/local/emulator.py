@@ -36,7 +36,7 @@ FAKE_ENV = {
 
 class Emulator:
     def __init__(self, region: str = "us-east-1", mysql: MysqlServer | None = None, time_scale: float = 0.0,
-                 log_stream: io.TextIOBase | None = None):
+                 log_stream: io.TextIOBase | None = None, deploy: bool = True):
         self.region = region
         self.mysql = mysql
         self.time_scale = time_scale
@@ -45,6 +45,7 @@ class Emulator:
         self.state_machines: dict[str, str] = {}
         self.secure_repo_bucket = f"analytics-provisioner-secure-repo-{ACCOUNT}"
         self.hook: LambdaHook | None = None
+        self.deploy = deploy
         self._stack = ExitStack()
 
     def __enter__(self) -> "Emulator":
@@ -60,7 +61,9 @@ class Emulator:
             self.mysql_admin = self.mysql.ensure_admin()
             self._point_rds_at(stack, self.mysql, self.mysql_admin)
         self._capture_logs(stack)
-        self._deploy()
+        self._create_secure_repo()
+        if self.deploy:
+            self._deploy()
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -109,9 +112,7 @@ class Emulator:
     def _deploy(self) -> None:
         template = cfn.load()
         role = self.client("iam").create_role(RoleName="analytics-provisioner-local", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        key_arn = self.client("kms").create_key(Description="analytics-provisioner secrets (local)")["KeyMetadata"]["Arn"]
-        self.client("s3").create_bucket(Bucket=self.secure_repo_bucket, **self._bucket_location())
-        refs = {"SecureRepoBucket": self.secure_repo_bucket, "SecretsKey": key_arn}
+        refs = {"SecureRepoBucket": self.secure_repo_bucket, "SecretsKey": self.secrets_key_arn}
         for name, value in cfn.global_environment(template).items():
             os.environ[name] = refs[value["Ref"]] if isinstance(value, dict) else str(value)
         arns, functions_by_name = {}, {}
@@ -127,6 +128,12 @@ class Emulator:
             self.state_machines[logical_id] = self.client("stepfunctions").create_state_machine(
                 name=logical_id, definition=definition, roleArn=role
             )["stateMachineArn"]
+
+    def _create_secure_repo(self) -> None:
+        """The template's KMS key and private bucket (also for unit tests that skip the deploy)."""
+        self.secrets_key_arn = self.client("kms").create_key(Description="analytics-provisioner secrets (local)")["KeyMetadata"]["Arn"]
+        self.create_bucket(self.secure_repo_bucket)
+        self._stack.enter_context(mock.patch.dict(os.environ, {"SECURE_REPO_BUCKET": self.secure_repo_bucket, "SECRETS_KMS_KEY_ID": self.secrets_key_arn}))
 
     def _create_function(self, logical_id: str, role: str) -> str:
         archive = io.BytesIO()

@@ -1,0 +1,119 @@
+"""The template and the state machine definitions, checked without AWS."""
+
+import json
+import re
+
+import pytest
+import yaml
+
+from analytics_provisioner.local import template as cfn
+from conftest import REPO
+
+TEMPLATE = cfn.load()
+MACHINES = cfn.state_machines(TEMPLATE)
+FUNCTIONS = cfn.functions(TEMPLATE)
+
+
+def _lint(template_text: str) -> list:
+    from cfnlint.api import ManualArgs, lint
+
+    return lint(template_text, config=ManualArgs(regions=["us-east-1"]))
+
+
+def test_cfn_lint_is_clean():
+    matches = _lint((REPO / "template.yaml").read_text())
+    assert not matches, "\n".join(str(match) for match in matches)
+
+
+@pytest.mark.parametrize("logical_id", sorted(MACHINES))
+def test_asl_is_valid_in_a_raw_state_machine(logical_id):
+    """cfn-lint checks ASL (E3601) only inside a raw AWS::StepFunctions::StateMachine."""
+    definition = json.loads((REPO / MACHINES[logical_id]["DefinitionUri"]).read_text())
+    raw = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": {
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []}}},
+            "Machine": {
+                "Type": "AWS::StepFunctions::StateMachine",
+                "Properties": {
+                    "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
+                    "Definition": definition,
+                    "DefinitionSubstitutions": {key: "arn:aws:lambda:us-east-1:123456789012:function:f" for key in MACHINES[logical_id]["DefinitionSubstitutions"]},
+                },
+            },
+        },
+    }
+    matches = _lint(yaml.safe_dump(raw))
+    assert not matches, "\n".join(str(match) for match in matches)
+
+
+def _resources(definition: dict):
+    for state in definition["States"].values():
+        if "Resource" in state:
+            yield state["Resource"]
+        for branch in state.get("Branches", []):
+            yield from _resources(branch)
+        if "Iterator" in state or "ItemProcessor" in state:
+            yield from _resources(state.get("ItemProcessor") or state["Iterator"])
+
+
+@pytest.mark.parametrize("logical_id", sorted(MACHINES))
+def test_every_asl_resource_is_a_template_function(logical_id):
+    machine = MACHINES[logical_id]
+    definition = json.loads((REPO / machine["DefinitionUri"]).read_text())
+    substitutions = machine["DefinitionSubstitutions"]
+    used = set()
+    for resource in _resources(definition):
+        key = re.fullmatch(r"\$\{(\w+)\}", resource)
+        assert key, f"{resource}: Task resources must be ${{...FunctionArn}} substitutions"
+        target = substitutions[key.group(1)]
+        assert target["Fn::GetAtt"][0] in FUNCTIONS, target
+        used.add(key.group(1))
+    assert used == set(substitutions), f"unused substitutions: {set(substitutions) - used}"
+    invokable = {policy["LambdaInvokePolicy"]["FunctionName"]["Ref"] for policy in machine["Policies"] if "LambdaInvokePolicy" in policy}
+    assert invokable == {substitutions[key]["Fn::GetAtt"][0] for key in used}
+
+
+def test_every_function_has_code_and_a_sample_event():
+    for logical_id, spec in FUNCTIONS.items():
+        assert (spec.code_dir / "app.py").is_file(), logical_id
+        event = REPO / "events" / "functions" / f"{spec.code_dir.name}.json"
+        assert event.is_file(), f"{logical_id}: add {event.relative_to(REPO)} for `sam local invoke`"
+        json.loads(event.read_text())
+
+
+def test_every_task_retries_transient_errors_with_jitter():
+    for machine in MACHINES.values():
+        definition = json.loads((REPO / machine["DefinitionUri"]).read_text())
+        for name, state in _tasks(definition):
+            retriers = state.get("Retry", [])
+            assert any("TransientAwsError" in r["ErrorEquals"] and "Lambda.TooManyRequestsException" in r["ErrorEquals"] and r.get("JitterStrategy") == "FULL" for r in retriers), name
+            assert state.get("Catch"), f"{name}: every task needs a Catch"
+
+
+def _tasks(definition: dict):
+    for name, state in definition["States"].items():
+        if state["Type"] == "Task":
+            yield name, state
+        for branch in state.get("Branches", []):
+            yield from _tasks(branch)
+
+
+def test_state_machine_logging_excludes_execution_data():
+    for machine in MACHINES.values():
+        assert machine["Logging"]["IncludeExecutionData"] is False
+
+
+def test_every_log_group_has_retention():
+    groups = {k: r for k, r in TEMPLATE["Resources"].items() if r["Type"] == "AWS::Logs::LogGroup"}
+    assert groups
+    for logical_id, resource in groups.items():
+        assert "RetentionInDays" in resource["Properties"], logical_id
+    for logical_id, resource in TEMPLATE["Resources"].items():
+        if resource["Type"] == "AWS::Serverless::Function":
+            assert resource["Properties"]["LoggingConfig"]["LogGroup"]["Ref"] in groups, logical_id
+
+
+def test_runtime_is_a_current_python():
+    runtime = TEMPLATE["Globals"]["Function"]["Runtime"]
+    assert re.fullmatch(r"python3\.(1[2-9])", runtime), runtime

@@ -1,0 +1,49 @@
+"""Every name comes from the deployment id and fits the service's rules."""
+
+import re
+
+import pytest
+
+from analytics_provisioner.naming import Names, is_valid_bucket_name
+
+LONGEST_ID = "a" * 31
+
+
+def test_names_carry_the_deployment_id():
+    names = Names("acme-prod")
+    for name in (names.analytics_role, names.es_user, names.es_domain, names.analytics_rds, names.emr_bucket,
+                 names.analytics_security_group, names.analytics_key_pair, names.emr_provisioning_policy):
+        assert name.startswith("acme-prod"), name
+
+
+def test_two_deployments_never_collide():
+    first, second = Names("acme-prod"), Names("acme-stage")
+    attributes = [a for a in dir(first) if not a.startswith("_") and isinstance(getattr(first, a), str) and a != "id"]
+    shared = {"reports_inline_policy", "iam_path", "grades_policy_sid", "rds_generation"}
+    for attribute in set(attributes) - shared:
+        assert getattr(first, attribute) != getattr(second, attribute), attribute
+
+
+@pytest.mark.parametrize("deployment_id", ["abc", "acme-prod", LONGEST_ID, "a1234567890123456789012345678-z"])
+def test_names_fit_aws_limits(deployment_id):
+    names = Names(deployment_id)
+    assert re.match(r"^[a-z][a-z0-9-]{2,27}$", names.es_domain), names.es_domain
+    assert len(names.analytics_role) <= 64 and len(names.es_user) <= 64 and len(names.reports_user) <= 64
+    assert len(names.analytics_rds) <= 63 and not names.analytics_rds.endswith("-")
+    for bucket in (names.emr_bucket, names.emr_logs_bucket, names.edxanalytics_bucket, names.hadoop_bucket, names.reports_bucket):
+        assert is_valid_bucket_name(bucket), bucket
+
+
+def test_shortened_names_stay_unique():
+    assert Names("a" * 30 + "b").es_domain != Names("a" * 30 + "c").es_domain
+
+
+def test_rds_generation_gives_a_fresh_name():
+    assert Names("acme", 1).analytics_rds == "acme-analytics"
+    assert Names("acme", 2).analytics_rds == "acme-analytics-g2"
+    assert Names("acme", 1).analytics_db_secret != Names("acme", 2).analytics_db_secret
+
+
+@pytest.mark.parametrize("bucket, valid", [("acme-edxanalytics", True), ("Acme", False), ("a..b", False), ("192.168.1.1", False), ("xn--abc", False), ("ab", False)])
+def test_bucket_rules(bucket, valid):
+    assert is_valid_bucket_name(bucket) is valid

@@ -1,0 +1,171 @@
+"""The Validate phase's read-only preflight: each refusal names the problem, nothing is created."""
+
+import json
+
+import pytest
+
+from analytics_provisioner.errors import InputError, OwnershipError, PreflightError
+from analytics_provisioner.naming import TAG_DEPLOYMENT
+from analytics_provisioner.phases import validate
+
+ADMIN = {"host": "edxapp-db.internal", "port": "3306", "username": "admin", "password": "not-used-here"}
+
+
+@pytest.fixture
+def ready(seeded, minimal_input):
+    seeded.client("secretsmanager").create_secret(Name=minimal_input["edxapp"]["db_admin_secret_id"], SecretString=json.dumps(ADMIN))
+    return seeded
+
+
+def run(doc):
+    return validate.run(doc, "us-east-1")
+
+
+def test_good_input_resolves_network_and_versions(ready, minimal_input):
+    result = run(minimal_input)
+    deployment, facts = result["deployment"], result["preflight"]
+    default_vpc = ready.client("ec2").describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    assert deployment["network"]["vpc_id"] == default_vpc
+    assert deployment["network"]["subnet_id"].startswith("subnet-")
+    assert facts["network"]["internet_gateway_route"] is True
+    assert facts["edxapp_db"]["db_instance_id"] == "acme-edxapp-db"
+    options = deployment["options"]
+    assert options["es_engine_version"] == "Elasticsearch_5.6"  # nearest offered to the runbook's 1.5
+    assert options["es_instance_type"] == "t2.small.search"
+    assert options["rds_engine_version"] == "8.0.41"  # newest 8.0 minor
+    assert options["ubuntu_release"] == "20.04"
+    assert any("Elasticsearch 1.5 is not offered" in w for w in result["warnings"])
+
+
+def test_output_holds_no_secret_value(ready, minimal_input):
+    assert ADMIN["password"] not in json.dumps(run(minimal_input))
+
+
+def test_bad_schema_is_refused_before_any_call(aws, minimal_input):
+    minimal_input["deployment_id"] = "Bad_Id"
+    with pytest.raises(InputError, match="deployment_id: 'Bad_Id' is not valid"):
+        run(minimal_input)
+
+
+def test_unknown_region(ready, minimal_input):
+    minimal_input["region"] = "xx-nowhere-1"
+    with pytest.raises(PreflightError, match="region: 'xx-nowhere-1' is not an AWS region"):
+        run(minimal_input)
+
+
+def test_unknown_vpc(ready, minimal_input):
+    minimal_input["network"]["vpc_id"] = "vpc-0123456789abcdef0"
+    with pytest.raises(PreflightError, match="network.vpc_id: VPC vpc-0123456789abcdef0 does not exist"):
+        run(minimal_input)
+
+
+def test_subnet_of_another_vpc(ready, minimal_input):
+    ec2 = ready.client("ec2")
+    other = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=other, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+    minimal_input["network"]["subnet_id"] = subnet
+    with pytest.raises(PreflightError, match=f"network.subnet_id: subnet {subnet} belongs to {other}"):
+        run(minimal_input)
+
+
+def test_subnet_without_internet_gateway_gets_the_runbook_remedy(ready, minimal_input):
+    ec2 = ready.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.1.0/24")["Subnet"]["SubnetId"]
+    minimal_input["network"].update(vpc_id=vpc, subnet_id=subnet)
+    with pytest.raises(PreflightError, match="no route to an internet gateway.*create an Internet Gateway, attach it"):
+        run(minimal_input)
+
+
+def test_missing_edxapp_database(ready, minimal_input):
+    minimal_input["edxapp"]["db_instance_id"] = "nope-db"
+    with pytest.raises(PreflightError, match="edxapp.db_instance_id: no RDS instance 'nope-db'"):
+        run(minimal_input)
+
+
+def test_unreadable_secret(ready, minimal_input):
+    minimal_input["edxapp"]["migration_secret_id"] = "acme/does-not-exist"
+    with pytest.raises(PreflightError, match=r"secret 'acme/does-not-exist' \(edxapp.migration_secret_id\) is not readable"):
+        run(minimal_input)
+
+
+def test_secret_without_required_keys_names_them_not_the_values(ready, minimal_input):
+    ready.client("secretsmanager").put_secret_value(SecretId=minimal_input["edxapp"]["db_admin_secret_id"], SecretString=json.dumps({"username": "admin", "password": "s3cr3t-value"}))
+    with pytest.raises(PreflightError, match="lacks the key\\(s\\) host, port") as refused:
+        run(minimal_input)
+    assert "s3cr3t-value" not in str(refused.value)
+
+
+def test_secret_that_is_not_json(ready, minimal_input):
+    ready.client("secretsmanager").put_secret_value(SecretId=minimal_input["edxapp"]["migration_secret_id"], SecretString="hunter2")
+    with pytest.raises(PreflightError, match="is not a JSON object") as refused:
+        run(minimal_input)
+    assert "hunter2" not in str(refused.value)
+
+
+def test_search_version_not_offered(ready, minimal_input):
+    minimal_input["options"] = {"es_engine_version": "Elasticsearch_1.5"}
+    with pytest.raises(PreflightError, match="options.es_engine_version: Elasticsearch_1.5 is not offered in us-east-1; offered: "):
+        run(minimal_input)
+
+
+def test_search_instance_type_not_offered(ready, minimal_input):
+    minimal_input["options"] = {"es_engine_version": "OpenSearch_2.17", "es_instance_type": "t2.small.elasticsearch"}
+    with pytest.raises(PreflightError, match="options.es_instance_type: t2.small.elasticsearch is not offered for OpenSearch_2.17"):
+        run(minimal_input)
+
+
+def test_ec2_type_not_offered(ready, minimal_input):
+    minimal_input["options"] = {"analytics_instance_type": "zz9.huge"}
+    with pytest.raises(PreflightError, match="options.analytics_instance_type: zz9.huge is not offered"):
+        run(minimal_input)
+
+
+def test_rds_class_not_offered(ready, minimal_input):
+    minimal_input["options"] = {"rds_instance_class": "db.zz9.huge"}
+    with pytest.raises(PreflightError, match="options.rds_instance_class: db.zz9.huge is not offered for MySQL 8.0.41"):
+        run(minimal_input)
+
+
+def test_name_taken_by_someone_else_is_named(ready, minimal_input):
+    ready.client("iam").create_role(RoleName="acme-demo-edxanalytics", AssumeRolePolicyDocument="{}")
+    ready.client("s3").create_bucket(Bucket="acme-demo-edxanalytics", )
+    ready.client("s3").put_bucket_tagging(Bucket="acme-demo-edxanalytics", Tagging={"TagSet": [{"Key": TAG_DEPLOYMENT, "Value": "other"}]})
+    with pytest.raises(OwnershipError) as refused:
+        run(minimal_input)
+    message = str(refused.value)
+    assert "IAM role 'acme-demo-edxanalytics' exists and is not ours (no deployment tag)" in message
+    assert "S3 bucket 'acme-demo-edxanalytics' exists and is not ours (deployment other)" in message
+
+
+def test_names_already_ours_are_fine(ready, minimal_input):
+    ready.client("iam").create_role(RoleName="acme-demo-edxanalytics", AssumeRolePolicyDocument="{}", Tags=[{"Key": TAG_DEPLOYMENT, "Value": "acme-demo"}])
+    assert run(minimal_input)["deployment"]["deployment_id"] == "acme-demo"
+
+
+def test_warnings_for_world_ssh_and_dns_hostnames(ready, minimal_input):
+    ec2 = ready.client("ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": False})
+    minimal_input["network"]["director_ssh_cidrs"] = ["0.0.0.0/0"]
+    warnings = run(minimal_input)["warnings"]
+    assert any("SSH to the director is open to the whole internet" in w for w in warnings)
+    assert any("DNS hostnames disabled" in w for w in warnings)
+
+
+def test_preflight_creates_nothing(ready, minimal_input):
+    before = _inventory(ready)
+    run(minimal_input)
+    assert _inventory(ready) == before
+
+
+def _inventory(emulator) -> dict:
+    ec2, iam = emulator.client("ec2"), emulator.client("iam")
+    return {
+        "buckets": sorted(b["Name"] for b in emulator.client("s3").list_buckets()["Buckets"]),
+        "roles": sorted(r["RoleName"] for r in iam.list_roles()["Roles"]),
+        "users": sorted(u["UserName"] for u in iam.list_users()["Users"]),
+        "groups": sorted(g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"]),
+        "secrets": sorted(s["Name"] for s in emulator.client("secretsmanager").list_secrets()["SecretList"]),
+        "instances": sorted(i["DBInstanceIdentifier"] for i in emulator.client("rds").describe_db_instances()["DBInstances"]),
+    }

@@ -1,0 +1,81 @@
+"""Bad input ends the execution in Validate, with a cause naming the problem, before anything exists."""
+
+import json
+
+import pytest
+
+from analytics_provisioner.local.runner import execute, tagged_resources
+from analytics_provisioner.local.seed import seed
+
+
+def _inventory(emulator) -> dict:
+    ec2, iam = emulator.client("ec2"), emulator.client("iam")
+    return {
+        "buckets": sorted(b["Name"] for b in emulator.client("s3").list_buckets()["Buckets"]),
+        "roles": sorted(r["RoleName"] for r in iam.list_roles()["Roles"]),
+        "users": sorted(u["UserName"] for u in iam.list_users()["Users"]),
+        "policies": sorted(p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"]),
+        "groups": sorted(g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"]),
+        "key_pairs": sorted(k["KeyName"] for k in ec2.describe_key_pairs()["KeyPairs"]),
+        "instances": sorted(i["InstanceId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]),
+        "secrets": sorted(s["Name"] for s in emulator.client("secretsmanager").list_secrets()["SecretList"]),
+        "databases": sorted(i["DBInstanceIdentifier"] for i in emulator.client("rds").describe_db_instances()["DBInstances"]),
+        "domains": sorted(d["DomainName"] for d in emulator.client("opensearch").list_domain_names()["DomainNames"]),
+    }
+
+
+def _missing_field(doc):
+    doc["edxapp"].pop("contact_email")
+
+
+def _bad_id(doc):
+    doc["deployment_id"] = "ACME prod!"
+
+
+def _unknown_vpc(doc):
+    doc["network"]["vpc_id"] = "vpc-0badbadbadbadbad0"
+
+
+def _unreadable_secret(doc):
+    doc["edxapp"]["db_admin_secret_id"] = "acme/edxapp/no-such-secret"
+
+
+def _missing_edxapp_db(doc):
+    doc["edxapp"]["db_instance_id"] = "acme-no-such-db"
+
+
+BAD_INPUTS = [
+    (_missing_field, "Validate.InputError", "edxapp.contact_email: is required; expected an e-mail address"),
+    (_bad_id, "Validate.InputError", "deployment_id: 'ACME prod!' is not valid"),
+    (_unknown_vpc, "Validate.PreflightError", "network.vpc_id: VPC vpc-0badbadbadbadbad0 does not exist in us-east-1"),
+    (_unreadable_secret, "Validate.PreflightError", "secret 'acme/edxapp/no-such-secret' (edxapp.db_admin_secret_id) is not readable"),
+    (_missing_edxapp_db, "Validate.PreflightError", "edxapp.db_instance_id: no RDS instance 'acme-no-such-db'"),
+]
+
+
+@pytest.mark.parametrize("mutate, error, message", BAD_INPUTS, ids=[b[0].__name__.strip("_") for b in BAD_INPUTS])
+def test_bad_input_fails_in_validate_and_creates_nothing(emulator, minimal_input, mutate, error, message):
+    seed(emulator, minimal_input)
+    mutate(minimal_input)
+    before = _inventory(emulator)
+    result = execute(emulator, minimal_input)
+    assert result.status == "FAILED"
+    assert result.error == error
+    assert message in result.cause
+    assert "failure report: s3://" in result.cause
+    ran = [state["state"] for state in result.view.summary()]
+    assert ran == ["Validate input", "Validate failed", "Write failure report", "Deployment failed"]
+    assert _inventory(emulator) == before
+    assert tagged_resources(emulator, "acme-demo") == []
+
+
+def test_failure_report_says_nothing_was_created(emulator, minimal_input):
+    seed(emulator, minimal_input)
+    _unknown_vpc(minimal_input)
+    result = execute(emulator, minimal_input)
+    uri = result.cause.rsplit("failure report: ", 1)[1].rstrip(")")
+    bucket, key = uri[len("s3://"):].split("/", 1)
+    report = json.loads(emulator.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+    assert report["phase"] == "Validate" and report["nothing_created"] is True
+    assert report["error"] == "PreflightError"
+    assert key == "acme-demo/failure-report.json"
