@@ -1,20 +1,10 @@
 """Shared fixtures: a moto account for unit tests, the full emulator for workflow tests, MariaDB."""
 
 import copy
-import json
-import os
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-EVENTS = REPO / "events"
-MYSQL_URL = os.environ.get("ANALYTICS_PROVISIONER_TEST_MYSQL", "mysql://root@127.0.0.1:3306")
-REGION = "us-east-1"
-
-
-def load_event(name: str) -> dict:
-    return json.loads((EVENTS / name).read_text())
+from testkit import MYSQL_URL, REGION, load_event
 
 
 @pytest.fixture

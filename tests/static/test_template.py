@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from analytics_provisioner.local import template as cfn
-from conftest import REPO
+from testkit import REPO
 
 TEMPLATE = cfn.load()
 MACHINES = cfn.state_machines(TEMPLATE)

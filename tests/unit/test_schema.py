@@ -6,7 +6,7 @@ import pytest
 
 from analytics_provisioner.deployment import Deployment, validation_errors
 from analytics_provisioner.errors import InputError
-from conftest import load_event
+from testkit import load_event
 
 
 @pytest.mark.parametrize("name", ["input-minimal.json", "input-full.json", "input-reports-off.json"])
@@ -90,7 +90,7 @@ def test_not_an_object_is_refused():
 
 
 def test_published_schema_matches_the_library():
-    from conftest import REPO
+    from testkit import REPO
 
     library = REPO / "layers/common/python/analytics_provisioner/execution-input.schema.json"
     assert (REPO / "schema/execution-input.schema.json").read_text() == library.read_text()

@@ -2,8 +2,8 @@
 
 ``Emulator`` deploys what ``template.yaml`` declares (functions, state machines, the secure-repo
 bucket, the KMS key), installs the region catalogue moto lacks, points both RDS instances at a real
-MySQL/MariaDB, and scales Wait and Retry sleeps (0 = instant) without touching ``time.sleep``
-elsewhere.
+MySQL/MariaDB, and scales the state machine's Wait and Retry sleeps and botocore's retry back-off (0 = instant)
+without touching ``time.sleep`` elsewhere.
 """
 
 import io
@@ -14,7 +14,7 @@ import zipfile
 from contextlib import ExitStack
 from unittest import mock
 
-import boto3
+from botocore import endpoint as botocore_endpoint
 from moto import mock_aws
 from moto.rds.models import DBInstance, MasterUserSecret
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
@@ -58,7 +58,8 @@ class Emulator:
         stack.callback(catalog.uninstall)
         self._scale_sleeps(stack)
         if self.mysql:
-            self.mysql_admin = self.mysql.ensure_admin()
+            self.mysql_admin = self.mysql.create_admin()
+            stack.callback(self.mysql.drop_user, self.mysql_admin["username"])
             self._point_rds_at(stack, self.mysql, self.mysql_admin)
         self._capture_logs(stack)
         self._create_secure_repo()
@@ -86,6 +87,7 @@ class Emulator:
                 real_sleep(wait_seconds * scale)
 
         stack.enter_context(mock.patch.object(retrier_decl, "time", mock.Mock(sleep=scaled_sleep)))
+        stack.enter_context(mock.patch.object(botocore_endpoint, "time", mock.Mock(sleep=scaled_sleep)))
         stack.enter_context(mock.patch.object(wait_function.WaitFunction, "_wait_interval", scaled_wait))
 
     @staticmethod

@@ -6,7 +6,7 @@ from urllib.parse import unquote, urlparse
 
 import pymysql
 
-LOCAL_ADMIN_USER = "ap_local_admin"
+LOCAL_ADMIN_PREFIX = "ap_admin_"
 
 HOW_TO_GET_ONE = (
     "no MySQL/MariaDB answers at {url}. Start one with "
@@ -40,11 +40,15 @@ class MysqlServer:
         except pymysql.err.OperationalError as exc:
             raise RuntimeError(HOW_TO_GET_ONE.format(url=url) + f" ({exc.args[-1]})") from None
 
-    def ensure_admin(self) -> dict:
-        """An admin user with a fresh random password: RDS masters and edxapp admins never have empty ones."""
-        password = secrets.token_urlsafe(24)
+    def create_admin(self) -> dict:
+        """A fresh admin user with a random password, one per emulator (RDS masters and edxapp admins
+        never have empty passwords; emulators running side by side must not share one)."""
+        user, password = LOCAL_ADMIN_PREFIX + secrets.token_hex(4), secrets.token_urlsafe(24)
         with self.connect() as connection, connection.cursor() as cursor:
-            cursor.execute("CREATE USER IF NOT EXISTS %s@'%%' IDENTIFIED BY %s", (LOCAL_ADMIN_USER, password))
-            cursor.execute("ALTER USER %s@'%%' IDENTIFIED BY %s", (LOCAL_ADMIN_USER, password))
-            cursor.execute("GRANT ALL PRIVILEGES ON *.* TO %s@'%%' WITH GRANT OPTION", (LOCAL_ADMIN_USER,))
-        return {"host": self.host, "port": str(self.port), "username": LOCAL_ADMIN_USER, "password": password}
+            cursor.execute("CREATE USER %s@'%%' IDENTIFIED BY %s", (user, password))
+            cursor.execute("GRANT ALL PRIVILEGES ON *.* TO %s@'%%' WITH GRANT OPTION", (user,))
+        return {"host": self.host, "port": str(self.port), "username": user, "password": password}
+
+    def drop_user(self, user: str) -> None:
+        with self.connect() as connection, connection.cursor() as cursor:
+            cursor.execute("DROP USER IF EXISTS %s@'%%'", (user,))
