@@ -12,3 +12,41 @@ REGION = "us-east-1"
 
 def load_event(name: str) -> dict:
     return json.loads((EVENTS / name).read_text())
+
+
+def inventory(emulator) -> dict:
+    """Everything that exists in the emulated account, by kind, as sorted lists of names/ids.
+
+    Two snapshots compare equal when nothing was created, deleted or duplicated in between.
+    """
+    ec2, iam, s3 = emulator.client("ec2"), emulator.client("iam"), emulator.client("s3")
+    users = sorted(u["UserName"] for u in iam.list_users()["Users"])
+    instances = [i for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]]
+    return {
+        "buckets": sorted(b["Name"] for b in s3.list_buckets()["Buckets"]),
+        "roles": sorted(r["RoleName"] for r in iam.list_roles()["Roles"]),
+        "instance_profiles": sorted(p["InstanceProfileName"] for p in iam.list_instance_profiles()["InstanceProfiles"]),
+        "users": users,
+        "access_keys": sorted(k["AccessKeyId"] for u in users for k in iam.list_access_keys(UserName=u)["AccessKeyMetadata"]),
+        "policies": sorted(p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"]),
+        "security_groups": sorted(g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"]),
+        "security_group_rules": sorted(r["SecurityGroupRuleId"] for r in ec2.describe_security_group_rules()["SecurityGroupRules"]),
+        "key_pairs": sorted(k["KeyName"] for k in ec2.describe_key_pairs()["KeyPairs"]),
+        "instances": sorted(i["InstanceId"] for i in instances if i["State"]["Name"] != "terminated"),
+        "addresses": sorted(a["AllocationId"] for a in ec2.describe_addresses()["Addresses"]),
+        "secrets": sorted(s["Name"] for s in emulator.client("secretsmanager").list_secrets()["SecretList"]),
+        "db_instances": sorted(i["DBInstanceIdentifier"] for i in emulator.client("rds").describe_db_instances()["DBInstances"]),
+        "db_subnet_groups": sorted(g["DBSubnetGroupName"] for g in emulator.client("rds").describe_db_subnet_groups()["DBSubnetGroups"]),
+        "search_domains": sorted(d["DomainName"] for d in emulator.client("opensearch").list_domain_names()["DomainNames"]),
+    }
+
+
+def diff(before: dict, after: dict) -> dict:
+    """{kind: {"added": [...], "removed": [...]}} for the kinds that changed."""
+    changes = {}
+    for kind in before.keys() | after.keys():
+        added = sorted(set(after.get(kind, [])) - set(before.get(kind, [])))
+        removed = sorted(set(before.get(kind, [])) - set(after.get(kind, [])))
+        if added or removed:
+            changes[kind] = {"added": added, "removed": removed}
+    return changes

@@ -1,19 +1,44 @@
 """``analytics-provisioner``: the operator's command line.
 
-Exit codes (for pipelines): 0 succeeded, 1 the deployment failed, 2 bad usage or input file,
-3 environment problem (no credentials, no stack, no MySQL for local mode).
+Exit codes (for pipelines): 0 succeeded (or started, without --wait), 1 the deployment failed,
+2 bad usage or input (nothing was started), 3 environment problem (no credentials or region, no
+stack, teardown not deployed, no MySQL for local mode), 4 busy: another execution of the deployment
+is running (start refused), or the execution is still running (status, watch that stopped waiting).
 """
 
+import functools
 import json
 import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
+import boto3
 import click
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError, PartialCredentialsError
 from rich.console import Console
+from rich.live import Live
+from rich.spinner import Spinner
+from rich.table import Table
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ENVIRONMENT = 0, 1, 2, 3
+from . import execution as executions
+from .aws import clients
+from .deployment import validation_errors
+from .errors import InputError
 
-console = Console(stderr=True, highlight=False)
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_BUSY = 0, 1, 2, 3, 4
+DEFAULT_STACK = "analytics-provisioner"
+
+console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class BadInput(click.ClickException):
+    exit_code = EXIT_USAGE
+
+
+class EnvironmentProblem(click.ClickException):
+    exit_code = EXIT_ENVIRONMENT
 
 
 def _read_input(path: Path) -> dict:
@@ -88,3 +113,315 @@ def _print_outcome(report: dict, out_dir: Path) -> None:
         console.print(f"[red]{report['status']}[/]: {report['error']}")
         console.print(f"  {report['cause']}")
     console.print(f"report: {out_dir / 'report.json'}")
+
+
+# --- the deployed stack: start, status, watch, teardown ----------------------------------------
+
+@dataclass
+class Target:
+    """Where the state machines are: the ARNs given, else the stack's outputs."""
+
+    stack: str
+    region: str | None
+    provision_arn: str | None
+    teardown_arn: str | None
+    _outputs: dict | None = field(default=None, repr=False)
+
+    @property
+    def region_name(self) -> str:
+        given_arn = self.provision_arn or self.teardown_arn
+        region = self.region or (given_arn.split(":")[3] if given_arn else None) or boto3.session.Session().region_name
+        if not region:
+            raise EnvironmentProblem("no AWS region: pass --region, set AWS_REGION, or set a region in your AWS profile")
+        return region
+
+    def stepfunctions(self):
+        return clients.client("stepfunctions", self.region_name)
+
+    def provision(self) -> str:
+        arn = self.provision_arn or self.outputs().get("ProvisionStateMachineArn")
+        if not arn:
+            raise EnvironmentProblem(f"stack {self.stack!r} has no ProvisionStateMachineArn output: is it this project's stack?")
+        return arn
+
+    def teardown(self) -> str:
+        arn = self.teardown_arn or self.outputs().get("TeardownStateMachineArn")
+        if not arn:
+            raise EnvironmentProblem(f"the teardown workflow is not deployed: stack {self.stack!r} has no TeardownStateMachineArn "
+                                     "output (update the stack with `sam deploy`, or pass --teardown-state-machine-arn)")
+        return arn
+
+    def teardown_if_deployed(self) -> tuple[str, ...]:
+        """For the one-execution-at-a-time rule; never looks for a stack when ARNs were given."""
+        if self.teardown_arn or not self.provision_arn:
+            try:
+                return (self.teardown(),)
+            except EnvironmentProblem:
+                return ()
+        return ()
+
+    def outputs(self) -> dict:
+        if self._outputs is None:
+            try:
+                stack = clients.client("cloudformation", self.region_name).describe_stacks(StackName=self.stack)["Stacks"][0]
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "ValidationError":
+                    raise
+                raise EnvironmentProblem(f"stack {self.stack!r} not found in {self.region_name}: deploy it (sam deploy --guided), "
+                                         "or pass --stack NAME, --region or --state-machine-arn ARN") from None
+            self._outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+        return self._outputs
+
+
+_TARGET_OPTIONS = [
+    click.option("--stack", default=DEFAULT_STACK, envvar="ANALYTICS_PROVISIONER_STACK", show_default=True,
+                 help="CloudFormation stack whose outputs name the state machines."),
+    click.option("--state-machine-arn", "provision_arn", envvar="PROVISION_STATE_MACHINE_ARN",
+                 help="The provisioning state machine (default: the stack's ProvisionStateMachineArn)."),
+    click.option("--teardown-state-machine-arn", "teardown_arn", envvar="TEARDOWN_STATE_MACHINE_ARN",
+                 help="The teardown state machine (default: the stack's TeardownStateMachineArn)."),
+    click.option("--region", envvar=["AWS_REGION", "AWS_DEFAULT_REGION"], help="AWS region (default: from the ARN or your AWS config)."),
+]
+_FOLLOW_OPTIONS = [
+    click.option("--poll-seconds", default=2.0, show_default=True, type=click.FloatRange(min=0), help="Seconds between progress checks."),
+    click.option("--timeout-minutes", default=240.0, show_default=True, type=click.FloatRange(min=0),
+                 help="Stop waiting (exit 4; the execution keeps running) after this long."),
+]
+_JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout (progress stays on stderr).")
+
+
+def _options(options):
+    def decorate(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def _aws_errors(command):
+    """Missing credentials, a missing stack or a refused AWS call: exit 3 with a message that says what to do."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (NoCredentialsError, PartialCredentialsError):
+            raise EnvironmentProblem("no AWS credentials: run `aws configure` or `aws sso login`, or set AWS_PROFILE") from None
+        except NoRegionError:
+            raise EnvironmentProblem("no AWS region: pass --region or set AWS_REGION") from None
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            raise EnvironmentProblem(f"AWS {exc.operation_name} failed: {error.get('Code')}: {error.get('Message')}") from None
+        except BotoCoreError as exc:
+            raise EnvironmentProblem(f"AWS call failed: {exc}") from None
+
+    return wrapper
+
+
+@main.command()
+@click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Execution input (JSON).")
+@click.option("--wait", is_flag=True, help="Follow the execution to its end: exit 0 succeeded, 1 failed.")
+@click.option("--attempt", default=1, show_default=True, type=click.IntRange(1, 99), help="Run an input that already ran once more (2, 3, ...).")
+@_JSON_OPTION
+@_options(_FOLLOW_OPTIONS)
+@_options(_TARGET_OPTIONS)
+@_aws_errors
+def start(input_path: Path, wait: bool, attempt: int, as_json: bool, poll_seconds: float, timeout_minutes: float, **target_options) -> None:
+    """Start the provisioning workflow. The same input starts once: repeating answers with that execution."""
+    document = _read_input(input_path)
+    problems = validation_errors(document)
+    if problems:
+        for problem in problems:
+            console.print(f"  [red]✗[/] {problem}")
+        raise BadInput(f"--input {input_path}: the execution input is invalid; nothing was started")
+    target = Target(**target_options)
+    sfn, deployment_id = target.stepfunctions(), document["deployment_id"]
+    started = _start(as_json, lambda: executions.start(sfn, target.provision(), document, deployment_id, attempt,
+                                                       exclusive_with=target.teardown_if_deployed()))
+    _report_start(deployment_id, started, attempt, "start")
+    _conclude(sfn, started, f"watch {deployment_id}", wait, as_json, poll_seconds, timeout_minutes)
+
+
+@main.command()
+@click.argument("deployment_id")
+@click.option("--input", "input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The deployment's execution input (default: the input of its latest provisioning execution).")
+@click.option("--keep-data", is_flag=True, help="Keep the buckets with their objects and the secure-repo files.")
+@click.option("--no-final-snapshot", is_flag=True, help="Delete the analytics RDS instance without a final snapshot.")
+@click.option("--wait", is_flag=True, help="Follow the teardown to its end: exit 0 succeeded, 1 failed.")
+@click.option("--attempt", default=1, show_default=True, type=click.IntRange(1, 99), help="Run a teardown that already ran once more.")
+@_JSON_OPTION
+@_options(_FOLLOW_OPTIONS)
+@_options(_TARGET_OPTIONS)
+@_aws_errors
+def teardown(deployment_id: str, input_path: Path | None, keep_data: bool, no_final_snapshot: bool, wait: bool, attempt: int,
+             as_json: bool, poll_seconds: float, timeout_minutes: float, **target_options) -> None:
+    """Start the teardown workflow: delete what DEPLOYMENT_ID created, revert what existed before."""
+    target = Target(**target_options)
+    teardown_arn, provision_arn = target.teardown(), target.provision()
+    sfn = target.stepfunctions()
+    # Only what differs from the defaults, so the CLI and the API name identical teardowns alike.
+    settings = {"deployment": _read_input(input_path)} if input_path else {}
+    if keep_data:
+        settings["keep_data"] = True
+    if no_final_snapshot:
+        settings["final_snapshot"] = False
+    try:
+        request = executions.teardown_request(sfn, provision_arn, deployment_id, settings, target.region_name)
+    except (InputError, executions.NotFound) as exc:
+        raise BadInput(f"{exc}; nothing was started") from None
+    started = _start(as_json, lambda: executions.start(sfn, teardown_arn, request, deployment_id, attempt, exclusive_with=(provision_arn,)))
+    _report_start(deployment_id, started, attempt, "teardown")
+    _conclude(sfn, started, f"watch --teardown {deployment_id}", wait, as_json, poll_seconds, timeout_minutes)
+
+
+@main.command()
+@click.argument("deployment_id")
+@click.option("--teardown", "of_teardown", is_flag=True, help="The latest teardown instead of the latest provisioning.")
+@_JSON_OPTION
+@_options(_TARGET_OPTIONS)
+@_aws_errors
+def status(deployment_id: str, of_teardown: bool, as_json: bool, **target_options) -> None:
+    """The latest execution of DEPLOYMENT_ID: status, each state's outcome and timing, outputs or error.
+
+    Exit 0 succeeded, 1 failed, 4 still running.
+    """
+    target = Target(**target_options)
+    sfn = target.stepfunctions()
+    document = executions.describe(sfn, _latest(sfn, target, deployment_id, of_teardown)["executionArn"])
+    _print_states(document)
+    _finish(document, as_json)
+
+
+@main.command()
+@click.argument("deployment_id")
+@click.option("--teardown", "of_teardown", is_flag=True, help="The latest teardown instead of the latest provisioning.")
+@_JSON_OPTION
+@_options(_FOLLOW_OPTIONS)
+@_options(_TARGET_OPTIONS)
+@_aws_errors
+def watch(deployment_id: str, of_teardown: bool, as_json: bool, poll_seconds: float, timeout_minutes: float, **target_options) -> None:
+    """Follow the latest execution of DEPLOYMENT_ID live, state by state, to its end; then its outputs."""
+    target = Target(**target_options)
+    sfn = target.stepfunctions()
+    _finish(_follow(sfn, _latest(sfn, target, deployment_id, of_teardown)["executionArn"], poll_seconds, timeout_minutes), as_json)
+
+
+def _latest(sfn, target: Target, deployment_id: str, of_teardown: bool) -> dict:
+    try:
+        return executions.latest(sfn, target.teardown() if of_teardown else target.provision(), deployment_id)
+    except executions.NotFound as exc:
+        raise BadInput(str(exc)) from None
+
+
+def _start(as_json: bool, start_once):
+    try:
+        return start_once()
+    except executions.Busy as busy:
+        running = busy.running
+        if as_json:
+            click.echo(json.dumps({"error": "busy", "message": str(busy), "running_execution": {
+                "execution_name": running["name"], "execution_arn": running["executionArn"], "started_at": executions.iso(running["startDate"])}}, indent=2))
+        console.print(f"[yellow]busy:[/] {busy}")
+        sys.exit(EXIT_BUSY)
+
+
+def _report_start(deployment_id: str, started, attempt: int, command: str) -> None:
+    if started.started:
+        console.print(f"[bold]{deployment_id}[/]: started {started.execution_name}")
+    elif started.status == executions.RUNNING:
+        console.print(f"[bold]{deployment_id}[/]: {started.execution_name} was started by an identical request and is still running")
+    else:
+        console.print(f"[bold]{deployment_id}[/]: this exact request already ran ({started.status}) as {started.execution_name}; "
+                      f"nothing new was started. Run it again with `{command} --attempt {attempt + 1}`")
+    console.print(f"  {started.execution_arn}")
+
+
+def _conclude(sfn, started, watch_command: str, wait: bool, as_json: bool, poll_seconds: float, timeout_minutes: float) -> None:
+    if wait and started.status == executions.RUNNING:
+        _finish({**started.to_dict(), **_follow(sfn, started.execution_arn, poll_seconds, timeout_minutes)}, as_json)
+    if started.status != executions.RUNNING:  # an identical request ran before: its outcome is the answer
+        _finish({**started.to_dict(), **executions.describe(sfn, started.execution_arn)}, as_json)
+    console.print(f"  follow it: analytics-provisioner {watch_command}")
+    if as_json:
+        click.echo(json.dumps(started.to_dict(), indent=2))
+    sys.exit(EXIT_OK)
+
+
+def _follow(sfn, execution_arn: str, poll_seconds: float, timeout_minutes: float) -> dict:
+    """Print each state as it starts and ends (time since the execution started) until the execution ends."""
+    described = sfn.describe_execution(executionArn=execution_arn)
+    console.print(f"[bold]{described['name']}[/] {described['status']} since {executions.iso(described['startDate'])}")
+    progress = _Progress(described["startDate"].timestamp())
+    try:
+        with Live(progress, console=console, transient=True, refresh_per_second=4, redirect_stdout=False, redirect_stderr=False):
+            final, view = executions.follow(sfn, execution_arn, progress.on_change, poll_seconds, timeout_minutes * 60)
+    except (TimeoutError, KeyboardInterrupt):
+        console.print("[yellow]stopped watching[/]; the execution goes on (`status` or `watch` it again)")
+        sys.exit(EXIT_BUSY)
+    return executions.status_document(final, view)
+
+
+class _Progress:
+    """One line per state change, and a spinner with the elapsed time and the running states."""
+
+    def __init__(self, started_at: float):
+        self.started_at = started_at
+        self.running: list[str] = []
+        self.spinner = Spinner("dots")
+
+    def __rich__(self):
+        running = ", ".join(self.running) or "…"
+        self.spinner.update(text=f"{_clock(time.time() - self.started_at)} running: {running}")
+        return self.spinner
+
+    def on_change(self, what: str, run) -> None:
+        if what == "entered":
+            if run.kind == "Fail":
+                console.print(f"  [dim]{_clock(run.entered - self.started_at)}[/] [red]✗[/] {run.name}")
+                return
+            self.running.append(run.name)
+            console.print(f"  [dim]{_clock(run.entered - self.started_at)}[/] [cyan]→[/] {run.name}")
+            return
+        if run.name in self.running:
+            self.running.remove(run.name)
+        mark = "[green]✓[/]" if run.status == "succeeded" else "[red]✗[/]"
+        console.print(f"  [dim]{_clock(run.exited - self.started_at)}[/] {mark} {run.name} [dim]{run.seconds:.2f}s[/]")
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(max(seconds, 0)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def _print_states(document: dict) -> None:
+    started = datetime.fromisoformat(document["started_at"])
+    table = Table(title=f"{document['execution_name']} {document['status']}, started {document['started_at']}", title_justify="left")
+    for column, justify in (("at", "right"), ("state", "left"), ("status", "left"), ("seconds", "right")):
+        table.add_column(column, justify=justify)
+    for state in document["states"]:
+        offset = _clock((datetime.fromisoformat(state["started_at"]) - started).total_seconds())
+        seconds = "" if state["seconds"] is None else f"{state['seconds']:.2f}"
+        table.add_row(offset, state["state"], state["status"], seconds)
+    console.print(table)
+
+
+def _finish(document: dict, as_json: bool) -> None:
+    """The outcome on stderr, the document on stdout with --json; the exit code from the status."""
+    status, name, elapsed = document["status"], document["execution_name"], _clock(document["elapsed_seconds"])
+    if status == "SUCCEEDED":
+        console.print(f"[green]SUCCEEDED[/] {name} in {elapsed}")
+        if document.get("output") is not None:
+            console.print("outputs:")
+            console.print_json(data=document["output"])
+    elif status == "RUNNING":
+        console.print(f"[cyan]RUNNING[/] {name} for {elapsed}: {', '.join(document['running_states']) or '…'}")
+    else:
+        console.print(f"[red]{status}[/] {name} after {elapsed}: {document.get('error')}")
+        if document.get("cause"):
+            console.print(f"  {document['cause']}")
+    if as_json:
+        click.echo(json.dumps(document, indent=2))
+    sys.exit({"SUCCEEDED": EXIT_OK, "RUNNING": EXIT_BUSY}.get(status, EXIT_FAILED))

@@ -1,14 +1,22 @@
-"""Starting and reading executions: the deterministic name rule and the per-phase view of a history.
+"""Starting and reading executions: the deterministic name rule, one execution at a time per
+deployment, and the per-phase view of a history.
 
-Shared by local mode, the CLI and the API so all three name and summarise executions the same way.
+Shared by local mode, the CLI and the API so all three name, start and summarise executions the same way.
 """
 
 import hashlib
 import json
+import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 
+from botocore.exceptions import ClientError
+
+from .errors import InputError
 from .naming import Names
+
+RUNNING, SUCCEEDED = "RUNNING", "SUCCEEDED"
 
 
 def input_digest(document: dict) -> str:
@@ -16,11 +24,25 @@ def input_digest(document: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def execution_name(document: dict, attempt: int = 1) -> str:
-    """Same input, same name: Step Functions then refuses to start it twice. ``attempt`` > 1 re-runs."""
-    deployment_id = str(document.get("deployment_id") or "invalid")[:40]
+def execution_name(document: dict, attempt: int = 1, deployment_id: str | None = None) -> str:
+    """Same input, same name: Step Functions then refuses to start it twice. ``attempt`` > 1 re-runs.
+
+    ``deployment_id`` names documents that do not carry it at the top (the teardown request).
+    """
+    deployment_id = str(deployment_id or document.get("deployment_id") or "invalid")[:40]
     name = Names(deployment_id).execution_name(input_digest(document))
     return name if attempt == 1 else f"{name}-r{attempt}"
+
+
+# History events that end a state's work in failure; their previousEventId chain leads to its StateEntered.
+FAILURE_EVENTS = {
+    "TaskFailed", "TaskTimedOut", "TaskStartFailed", "TaskSubmitFailed", "LambdaFunctionFailed",
+    "LambdaFunctionTimedOut", "LambdaFunctionStartFailed", "LambdaFunctionScheduleFailed",
+    "ActivityFailed", "ActivityTimedOut", "ActivityScheduleFailed",
+}
+BRANCHING_FAILURES = {"ParallelStateFailed": "Parallel", "MapStateFailed": "Map"}
+TERMINAL_STATES = {"Fail": "failed", "Succeed": "succeeded"}
+EXECUTION_ENDS = {"ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"}
 
 
 @dataclass
@@ -28,7 +50,8 @@ class StateRun:
     name: str
     entered: float
     exited: float | None = None
-    status: str = "running"
+    status: str = "running"  # succeeded | failed | stopped (its execution or branch ended first)
+    kind: str = "Task"
 
     @property
     def seconds(self) -> float | None:
@@ -41,28 +64,50 @@ class HistoryView:
 
     events: list[dict] = field(default_factory=list)
     states: list[StateRun] = field(default_factory=list)
+    _entered: dict[int, StateRun] = field(default_factory=dict, repr=False)
+    _previous: dict[int, int] = field(default_factory=dict, repr=False)
 
     def add(self, events: list[dict]) -> list[tuple[str, StateRun]]:
         """Fold new events in; return (what happened, state) pairs for progress output."""
         changes = []
         for event in events:
             self.events.append(event)
+            self._previous[event["id"]] = event.get("previousEventId", 0)
             kind = event["type"]
             stamp = event["timestamp"].timestamp() if hasattr(event["timestamp"], "timestamp") else float(event["timestamp"])
             if kind.endswith("StateEntered"):
-                run = StateRun(event["stateEnteredEventDetails"]["name"], stamp)
+                run = StateRun(event["stateEnteredEventDetails"]["name"], stamp, kind=kind[: -len("StateEntered")])
+                if run.kind in TERMINAL_STATES:  # they end the execution (or a branch) and may never exit
+                    run.status = TERMINAL_STATES[run.kind]
                 self.states.append(run)
+                self._entered[event["id"]] = run
                 changes.append(("entered", run))
             elif kind.endswith("StateExited"):
                 run = self._open(event["stateExitedEventDetails"]["name"])
                 if run:
                     run.exited, run.status = stamp, "succeeded" if run.status == "running" else run.status
                     changes.append(("exited", run))
-            elif kind in ("TaskFailed", "LambdaFunctionFailed", "ExecutionFailed", "TaskTimedOut"):
-                run = self._last_running()
+            elif kind in FAILURE_EVENTS:
+                run = self._state_of(event) or self._last_running()
                 if run:
                     run.status = "failed"
+            elif kind in BRANCHING_FAILURES:
+                run = next((run for run in reversed(self.states) if run.kind == BRANCHING_FAILURES[kind] and run.exited is None), None)
+                if run:
+                    run.status = "failed"
+            elif kind in EXECUTION_ENDS:
+                for run in self.states:
+                    if run.exited is None and run.status == "running":
+                        run.status = "stopped"
         return changes
+
+    def _state_of(self, event: dict) -> StateRun | None:
+        """The open state whose work ``event`` belongs to (parallel branches interleave their events)."""
+        event_id = event.get("previousEventId", 0)
+        while event_id and event_id not in self._entered:
+            event_id = self._previous.get(event_id, 0)
+        run = self._entered.get(event_id)
+        return run if run and run.exited is None else None
 
     def _open(self, name: str) -> StateRun | None:
         return next((run for run in reversed(self.states) if run.name == name and run.exited is None), None)
@@ -75,7 +120,10 @@ class HistoryView:
         return sum(1 for event in self.events if event["type"].endswith("StateEntered"))
 
     def summary(self) -> list[dict]:
-        return [{"state": run.name, "status": run.status, "seconds": run.seconds} for run in self.states]
+        return [{"state": run.name, "status": run.status, "seconds": run.seconds, "started_at": iso(run.entered)} for run in self.states]
+
+    def running(self) -> list[str]:
+        return [run.name for run in self.states if run.exited is None and run.status == "running"]
 
 
 def follow(stepfunctions, execution_arn: str, on_change=None, poll_seconds: float = 0.05, timeout_seconds: float = 3600) -> tuple[dict, HistoryView]:
@@ -108,3 +156,136 @@ def history(stepfunctions, execution_arn: str) -> list[dict]:
         token = page.get("nextToken")
         if not token:
             return events
+
+
+def iso(moment) -> str | None:
+    """ISO 8601 in UTC, from a datetime (boto3) or epoch seconds (HistoryView)."""
+    if moment is None:
+        return None
+    if not isinstance(moment, datetime):
+        moment = datetime.fromtimestamp(moment, tz=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+# --- one execution at a time per deployment --------------------------------------------------
+
+class Busy(Exception):
+    """Another execution of the deployment is running: starting a different one is refused."""
+
+    def __init__(self, deployment_id: str, running: dict):
+        self.deployment_id, self.running = deployment_id, running
+        super().__init__(
+            f"deployment {deployment_id!r} is busy: execution {running['name']} is still running "
+            f"(started {iso(running['startDate'])}); wait for it to end, or stop it, then start again"
+        )
+
+
+class NotFound(LookupError):
+    """No execution of the deployment exists (in this state machine)."""
+
+
+@dataclass(frozen=True)
+class Start:
+    execution_arn: str
+    execution_name: str
+    status: str
+    started: bool  # False: an identical request had started it before; nothing new was started
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def belongs_to(name: str, deployment_id: str) -> bool:
+    """Execution names of one deployment: ``<id>-<16 hex>[-r<n>]``; another id may extend this one's prefix."""
+    prefix = Names(deployment_id).execution_name("")
+    return re.fullmatch(re.escape(prefix) + r"[0-9a-f]{16}(-r\d+)?", name) is not None
+
+
+def execution_arn(machine_arn: str, name: str) -> str:
+    return f"{machine_arn.replace(':stateMachine:', ':execution:', 1)}:{name}"
+
+
+def executions_of(stepfunctions, machine_arn: str, deployment_id: str, status: str | None = None) -> list[dict]:
+    """The deployment's executions of one state machine, newest first."""
+    found = []
+    pages = stepfunctions.get_paginator("list_executions").paginate(stateMachineArn=machine_arn, **({"statusFilter": status} if status else {}))
+    for page in pages:
+        found += [execution for execution in page["executions"] if belongs_to(execution["name"], deployment_id)]
+    return sorted(found, key=lambda execution: execution["startDate"], reverse=True)
+
+
+def latest(stepfunctions, machine_arn: str, deployment_id: str) -> dict:
+    found = executions_of(stepfunctions, machine_arn, deployment_id)
+    if not found:
+        raise NotFound(f"no execution of deployment {deployment_id!r} in {machine_arn.rsplit(':', 1)[-1]}")
+    return found[0]
+
+
+def start(stepfunctions, machine_arn: str, document: dict, deployment_id: str, attempt: int = 1,
+          exclusive_with: tuple[str, ...] = ()) -> Start:
+    """Start ``document`` once per attempt; refuse (Busy) while another execution of the deployment runs,
+    in this state machine or in ``exclusive_with`` (provisioning and teardown exclude each other).
+
+    An identical repeated request answers with the execution the first one started, running or finished.
+    """
+    name = execution_name(document, attempt, deployment_id)
+    running = [execution for machine in (machine_arn, *exclusive_with) for execution in executions_of(stepfunctions, machine, deployment_id, RUNNING)]
+    for execution in running:
+        if execution["name"] == name and execution["stateMachineArn"] == machine_arn:
+            return Start(execution["executionArn"], name, RUNNING, started=False)
+    if running:
+        raise Busy(deployment_id, running[0])
+    try:
+        arn = stepfunctions.start_execution(stateMachineArn=machine_arn, name=name, input=json.dumps(document))["executionArn"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
+            raise
+        arn = execution_arn(machine_arn, name)  # names are unique per state machine for 90 days
+        return Start(arn, name, stepfunctions.describe_execution(executionArn=arn)["status"], started=False)
+    return Start(arn, name, RUNNING, started=True)
+
+
+def teardown_request(stepfunctions, provision_arn: str, deployment_id: str, settings: dict, region: str) -> dict:
+    """The teardown input: the deployment's document (``settings["deployment"]``, else the input of its
+    latest provisioning execution) plus the teardown settings; checked against the teardown schema."""
+    from .phases.teardown.request import check
+
+    request = dict(settings)
+    if "deployment" not in request:
+        latest_run = latest(stepfunctions, provision_arn, deployment_id)
+        request["deployment"] = json.loads(stepfunctions.describe_execution(executionArn=latest_run["executionArn"])["input"])
+    if not isinstance(request["deployment"], dict) or request["deployment"].get("deployment_id") != deployment_id:
+        raise InputError(f"deployment.deployment_id: the teardown of {deployment_id!r} needs that deployment's own input document")
+    check(request, region)
+    return request
+
+
+def describe(stepfunctions, execution_arn: str) -> dict:
+    """What status, watch and GET /deployments/{id} show: status, per-state timing, output or error.
+
+    Never the input or the states' data: only names, timings and the final output (secret-free by contract).
+    """
+    described = stepfunctions.describe_execution(executionArn=execution_arn)
+    view = HistoryView()
+    view.add(history(stepfunctions, execution_arn))
+    return status_document(described, view)
+
+
+def status_document(described: dict, view: HistoryView) -> dict:
+    status, started, stopped = described["status"], described["startDate"], described.get("stopDate")
+    document = {
+        "execution_name": described["name"],
+        "execution_arn": described["executionArn"],
+        "status": status,
+        "started_at": iso(started),
+        "stopped_at": iso(stopped),
+        "elapsed_seconds": round(((stopped or datetime.now(timezone.utc)) - started).total_seconds(), 3),
+        "running_states": view.running() if status == RUNNING else [],
+        "states": view.summary(),
+        "state_transitions": view.transitions,
+    }
+    if status == SUCCEEDED:
+        document["output"] = json.loads(described.get("output") or "null")
+    elif status != RUNNING:
+        document["error"], document["cause"] = described.get("error"), described.get("cause")
+    return document

@@ -164,6 +164,11 @@ class Names:
     def key_pair_secret(self, key_pair_name: str) -> str:
         return self.secret(f"keypair/{key_pair_name}")
 
+    # EMR (clusters are created per task by the pipeline's playbook under this name)
+    @property
+    def emr_cluster(self) -> str:
+        return f"{self.id}-analytics"
+
     # Secure repo and executions
     @property
     def secure_repo_prefix(self) -> str:

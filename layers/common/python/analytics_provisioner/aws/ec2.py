@@ -1,4 +1,6 @@
-"""EC2 and VPC lookups."""
+"""EC2 and VPC lookups, security groups and their inbound rules."""
+
+from dataclasses import dataclass, field
 
 from . import tags as tagging
 from .clients import client
@@ -73,3 +75,86 @@ def offered_instance_types(instance_types: list[str], region: str) -> set[str]:
         LocationType="region", Filters=[{"Name": "instance-type", "Values": instance_types}]
     )["InstanceTypeOfferings"]
     return {offer["InstanceType"] for offer in offerings}
+
+
+def vpc_subnets(vpc_id: str, region: str) -> list[dict]:
+    """The VPC's subnets, ordered by Availability Zone then id."""
+    subnets = client("ec2", region).describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]
+    return sorted(subnets, key=lambda s: (s["AvailabilityZone"], s["SubnetId"]))
+
+
+# --- ensure helpers (the Network phase) ------------------------------------------------------------
+def enable_dns_hostnames(vpc_id: str, region: str) -> None:
+    client("ec2", region).modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": True})
+
+
+def create_security_group(name: str, description: str, vpc_id: str, tags: dict[str, str], region: str) -> dict:
+    """Create the group with its tags in one call; returns it as describe_security_groups would."""
+    group_id = client("ec2", region).create_security_group(
+        GroupName=name, Description=description, VpcId=vpc_id,
+        TagSpecifications=[{"ResourceType": "security-group", "Tags": tagging.as_list(tags)}],
+    )["GroupId"]
+    return {"GroupId": group_id, "GroupName": name, "VpcId": vpc_id, "Tags": tagging.as_list(tags), "IpPermissions": []}
+
+
+@dataclass(frozen=True)
+class IngressRule:
+    """One inbound rule: a protocol, a port range (None for all traffic) and one source, which is a
+    CIDR ("203.0.113.7/32", "::/0"), a security group id ("sg-...") or a prefix list ("pl-...").
+    Descriptions are carried along but do not make two rules different."""
+
+    protocol: str
+    ports: tuple[int, int] | None
+    source: str
+    description: str = field(default="", compare=False)
+
+    @classmethod
+    def tcp(cls, port: int, source: str, description: str = "") -> "IngressRule":
+        return cls("tcp", (port, port), source, description)
+
+    @classmethod
+    def all_traffic(cls, source: str, description: str = "") -> "IngressRule":
+        return cls("-1", None, source, description)
+
+    def permission(self, with_description: bool = True) -> dict:
+        """The rule as one ``IpPermissions`` item."""
+        permission = {"IpProtocol": self.protocol}
+        if self.ports is not None:
+            permission["FromPort"], permission["ToPort"] = self.ports
+        described = {"Description": self.description} if with_description and self.description else {}
+        if self.source.startswith("sg-"):
+            permission["UserIdGroupPairs"] = [{"GroupId": self.source, **described}]
+        elif self.source.startswith("pl-"):
+            permission["PrefixListIds"] = [{"PrefixListId": self.source, **described}]
+        elif ":" in self.source:
+            permission["Ipv6Ranges"] = [{"CidrIpv6": self.source, **described}]
+        else:
+            permission["IpRanges"] = [{"CidrIp": self.source, **described}]
+        return permission
+
+
+_SOURCES = (("IpRanges", "CidrIp"), ("Ipv6Ranges", "CidrIpv6"), ("UserIdGroupPairs", "GroupId"), ("PrefixListIds", "PrefixListId"))
+
+
+def ingress_rules(group: dict) -> set[IngressRule]:
+    """The group's inbound rules, one IngressRule per source."""
+    rules = set()
+    for permission in group.get("IpPermissions", []):
+        protocol = permission["IpProtocol"]
+        ports = None if protocol == "-1" else (permission.get("FromPort"), permission.get("ToPort"))
+        for list_key, source_key in _SOURCES:
+            for item in permission.get(list_key, []):
+                rules.add(IngressRule(protocol, ports, item[source_key], item.get("Description", "")))
+    return rules
+
+
+def authorize_ingress(group_id: str, rules: list[IngressRule], region: str) -> None:
+    if rules:
+        client("ec2", region).authorize_security_group_ingress(GroupId=group_id, IpPermissions=[rule.permission() for rule in rules])
+
+
+def revoke_ingress(group_id: str, rules: list[IngressRule], region: str) -> None:
+    if rules:
+        client("ec2", region).revoke_security_group_ingress(
+            GroupId=group_id, IpPermissions=[rule.permission(with_description=False) for rule in rules]
+        )

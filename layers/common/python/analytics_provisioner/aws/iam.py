@@ -1,10 +1,15 @@
-"""IAM lookups (IAM is global: the region only picks the endpoint)."""
+"""IAM lookups and small ensure helpers (IAM is global: the region only picks the endpoint)."""
+
+import contextlib
+import json
 
 from botocore.exceptions import ClientError
 
+from ..errors import TransientAwsError
+from . import secrets
 from . import tags as tagging
 from .clients import client
-from .errors import error_code
+from .errors import aws_call, classify, error_code
 
 
 def _absent_on_404(call):
@@ -50,3 +55,165 @@ def instance_profile_tags(name: str, region: str) -> dict | None:
     iam = client("iam", region)
     profile = _absent_on_404(lambda: iam.get_instance_profile(InstanceProfileName=name)["InstanceProfile"])
     return None if profile is None else tagging.from_list(profile.get("Tags"))
+
+
+# --- ensure helpers (the Identity phase) -----------------------------------------------------------
+# Policy documents are compared as parsed JSON: boto3 hands IAM's URL-encoded documents back decoded.
+POLICY_VERSION_LIMIT = 5
+
+
+@contextlib.contextmanager
+def _propagating(doing: str):
+    """IAM is eventually consistent: a role, profile or user created a moment ago can still be
+    NoSuchEntity to the next call. That is retryable (the state machine's Retry is bounded)."""
+    try:
+        yield
+    except ClientError as exc:
+        if error_code(exc) == "NoSuchEntity":
+            raise TransientAwsError(f"{classify(exc, doing)}; it may still be propagating, retrying") from exc
+        raise
+
+
+def partition(region: str) -> str:
+    return "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+
+
+def role(name: str, region: str) -> dict | None:
+    iam = client("iam", region)
+    return _absent_on_404(lambda: iam.get_role(RoleName=name)["Role"])
+
+
+def create_role(name: str, path: str, trust: dict, description: str, tags: dict[str, str], region: str) -> dict:
+    return client("iam", region).create_role(
+        RoleName=name, Path=path, AssumeRolePolicyDocument=json.dumps(trust), Description=description,
+        Tags=tagging.as_list(tags),
+    )["Role"]
+
+
+def ensure_trust(existing_role: dict, trust: dict, region: str) -> bool:
+    """Set the role's trust policy to ``trust`` when it differs; True when it was changed."""
+    if existing_role.get("AssumeRolePolicyDocument") == trust:
+        return False
+    with _propagating(f"update the trust policy of IAM role {existing_role['RoleName']}"):
+        client("iam", region).update_assume_role_policy(RoleName=existing_role["RoleName"], PolicyDocument=json.dumps(trust))
+    return True
+
+
+def ensure_role_policy_attached(role_name: str, managed_policy_arn: str, region: str) -> bool:
+    """Attach a managed policy unless it already is; True when it was attached now."""
+    iam = client("iam", region)
+    with _propagating(f"attach policy {managed_policy_arn} to IAM role {role_name}"):
+        attached = {
+            policy["PolicyArn"]
+            for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name)
+            for policy in page["AttachedPolicies"]
+        }
+        if managed_policy_arn in attached:
+            return False
+        iam.attach_role_policy(RoleName=role_name, PolicyArn=managed_policy_arn)
+    return True
+
+
+def instance_profile(name: str, region: str) -> dict | None:
+    iam = client("iam", region)
+    return _absent_on_404(lambda: iam.get_instance_profile(InstanceProfileName=name)["InstanceProfile"])
+
+
+def create_instance_profile(name: str, path: str, tags: dict[str, str], region: str) -> dict:
+    return client("iam", region).create_instance_profile(
+        InstanceProfileName=name, Path=path, Tags=tagging.as_list(tags)
+    )["InstanceProfile"]
+
+
+def ensure_profile_holds_role(profile: dict, role_name: str, region: str) -> bool:
+    """Put ``role_name`` into an empty instance profile; True when it was added now.
+
+    A profile holds at most one role: one that holds another role is left as it is (the caller
+    decides whether that is an error)."""
+    if profile.get("Roles"):
+        return False
+    with _propagating(f"add IAM role {role_name} to instance profile {profile['InstanceProfileName']}"):
+        client("iam", region).add_role_to_instance_profile(InstanceProfileName=profile["InstanceProfileName"], RoleName=role_name)
+    return True
+
+
+def managed_policy(arn: str, region: str) -> dict | None:
+    """The customer-managed policy with its ``Tags``, or None."""
+    iam = client("iam", region)
+    policy = _absent_on_404(lambda: iam.get_policy(PolicyArn=arn)["Policy"])
+    if policy is not None and "Tags" not in policy:
+        policy["Tags"] = iam.list_policy_tags(PolicyArn=arn).get("Tags", [])
+    return policy
+
+
+def create_policy(name: str, path: str, document: dict, description: str, tags: dict[str, str], region: str) -> dict:
+    return client("iam", region).create_policy(
+        PolicyName=name, Path=path, PolicyDocument=json.dumps(document), Description=description,
+        Tags=tagging.as_list(tags),
+    )["Policy"]
+
+
+def ensure_policy_document(policy: dict, document: dict, region: str) -> bool:
+    """Make ``document`` the policy's default version when it differs; True when a version was added.
+
+    IAM keeps at most five versions: the oldest non-default one is deleted to make room."""
+    iam, arn = client("iam", region), policy["Arn"]
+    current = iam.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])["PolicyVersion"]["Document"]
+    if current == document:
+        return False
+    versions = iam.list_policy_versions(PolicyArn=arn)["Versions"]
+    if len(versions) >= POLICY_VERSION_LIMIT:
+        oldest = min((v for v in versions if not v["IsDefaultVersion"]), key=lambda v: v["CreateDate"])
+        iam.delete_policy_version(PolicyArn=arn, VersionId=oldest["VersionId"])
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(document), SetAsDefault=True)
+    return True
+
+
+def user(name: str, region: str) -> dict | None:
+    iam = client("iam", region)
+    return _absent_on_404(lambda: iam.get_user(UserName=name)["User"])
+
+
+def create_user(name: str, path: str, tags: dict[str, str], region: str) -> dict:
+    return client("iam", region).create_user(UserName=name, Path=path, Tags=tagging.as_list(tags))["User"]
+
+
+def access_keys(user_name: str, region: str) -> list[dict]:
+    """The user's access keys (ids and status only: IAM never returns a secret twice)."""
+    return client("iam", region).list_access_keys(UserName=user_name)["AccessKeyMetadata"]
+
+
+def delete_access_key(user_name: str, access_key_id: str, region: str) -> None:
+    client("iam", region).delete_access_key(UserName=user_name, AccessKeyId=access_key_id)
+
+
+def create_access_key_into_secret(user_name: str, secret_name: str, deployment_id: str, region: str) -> dict:
+    """Create an access key for ``user_name`` and store ``{access_key_id, secret_access_key, user_name}``
+    in ``secret_name``. Returns ``{"access_key_id", "secret_arn"}``, never the secret key. When the
+    secret cannot be stored the key is deleted again, so no key exists that nobody holds."""
+    doing = f"create an access key for IAM user {user_name}"
+    with aws_call(doing), _propagating(doing):
+        created = client("iam", region).create_access_key(UserName=user_name)["AccessKey"]
+    key_id = created["AccessKeyId"]
+    value = {"access_key_id": key_id, "secret_access_key": created.pop("SecretAccessKey"), "user_name": user_name}
+    try:
+        secret_arn = secrets.put_json(secret_name, value, region, deployment_id, f"access key of IAM user {user_name}")
+    except Exception:
+        with aws_call(f"delete the access key of IAM user {user_name} after it could not be stored"):
+            delete_access_key(user_name, key_id, region)
+        raise
+    return {"access_key_id": key_id, "secret_arn": secret_arn}
+
+
+def user_inline_policy(user_name: str, policy_name: str, region: str) -> dict | None:
+    iam = client("iam", region)
+    return _absent_on_404(lambda: iam.get_user_policy(UserName=user_name, PolicyName=policy_name)["PolicyDocument"])
+
+
+def ensure_user_inline_policy(user_name: str, policy_name: str, document: dict, region: str) -> bool:
+    """Put the inline policy when it is missing or differs; True when it was written."""
+    if user_inline_policy(user_name, policy_name, region) == document:
+        return False
+    with _propagating(f"put inline policy {policy_name} on IAM user {user_name}"):
+        client("iam", region).put_user_policy(UserName=user_name, PolicyName=policy_name, PolicyDocument=json.dumps(document))
+    return True

@@ -1,7 +1,8 @@
-"""RDS lookups."""
+"""RDS lookups, and the analytics instance we create."""
 
 from botocore.exceptions import ClientError
 
+from ..errors import TransientAwsError
 from . import tags as tagging
 from .clients import client
 from .errors import error_code
@@ -37,3 +38,67 @@ def engine_versions(engine: str, major: str, region: str) -> list[str]:
 
 def _version_key(version: str) -> tuple:
     return tuple(int(part) if part.isdigit() else 0 for part in version.split("."))
+
+
+# --- the analytics instance and its subnet group -------------------------------------------------
+# Statuses an instance does not leave by waiting: stop the poll loop at once instead of at the ceiling.
+STUCK_STATUSES = {
+    "failed", "deleting", "storage-full", "inaccessible-encryption-credentials", "incompatible-network",
+    "incompatible-option-group", "incompatible-parameters", "incompatible-restore", "restore-error",
+}
+
+
+def subnet_group(name: str, region: str) -> dict | None:
+    try:
+        return client("rds", region).describe_db_subnet_groups(DBSubnetGroupName=name)["DBSubnetGroups"][0]
+    except ClientError as exc:
+        if error_code(exc) == "DBSubnetGroupNotFoundFault":
+            return None
+        raise
+
+
+def tags_of(arn: str, region: str) -> dict:
+    return tagging.from_list(client("rds", region).list_tags_for_resource(ResourceName=arn).get("TagList"))
+
+
+def create_subnet_group(name: str, description: str, subnet_ids: list[str], tags: dict[str, str], region: str) -> dict:
+    return client("rds", region).create_db_subnet_group(
+        DBSubnetGroupName=name, DBSubnetGroupDescription=description, SubnetIds=subnet_ids, Tags=tagging.as_list(tags)
+    )["DBSubnetGroup"]
+
+
+def create_instance(params: dict, tags: dict[str, str], region: str) -> dict:
+    return client("rds", region).create_db_instance(**params, Tags=tagging.as_list(tags))["DBInstance"]
+
+
+def master_secret_arn(instance: dict) -> str | None:
+    return instance.get("MasterUserSecret", {}).get("SecretArn")
+
+
+def instance_ready(instance: dict) -> bool:
+    """Available with an endpoint. Tests replace this to simulate a slow instance."""
+    return instance.get("DBInstanceStatus") == "available" and bool(instance.get("Endpoint", {}).get("Address"))
+
+
+# --- the edxapp instance's security groups (the Network phase) ------------------------------------
+def active_security_group_ids(instance: dict) -> list[str]:
+    return [g["VpcSecurityGroupId"] for g in instance.get("VpcSecurityGroups", []) if g.get("Status") != "removing"]
+
+
+def add_security_group(instance: dict, group_id: str, region: str) -> bool:
+    """Add ``group_id`` to the instance's VPC security groups, keeping the others; True when added now.
+
+    An instance that is busy (modifying, backing up) refuses changes for a while: that is retryable."""
+    current = active_security_group_ids(instance)
+    if group_id in current:
+        return False
+    identifier = instance["DBInstanceIdentifier"]
+    try:
+        client("rds", region).modify_db_instance(
+            DBInstanceIdentifier=identifier, VpcSecurityGroupIds=current + [group_id], ApplyImmediately=True
+        )
+    except ClientError as exc:
+        if error_code(exc) == "InvalidDBInstanceState":
+            raise TransientAwsError(f"add security group {group_id} to RDS instance {identifier}: the instance is busy; retry shortly") from exc
+        raise
+    return True

@@ -1,4 +1,7 @@
-"""S3 lookups."""
+"""S3 lookups, the settings of the buckets we create, and the objects we write."""
+
+import hashlib
+import json
 
 from botocore.exceptions import ClientError
 
@@ -27,3 +30,128 @@ def bucket_tags(name: str, region: str) -> dict | str:
         if error_code(exc) == "NoSuchTagSet":
             return {}
         raise
+
+
+# --- buckets we create: created tagged, then converged to the secure settings --------------------
+PUBLIC_ACCESS_BLOCKED = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
+OWNER_ENFORCED = "BucketOwnerEnforced"
+TLS_ONLY_SID = "DenyInsecureTransport"
+ENCRYPTING_ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
+NEW_POLICY_VERSION = "2012-10-17"
+
+
+def bucket_arn(name: str, region: str, key: str = "") -> str:
+    partition = client("s3", region).meta.partition
+    return f"arn:{partition}:s3:::{name}" + (f"/{key}" if key else "")
+
+
+def create_bucket(name: str, region: str, tags: dict[str, str]) -> None:
+    """Create with ACLs disabled (owner enforced) and tag at once: the tag is what makes it ours on a re-run."""
+    s3 = client("s3", region)
+    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    s3.create_bucket(Bucket=name, ObjectOwnership=OWNER_ENFORCED, **location)
+    s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tagging.as_list(tags)})
+
+
+def _absent_as_none(call, *codes: str):
+    try:
+        return call()
+    except ClientError as exc:
+        if error_code(exc) in codes:
+            return None
+        raise
+
+
+def block_public_access(name: str, region: str) -> bool:
+    """All four Block Public Access flags on; True when this call changed them."""
+    s3 = client("s3", region)
+    current = _absent_as_none(lambda: s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"],
+                              "NoSuchPublicAccessBlockConfiguration")
+    if current == PUBLIC_ACCESS_BLOCKED:
+        return False
+    s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCKED)
+    return True
+
+
+def encrypt_by_default(name: str, region: str) -> bool:
+    """SSE-S3 unless the bucket already encrypts by default (a KMS setting is kept); True when changed."""
+    s3 = client("s3", region)
+    rules = _absent_as_none(lambda: s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"],
+                            "ServerSideEncryptionConfigurationNotFoundError")
+    if any(rule.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm") in ENCRYPTING_ALGORITHMS for rule in rules or []):
+        return False
+    s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+    })
+    return True
+
+
+def enforce_owner(name: str, region: str) -> bool:
+    """Object ownership BucketOwnerEnforced (ACLs disabled); True when changed."""
+    s3 = client("s3", region)
+    rules = _absent_as_none(lambda: s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]["Rules"],
+                            "OwnershipControlsNotFoundError")
+    if rules == [{"ObjectOwnership": OWNER_ENFORCED}]:
+        return False
+    s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": OWNER_ENFORCED}]})
+    return True
+
+
+def tls_only_statement(name: str, region: str) -> dict:
+    return {
+        "Sid": TLS_ONLY_SID,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn(name, region), bucket_arn(name, region, "*")],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def bucket_policy(name: str, region: str) -> dict | None:
+    s3 = client("s3", region)
+    text = _absent_as_none(lambda: s3.get_bucket_policy(Bucket=name)["Policy"], "NoSuchBucketPolicy")
+    return None if text is None else json.loads(text)
+
+
+def merge_policy_statements(name: str, region: str, statements: list[dict]) -> bool:
+    """Put ``statements`` into the bucket policy by ``Sid``: a statement with the same Sid is replaced in
+    place, every other statement, the Version and the Id are kept (PutBucketPolicy replaces the whole
+    document). True when the policy changed; an identical policy is not written again."""
+    current = bucket_policy(name, region)
+    policy = current or {"Version": NEW_POLICY_VERSION, "Statement": []}
+    existing = policy.get("Statement", [])
+    existing = [existing] if isinstance(existing, dict) else list(existing)
+    ours = {statement["Sid"]: statement for statement in statements}
+    merged = [ours.get(statement.get("Sid"), statement) for statement in existing]
+    present = {statement.get("Sid") for statement in existing}
+    merged += [statement for sid, statement in ours.items() if sid not in present]
+    if current is not None and merged == existing:
+        return False
+    client("s3", region).put_bucket_policy(Bucket=name, Policy=json.dumps({**policy, "Statement": merged}))
+    return True
+
+
+# --- objects: the secure-repo files and the pipeline's credentials files ----------------------------
+def _head(bucket: str, key: str, region: str) -> dict | None:
+    return _absent_as_none(lambda: client("s3", region).head_object(Bucket=bucket, Key=key), "404", "NoSuchKey", "NotFound")
+
+
+def put_if_changed(bucket: str, key: str, body: bytes, region: str, content_type: str) -> dict:
+    """Store ``body`` unless the object already holds exactly it (a re-run adds no version).
+
+    The bucket's default encryption applies. Returns {"uri", "version_id", "changed"}.
+    """
+    digest = hashlib.sha256(body).hexdigest()
+    current = _head(bucket, key, region)
+    if current is not None and current.get("Metadata", {}).get("sha256") == digest:
+        return {"uri": f"s3://{bucket}/{key}", "version_id": current.get("VersionId"), "changed": False}
+    stored = client("s3", region).put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type, Metadata={"sha256": digest})
+    return {"uri": f"s3://{bucket}/{key}", "version_id": stored.get("VersionId"), "changed": True}
+
+
+def delete_if_present(bucket: str, key: str, region: str) -> bool:
+    if _head(bucket, key, region) is None:
+        return False
+    client("s3", region).delete_object(Bucket=bucket, Key=key)
+    return True

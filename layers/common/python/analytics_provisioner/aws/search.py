@@ -5,6 +5,7 @@ from botocore.exceptions import ClientError
 from . import tags as tagging
 from .clients import client
 from .errors import error_code
+from .iam import account_id
 
 RUNBOOK_ENGINE_VERSION = "Elasticsearch_1.5"
 RUNBOOK_INSTANCE_TYPE = "t2.small.search"
@@ -78,3 +79,44 @@ def nearest_instance_type(wanted: str, offered: list[str]) -> str | None:
     same_size = sorted(t for t in offered if t.split(".")[1] == size)
     preference = [t for t in same_size if t.startswith(("t3.", "t4g.", "m5.", "m6g."))] or same_size
     return preference[0] if preference else (sorted(offered)[0] if offered else None)
+
+
+# --- the domain we create ------------------------------------------------------------------------
+TLS_POLICY = "Policy-Min-TLS-1-2-2019-07"
+
+
+def domain_arn(name: str, region: str) -> str:
+    partition = client("opensearch", region).meta.partition
+    return f"arn:{partition}:es:{region}:{account_id(region)}:domain/{name}"
+
+
+def tags_of(arn: str, region: str) -> dict:
+    return tagging.from_list(client("opensearch", region).list_tags(ARN=arn).get("TagList"))
+
+
+def encryption_support(engine_version: str, instance_type: str) -> dict[str, bool]:
+    """What the version and type allow. Encryption at rest needs Elasticsearch 5.1+, node-to-node
+    encryption 6.0+ (every OpenSearch version has both); T2 types support neither. HTTPS-only with
+    TLS 1.2 works on every version."""
+    opensearch = engine_version.startswith("OpenSearch_")
+    version = _version_number(engine_version)
+    t2 = instance_type.startswith("t2.")
+    return {
+        "encryption_at_rest": (opensearch or version >= (5, 1)) and not t2,
+        "node_to_node_encryption": (opensearch or version >= (6, 0)) and not t2,
+        "enforce_https": True,
+    }
+
+
+def create_domain(config: dict, tags: dict[str, str], region: str) -> dict:
+    return client("opensearch", region).create_domain(**config, TagList=tagging.as_list(tags))["DomainStatus"]
+
+
+def endpoint(status: dict) -> str | None:
+    return status.get("Endpoint") or status.get("Endpoints", {}).get("vpc")
+
+
+def domain_ready(status: dict) -> bool:
+    """Created, no change in progress, an endpoint to give out. Tests replace this to simulate a slow domain."""
+    busy = status.get("Processing") or status.get("UpgradeProcessing") or status.get("Deleted")
+    return bool(status.get("Created")) and not busy and endpoint(status) is not None

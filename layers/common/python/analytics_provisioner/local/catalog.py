@@ -62,3 +62,30 @@ def uninstall() -> None:
     for entry in HANDLERS:
         if entry in handlers.BUILTIN_HANDLERS:
             handlers.BUILTIN_HANDLERS.remove(entry)
+
+
+CANONICAL = "099720109477"
+UBUNTU_IMAGES = [
+    ("ubuntu/images/hvm-ssd/ubuntu-xenial-16.04-{arch}-server-20211001", "2021-10-01"),
+    ("ubuntu/images/hvm-ssd/ubuntu-bionic-18.04-{arch}-server-20230531", "2023-05-31"),
+    ("ubuntu/images/hvm-ssd/ubuntu-focal-20.04-{arch}-server-20240605", "2024-06-05"),
+    ("ubuntu/images/hvm-ssd/ubuntu-focal-20.04-{arch}-server-20231011", "2023-10-11"),
+    ("ubuntu/images/hvm-ssd-gp3/ubuntu-jammy-22.04-{arch}-server-20240801", "2024-08-01"),
+]
+
+
+def seed_public_images(account: str, region: str) -> None:
+    """Canonical's Ubuntu LTS images, as every region lists them (moto's own catalogue has none this recent)."""
+    from datetime import datetime, timezone
+
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.amis import Ami
+    from moto.ec2.utils import random_ami_id
+
+    backend = ec2_backends[account][region]
+    for pattern, created in UBUNTU_IMAGES:
+        for architecture, arch in (("x86_64", "amd64"), ("arm64", "arm64")):
+            image = Ami(backend, random_ami_id(), name=pattern.format(arch=arch), owner_id=CANONICAL, public=True,
+                        architecture=architecture, virtualization_type="hvm", root_device_type="ebs",
+                        creation_date=datetime.fromisoformat(created).replace(tzinfo=timezone.utc), region_name=region)
+            backend.amis[image.id] = image

@@ -16,22 +16,53 @@ from unittest import mock
 
 from botocore import endpoint as botocore_endpoint
 from moto import mock_aws
+from moto.iam.aws_managed_policies import aws_managed_policies_data
+from moto.iam.models import AWSManagedPolicy, IAMBackend
 from moto.rds.models import DBInstance, MasterUserSecret
+from moto.s3.models import FakeBucket
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
 
 from ..aws import clients
 from . import catalog
 from . import template as cfn
+from .faults import Faults
 from .lambda_hook import LambdaHook
 from .mysql import MysqlServer
 
 ACCOUNT = "123456789012"
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+# AWS-managed policies exist in every real account; the EMR default roles attach these. Loading
+# only them (not moto's ~1,200) keeps each emulator's first IAM call fast.
+AWS_MANAGED_POLICIES = ("AmazonElasticMapReduceRole", "AmazonElasticMapReduceforEC2Role")
 FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
     "AWS_SECURITY_TOKEN": "testing", "MOTO_ALLOW_NONEXISTENT_REGION": "false",
 }
+
+
+def _permission_over_tls(bucket: FakeBucket, action: str, resource: str):
+    """moto evaluates bucket policies without request context, so a TLS-only Deny
+    (aws:SecureTransport = false) would deny everything; every call here is HTTPS: drop those."""
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+
+    if bucket.policy is None:
+        return PermissionResult.NEUTRAL
+    policy = json.loads(bucket.policy)
+    statements = [st for st in policy.get("Statement", []) if not _denies_plain_http(st)]
+    if not statements:
+        return PermissionResult.NEUTRAL
+    return IAMPolicy(json.dumps({**policy, "Statement": statements})).is_action_permitted(action, resource)
+
+
+def _denies_plain_http(statement: dict) -> bool:
+    condition = statement.get("Condition", {}).get("Bool", {})
+    return statement.get("Effect") == "Deny" and str(condition.get("aws:SecureTransport")).lower() == "false"
+
+
+def _managed_policies(backend: IAMBackend) -> list:
+    data = json.loads(aws_managed_policies_data)
+    return [AWSManagedPolicy.from_data(name, backend.account_id, backend.region_name, data[name]) for name in AWS_MANAGED_POLICIES]
 
 
 class Emulator:
@@ -56,7 +87,13 @@ class Emulator:
         stack.callback(clients.reset)
         catalog.install()
         stack.callback(catalog.uninstall)
+        catalog.seed_public_images(ACCOUNT, self.region)
+        self.faults = Faults()
+        self.faults.install()
+        stack.callback(self.faults.uninstall)
         self._scale_sleeps(stack)
+        stack.enter_context(mock.patch.object(IAMBackend, "_init_aws_policies", _managed_policies))
+        stack.enter_context(mock.patch.object(FakeBucket, "get_permission", _permission_over_tls))
         if self.mysql:
             self.mysql_admin = self.mysql.create_admin()
             stack.callback(self.mysql.drop_user, self.mysql_admin["username"])
@@ -122,6 +159,7 @@ class Emulator:
             arns[logical_id] = self._create_function(logical_id, role)
             functions_by_name[logical_id] = spec
         self.hook = LambdaHook(functions_by_name)
+        self.hook.before_invoke.append(self.faults.before_invoke)
         self.hook.install()
         self._stack.callback(self.hook.uninstall)
         for logical_id, machine in cfn.state_machines(template).items():
@@ -135,6 +173,7 @@ class Emulator:
         """The template's KMS key and private bucket (also for unit tests that skip the deploy)."""
         self.secrets_key_arn = self.client("kms").create_key(Description="analytics-provisioner secrets (local)")["KeyMetadata"]["Arn"]
         self.create_bucket(self.secure_repo_bucket)
+        self.client("s3").put_bucket_versioning(Bucket=self.secure_repo_bucket, VersioningConfiguration={"Status": "Enabled"})
         self._stack.enter_context(mock.patch.dict(os.environ, {"SECURE_REPO_BUCKET": self.secure_repo_bucket, "SECRETS_KMS_KEY_ID": self.secrets_key_arn}))
 
     def _create_function(self, logical_id: str, role: str) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
+from . import faults
 from .template import FunctionSpec
 
 
@@ -70,6 +71,7 @@ class LambdaHook:
     def invoke(self, function_name: str, body, response_headers: dict) -> bytes:
         name = function_name.rsplit(":", 1)[-1]
         event = json.loads(body or "{}")
+        faults.current.function = name
         try:
             for callback in self.before_invoke:
                 callback(name, event)
@@ -77,9 +79,10 @@ class LambdaHook:
             outcome = "ok"
             return json.dumps(result).encode()
         except Exception as exc:  # the Lambda service reports any exception this way
-            outcome = type(exc).__name__
+            outcome = getattr(exc, "error_name", type(exc).__name__)
             response_headers["x-amz-function-error"] = "Unhandled"
-            return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}).encode()
+            return json.dumps({"errorType": outcome, "errorMessage": str(exc)}).encode()
         finally:
+            faults.current.function = None
             with self._lock:
                 self.invocations.append((name, outcome))

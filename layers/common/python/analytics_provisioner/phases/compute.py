@@ -1,7 +1,252 @@
-"""compute phase (issue #6): not implemented yet."""
+"""Compute: the runbook's "EC2", "Director EC2" and "Elastic IP" steps as one idempotent ensure.
 
-from ..errors import ProvisionerError
+Top to bottom: the Ubuntu image (first: a missing one fails before anything exists), a key pair
+per instance set, the analytics instance(s), the director, the Elastic IP on the Insights instance
+(analytics-1).
+
+What a re-run does with what it finds (instances are found by their Name and deployment tags):
+- pending or running: adopted as it is. A newer Ubuntu image or an edited size applies only to
+  instances launched later; nothing running is changed.
+- stopped or stopping: started again, with a warning. The deployment needs it running (the
+  Elastic IP, the SSH and ansible steps that follow); stop it again if it was stopped on purpose.
+- terminated or shutting-down: reported in a warning and replaced; the Elastic IP moves to the
+  replacement. RunInstances carries the ClientToken ``<name>-g<generation>``, so a retried launch
+  gets the same instance back. EC2 remembers a token for at least 24 hours after its instance
+  terminated and answers with that dead instance (or IdempotentParameterMismatch when the request
+  changed), so a replacement takes the next generation.
+- a key pair of ours whose private key is no longer in Secrets Manager is an error, never
+  silently replaced: EC2 cannot hand the key out again and running instances trust the old one.
+"""
+
+import re
+from dataclasses import dataclass
+
+from ..aws import instances, secrets
+from ..aws import tags as tagging
+from ..aws.errors import aws_call
+from ..deployment import Deployment
+from ..errors import PreflightError, ResourceStateError
+
+# Canonical publishes the Ubuntu images under one account per partition.
+CANONICAL_OWNERS = {"aws": "099720109477", "aws-cn": "837727238323", "aws-us-gov": "513442679011"}
+UBUNTU_CODENAMES = {"16.04": "xenial", "18.04": "bionic", "20.04": "focal", "22.04": "jammy"}
+UBUNTU_ARCHITECTURES = {"x86_64": "amd64", "arm64": "arm64"}
+# Canonical moved new images from hvm-ssd to hvm-ssd-gp3 (22.04 onwards): search both.
+UBUNTU_IMAGE_STORES = ("hvm-ssd", "hvm-ssd-gp3")
+
+# The runbook's "Install all available updates" on first boot. No secret ever goes here.
+FIRST_BOOT = "#cloud-config\npackage_update: true\npackage_upgrade: true\n"
+MAX_GENERATIONS = 20
+
+
+@dataclass(frozen=True)
+class InstanceSpec:
+    name: str
+    instance_type: str
+    volume_gb: int
+    key_name: str
+    subnet_id: str
+    security_group_ids: tuple[str, ...]
+    instance_profile_arn: str | None = None
 
 
 def run(state: dict) -> dict:
-    raise ProvisionerError("the compute phase is not implemented yet (issue #6)")
+    deployment = Deployment.from_state(state["deployment"])
+    names, warnings = deployment.names, []
+    with aws_call("launch instances"):
+        image = ubuntu_image(deployment)
+        key_pairs = {
+            "analytics": ensure_key_pair(deployment, names.analytics_key_pair),
+            "director": ensure_key_pair(deployment, names.director_key_pair),
+        }
+        specs = analytics_specs(deployment, state) + [director_spec(deployment, state)]
+        instance_ids = [ensure_instance(deployment, spec, image, warnings) for spec in specs]
+        instances.wait_running(instance_ids, deployment.region)
+        eip = ensure_elastic_ip(deployment, instance_ids[0], warnings)
+        described = {i["InstanceId"]: i for i in instances.describe(instance_ids, deployment.region)}
+    summaries = [summary(described[instance_id], spec.name) for instance_id, spec in zip(instance_ids, specs)]
+    return {
+        "ami_id": image["ImageId"],
+        "analytics_instances": summaries[:-1],
+        "director_instance": summaries[-1],
+        "eip": eip,
+        "key_pairs": key_pairs,
+        "warnings": warnings,
+    }
+
+
+# The image: newest Canonical Ubuntu LTS unless options pin one --------------------------------
+def ubuntu_image(deployment: Deployment) -> dict:
+    options, region = deployment.options, deployment.region
+    if options.ami_id:
+        pinned = instances.image(options.ami_id, region)
+        if pinned is None:
+            raise PreflightError(f"options.ami_id: image {options.ami_id} does not exist in {region} or is not shared with this account; give an AMI id of this region")
+        return pinned
+    release = options.effective_ubuntu_release
+    found = instances.newest_image(canonical_owner(region), ubuntu_name_patterns(release, options.architecture), options.architecture, region)
+    if found is None:
+        raise PreflightError(
+            f"no Canonical Ubuntu {release} {options.architecture} image found in {region}; "
+            "pin an image with options.ami_id, or choose another options.ubuntu_release"
+        )
+    return found
+
+
+def canonical_owner(region: str) -> str:
+    partition = "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+    return CANONICAL_OWNERS[partition]
+
+
+def ubuntu_name_patterns(release: str, architecture: str) -> list[str]:
+    codename, arch = UBUNTU_CODENAMES[release], UBUNTU_ARCHITECTURES[architecture]
+    return [f"ubuntu/images/{store}/ubuntu-{codename}-{release}-{arch}-server-*" for store in UBUNTU_IMAGE_STORES]
+
+
+# Key pairs: one per instance set --------------------------------------------------------------
+def ensure_key_pair(deployment: Deployment, name: str) -> dict:
+    region, deployment_id = deployment.region, deployment.deployment_id
+    secret_name = deployment.names.key_pair_secret(name)
+    existing = instances.key_pair(name, region)
+    if existing is None:
+        created = instances.create_key_pair_into_secret(name, secret_name, deployment_id, region)
+        return {"name": name, "secret_arn": created["secret_arn"]}
+    tagging.require_ours(tagging.from_list(existing.get("Tags")), deployment_id, f"key pair {name!r}")
+    secret_arn = secrets.arn_if_ours(secret_name, region, deployment_id)
+    if secret_arn is None:
+        raise ResourceStateError(
+            f"key pair {name!r} exists but its private key is not in Secrets Manager ({secret_name}), and EC2 cannot "
+            "hand it out again. Store the key you hold in that secret as JSON {key_name, key_pair_id, private_key}, "
+            f"or delete the key pair (aws ec2 delete-key-pair --key-name {name}) and re-run to create a new one "
+            "(instances launched with the old key keep trusting it)"
+        )
+    return {"name": name, "secret_arn": secret_arn}
+
+
+# Instances: the runbook's analytics box(es) and the director ----------------------------------
+def analytics_specs(deployment: Deployment, state: dict) -> list[InstanceSpec]:
+    options, names, groups = deployment.options, deployment.names, state["network"]["security_groups"]
+    return [
+        InstanceSpec(
+            name=names.analytics_instance(n),
+            instance_type=options.analytics_instance_type,
+            volume_gb=options.analytics_volume_gb,
+            key_name=names.analytics_key_pair,
+            subnet_id=state["network"]["subnet_id"],
+            security_group_ids=(groups["default"], groups["analytics"]),
+            instance_profile_arn=state["identity"]["analytics_instance_profile_arn"],
+        )
+        for n in range(1, options.analytics_instance_count + 1)
+    ]
+
+
+def director_spec(deployment: Deployment, state: dict) -> InstanceSpec:
+    options, names, groups = deployment.options, deployment.names, state["network"]["security_groups"]
+    return InstanceSpec(
+        name=names.director_instance,
+        instance_type=options.director_instance_type,
+        volume_gb=options.director_volume_gb,
+        key_name=names.director_key_pair,
+        subnet_id=state["network"]["subnet_id"],
+        security_group_ids=(groups["default"], groups["director"]),
+    )
+
+
+def ensure_instance(deployment: Deployment, spec: InstanceSpec, image: dict, warnings: list[str]) -> str:
+    found = instances.instances_named(spec.name, deployment.deployment_id, deployment.region)
+    alive = [i for i in found if i["State"]["Name"] not in instances.GONE]
+    if alive:
+        return adopt(deployment, spec, alive, warnings)
+    instance_id = launch(deployment, spec, image, next_generation(spec.name, found))
+    warnings += [f"instance {gone['InstanceId']} ({spec.name}) is {gone['State']['Name']}; launched {instance_id} to replace it" for gone in found]
+    return instance_id
+
+
+def adopt(deployment: Deployment, spec: InstanceSpec, alive: list[dict], warnings: list[str]) -> str:
+    instance, state = alive[0], alive[0]["State"]["Name"]
+    if len(alive) > 1:
+        others = ", ".join(i["InstanceId"] for i in alive[1:])
+        warnings.append(f"{len(alive)} instances carry Name={spec.name}: using the oldest, {instance['InstanceId']}; terminate the others ({others}) if they are strays")
+    if state in instances.STOPPED:
+        instances.start(instance["InstanceId"], deployment.region)
+        warnings.append(f"instance {instance['InstanceId']} ({spec.name}) was {state}; started it again (stop it afterwards if it was stopped on purpose)")
+    return instance["InstanceId"]
+
+
+def launch(deployment: Deployment, spec: InstanceSpec, image: dict, first_generation: int) -> str:
+    generations = range(first_generation, first_generation + MAX_GENERATIONS)
+    for generation in generations:
+        launched = instances.run_instance(launch_request(deployment, spec, image, client_token(spec.name, generation)), deployment.region)
+        # A spent token answers with its terminated instance, or None (IdempotentParameterMismatch).
+        if launched is not None and launched["State"]["Name"] not in instances.GONE:
+            return launched["InstanceId"]
+    raise ResourceStateError(
+        f"instance {spec.name}: the client tokens {client_token(spec.name, generations[0])} to "
+        f"{client_token(spec.name, generations[-1])} are all spent on terminated instances; re-run in a day"
+    )
+
+
+def client_token(name: str, generation: int) -> str:
+    return f"{name}-g{generation}"
+
+
+def next_generation(name: str, found: list[dict]) -> int:
+    pattern = re.compile(re.escape(name) + r"-g(\d+)")
+    spent = [int(match.group(1)) for i in found if (match := pattern.fullmatch(i.get("ClientToken", "")))]
+    return max(spent, default=0) + 1
+
+
+def launch_request(deployment: Deployment, spec: InstanceSpec, image: dict, token: str) -> dict:
+    request = {
+        "ImageId": image["ImageId"],
+        "InstanceType": spec.instance_type,
+        "MinCount": 1,
+        "MaxCount": 1,
+        "ClientToken": token,
+        "KeyName": spec.key_name,
+        # A public address whatever the subnet's default: first boot fetches its updates, and the
+        # director is reached over SSH.
+        "NetworkInterfaces": [{
+            "DeviceIndex": 0, "SubnetId": spec.subnet_id, "Groups": list(spec.security_group_ids),
+            "AssociatePublicIpAddress": True, "DeleteOnTermination": True,
+        }],
+        "BlockDeviceMappings": [{
+            "DeviceName": image["RootDeviceName"],
+            "Ebs": {"VolumeSize": spec.volume_gb, "VolumeType": "gp3", "Encrypted": True, "DeleteOnTermination": True},
+        }],
+        "MetadataOptions": {"HttpTokens": "required", "HttpEndpoint": "enabled"},
+        "UserData": FIRST_BOOT,
+        "TagSpecifications": instances.tag_specifications(
+            ("instance", "volume", "network-interface"), tagging.ours(deployment.deployment_id, Name=spec.name)
+        ),
+    }
+    if spec.instance_profile_arn:
+        request["IamInstanceProfile"] = {"Arn": spec.instance_profile_arn}
+    return request
+
+
+# Elastic IP: allocated once, on the Insights instance -----------------------------------------
+def ensure_elastic_ip(deployment: Deployment, insights_instance_id: str, warnings: list[str]) -> dict:
+    region, deployment_id, name = deployment.region, deployment.deployment_id, deployment.names.insights_eip
+    found = instances.addresses_named(name, deployment_id, region)
+    # Prefer the address already on the instance; more than one only after a lost allocation response.
+    found.sort(key=lambda address: (address.get("InstanceId") != insights_instance_id, address["AllocationId"]))
+    if len(found) > 1:
+        warnings.append(f"{len(found)} Elastic IPs carry Name={name}: using {found[0]['AllocationId']}; release the others ({', '.join(a['AllocationId'] for a in found[1:])})")
+    address = found[0] if found else instances.allocate_address(name, deployment_id, region)
+    previous = address.get("InstanceId")
+    if previous != insights_instance_id:
+        instances.associate_address(address["AllocationId"], insights_instance_id, region)
+        if previous:
+            warnings.append(f"Elastic IP {address['PublicIp']} was on {previous}; moved it to {insights_instance_id} ({deployment.names.analytics_instance(1)})")
+    return {"allocation_id": address["AllocationId"], "public_ip": address["PublicIp"], "instance_id": insights_instance_id}
+
+
+def summary(instance: dict, name: str) -> dict:
+    return {
+        "instance_id": instance["InstanceId"],
+        "name": name,
+        "private_ip": instance.get("PrivateIpAddress"),
+        "public_ip": instance.get("PublicIpAddress"),
+        "private_dns": instance.get("PrivateDnsName"),
+    }

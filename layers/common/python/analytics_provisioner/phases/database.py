@@ -1,11 +1,138 @@
-"""database phase (issue #4): not implemented yet."""
+"""Database: the analytics RDS MySQL instance that holds the Insights and Analytics API databases.
 
-from ..errors import ProvisionerError
+``run`` (ensure) creates the instance, or adopts ours, and returns the poll state; ``status`` is one
+round of the state machine's Wait -> status -> Choice loop (DbSetup follows once it is ready).
+The runbook's instance: MySQL on 3306, not public, member of the EMR RDS security group (the Network
+phase opens 3306 on it to EMR and to the analytics instances). We add storage encryption, deletion
+protection, backups and a master password that RDS generates and keeps in Secrets Manager, so no
+password we invent travels anywhere. The runbook's upgrade advice, "create a new RDS instance", is
+``options.rds_generation``: a new generation gets a new name, and the old instance is left as it is.
+"""
+
+from ..aws import ec2, rds
+from ..aws import tags as tagging
+from ..aws.errors import aws_call
+from ..deployment import Deployment
+from ..errors import OwnershipError, PreflightError, ResourceStateError
+from ..naming import TAG_DEPLOYMENT
+from . import polling
+
+ENGINE = "mysql"
+MYSQL_PORT = 3306  # the pipeline's Sqoop import ignores the port in its credentials file
+MASTER_USERNAME = "admin"
+TIMEOUT_REMEDY = (
+    "see its status in the RDS console, then re-run the execution to keep waiting "
+    "(the re-run adopts the instance), or raise options.database_timeout_minutes"
+)
 
 
 def run(state: dict) -> dict:
-    raise ProvisionerError("the database phase is not implemented yet (issue #4)")
+    deployment = Deployment.from_state(state["deployment"])
+    with aws_call(f"ensure analytics RDS instance {deployment.names.analytics_rds}"):
+        subnet_group = ensure_subnet_group(deployment)
+        instance, created = ensure_instance(deployment, subnet_group, state["network"]["security_groups"]["emr_rds"])
+    ready = rds.instance_ready(instance)
+    options = deployment.options
+    wait = polling.first_wait(created, ready, options.database_first_check_seconds, options.poll_interval_seconds)
+    return output(instance, ready, polling.start(wait))
 
 
 def status(event: dict) -> dict:
-    raise ProvisionerError("not implemented yet")
+    deployment = Deployment.from_state(event["deployment"])
+    previous = event["database"]
+    name = previous["db_instance_id"]
+    with aws_call(f"check analytics RDS instance {name}"):
+        instance = rds.db_instance(name, deployment.region)
+    if instance is None:
+        raise ResourceStateError(f"RDS instance {name} was deleted while we waited for it; re-run the execution to create it again")
+    refuse_stuck(instance)
+    ready = rds.instance_ready(instance)
+    options = deployment.options
+    poll = polling.after_check(previous["poll"], ready, options.poll_interval_seconds, options.database_timeout_minutes,
+                               f"RDS instance {name}", TIMEOUT_REMEDY)
+    return output(instance, ready, poll)
+
+
+def ensure_subnet_group(deployment: Deployment) -> str:
+    """A DB subnet group over the deployment's VPC, named after the instance it serves (one per generation)."""
+    name, region, vpc_id = deployment.names.analytics_rds, deployment.region, deployment.network.vpc_id
+    group = rds.subnet_group(name, region)
+    if group is not None:
+        require_ours(rds.tags_of(group["DBSubnetGroupArn"], region), "DB subnet group", name, deployment.deployment_id)
+        return name
+    subnet_ids = one_subnet_per_zone(vpc_id, region)
+    if len(subnet_ids) < 2:
+        raise PreflightError(f"network.vpc_id: VPC {vpc_id} has subnets in fewer than two Availability Zones, and RDS needs two; add a subnet in another zone")
+    description = f"analytics-provisioner {deployment.deployment_id}: {vpc_id} for {name}"
+    rds.create_subnet_group(name, description, subnet_ids, tagging.ours(deployment.deployment_id), region)
+    return name
+
+
+def one_subnet_per_zone(vpc_id: str, region: str) -> list[str]:
+    chosen: dict[str, str] = {}
+    for subnet in ec2.vpc_subnets(vpc_id, region):
+        chosen.setdefault(subnet["AvailabilityZone"], subnet["SubnetId"])
+    return list(chosen.values())
+
+
+def ensure_instance(deployment: Deployment, subnet_group: str, emr_rds_group: str) -> tuple[dict, bool]:
+    """(instance description, created now?)."""
+    name, region, deployment_id = deployment.names.analytics_rds, deployment.region, deployment.deployment_id
+    instance = rds.db_instance(name, region)
+    if instance is None:
+        params = instance_params(deployment, subnet_group, emr_rds_group)
+        return rds.create_instance(params, tagging.ours(deployment_id), region), True
+    require_ours(tagging.from_list(instance.get("TagList")), "RDS instance", name, deployment_id)
+    refuse_stuck(instance)
+    if rds.master_secret_arn(instance) is None:
+        raise ResourceStateError(f"RDS instance {name} has no RDS-managed master secret; bump options.rds_generation to create a fresh instance")
+    return instance, False
+
+
+def instance_params(deployment: Deployment, subnet_group: str, emr_rds_group: str) -> dict:
+    options = deployment.options
+    return {
+        "DBInstanceIdentifier": deployment.names.analytics_rds,
+        "Engine": ENGINE,
+        "EngineVersion": options.rds_engine_version,
+        "DBInstanceClass": options.rds_instance_class,
+        "AllocatedStorage": options.rds_allocated_storage_gb,
+        "Port": MYSQL_PORT,
+        "DBSubnetGroupName": subnet_group,
+        "VpcSecurityGroupIds": [emr_rds_group],
+        "PubliclyAccessible": False,
+        "MultiAZ": False,
+        "MasterUsername": MASTER_USERNAME,
+        "ManageMasterUserPassword": True,
+        "StorageEncrypted": True,
+        "DeletionProtection": True,
+        "BackupRetentionPeriod": options.rds_backup_retention_days,
+        "CopyTagsToSnapshot": True,
+        "AutoMinorVersionUpgrade": True,
+    }
+
+
+def require_ours(tags: dict, kind: str, name: str, deployment_id: str) -> None:
+    if not tagging.belongs_to(tags, deployment_id):
+        raise OwnershipError(f"{kind} {name} exists without the tag {TAG_DEPLOYMENT}={deployment_id}; delete or rename it, or choose another deployment_id")
+
+
+def refuse_stuck(instance: dict) -> None:
+    status = instance.get("DBInstanceStatus")
+    if status in rds.STUCK_STATUSES:
+        raise ResourceStateError(
+            f"RDS instance {instance['DBInstanceIdentifier']} is {status!r}, which waiting will not fix; "
+            "repair it in the RDS console, or bump options.rds_generation to create a fresh instance"
+        )
+
+
+def output(instance: dict, ready: bool, poll: dict) -> dict:
+    endpoint = instance.get("Endpoint", {})
+    return {
+        "db_instance_id": instance["DBInstanceIdentifier"],
+        "endpoint": endpoint.get("Address") if ready else None,
+        "port": endpoint.get("Port", MYSQL_PORT),
+        "master_secret_arn": rds.master_secret_arn(instance),
+        "ready": ready,
+        "poll": poll,
+    }

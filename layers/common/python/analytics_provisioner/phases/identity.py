@@ -1,7 +1,207 @@
-"""identity phase (issue #3): not implemented yet."""
+"""Identity: the runbook's IAM steps ("Provision EMR Clusters", "ElasticSearch User and Role",
+"EMR Roles", "Analytics API Reports") as one idempotent ensure.
 
-from ..errors import ProvisionerError
+Top to bottom: the account-wide EMR default roles, the EMR-provisioning policy and the analytics
+role + instance profile, the Elasticsearch user and its key, the ES-write policy on the EMR
+instance role, and (features.reports) the reports user and its key.
+
+- Our own roles, profiles, policies and users live under ``Names.iam_path``, carry the deployment
+  tag and are refused (OwnershipError) when the name is taken by anything else.
+- The EMR default roles are shared by every deployment in the account. They are created through
+  the API when missing (never by launching a throw-away cluster) and tagged ``TAG_SHARED`` with
+  the creating deployment; roles found without that tag are left exactly as they are.
+- Access keys go straight into Secrets Manager. The secret names the key in use; a re-run keeps
+  that key, deletes any other key of the user (at most one active key), and mints a new key only
+  when the stored one is gone or deactivated.
+"""
+
+from dataclasses import dataclass
+
+from .. import policies
+from ..aws import iam, secrets
+from ..aws import tags as tagging
+from ..aws.errors import aws_call
+from ..deployment import Deployment
+from ..errors import PreflightError, ResourceStateError
+from ..naming import EMR_EC2_ROLE, EMR_SERVICE_ROLE, TAG_SHARED
+
+EMR_ROLE_PATH = "/"  # where `aws emr create-default-roles` puts them; EMR looks them up by name
+
+
+@dataclass(frozen=True)
+class EmrRoles:
+    service_role_arn: str
+    ec2_role_arn: str
+    created: list[str]  # the roles this deployment created (in this run or an earlier one)
 
 
 def run(state: dict) -> dict:
-    raise ProvisionerError("the identity phase is not implemented yet (issue #3)")
+    deployment = Deployment.from_state(state["deployment"])
+    names, region = deployment.names, deployment.region
+    with aws_call("ensure IAM roles and users"):
+        # The EMR roles come first: the provisioning policy names their ARNs.
+        emr = ensure_emr_default_roles(deployment)
+        provisioning_arn = ensure_policy(
+            deployment, names.emr_provisioning_policy, policies.emr_provisioning(emr.service_role_arn, emr.ec2_role_arn),
+            "Start and end EMR clusters with the default roles (runbook: provision_emr_clusters)",
+        )
+        analytics_role, analytics_profile = ensure_analytics_role(deployment, provisioning_arn)
+        es_user = ensure_user(deployment, names.es_user)
+        es_key_secret_arn = ensure_access_key(deployment, names.es_user, names.es_user_key_secret)
+        es_policy_arn = ensure_policy(
+            deployment, names.es_write_policy, policies.es_write(es_domain_arn(deployment)),
+            "EMR instances write the learner index (runbook: elasticsearch_all)",
+        )
+        iam.ensure_role_policy_attached(EMR_EC2_ROLE, es_policy_arn, region)
+        reports = ensure_reports_user(deployment) if deployment.features.reports else {}
+    return {
+        "analytics_role_arn": analytics_role["Arn"],
+        "analytics_instance_profile_name": analytics_profile["InstanceProfileName"],
+        "analytics_instance_profile_arn": analytics_profile["Arn"],
+        "emr_provisioning_policy_arn": provisioning_arn,
+        "es_write_policy_arn": es_policy_arn,
+        "emr_service_role": EMR_SERVICE_ROLE,
+        "emr_ec2_role": EMR_EC2_ROLE,
+        "emr_ec2_instance_profile": EMR_EC2_ROLE,
+        "emr_roles_created": emr.created,
+        "es_user_name": es_user["UserName"],
+        "es_user_arn": es_user["Arn"],
+        "es_key_secret_arn": es_key_secret_arn,
+        "reports_user_name": reports.get("user_name"),
+        "reports_user_arn": reports.get("user_arn"),
+        "reports_key_secret_arn": reports.get("key_secret_arn"),
+    }
+
+
+# EMR default roles: account-wide, shared ---------------------------------------------------------
+def ensure_emr_default_roles(deployment: Deployment) -> EmrRoles:
+    partition = iam.partition(deployment.region)
+    service = ensure_emr_role(
+        deployment, EMR_SERVICE_ROLE, policies.trust(policies.EMR_SERVICE),
+        policies.aws_managed_policy_arn(partition, policies.EMR_SERVICE_MANAGED_POLICY), "EMR service role (EMR default)",
+    )
+    instance = ensure_emr_role(
+        deployment, EMR_EC2_ROLE, policies.trust(policies.EC2_SERVICE),
+        policies.aws_managed_policy_arn(partition, policies.EMR_EC2_MANAGED_POLICY), "EMR cluster instances (EMR default)",
+    )
+    ensure_emr_instance_profile(deployment)
+    created = [role["RoleName"] for role in (service, instance) if _shared_tag(role) == deployment.deployment_id]
+    return EmrRoles(service["Arn"], instance["Arn"], created)
+
+
+def ensure_emr_role(deployment: Deployment, name: str, trust: dict, managed_policy_arn: str, description: str) -> dict:
+    region = deployment.region
+    role = iam.role(name, region)
+    if role is None:
+        tags = tagging.shared(deployment.deployment_id)
+        role = {**iam.create_role(name, EMR_ROLE_PATH, trust, description, tags, region), "Tags": tagging.as_list(tags)}
+    if _shared_tag(role) is not None:
+        # Ours (any deployment's): finish what an interrupted run started. Others' are left alone.
+        iam.ensure_role_policy_attached(name, managed_policy_arn, region)
+    return role
+
+
+def ensure_emr_instance_profile(deployment: Deployment) -> None:
+    region = deployment.region
+    profile = iam.instance_profile(EMR_EC2_ROLE, region)
+    if profile is None:
+        tags = tagging.shared(deployment.deployment_id)
+        profile = {**iam.create_instance_profile(EMR_EC2_ROLE, EMR_ROLE_PATH, tags, region), "Tags": tagging.as_list(tags)}
+    if _shared_tag(profile) is not None:
+        iam.ensure_profile_holds_role(profile, EMR_EC2_ROLE, region)
+
+
+def _shared_tag(resource: dict) -> str | None:
+    return tagging.from_list(resource.get("Tags")).get(TAG_SHARED)
+
+
+# Our policies, the analytics role and instance profile -------------------------------------------
+def ensure_policy(deployment: Deployment, name: str, document: dict, description: str) -> str:
+    """The customer-managed policy ``name`` with exactly ``document`` as its default version."""
+    region, path = deployment.region, deployment.names.iam_path
+    arn = iam.policy_arn(name, region, path)
+    policy = iam.managed_policy(arn, region)
+    if policy is None:
+        return iam.create_policy(name, path, document, description, tagging.ours(deployment.deployment_id), region)["Arn"]
+    tagging.require_ours(tagging.from_list(policy["Tags"]), deployment.deployment_id, f"IAM policy {name!r}")
+    iam.ensure_policy_document(policy, document, region)
+    return arn
+
+
+def ensure_analytics_role(deployment: Deployment, provisioning_policy_arn: str) -> tuple[dict, dict]:
+    """The runbook's ``edxanalytics`` role (EC2 trust, EMR provisioning) and its instance profile."""
+    region, names, deployment_id = deployment.region, deployment.names, deployment.deployment_id
+    trust = policies.trust(policies.EC2_SERVICE)
+    role = iam.role(names.analytics_role, region)
+    if role is None:
+        role = iam.create_role(names.analytics_role, names.iam_path, trust, "Analytics instance: provisions EMR clusters", tagging.ours(deployment_id), region)
+    else:
+        tagging.require_ours(tagging.from_list(role.get("Tags")), deployment_id, f"IAM role {names.analytics_role!r}")
+        iam.ensure_trust(role, trust, region)
+    iam.ensure_role_policy_attached(names.analytics_role, provisioning_policy_arn, region)
+
+    name = names.analytics_instance_profile
+    profile = iam.instance_profile(name, region)
+    if profile is None:
+        profile = iam.create_instance_profile(name, names.iam_path, tagging.ours(deployment_id), region)
+    else:
+        tagging.require_ours(tagging.from_list(profile.get("Tags")), deployment_id, f"IAM instance profile {name!r}")
+    held = [held_role["RoleName"] for held_role in profile.get("Roles", [])]
+    if held and held != [names.analytics_role]:
+        raise ResourceStateError(
+            f"IAM instance profile {name!r} holds the role {held[0]!r} instead of {names.analytics_role!r}; "
+            f"remove it (aws iam remove-role-from-instance-profile --instance-profile-name {name} --role-name {held[0]}) and re-run"
+        )
+    iam.ensure_profile_holds_role(profile, names.analytics_role, region)
+    return role, profile
+
+
+# Users and their access keys ---------------------------------------------------------------------
+def ensure_user(deployment: Deployment, name: str) -> dict:
+    region, deployment_id = deployment.region, deployment.deployment_id
+    user = iam.user(name, region)
+    if user is None:
+        return iam.create_user(name, deployment.names.iam_path, tagging.ours(deployment_id), region)
+    tagging.require_ours(tagging.from_list(user.get("Tags")), deployment_id, f"IAM user {name!r}")
+    return user
+
+
+def ensure_access_key(deployment: Deployment, user_name: str, secret_name: str) -> str:
+    """The ARN of the secret holding the user's one access key; mints a key only when none is usable."""
+    region, deployment_id = deployment.region, deployment.deployment_id
+    secret_arn = secrets.arn_if_ours(secret_name, region, deployment_id)
+    stored = _stored_access_key_id(secret_name, region) if secret_arn else None
+    keys = iam.access_keys(user_name, region)
+    kept = next((key for key in keys if key["AccessKeyId"] == stored and key["Status"] == "Active"), None)
+    for key in keys:
+        if key is not kept:
+            # Not the key the rendered configuration uses: nobody should hold it.
+            iam.delete_access_key(user_name, key["AccessKeyId"], region)
+    if kept:
+        return secret_arn
+    return iam.create_access_key_into_secret(user_name, secret_name, deployment_id, region)["secret_arn"]
+
+
+def _stored_access_key_id(secret_name: str, region: str) -> str | None:
+    try:
+        return secrets.read_json(secret_name, region, ("access_key_id",))["access_key_id"]
+    except PreflightError:
+        return None  # unreadable or malformed: a new key replaces it
+
+
+def ensure_reports_user(deployment: Deployment) -> dict:
+    """The runbook's ``analytics_reports`` user: read-only on the reports bucket, key in Secrets Manager."""
+    names, region = deployment.names, deployment.region
+    user = ensure_user(deployment, names.reports_user)
+    bucket = policies.bucket_arn(iam.partition(region), names.reports_bucket)
+    iam.ensure_user_inline_policy(names.reports_user, names.reports_inline_policy, policies.reports_read(bucket), region)
+    return {
+        "user_name": user["UserName"],
+        "user_arn": user["Arn"],
+        "key_secret_arn": ensure_access_key(deployment, names.reports_user, names.reports_user_key_secret),
+    }
+
+
+def es_domain_arn(deployment: Deployment) -> str:
+    region = deployment.region
+    return policies.es_domain_arn(iam.partition(region), region, iam.account_id(region), deployment.names.es_domain)

@@ -1,7 +1,176 @@
-"""network phase (issue #3): not implemented yet."""
+"""Network: the runbook's "VPC DNS hostname", "Analytics Security Group", "EMR Security Groups" and
+"Modify Security Groups" steps as one idempotent ensure.
 
-from ..errors import ProvisionerError
+Top to bottom: DNS hostnames on the VPC, the subnet's internet route, the security groups, their
+inbound rules, and the EMR RDS group on the existing edxapp RDS instance.
+
+- analytics, director and EMR RDS are this deployment's groups (deployment tag). Their inbound
+  rules converge to exactly the runbook's: missing rules are added, any other rule is revoked (so
+  8080, Jenkins, is never open however it got there).
+- ElasticMapReduce-master / -slave are the groups EMR picks by name when the playbook names none
+  (consumers.md, emr-vars.yml). They are per VPC and shared by every deployment in it: adopted
+  when they exist, created (``TAG_SHARED``, no deployment tag) when missing; we only add our
+  rules to them and never revoke anything there.
+- The edxapp RDS instance gets the EMR RDS group added to its groups; the others stay.
+"""
+
+from ..aws import ec2, rds
+from ..aws import tags as tagging
+from ..aws.ec2 import IngressRule
+from ..aws.errors import aws_call
+from ..deployment import WORLD, Deployment
+from ..errors import PreflightError
+from ..naming import EMR_MASTER_SECURITY_GROUP, EMR_SLAVE_SECURITY_GROUP
+
+MYSQL = 3306
 
 
 def run(state: dict) -> dict:
-    raise ProvisionerError("the network phase is not implemented yet (issue #3)")
+    deployment = Deployment.from_state(state["deployment"])
+    network, warnings = deployment.network, []
+    with aws_call("ensure network and security groups"):
+        dns_enabled_now = ensure_dns_hostnames(deployment)
+        require_internet_route(deployment)
+        groups = ensure_security_groups(deployment)
+        for key, rules in own_rules(deployment, groups).items():
+            converge_rules(deployment, groups[key], rules)
+        for key, rules in shared_rules(deployment, groups).items():
+            add_missing_rules(deployment, groups[key], rules)
+        added = ensure_edxapp_db_membership(deployment, groups["emr_rds"], warnings)
+    return {
+        "vpc_id": network.vpc_id,
+        "subnet_id": network.subnet_id,
+        "dns_hostnames_enabled_by_us": dns_enabled_now,
+        "security_groups": {key: group["GroupId"] for key, group in groups.items()},
+        "edxapp_db_security_groups_added": added,
+        "warnings": warnings,
+    }
+
+
+# The VPC ----------------------------------------------------------------------------------------
+def ensure_dns_hostnames(deployment: Deployment) -> bool:
+    """EMR provisioning hangs without DNS hostnames (runbook). True when this run turned them on."""
+    vpc_id, region = deployment.network.vpc_id, deployment.region
+    if ec2.dns_hostnames_enabled(vpc_id, region):
+        return False
+    ec2.enable_dns_hostnames(vpc_id, region)
+    return True
+
+
+def require_internet_route(deployment: Deployment) -> None:
+    vpc_id, subnet_id = deployment.network.vpc_id, deployment.network.subnet_id
+    if not ec2.has_internet_gateway_route(subnet_id, vpc_id, deployment.region):
+        raise PreflightError(
+            f"network.subnet_id: subnet {subnet_id} has no route to an internet gateway, so EMR clusters and the "
+            "instances cannot reach the internet. Remedy (runbook): create an Internet Gateway, attach it to VPC "
+            f"{vpc_id}, and add a 0.0.0.0/0 route to it in the subnet's route table; or choose a public subnet"
+        )
+
+
+# Security groups --------------------------------------------------------------------------------
+def ensure_security_groups(deployment: Deployment) -> dict[str, dict]:
+    names, vpc_id = deployment.names, deployment.network.vpc_id
+    groups = {"default": _default_group(deployment)}
+    own = {
+        "analytics": (names.analytics_security_group, "Analytics instances: Insights, Analytics API, Jenkins"),
+        "director": (names.director_security_group, "Director: runs the analytics ansible playbooks"),
+        "emr_rds": (names.emr_rds_security_group, "MySQL from the EMR clusters and the analytics instances"),
+    }
+    for key, (name, description) in own.items():
+        groups[key] = ensure_own_group(deployment, name, description)
+    shared = {
+        "emr_master": (EMR_MASTER_SECURITY_GROUP, "Master group for Elastic MapReduce"),
+        "emr_slave": (EMR_SLAVE_SECURITY_GROUP, "Slave group for Elastic MapReduce"),
+    }
+    for key, (name, description) in shared.items():
+        groups[key] = ec2.security_group_by_name(name, vpc_id, deployment.region) or ec2.create_security_group(
+            name, description, vpc_id, tagging.shared(deployment.deployment_id), deployment.region
+        )
+    return groups
+
+
+def _default_group(deployment: Deployment) -> dict:
+    group = ec2.security_group_by_name("default", deployment.network.vpc_id, deployment.region)
+    if group is None:
+        raise PreflightError(f"VPC {deployment.network.vpc_id} has no default security group; the instances need it (runbook)")
+    return group
+
+
+def ensure_own_group(deployment: Deployment, name: str, description: str) -> dict:
+    region, vpc_id, deployment_id = deployment.region, deployment.network.vpc_id, deployment.deployment_id
+    group = ec2.security_group_by_name(name, vpc_id, region)
+    if group is None:
+        return ec2.create_security_group(name, description, vpc_id, tagging.ours(deployment_id, Name=name), region)
+    tagging.require_ours(tagging.from_list(group.get("Tags")), deployment_id, f"security group {name!r} ({group['GroupId']} in {vpc_id})")
+    return group
+
+
+def own_rules(deployment: Deployment, groups: dict[str, dict]) -> dict[str, set[IngressRule]]:
+    """The runbook's rules for our groups, and nothing else."""
+    network, ids = deployment.network, {key: group["GroupId"] for key, group in groups.items()}
+    return {
+        "analytics": {
+            IngressRule.tcp(22, ids["director"], "SSH from the director"),
+            *(IngressRule.tcp(22, cidr, "SSH from network.analytics_ssh_cidrs") for cidr in network.analytics_ssh_cidrs),
+            IngressRule.tcp(80, WORLD, "Insights over HTTP"),
+            IngressRule.tcp(443, WORLD, "Insights over HTTPS"),
+        },
+        "director": {IngressRule.tcp(22, cidr, "SSH from network.director_ssh_cidrs") for cidr in network.director_ssh_cidrs},
+        "emr_rds": {
+            IngressRule.tcp(MYSQL, ids["emr_master"], "MySQL from the EMR master"),
+            IngressRule.tcp(MYSQL, ids["emr_slave"], "MySQL from the EMR slaves"),
+            # The runbook relied on the VPC's default group for this path; it is explicit here.
+            IngressRule.tcp(MYSQL, ids["analytics"], "MySQL from the analytics instances"),
+        },
+    }
+
+
+def shared_rules(deployment: Deployment, groups: dict[str, dict]) -> dict[str, set[IngressRule]]:
+    """What the shared EMR groups need for this deployment (the rules EMR itself adds are kept)."""
+    ids, deployment_id = {key: group["GroupId"] for key, group in groups.items()}, deployment.deployment_id
+    return {
+        "emr_master": {
+            IngressRule.tcp(22, ids["analytics"], f"SSH from the analytics instances of {deployment_id}"),
+            IngressRule.all_traffic(ids["emr_master"], "EMR master nodes"),
+            IngressRule.all_traffic(ids["emr_slave"], "EMR slave nodes"),
+        },
+        "emr_slave": {
+            IngressRule.all_traffic(ids["emr_slave"], "EMR slave nodes"),
+            IngressRule.all_traffic(ids["emr_master"], "EMR master nodes"),
+        },
+    }
+
+
+def converge_rules(deployment: Deployment, group: dict, wanted: set[IngressRule]) -> None:
+    """Make the inbound rules of one of our groups exactly ``wanted``."""
+    found = ec2.ingress_rules(group)
+    ec2.revoke_ingress(group["GroupId"], _ordered(found - wanted), deployment.region)
+    ec2.authorize_ingress(group["GroupId"], _ordered(wanted - found), deployment.region)
+
+
+def add_missing_rules(deployment: Deployment, group: dict, wanted: set[IngressRule]) -> None:
+    ec2.authorize_ingress(group["GroupId"], _ordered(wanted - ec2.ingress_rules(group)), deployment.region)
+
+
+def _ordered(rules: set[IngressRule]) -> list[IngressRule]:
+    return sorted(rules, key=lambda rule: (rule.protocol, rule.ports or (0, 0), rule.source))
+
+
+# The edxapp RDS instance ------------------------------------------------------------------------
+def ensure_edxapp_db_membership(deployment: Deployment, emr_rds_group: dict, warnings: list[str]) -> list[str]:
+    """Add the EMR RDS group to the edxapp instance (runbook: both RDS instances are members)."""
+    identifier, region, vpc_id = deployment.edxapp.db_instance_id, deployment.region, deployment.network.vpc_id
+    instance = rds.db_instance(identifier, region)
+    if instance is None:
+        raise PreflightError(f"edxapp.db_instance_id: no RDS instance {identifier!r} in {region} any more; give the identifier of the edxapp database")
+    db_vpc = instance.get("DBSubnetGroup", {}).get("VpcId")
+    if db_vpc and db_vpc != vpc_id:
+        warnings.append(
+            f"the edxapp RDS {identifier} is in {db_vpc}, not in {vpc_id}: the EMR RDS group cannot be added to it; "
+            "allow MySQL from the EMR groups' VPC on its own security group (and peer the VPCs)"
+        )
+        return []
+    rds.add_security_group(instance, emr_rds_group["GroupId"], region)
+    # Reported on every run, not only the one that added it: the group is ours, so its membership
+    # is always our doing, and teardown reads the latest output.
+    return [emr_rds_group["GroupId"]]

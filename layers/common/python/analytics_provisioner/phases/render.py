@@ -1,7 +1,181 @@
-"""render phase (issue #7): not implemented yet."""
+"""Render: the secure-repo files, from what every earlier phase created and the secrets it stored.
 
-from ..errors import ProvisionerError
+Reads ids, endpoints and secret ARNs from the state and the values from Secrets Manager, builds
+one ``RenderContext`` and writes each file (``analytics_provisioner.render``) under the
+deployment's prefix of the private secure-repo bucket; the two credentials files also go to the
+root of the edxanalytics bucket, where the pipeline reads them. A file whose content did not
+change is not written again. Returns S3 URIs and next steps: never a secret value.
+"""
+
+import os
+from pathlib import PurePosixPath
+
+from .. import render
+from ..aws import s3, secrets
+from ..aws.errors import aws_call
+from ..deployment import Deployment
+from ..errors import ResourceStateError
+from ..render import manifest
+from ..render.context import (
+    API_DATABASE, INSIGHTS_DATABASE, REPORTS_DATABASE, AccessKey, AppSecrets, Buckets, DbLogin, EmrSettings, Pipeline,
+    RenderContext,
+)
+from ..render.releases import for_release
+from .report import FAILURE_REPORT
+
+ACCESS_KEY = ("access_key_id", "secret_access_key")
+DB_LOGIN = ("host", "port", "username", "password")
+MIGRATION_LOGIN = ("username", "password")
+KEY_PAIR = ("private_key",)
+CONTENT_TYPES = {".pem": "application/x-pem-file", ".yml": "application/yaml", ".json": "application/json"}
+
+REQUIRED = (
+    "identity.es_key_secret_arn", "identity.emr_ec2_instance_profile", "network.subnet_id",
+    "resources.search.endpoint",
+    "resources.database.setup.analytics_db_secret_arn", "resources.database.setup.edxapp_ro_secret_arn",
+    "resources.database.setup.databases",
+    "resources.storage.buckets.emr", "resources.storage.buckets.emr_logs", "resources.storage.buckets.edxanalytics",
+    "resources.storage.buckets.hadoop", "resources.storage.buckets.tracking_logs",
+    "resources.compute.key_pairs.analytics.name", "resources.compute.key_pairs.analytics.secret_arn",
+    "resources.compute.eip.public_ip",
+)
+REQUIRED_FOR_REPORTS = ("identity.reports_key_secret_arn", "resources.storage.buckets.reports")
 
 
 def run(state: dict) -> dict:
-    raise ProvisionerError("the render phase is not implemented yet (issue #7)")
+    deployment = Deployment.from_state(state["deployment"])
+    check_upstream(state, deployment)
+    region, prefix = deployment.region, deployment.names.secure_repo_prefix
+    bucket = os.environ["SECURE_REPO_BUCKET"]
+    secure_repo = f"s3://{bucket}/{prefix}"
+    with aws_call("write the secure repo"):
+        app_secrets, app_secrets_arn = ensure_app_secrets(deployment)
+        ctx = load_context(deployment, state, app_secrets)
+        files = render.render_files(ctx)
+        written = [write_file(bucket, prefix, name, text, region) for name, text in files.items()]
+        creds_uploaded = upload_pipeline_creds(ctx, files)
+        steps, found = manifest.next_steps(ctx, app_secrets_arn, secure_repo), warnings(state, ctx)
+        written.append(write_file(bucket, prefix, manifest.NAME, manifest.render(ctx, written, creds_uploaded, steps, found), region))
+        s3.delete_if_present(bucket, prefix + FAILURE_REPORT, region)  # an earlier execution's, now stale
+    return {
+        "secure_repo": secure_repo,
+        "files": [entry["uri"] for entry in written],
+        "creds_uploaded": creds_uploaded,
+        "next_steps": steps,
+        "warnings": found,
+    }
+
+
+def _lookup(state: dict, path: str):
+    value = state
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def check_upstream(state: dict, deployment: Deployment) -> None:
+    """Every id, endpoint and ARN the files need is in the state (a phase that did not finish leaves gaps)."""
+    required = REQUIRED + (REQUIRED_FOR_REPORTS if deployment.features.reports else ())
+    missing = [path for path in required if _lookup(state, path) in (None, "", [], {})]
+    if missing:
+        raise ResourceStateError(
+            f"the state lacks {', '.join(missing)}: the phases that produce them did not finish; "
+            "start the same input again once they succeed"
+        )
+    databases = set(_lookup(state, "resources.database.setup.databases"))
+    absent = {INSIGHTS_DATABASE, API_DATABASE, REPORTS_DATABASE} - databases
+    if absent:
+        raise ResourceStateError(f"DbSetup reports no database {', '.join(sorted(absent))} on the analytics server; start the same input again")
+
+
+def ensure_app_secrets(deployment: Deployment) -> tuple[AppSecrets, str]:
+    """Generated once and reused by every re-run, whatever ``rotate_generated_passwords`` says: the LMS
+    registers the OAuth2 clients with these values, so a new pair would lock Insights out."""
+    name, region, owner = deployment.names.app_secrets_secret, deployment.region, deployment.deployment_id
+    arn = secrets.arn_if_ours(name, region, owner)
+    stored = secrets.read_json(arn, region, purpose="generated application secrets") if arn else {}
+    app = AppSecrets.completing(stored)
+    if arn is None or any(stored.get(key) != value for key, value in app.as_dict().items()):
+        arn = secrets.put_json(name, {**stored, **app.as_dict()}, region, owner,
+                               description="Analytics API, Insights and OAuth2 client secrets (analytics-provisioner Render)")
+    return app, arn
+
+
+def _login(secret_id: str, region: str, purpose: str) -> DbLogin:
+    value = secrets.read_json(secret_id, region, DB_LOGIN, purpose)
+    return DbLogin(value["host"], str(value["port"]), value["username"], value["password"])
+
+
+def _access_key(secret_id: str, region: str, purpose: str) -> AccessKey:
+    value = secrets.read_json(secret_id, region, ACCESS_KEY, purpose)
+    return AccessKey(value["access_key_id"], value["secret_access_key"])
+
+
+def load_context(deployment: Deployment, state: dict, app_secrets: AppSecrets) -> RenderContext:
+    region, edxapp, options = deployment.region, deployment.edxapp, deployment.options
+    identity, network, resources = state["identity"], state["network"], state["resources"]
+    setup, storage, compute = resources["database"]["setup"], resources["storage"]["buckets"], resources["compute"]
+    migration = secrets.read_json(edxapp.migration_secret_id, region, MIGRATION_LOGIN, "edxapp.migration_secret_id")
+    key_pair = compute["key_pairs"]["analytics"]
+    reports_key = (_access_key(identity["reports_key_secret_arn"], region, "reports user key")
+                   if deployment.features.reports else None)
+    return RenderContext(
+        deployment_id=deployment.deployment_id,
+        region=region,
+        release=for_release(options.openedx_release),
+        lms_host=edxapp.lms_host,
+        cms_host=edxapp.cms_host,
+        scheme=edxapp.scheme,
+        contact_email=edxapp.contact_email,
+        migration_user=migration["username"],
+        migration_password=migration["password"],
+        analytics_db=_login(setup["analytics_db_secret_arn"], region, "analytics database user"),
+        edxapp_ro_db=_login(setup["edxapp_ro_secret_arn"], region, "edxapp read-only user"),
+        es_endpoint=resources["search"]["endpoint"],
+        es_key=_access_key(identity["es_key_secret_arn"], region, "Elasticsearch user key"),
+        reports_key=reports_key,
+        app=app_secrets,
+        buckets=Buckets(
+            emr=storage["emr"],
+            emr_logs=storage["emr_logs"],
+            edxanalytics=storage["edxanalytics"],
+            hadoop=storage["hadoop"],
+            tracking_logs=storage["tracking_logs"],
+            reports=storage["reports"] if deployment.features.reports else None,
+            grades=edxapp.grades_bucket,
+        ),
+        emr=EmrSettings(
+            instance_profile=identity["emr_ec2_instance_profile"],
+            key_pair_name=key_pair["name"],
+            subnet_id=network["subnet_id"],
+            release_label=options.emr_release_label,
+            cluster_name=deployment.names.emr_cluster,
+        ),
+        pipeline=Pipeline(options.pipeline_tasks_repo, options.pipeline_tasks_branch,
+                          options.pipeline_config_repo, options.pipeline_config_branch),
+        analytics_private_key=secrets.read_json(key_pair["secret_arn"], region, KEY_PAIR, "analytics key pair")["private_key"],
+        insights_public_ip=compute["eip"]["public_ip"],
+    )
+
+
+def warnings(state: dict, ctx: RenderContext) -> list[str]:
+    """The earlier phases' warnings (already in the state) and ours: the execution's output is where people look."""
+    earlier = [*state.get("warnings", []), *state["resources"]["compute"].get("warnings", [])]
+    return list(dict.fromkeys(earlier + manifest.warnings(ctx)))
+
+
+def _content_type(name: str) -> str:
+    return CONTENT_TYPES.get(PurePosixPath(name).suffix, "text/plain; charset=utf-8")
+
+
+def write_file(bucket: str, prefix: str, name: str, text: str, region: str) -> dict:
+    stored = s3.put_if_changed(bucket, prefix + name, text.encode(), region, _content_type(name))
+    return {"path": name, "uri": stored["uri"], "version_id": stored["version_id"]}
+
+
+def upload_pipeline_creds(ctx: RenderContext, files: dict[str, str]) -> list[str]:
+    """The pipeline reads the credentials files from the root of the edxanalytics bucket."""
+    return [
+        s3.put_if_changed(ctx.buckets.edxanalytics, key, files[name].encode(), ctx.region, "application/json")["uri"]
+        for name, key in render.PIPELINE_CREDS.items()
+    ]

@@ -14,6 +14,7 @@ from ..handler import default_region
 from ..naming import DEPLOYMENT_ID_PATTERN, Names
 
 PHASE_OUTPUT_KEYS = ("identity", "network", "resources", "render")
+FAILURE_REPORT = "failure-report.json"
 
 
 def run(event: dict) -> dict:
@@ -57,5 +58,5 @@ def _error_and_message(failure: dict) -> tuple[str, str]:
 
 def _report_key(deployment_id: str | None, execution_name: str) -> str:
     if deployment_id and re.match(DEPLOYMENT_ID_PATTERN, deployment_id):
-        return f"{Names(deployment_id).secure_repo_prefix}failure-report.json"
-    return f"_rejected/{execution_name}/failure-report.json"
+        return f"{Names(deployment_id).secure_repo_prefix}{FAILURE_REPORT}"
+    return f"_rejected/{execution_name}/{FAILURE_REPORT}"

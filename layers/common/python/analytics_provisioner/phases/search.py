@@ -1,11 +1,109 @@
-"""search phase (issue #4): not implemented yet."""
+"""Search: the Elasticsearch/OpenSearch domain the pipeline writes and the Analytics API reads.
 
-from ..errors import ProvisionerError
+``run`` (ensure) creates the domain as the runbook configures it, or adopts ours, and returns the
+poll state; ``status`` is one round of the state machine's Wait -> status -> Choice loop. The
+runbook's domain: one data node, no dedicated master, no zone awareness, EBS General Purpose 10 GB,
+``rest.action.multi.allow_explicit_index: true``, full access for the ES IAM user. We add encryption
+at rest, node-to-node encryption and HTTPS-only wherever the engine version and instance type allow.
+"""
+
+import json
+
+from ..aws import search as es
+from ..aws import tags as tagging
+from ..aws.errors import aws_call
+from ..deployment import Deployment
+from ..errors import OwnershipError, ResourceStateError
+from ..naming import TAG_DEPLOYMENT
+from . import polling
+
+EBS_VOLUME_TYPE = "gp2"  # the runbook's "General Purpose (SSD)", accepted by every version and instance type
+TIMEOUT_REMEDY = (
+    "see its status in the OpenSearch Service console, then re-run the execution to keep waiting "
+    "(the re-run adopts the domain), or raise options.search_timeout_minutes"
+)
 
 
 def run(state: dict) -> dict:
-    raise ProvisionerError("the search phase is not implemented yet (issue #4)")
+    deployment = Deployment.from_state(state["deployment"])
+    with aws_call(f"ensure search domain {deployment.names.es_domain}"):
+        domain, created = ensure_domain(deployment, state["identity"]["es_user_arn"])
+    ready = es.domain_ready(domain)
+    options = deployment.options
+    wait = polling.first_wait(created, ready, options.search_first_check_seconds, options.poll_interval_seconds)
+    return output(domain, ready, polling.start(wait))
 
 
 def status(event: dict) -> dict:
-    raise ProvisionerError("not implemented yet")
+    deployment = Deployment.from_state(event["deployment"])
+    previous = event["search"]
+    name = previous["domain_name"]
+    with aws_call(f"check search domain {name}"):
+        domain = es.domain(name, deployment.region)
+    if domain is None or domain.get("Deleted"):
+        raise ResourceStateError(f"search domain {name} was deleted while we waited for it; re-run the execution to create it again")
+    ready = es.domain_ready(domain)
+    options = deployment.options
+    poll = polling.after_check(previous["poll"], ready, options.poll_interval_seconds, options.search_timeout_minutes,
+                               f"Elasticsearch domain {name}", TIMEOUT_REMEDY)
+    return output(domain, ready, poll)
+
+
+def ensure_domain(deployment: Deployment, es_user_arn: str) -> tuple[dict, bool]:
+    """(domain status, created now?)."""
+    name, region, deployment_id = deployment.names.es_domain, deployment.region, deployment.deployment_id
+    domain = es.domain(name, region)
+    if domain is None:
+        return es.create_domain(domain_config(deployment, es_user_arn), tagging.ours(deployment_id), region), True
+    if not tagging.belongs_to(es.tags_of(domain["ARN"], region), deployment_id):
+        raise OwnershipError(f"search domain {name} exists without the tag {TAG_DEPLOYMENT}={deployment_id}; delete or rename it, or choose another deployment_id")
+    if domain.get("Deleted"):
+        raise ResourceStateError(f"search domain {name} is being deleted; re-run the execution once it is gone")
+    return domain, False
+
+
+def domain_config(deployment: Deployment, es_user_arn: str) -> dict:
+    options, name = deployment.options, deployment.names.es_domain
+    version, instance_type = options.es_engine_version, options.es_instance_type
+    allowed = es.encryption_support(version, instance_type)
+    return {
+        "DomainName": name,
+        "EngineVersion": version,
+        "ClusterConfig": {
+            "InstanceType": instance_type,
+            "InstanceCount": 1,
+            "DedicatedMasterEnabled": False,
+            "ZoneAwarenessEnabled": False,
+        },
+        "EBSOptions": {"EBSEnabled": True, "VolumeType": EBS_VOLUME_TYPE, "VolumeSize": options.es_volume_gb},
+        "AdvancedOptions": {"rest.action.multi.allow_explicit_index": "true"},
+        "AccessPolicies": json.dumps(access_policy(es.domain_arn(name, deployment.region), es_user_arn)),
+        "EncryptionAtRestOptions": {"Enabled": allowed["encryption_at_rest"]},
+        "NodeToNodeEncryptionOptions": {"Enabled": allowed["node_to_node_encryption"]},
+        "DomainEndpointOptions": {"EnforceHTTPS": allowed["enforce_https"], "TLSSecurityPolicy": es.TLS_POLICY},
+    }
+
+
+def access_policy(domain_arn: str, es_user_arn: str) -> dict:
+    """The runbook's "grant full access to the analytics_elasticsearch user", on this domain only."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": es_user_arn}, "Action": "es:*", "Resource": f"{domain_arn}/*"}],
+    }
+
+
+def output(domain: dict, ready: bool, poll: dict) -> dict:
+    return {
+        "domain_name": domain["DomainName"],
+        "domain_arn": domain["ARN"],
+        "engine_version": domain["EngineVersion"],
+        "instance_type": domain["ClusterConfig"]["InstanceType"],
+        "endpoint": es.endpoint(domain) if ready else None,
+        "ready": ready,
+        "poll": poll,
+        "security": {
+            "encryption_at_rest": domain.get("EncryptionAtRestOptions", {}).get("Enabled", False),
+            "node_to_node_encryption": domain.get("NodeToNodeEncryptionOptions", {}).get("Enabled", False),
+            "enforce_https": domain.get("DomainEndpointOptions", {}).get("EnforceHTTPS", False),
+        },
+    }

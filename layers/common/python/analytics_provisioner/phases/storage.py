@@ -1,7 +1,115 @@
-"""storage phase (issue #4): not implemented yet."""
+"""Storage: the runbook's S3 buckets and the grades-download statement on the edxapp bucket.
 
-from ..errors import ProvisionerError
+Buckets (runbook, "Create the required S3 buckets"): the EMR bucket (+ an optional separate EMR-logs
+bucket), the edxanalytics bucket (+ an optional separate hadoop bucket), the reports bucket (only
+with features.reports), and the tracking-logs bucket, which usually exists already: adopted as it is
+when it does, created otherwise. Every bucket we create is tagged, blocks public access, encrypts by
+default, refuses plain HTTP and disables ACLs. The grades bucket is the edxapp site's: we only merge
+one statement, by its Sid, into its policy.
+"""
+
+from ..aws import s3
+from ..aws import tags as tagging
+from ..aws.errors import aws_call
+from ..deployment import Deployment
+from ..errors import OwnershipError, PreflightError
+from ..naming import TAG_DEPLOYMENT, is_valid_bucket_name
+
+CREATED, ADOPTED = "created", "adopted"
+GRADES_PREFIX = "grades-download/"
 
 
 def run(state: dict) -> dict:
-    raise ProvisionerError("the storage phase is not implemented yet (issue #4)")
+    deployment = Deployment.from_state(state["deployment"])
+    buckets = bucket_names(deployment)
+    check_bucket_names(buckets)
+    outcome = {CREATED: [], ADOPTED: []}
+    with aws_call("ensure S3 buckets"):
+        for name in our_buckets(buckets):
+            outcome[ensure_our_bucket(deployment, name)].append(name)
+        outcome[ensure_tracking_logs_bucket(deployment)].append(buckets["tracking_logs"])
+        grades_sid = ensure_grades_download_statement(deployment)
+    return {"buckets": buckets, "created": outcome[CREATED], "adopted": outcome[ADOPTED], "grades_policy_sid": grades_sid}
+
+
+def bucket_names(deployment: Deployment) -> dict:
+    """Role -> bucket. Without a separate bucket, EMR logs go to the EMR bucket and hadoop data to edxanalytics."""
+    names, options = deployment.names, deployment.options
+    return {
+        "emr": names.emr_bucket,
+        "emr_logs": names.emr_logs_bucket if options.separate_emr_logs_bucket else names.emr_bucket,
+        "edxanalytics": names.edxanalytics_bucket,
+        "hadoop": names.hadoop_bucket if options.separate_hadoop_bucket else names.edxanalytics_bucket,
+        "reports": names.reports_bucket if deployment.features.reports else None,
+        "tracking_logs": deployment.edxapp.tracking_logs_bucket,
+    }
+
+
+def our_buckets(buckets: dict) -> list[str]:
+    roles = ("emr", "emr_logs", "edxanalytics", "hadoop", "reports")
+    return list(dict.fromkeys(buckets[role] for role in roles if buckets[role]))
+
+
+def check_bucket_names(buckets: dict) -> None:
+    for role, name in buckets.items():
+        if name and not is_valid_bucket_name(name):
+            field = "edxapp.tracking_logs_bucket" if role == "tracking_logs" else "deployment_id"
+            raise PreflightError(f"{field}: the bucket name {name!r} breaks the S3 naming rules; choose another {field}")
+
+
+def ensure_our_bucket(deployment: Deployment, name: str) -> str:
+    tags = s3.bucket_tags(name, deployment.region)
+    if tags == s3.ABSENT:
+        create_secure_bucket(deployment, name)
+        return CREATED
+    if tags == s3.FOREIGN_ACCOUNT or not tagging.belongs_to(tags, deployment.deployment_id):
+        owner = "another AWS account" if tags == s3.FOREIGN_ACCOUNT else f"no tag {TAG_DEPLOYMENT}={deployment.deployment_id}"
+        raise OwnershipError(f"S3 bucket {name} exists and is not ours ({owner}); delete or rename it, or choose another deployment_id")
+    secure(name, deployment.region)
+    return ADOPTED
+
+
+def ensure_tracking_logs_bucket(deployment: Deployment) -> str:
+    """Created with the full treatment when missing; an existing one is the edxapp site's and stays untouched."""
+    name, region = deployment.edxapp.tracking_logs_bucket, deployment.region
+    tags = s3.bucket_tags(name, region)
+    if tags == s3.ABSENT:
+        create_secure_bucket(deployment, name)
+        return CREATED
+    if tags == s3.FOREIGN_ACCOUNT:
+        raise PreflightError(f"edxapp.tracking_logs_bucket: bucket {name} exists but this account cannot read it; grant this account access or name the right bucket")
+    if tagging.belongs_to(tags, deployment.deployment_id):
+        secure(name, region)
+    return ADOPTED
+
+
+def create_secure_bucket(deployment: Deployment, name: str) -> None:
+    s3.create_bucket(name, deployment.region, tagging.ours(deployment.deployment_id))
+    secure(name, deployment.region)
+
+
+def secure(name: str, region: str) -> None:
+    """Converge one of our buckets to the secure settings; writes only what differs."""
+    s3.block_public_access(name, region)
+    s3.encrypt_by_default(name, region)
+    s3.enforce_owner(name, region)
+    s3.merge_policy_statements(name, region, [s3.tls_only_statement(name, region)])
+
+
+def ensure_grades_download_statement(deployment: Deployment) -> str | None:
+    """The runbook's grades-download permission: the edxapp user may read grades-download/* (merged by Sid)."""
+    bucket, user_arn = deployment.edxapp.grades_bucket, deployment.edxapp.aws_user_arn
+    if not bucket:
+        return None
+    if s3.bucket_tags(bucket, deployment.region) in (s3.ABSENT, s3.FOREIGN_ACCOUNT):
+        raise PreflightError(f"edxapp.grades_bucket: bucket {bucket} does not exist or this account cannot read it; give the bucket EDXAPP_GRADE_BUCKET names")
+    sid = deployment.names.grades_policy_sid
+    statement = {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"AWS": user_arn},
+        "Action": "s3:GetObject",
+        "Resource": s3.bucket_arn(bucket, deployment.region, GRADES_PREFIX + "*"),
+    }
+    s3.merge_policy_statements(bucket, deployment.region, [statement])
+    return sid

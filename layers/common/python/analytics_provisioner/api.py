@@ -1,0 +1,201 @@
+"""The deployments API behind API Gateway (AWS_IAM on every route): start, follow and tear down.
+
+    POST /deployments                  body: the execution input. 202 started (execution ARN, status URL);
+                                       200 this exact input already ran (the existing execution); 400 bad input,
+                                       nothing started; 409 another execution of the deployment is running.
+    GET  /deployments/{id}             the latest execution: status, each state's outcome and timing, the
+                                       output (secret-free by contract) or the error. ?workflow=teardown for teardowns.
+    POST /deployments/{id}/teardown    body (optional): the teardown settings (keep_data, final_snapshot, ...) and
+                                       "deployment" (default: the input of the latest provisioning execution).
+
+``?attempt=N`` (N > 1) runs an input that already ran once more. The rules (deterministic execution
+names, one execution at a time per deployment) live in ``execution``, shared with the CLI.
+"""
+
+import os
+import re
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from botocore.exceptions import BotoCoreError, ClientError
+
+from . import execution as executions
+from .aws import clients
+from .aws.errors import classify
+from .deployment import validation_errors  # imports jsonschema (~100 ms) only when a body is checked
+from .errors import InputError
+from .handler import logger
+from .naming import DEPLOYMENT_ID_PATTERN
+
+PROVISION_ENV, TEARDOWN_ENV = "PROVISION_STATE_MACHINE_ARN", "TEARDOWN_STATE_MACHINE_ARN"
+WORKFLOWS = ("provision", "teardown")
+MAX_ATTEMPT = 99
+
+app = APIGatewayRestResolver()
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, message: str, **details):
+        super().__init__(message)
+        self.status, self.details = status, details
+
+
+# --- routes ----------------------------------------------------------------------------------
+
+@app.post("/deployments")
+def start_deployment() -> Response:
+    document = _json_body()
+    problems = validation_errors(document)
+    if problems:
+        raise HttpError(400, "The execution input is invalid; nothing was started", errors=problems)
+    deployment_id, provision, attempt = document["deployment_id"], _machine("provision"), _attempt()
+    teardown = os.environ.get(TEARDOWN_ENV)
+    started = executions.start(_stepfunctions(provision), provision, document, deployment_id, attempt,
+                               exclusive_with=(teardown,) if teardown else ())
+    return _started(deployment_id, "provision", started, attempt)
+
+
+@app.get("/deployments/<deployment_id>")
+def deployment_status(deployment_id: str) -> Response:
+    _check_id(deployment_id)
+    workflow = app.current_event.get_query_string_value("workflow", "provision")
+    if workflow not in WORKFLOWS:
+        raise HttpError(400, f"workflow: {workflow!r} is not one of {list(WORKFLOWS)}")
+    machine = _machine(workflow)
+    sfn = _stepfunctions(machine)
+    status = executions.describe(sfn, executions.latest(sfn, machine, deployment_id)["executionArn"])
+    return _json(200, {"deployment_id": deployment_id, "workflow": workflow, **status})
+
+
+@app.post("/deployments/<deployment_id>/teardown")
+def start_teardown(deployment_id: str) -> Response:
+    _check_id(deployment_id)
+    teardown, provision, attempt = _machine("teardown"), _machine("provision"), _attempt()
+    sfn = _stepfunctions(teardown)
+    request = executions.teardown_request(sfn, provision, deployment_id, _json_body(required=False) or {}, _region(teardown))
+    started = executions.start(sfn, teardown, request, deployment_id, attempt, exclusive_with=(provision,))
+    return _started(deployment_id, "teardown", started, attempt)
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+@app.exception_handler(HttpError)
+def _http_error(exc: HttpError) -> Response:
+    return _json(exc.status, {"message": str(exc), **exc.details})
+
+
+@app.not_found
+def _no_route(exc) -> Response:
+    event = app.current_event
+    return _json(404, {"message": f"no such route: {event.http_method} {event.path}"})
+
+
+@app.exception_handler(InputError)
+def _bad_input(exc: InputError) -> Response:
+    return _json(400, {"message": f"{exc}; nothing was started"})
+
+
+@app.exception_handler(executions.NotFound)
+def _not_found(exc: executions.NotFound) -> Response:
+    return _json(404, {"message": str(exc)})
+
+
+@app.exception_handler(executions.Busy)
+def _busy(exc: executions.Busy) -> Response:
+    running = exc.running
+    workflow = "teardown" if running["stateMachineArn"] == os.environ.get(TEARDOWN_ENV) else "provision"
+    return _json(409, {
+        "message": str(exc),
+        "running_execution": {"execution_name": running["name"], "execution_arn": running["executionArn"],
+                              "workflow": workflow, "started_at": executions.iso(running["startDate"])},
+        "status_url": _status_url(exc.deployment_id, workflow),
+    })
+
+
+@app.exception_handler([ClientError, BotoCoreError])
+def _aws_error(exc: Exception) -> Response:
+    typed = classify(exc, "deployments API")
+    logger.warning("AWS call failed", extra={"error": type(typed).__name__, "reason": str(typed)})
+    if typed.retryable:
+        return _json(503, {"message": f"{typed}; retry later"}, headers={"Retry-After": "5"})
+    return _json(502, {"message": str(typed)})
+
+
+@app.exception_handler(Exception)
+def _unexpected(exc: Exception) -> Response:
+    logger.exception("unexpected error")
+    return _json(500, {"message": f"internal error ({type(exc).__name__}); see the function's log, request {app.lambda_context.aws_request_id}"})
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def _machine(workflow: str) -> str:
+    env = PROVISION_ENV if workflow == "provision" else TEARDOWN_ENV
+    arn = os.environ.get(env)
+    if arn:
+        return arn
+    if workflow == "teardown":
+        raise HttpError(501, f"the teardown workflow is not deployed in this stack ({TEARDOWN_ENV} is not set on the API function)")
+    raise HttpError(500, f"the API is not configured: {PROVISION_ENV} is not set on the API function")
+
+
+def _region(machine_arn: str) -> str:
+    return machine_arn.split(":")[3]
+
+
+def _stepfunctions(machine_arn: str):
+    return clients.client("stepfunctions", _region(machine_arn))
+
+
+def _json_body(required: bool = True) -> dict | None:
+    event = app.current_event
+    if not event.body:
+        if required:
+            raise HttpError(400, "the body must be the execution input, a JSON object (see events/input-minimal.json)")
+        return None
+    try:
+        body = event.json_body
+    except ValueError:
+        raise HttpError(400, "the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise HttpError(400, "the body must be a JSON object")
+    return body
+
+
+def _attempt() -> int:
+    raw = app.current_event.get_query_string_value("attempt", "1")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_ATTEMPT:
+        raise HttpError(400, f"attempt: {raw!r} is not a whole number from 1 to {MAX_ATTEMPT}")
+    return int(raw)
+
+
+def _check_id(deployment_id: str) -> None:
+    if not re.fullmatch(DEPLOYMENT_ID_PATTERN, deployment_id):
+        raise HttpError(400, f"deployment id {deployment_id!r} is not valid; expected 3-31 of a-z, 0-9 and '-', starting with a letter")
+
+
+def _status_url(deployment_id: str, workflow: str) -> str:
+    """Absolute when API Gateway tells us where we are (its domain and the path before our route)."""
+    event = app.current_event
+    context = event.request_context
+    full_path = context.path or ""
+    base = full_path[: -len(event.path)] if event.path and full_path.endswith(event.path) else f"/{context.stage}"
+    path = f"{base}/deployments/{deployment_id}" + ("?workflow=teardown" if workflow == "teardown" else "")
+    return f"https://{context.domain_name}{path}" if context.domain_name else path
+
+
+def _started(deployment_id: str, workflow: str, started: executions.Start, attempt: int) -> Response:
+    url = _status_url(deployment_id, workflow)
+    body = {"deployment_id": deployment_id, "workflow": workflow, **started.to_dict(), "status_url": url}
+    if started.status == executions.RUNNING:
+        if not started.started:
+            body["message"] = "an identical request started this execution already; it is still running"
+        logger.info("execution started" if started.started else "execution already running",
+                    extra={"deployment_id": deployment_id, "workflow": workflow, "execution_name": started.execution_name})
+        return _json(202, body, headers={"Location": url})
+    body["message"] = (f"this exact request already ran ({started.status}); nothing new was started. "
+                       f"To run it again, POST it with ?attempt={attempt + 1}")
+    return _json(200, body, headers={"Location": url})
+
+
+def _json(status: int, body: dict, headers: dict | None = None) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)

@@ -1,0 +1,165 @@
+"""EC2 compute: machine images, key pairs, instances and Elastic IPs.
+
+Lookups take the image owner, name patterns and tags explicitly. A key pair's private key never
+leaves ``create_key_pair_into_secret``: it goes to Secrets Manager in the call that creates it.
+"""
+
+import contextlib
+
+from botocore.exceptions import ClientError, WaiterError
+
+from .. import naming
+from ..errors import ResourceStateError, TransientAwsError
+from . import secrets
+from . import tags as tagging
+from .clients import client
+from .errors import aws_call, classify, error_code
+
+GONE = ("shutting-down", "terminated")
+STOPPED = ("stopping", "stopped")
+RUNNING_WAIT = {"Delay": 5, "MaxAttempts": 30}
+
+
+def tag_specifications(resource_types: tuple[str, ...], tags: dict[str, str]) -> list[dict]:
+    return [{"ResourceType": kind, "Tags": tagging.as_list(tags)} for kind in resource_types]
+
+
+def _ours(name: str, deployment_id: str) -> list[dict]:
+    return [{"Name": "tag:Name", "Values": [name]}, {"Name": f"tag:{naming.TAG_DEPLOYMENT}", "Values": [deployment_id]}]
+
+
+@contextlib.contextmanager
+def _transient_on(codes: tuple[str, ...], doing: str):
+    """Errors that only mean "not yet" (an instance still changing state) become retryable."""
+    try:
+        yield
+    except ClientError as exc:
+        if error_code(exc) in codes:
+            raise TransientAwsError(str(classify(exc, doing))) from exc
+        raise
+
+
+# Images ---------------------------------------------------------------------------------------
+def newest_image(owner: str, name_patterns: list[str], architecture: str, region: str) -> dict | None:
+    """The most recently created available image of ``owner`` whose name matches one of the patterns."""
+    images = client("ec2", region).describe_images(
+        Owners=[owner],
+        Filters=[
+            {"Name": "name", "Values": name_patterns},
+            {"Name": "architecture", "Values": [architecture]},
+            {"Name": "state", "Values": ["available"]},
+        ],
+    )["Images"]
+    return max(images, key=lambda image: (image["CreationDate"], image["Name"]), default=None)
+
+
+def image(image_id: str, region: str) -> dict | None:
+    try:
+        images = client("ec2", region).describe_images(ImageIds=[image_id])["Images"]
+    except ClientError as exc:
+        if error_code(exc).startswith("InvalidAMIID."):
+            return None
+        raise
+    return images[0] if images else None
+
+
+# Key pairs ------------------------------------------------------------------------------------
+def key_pair(name: str, region: str) -> dict | None:
+    pairs = client("ec2", region).describe_key_pairs(Filters=[{"Name": "key-name", "Values": [name]}])["KeyPairs"]
+    return pairs[0] if pairs else None
+
+
+def create_key_pair_into_secret(name: str, secret_name: str, deployment_id: str, region: str) -> dict:
+    """Create key pair ``name`` and store ``{key_name, key_pair_id, private_key}`` in ``secret_name``.
+
+    Returns ``{"key_pair_id", "secret_arn"}``, never the key. When the secret cannot be stored the
+    key pair is deleted again: a retry then creates a fresh pair instead of finding one nobody holds.
+    """
+    ec2 = client("ec2", region)
+    with aws_call(f"create key pair {name}"):
+        created = ec2.create_key_pair(
+            KeyName=name, KeyType="rsa", KeyFormat="pem",
+            TagSpecifications=tag_specifications(("key-pair",), tagging.ours(deployment_id)),
+        )
+    key_pair_id = created["KeyPairId"]
+    value = {"key_name": name, "key_pair_id": key_pair_id, "private_key": created.pop("KeyMaterial")}
+    try:
+        secret_arn = secrets.put_json(secret_name, value, region, deployment_id, f"private key of EC2 key pair {name}")
+    except Exception:
+        with aws_call(f"delete key pair {name} after its private key could not be stored"):
+            ec2.delete_key_pair(KeyName=name)
+        raise
+    return {"key_pair_id": key_pair_id, "secret_arn": secret_arn}
+
+
+# Instances ------------------------------------------------------------------------------------
+def instances_named(name: str, deployment_id: str, region: str) -> list[dict]:
+    """Our instances tagged Name=``name``, in every state, oldest first."""
+    found = []
+    for page in client("ec2", region).get_paginator("describe_instances").paginate(Filters=_ours(name, deployment_id)):
+        found += [instance for reservation in page["Reservations"] for instance in reservation["Instances"]]
+    return sorted(found, key=lambda instance: instance["LaunchTime"])
+
+
+def describe(instance_ids: list[str], region: str) -> list[dict]:
+    reservations = client("ec2", region).describe_instances(InstanceIds=instance_ids)["Reservations"]
+    return [instance for reservation in reservations for instance in reservation["Instances"]]
+
+
+def _instance_profile_not_ready(exc: ClientError) -> bool:
+    """A fresh instance profile is refused for a few seconds after creation (IAM propagation)."""
+    message = exc.response.get("Error", {}).get("Message", "")
+    return error_code(exc) == "InvalidParameterValue" and "invalid iam instance profile" in message.lower()
+
+
+def run_instance(request: dict, region: str) -> dict | None:
+    """RunInstances for one instance. None when EC2 answers IdempotentParameterMismatch: the
+    request's ClientToken was spent on an earlier, different request."""
+    doing = f"launch instance {request['ClientToken']}"
+    with aws_call(doing):
+        try:
+            return client("ec2", region).run_instances(**request)["Instances"][0]
+        except ClientError as exc:
+            if _instance_profile_not_ready(exc):
+                raise TransientAwsError(f"{doing}: the instance profile is not usable yet (IAM propagation); retry shortly") from exc
+            if error_code(exc) == "IdempotentParameterMismatch":
+                return None
+            raise
+
+
+def start(instance_id: str, region: str) -> None:
+    doing = f"start instance {instance_id}"
+    with aws_call(doing), _transient_on(("IncorrectInstanceState",), doing):
+        client("ec2", region).start_instances(InstanceIds=[instance_id])
+
+
+def wait_running(instance_ids: list[str], region: str) -> None:
+    """Until every instance runs. One that ends up terminated is a ResourceStateError naming EC2's
+    reason; still pending at the ceiling is transient (the next attempt finds them by tag)."""
+    try:
+        client("ec2", region).get_waiter("instance_running").wait(InstanceIds=instance_ids, WaiterConfig=RUNNING_WAIT)
+    except WaiterError:
+        failed = [i for i in describe(instance_ids, region) if i["State"]["Name"] in GONE + STOPPED]
+        if failed:
+            reasons = "; ".join(f"{i['InstanceId']} is {i['State']['Name']} ({i.get('StateReason', {}).get('Message', 'no reason given')})" for i in failed)
+            raise ResourceStateError(f"instances did not start: {reasons}; fix the cause and re-run (a terminated instance is replaced)") from None
+        raise TransientAwsError(f"instances {', '.join(instance_ids)} are not running yet") from None
+
+
+# Elastic IPs ----------------------------------------------------------------------------------
+def addresses_named(name: str, deployment_id: str, region: str) -> list[dict]:
+    return client("ec2", region).describe_addresses(Filters=_ours(name, deployment_id))["Addresses"]
+
+
+def allocate_address(name: str, deployment_id: str, region: str) -> dict:
+    with aws_call(f"allocate Elastic IP {name}"):
+        allocated = client("ec2", region).allocate_address(
+            Domain="vpc", TagSpecifications=tag_specifications(("elastic-ip",), tagging.ours(deployment_id, Name=name))
+        )
+    return {"AllocationId": allocated["AllocationId"], "PublicIp": allocated["PublicIp"]}
+
+
+def associate_address(allocation_id: str, instance_id: str, region: str) -> None:
+    doing = f"associate Elastic IP {allocation_id} with {instance_id}"
+    with aws_call(doing), _transient_on(("IncorrectInstanceState",), doing):
+        client("ec2", region).associate_address(AllocationId=allocation_id, InstanceId=instance_id, AllowReassociation=True)

@@ -1,0 +1,95 @@
+"""Fault injection for the reliability suite: AWS errors inside one phase's calls, Lambda failures.
+
+``Faults`` is installed by the emulator. The Lambda hook records which function runs on each
+thread; a rule such as ``faults.aws("IdentityFunction", times=2, code="ThrottlingException")``
+makes that function's next AWS calls fail as AWS would (HTTP status and error code), after which
+they go through to moto again. ``faults.lambda_failure("NetworkFunction")`` makes the next
+invocation fail before the handler runs, reported with the error name Step Functions gives a Lambda
+service failure (moto reports invoke-API errors of bare-ARN tasks as a plain "Exception").
+"""
+
+import threading
+from dataclasses import dataclass
+
+from botocore import handlers
+from botocore.awsrequest import AWSResponse
+
+current = threading.local()
+
+
+@dataclass
+class AwsRule:
+    function: str
+    remaining: int
+    code: str
+    status: int
+    operation: str | None = None
+    injected: int = 0
+
+
+class LambdaServiceFault(Exception):
+    """Raised by the hook instead of running the handler; reported as ``error_name``."""
+
+    def __init__(self, error_name: str):
+        super().__init__(f"injected {error_name}")
+        self.error_name = error_name
+
+
+class Faults:
+    EVENT = "before-call"
+
+    def __init__(self):
+        self.aws_rules: list[AwsRule] = []
+        self.lambda_rules: dict[str, list[str]] = {}
+        self.lambda_injected = 0
+        self._lock = threading.Lock()
+        self._entry = (self.EVENT, self._before_call)
+
+    # rules -------------------------------------------------------------------------------------
+    def aws(self, function: str, times: int = 1, code: str = "ThrottlingException", status: int = 400, operation: str | None = None) -> AwsRule:
+        rule = AwsRule(function, times, code, status, operation)
+        self.aws_rules.append(rule)
+        return rule
+
+    def lambda_failure(self, function: str, error_name: str = "Lambda.ServiceException", times: int = 1) -> None:
+        self.lambda_rules.setdefault(function, []).extend([error_name] * times)
+
+    @property
+    def aws_injected(self) -> int:
+        return sum(rule.injected for rule in self.aws_rules)
+
+    # hooks -------------------------------------------------------------------------------------
+    def install(self) -> None:
+        handlers.BUILTIN_HANDLERS.append(self._entry)
+
+    def uninstall(self) -> None:
+        if self._entry in handlers.BUILTIN_HANDLERS:
+            handlers.BUILTIN_HANDLERS.remove(self._entry)
+
+    def before_invoke(self, function: str, event: dict) -> None:
+        with self._lock:
+            pending = self.lambda_rules.get(function)
+            error_name = pending.pop(0) if pending else None
+            if error_name:
+                self.lambda_injected += 1
+        if error_name:
+            raise LambdaServiceFault(error_name)
+
+    def _before_call(self, model, **kwargs):
+        function = getattr(current, "function", None)
+        if function is None:
+            return None
+        with self._lock:
+            for rule in self.aws_rules:
+                if rule.function == function and rule.remaining > 0 and rule.operation in (None, model.name):
+                    rule.remaining -= 1
+                    rule.injected += 1
+                    return _error(rule, model.name)
+        return None
+
+
+def _error(rule: AwsRule, operation: str):
+    response = AWSResponse(url="https://injected.local/", status_code=rule.status, headers={}, raw=None)
+    parsed = {"Error": {"Code": rule.code, "Message": f"injected {rule.code} on {operation}"},
+              "ResponseMetadata": {"HTTPStatusCode": rule.status, "RequestId": "injected"}}
+    return response, parsed

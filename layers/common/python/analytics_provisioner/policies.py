@@ -1,0 +1,89 @@
+"""The IAM documents the Identity phase writes: trust policies and the runbook's three policies.
+
+Pure functions of ARNs, so tests read every statement. The runbook pastes its policies with
+``"Resource": "*"``; a ``*`` resource stays only where the runbook asks for the action and AWS
+offers no narrower resource for it, and each such place says so.
+"""
+
+VERSION = "2012-10-17"
+
+EC2_SERVICE = "ec2.amazonaws.com"
+EMR_SERVICE = "elasticmapreduce.amazonaws.com"
+
+# What `aws emr create-default-roles` attaches to the two EMR default roles.
+EMR_SERVICE_MANAGED_POLICY = "service-role/AmazonElasticMapReduceRole"
+EMR_EC2_MANAGED_POLICY = "service-role/AmazonElasticMapReduceforEC2Role"
+
+
+def aws_managed_policy_arn(partition: str, name: str) -> str:
+    return f"arn:{partition}:iam::aws:policy/{name}"
+
+
+def es_domain_arn(partition: str, region: str, account: str, domain: str) -> str:
+    return f"arn:{partition}:es:{region}:{account}:domain/{domain}"
+
+
+def bucket_arn(partition: str, bucket: str) -> str:
+    return f"arn:{partition}:s3:::{bucket}"
+
+
+def trust(service: str) -> dict:
+    """Let ``service`` assume the role, and nothing else."""
+    return {
+        "Version": VERSION,
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+    }
+
+
+def emr_provisioning(emr_service_role_arn: str, emr_ec2_role_arn: str) -> dict:
+    """The runbook's ``provision_emr_clusters``: Jenkins on the analytics instance starts and ends
+    EMR clusters with the default roles and looks up hosts and databases.
+
+    The runbook allows ``iam:PassRole`` on ``*``, which lets the instance hand any role in the
+    account to any service. RunJobFlow passes exactly two roles: the service role to EMR and the
+    instance role (through its profile) to EC2, so each is allowed only to that service, as in
+    AWS's own EMR full-access policy. The analytics role itself is never passed by anything on the
+    instance, so it is not listed.
+    """
+    return {
+        "Version": VERSION,
+        "Statement": [
+            # Cluster ids are unknown before RunJobFlow creates them: EMR needs "*" here.
+            {"Sid": "ManageEmrClusters", "Effect": "Allow", "Action": "elasticmapreduce:*", "Resource": "*"},
+            {
+                "Sid": "PassEmrServiceRole", "Effect": "Allow", "Action": "iam:PassRole", "Resource": emr_service_role_arn,
+                "Condition": {"StringLike": {"iam:PassedToService": f"{EMR_SERVICE}*"}},
+            },
+            {
+                "Sid": "PassEmrInstanceRole", "Effect": "Allow", "Action": "iam:PassRole", "Resource": emr_ec2_role_arn,
+                "Condition": {"StringLike": {"iam:PassedToService": f"{EC2_SERVICE}*"}},
+            },
+            # The List/Describe calls take no resource-level permissions: "*" is the only resource.
+            {
+                "Sid": "LookUpHostsAndDatabases", "Effect": "Allow",
+                "Action": ["route53:Get*", "route53:List*", "ec2:DescribeInstances", "rds:DescribeDBInstances"],
+                "Resource": "*",
+            },
+        ],
+    }
+
+
+def es_write(domain_arn: str) -> dict:
+    """The runbook's ``elasticsearch_all`` (``es:*``) for the EMR instance role. The role is shared by
+    every deployment in the account, so each deployment's policy names only its own domain."""
+    return {
+        "Version": VERSION,
+        "Statement": [{"Sid": "WriteLearnerIndex", "Effect": "Allow", "Action": "es:*", "Resource": [domain_arn, f"{domain_arn}/*"]}],
+    }
+
+
+def reports_read(reports_bucket_arn: str) -> dict:
+    """The runbook's ``s3-read-analytics-reports``: both the bucket (listing) and its objects."""
+    return {
+        "Version": VERSION,
+        "Statement": [{
+            "Effect": "Allow",
+            "Action": ["s3:Get*", "s3:List*"],
+            "Resource": [reports_bucket_arn, f"{reports_bucket_arn}/*"],
+        }],
+    }

@@ -1,0 +1,193 @@
+"""Everything the secure-repo files say, as one typed value.
+
+The renderers are pure functions of a ``RenderContext``; ``phases/render.py`` builds it from the
+workflow's state and Secrets Manager, and tests build it directly.
+"""
+
+import secrets
+import string
+from dataclasses import dataclass, fields
+
+from .releases import Release
+
+# Databases DbSetup creates on the analytics server, and the edxapp database the pipeline imports.
+INSIGHTS_DATABASE = "dashboard"
+API_DATABASE = "analytics-api"
+REPORTS_DATABASE = "reports"
+EDXAPP_DATABASE = "edxapp"
+
+# The user EMR nodes accept SSH logins for (with the cluster's key pair).
+EMR_SSH_USER = "hadoop"
+
+# The Analytics API user Insights authenticates as, with ``ANALYTICS_API_AUTH_TOKEN``.
+API_USER = "insights"
+
+# The Analytics API's learner index and the pipeline's alias for it must be the same name.
+LEARNERS_INDEX = "roster_1_2"
+LEARNERS_UPDATE_INDEX = "index_updates"
+
+# The first day of tracking logs the pipeline considers (the pipeline's own sample value);
+# days without logs are skipped, so an early date only costs a few empty listings.
+HISTORY_START = "2013-11-01"
+
+
+@dataclass(frozen=True)
+class DbLogin:
+    """A MySQL login as the pipeline's credentials files hold it (port as a string)."""
+
+    host: str
+    port: str
+    username: str
+    password: str
+
+    def as_creds(self) -> dict:
+        return {"host": self.host, "port": self.port, "username": self.username, "password": self.password}
+
+
+@dataclass(frozen=True)
+class AccessKey:
+    access_key_id: str
+    secret_access_key: str
+
+
+@dataclass(frozen=True)
+class OAuthClient:
+    client_id: str
+    client_secret: str
+
+
+def _alphanumeric(length: int) -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+@dataclass(frozen=True)
+class AppSecrets:
+    """Secrets the applications share, generated once and kept in ``Names.app_secrets_secret``.
+
+    ``sso_client`` is the LMS OAuth2 client Insights logs users in with (authorization code);
+    ``backend_client`` the one Insights (juniper on) and the pipeline call LMS APIs with
+    (client credentials). The LMS must register both with these ids and secrets.
+    """
+
+    api_secret_key: str
+    api_auth_token: str
+    insights_secret_key: str
+    sso_client_id: str
+    sso_client_secret: str
+    backend_client_id: str
+    backend_client_secret: str
+
+    @classmethod
+    def keys(cls) -> tuple[str, ...]:
+        return tuple(field.name for field in fields(cls))
+
+    @classmethod
+    def generate(cls) -> "AppSecrets":
+        return cls(
+            api_secret_key=secrets.token_urlsafe(48),
+            # The API stores tokens in Django REST framework's Token model: at most 40 characters.
+            api_auth_token=secrets.token_hex(20),
+            insights_secret_key=secrets.token_urlsafe(48),
+            # Django OAuth Toolkit's own generator: 40-character ids, 128-character secrets.
+            sso_client_id=_alphanumeric(40),
+            sso_client_secret=_alphanumeric(128),
+            backend_client_id=_alphanumeric(40),
+            backend_client_secret=_alphanumeric(128),
+        )
+
+    @classmethod
+    def completing(cls, stored: dict) -> "AppSecrets":
+        """The stored values, with any missing one newly generated (stored ones never change)."""
+        fresh = cls.generate()
+        return cls(**{key: stored.get(key) or getattr(fresh, key) for key in cls.keys()})
+
+    def as_dict(self) -> dict:
+        return {key: getattr(self, key) for key in self.keys()}
+
+    @property
+    def sso_client(self) -> OAuthClient:
+        return OAuthClient(self.sso_client_id, self.sso_client_secret)
+
+    @property
+    def backend_client(self) -> OAuthClient:
+        return OAuthClient(self.backend_client_id, self.backend_client_secret)
+
+
+@dataclass(frozen=True)
+class Buckets:
+    emr: str
+    emr_logs: str
+    edxanalytics: str
+    hadoop: str
+    tracking_logs: str
+    reports: str | None = None
+    grades: str | None = None
+
+
+@dataclass(frozen=True)
+class EmrSettings:
+    instance_profile: str
+    key_pair_name: str
+    subnet_id: str
+    release_label: str
+    cluster_name: str
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    tasks_repo: str
+    tasks_branch: str
+    config_repo: str
+    config_branch: str
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    deployment_id: str
+    region: str
+    release: Release
+    # the edxapp site
+    lms_host: str
+    cms_host: str
+    scheme: str
+    contact_email: str
+    migration_user: str
+    migration_password: str
+    # what the workflow created
+    analytics_db: DbLogin
+    edxapp_ro_db: DbLogin
+    es_endpoint: str
+    es_key: AccessKey
+    reports_key: AccessKey | None
+    app: AppSecrets
+    buckets: Buckets
+    emr: EmrSettings
+    pipeline: Pipeline
+    analytics_private_key: str
+    insights_public_ip: str
+
+    @property
+    def lms_url(self) -> str:
+        return f"{self.scheme}://{self.lms_host}"
+
+    @property
+    def cms_url(self) -> str:
+        return f"{self.scheme}://{self.cms_host}"
+
+    @property
+    def insights_url(self) -> str:
+        """Insights answers on the Elastic IP over HTTP until a DNS name and a certificate exist."""
+        return f"http://{self.insights_public_ip}"
+
+    @property
+    def es_url(self) -> str:
+        return f"https://{self.es_endpoint}"
+
+    @property
+    def reports_enabled(self) -> bool:
+        return self.reports_key is not None and self.buckets.reports is not None
+
+    def creds_uri(self, name: str) -> str:
+        """Where the pipeline reads a credentials file: the root of the edxanalytics bucket."""
+        return f"s3://{self.buckets.edxanalytics}/{name}"

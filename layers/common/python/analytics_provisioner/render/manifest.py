@@ -1,0 +1,83 @@
+"""manifest.json: what was written (with S3 versions) and what a person still has to do. No secrets."""
+
+from . import creds
+from .context import RenderContext
+from .formats import dump_json
+from .override_cfg import GEOIP_DATA, HADOOP_UTIL_JAR
+from .releases import OIDC
+
+NAME = "manifest.json"
+SQOOP_INSTALLER = "install-sqoop"
+MYSQL_PORT = "3306"
+
+
+def next_steps(ctx: RenderContext, app_secrets_id: str, secure_repo_uri: str) -> list[str]:
+    steps = [*register_oauth2_clients(ctx, app_secrets_id), *upload_pipeline_files(ctx), *configure_hosts(ctx, secure_repo_uri)]
+    if ctx.reports_enabled:
+        steps.append(f"Run ProblemResponseReportWorkflow with its output under s3://{ctx.buckets.reports}/: the Analytics API "
+                     "hands out download links to that bucket")
+    return steps
+
+
+def register_oauth2_clients(ctx: RenderContext, app_secrets_id: str) -> list[str]:
+    redirect = f"{ctx.insights_url}{ctx.release.insights_oauth2_complete_path}"
+    source = f"the ids and secrets are the keys sso_client_* and backend_client_* of the Secrets Manager secret {app_secrets_id}"
+    if ctx.release.oauth2_family == OIDC:
+        return [f"In the LMS ({ctx.lms_url}, ENABLE_OAUTH2_PROVIDER on) register Insights as a trusted confidential client: "
+                f"./manage.py lms create_oauth2_client {ctx.insights_url} {redirect} confidential --client_name insights "
+                f"--client_id <sso_client_id> --client_secret <sso_client_secret> --trusted ({source})"]
+    return [
+        f"In the LMS ({ctx.lms_url}, ENABLE_OAUTH2_PROVIDER on) register the Insights login client: ./manage.py lms "
+        f"create_dot_application --grant-type authorization-code --redirect-uris {redirect} --client-id <sso_client_id> "
+        f"--client-secret <sso_client_secret> --scopes user_id --skip-authorization insights-sso <staff user> ({source})",
+        "Register the backend client Insights and the pipeline call LMS APIs with: ./manage.py lms create_dot_application "
+        "--grant-type client-credentials --client-id <backend_client_id> --client-secret <backend_client_secret> "
+        "insights-backend-service <staff user>",
+    ]
+
+
+def upload_pipeline_files(ctx: RenderContext) -> list[str]:
+    return [
+        f"Upload {HADOOP_UTIL_JAR}, {SQOOP_INSTALLER} and the MySQL JDBC connector jar to s3://{ctx.buckets.emr}/ "
+        "(emr-vars.yml's Sqoop step and the pipeline's [manifest] lib_jar read them there)",
+        f"Upload the MaxMind {GEOIP_DATA} to s3://{ctx.buckets.edxanalytics}/{GEOIP_DATA} ([geolocation] geolocation_data)",
+    ]
+
+
+def configure_hosts(ctx: RenderContext, secure_repo_uri: str) -> list[str]:
+    return [
+        f"From the director, run the configuration repo's analytics_single.yml against the analytics instance with "
+        f"-e @vars-analytics.yml (from {secure_repo_uri})",
+        "Copy analytics-tasks/jenkins_env, emr-vars.yml and analytics-override.cfg to /home/jenkins/ on the analytics "
+        "instance; keep the secure-repo files in a private git repository and point the Jenkins seed job at it with "
+        "ANALYTICS_SCHEDULE_SECURE_REPO_URL and ANALYTICS_SCHEDULE_SECURE_REPO_VERSION",
+        f"Insights answers at {ctx.insights_url} (the Elastic IP): point a DNS name at it; once it serves HTTPS, set "
+        "INSIGHTS_BASE_URL and the login client's redirect URI to that name",
+    ]
+
+
+def warnings(ctx: RenderContext) -> list[str]:
+    found = []
+    for name, login in ((creds.EDXAPP, ctx.edxapp_ro_db), (creds.EDXANALYTICS, ctx.analytics_db)):
+        if login.port != MYSQL_PORT:
+            found.append(f"{name}: the server listens on {login.port}, but the pipeline's Sqoop import ignores the port and uses 3306")
+    return found
+
+
+def render(ctx: RenderContext, files: list[dict], creds_uploaded: list[str], steps: list[str], found_warnings: list[str]) -> str:
+    release = ctx.release
+    return dump_json({
+        "deployment_id": ctx.deployment_id,
+        "region": ctx.region,
+        "openedx_release": release.openedx_release,
+        "release_choices": {
+            "oauth2_family": release.oauth2_family,
+            "jenkins_version_key": release.jenkins_version_key,
+            "elasticsearch_host_format": release.es_host_format,
+            "report_storage_backend": release.report_storage_backend,
+        },
+        "files": files,
+        "creds_uploaded": creds_uploaded,
+        "next_steps": steps,
+        "warnings": found_warnings,
+    })

@@ -1,0 +1,192 @@
+"""Search: the domain as the runbook configures it, secured as far as its version allows, and the
+poll bookkeeping of the Wait -> status -> Choice loop (first wait, interval, ceiling)."""
+
+import json
+
+import pytest
+
+from analytics_provisioner.aws import clients
+from analytics_provisioner.aws import search as es
+from analytics_provisioner.errors import OwnershipError, ResourceStateError, ResourceTimeoutError
+from analytics_provisioner.local.seed import seed
+from analytics_provisioner.naming import TAG_DEPLOYMENT, TAG_MANAGED_BY
+from analytics_provisioner.phases import search, validate
+
+REGION = "us-east-1"
+DOMAIN = "acme-demo-analytics-es"
+ADMIN = {"host": "edxapp-db.internal", "port": "3306", "username": "admin", "password": "not-used-here"}
+
+
+class Calls:
+    """Every OpenSearch API call the phase makes, with its parameters."""
+
+    def __init__(self):
+        self.made = []
+        clients.client("opensearch", REGION).meta.events.register("provide-client-params.opensearch", self._record)
+
+    def _record(self, params, model, **_):
+        self.made.append((model.name, dict(params)))
+
+    def named(self, operation: str) -> list[dict]:
+        return [params for name, params in self.made if name == operation]
+
+
+def state_for(emulator, doc: dict, **options) -> dict:
+    """The state as Search receives it: validated deployment (versions resolved) plus the ES user."""
+    doc["options"] = {**doc.get("options", {}), **options}
+    seed(emulator, doc)
+    emulator.client("secretsmanager").create_secret(Name=doc["edxapp"]["db_admin_secret_id"], SecretString=json.dumps(ADMIN))
+    validated = validate.run(doc, REGION)
+    user_arn = emulator.client("iam").create_user(UserName="acme-demo-analytics-elasticsearch")["User"]["Arn"]
+    return {**validated, "identity": {"es_user_arn": user_arn}}
+
+
+def check(state: dict, previous: dict) -> dict:
+    return search.status({"action": "status", "deployment": state["deployment"], "search": previous})
+
+
+def not_ready_times(monkeypatch, times: int) -> None:
+    """The next ``times`` readiness reads say 'not ready' (moto's domains are ready at once)."""
+    real, remaining = es.domain_ready, [times]
+
+    def slow(status):
+        if remaining[0] > 0:
+            remaining[0] -= 1
+            return False
+        return real(status)
+
+    monkeypatch.setattr(es, "domain_ready", slow)
+
+
+def test_domain_is_created_as_the_runbook_configures_it(aws, minimal_input):
+    state = state_for(aws, minimal_input, es_engine_version="OpenSearch_2.17", es_instance_type="t3.small.search")
+    calls = Calls()
+    result = search.run(state)
+
+    (sent,) = calls.named("CreateDomain")
+    assert sent["DomainName"] == DOMAIN and sent["EngineVersion"] == "OpenSearch_2.17"
+    assert sent["ClusterConfig"] == {"InstanceType": "t3.small.search", "InstanceCount": 1,
+                                     "DedicatedMasterEnabled": False, "ZoneAwarenessEnabled": False}
+    assert sent["EBSOptions"] == {"EBSEnabled": True, "VolumeType": "gp2", "VolumeSize": 10}
+    assert sent["AdvancedOptions"] == {"rest.action.multi.allow_explicit_index": "true"}
+    assert sent["EncryptionAtRestOptions"] == {"Enabled": True}
+    assert sent["NodeToNodeEncryptionOptions"] == {"Enabled": True}
+    assert sent["DomainEndpointOptions"] == {"EnforceHTTPS": True, "TLSSecurityPolicy": "Policy-Min-TLS-1-2-2019-07"}
+    assert "VPCOptions" not in sent and "AdvancedSecurityOptions" not in sent
+
+    domain = aws.client("opensearch").describe_domain(DomainName=DOMAIN)["DomainStatus"]
+    policy = json.loads(domain["AccessPolicies"])
+    assert policy["Statement"] == [{
+        "Effect": "Allow", "Principal": {"AWS": state["identity"]["es_user_arn"]},
+        "Action": "es:*", "Resource": f"arn:aws:es:us-east-1:123456789012:domain/{DOMAIN}/*",
+    }]
+    tags = {t["Key"]: t["Value"] for t in aws.client("opensearch").list_tags(ARN=domain["ARN"])["TagList"]}
+    assert tags[TAG_DEPLOYMENT] == "acme-demo" and tags[TAG_MANAGED_BY] == "analytics-provisioner"
+    assert result["security"] == {"encryption_at_rest": True, "node_to_node_encryption": True, "enforce_https": True}
+    assert result["domain_arn"] == domain["ARN"] and result["instance_type"] == "t3.small.search"
+
+
+def test_default_versions_come_from_validate_and_limit_encryption(aws, minimal_input):
+    state = state_for(aws, minimal_input)
+    calls = Calls()
+    result = search.run(state)
+    (sent,) = calls.named("CreateDomain")
+    # the runbook's 1.5 is gone: Validate resolved the nearest offered version and the runbook's t2.small
+    assert sent["EngineVersion"] == state["deployment"]["options"]["es_engine_version"] == "Elasticsearch_5.6"
+    assert sent["ClusterConfig"]["InstanceType"] == "t2.small.search"
+    assert sent["EncryptionAtRestOptions"] == {"Enabled": False}  # T2 types cannot encrypt
+    assert sent["NodeToNodeEncryptionOptions"] == {"Enabled": False}  # needs 6.0+
+    assert sent["DomainEndpointOptions"]["EnforceHTTPS"] is True
+    assert result["engine_version"] == "Elasticsearch_5.6"
+    assert result["security"] == {"encryption_at_rest": False, "node_to_node_encryption": False, "enforce_https": True}
+
+
+@pytest.mark.parametrize("version, instance_type, at_rest, node_to_node", [
+    ("Elasticsearch_1.5", "t3.small.search", False, False),
+    ("Elasticsearch_5.1", "t3.small.search", True, False),
+    ("Elasticsearch_5.6", "t2.small.search", False, False),
+    ("Elasticsearch_6.0", "t3.small.search", True, True),
+    ("Elasticsearch_7.10", "t2.medium.search", False, False),
+    ("OpenSearch_1.3", "m5.large.search", True, True),
+])
+def test_encryption_follows_what_version_and_type_support(version, instance_type, at_rest, node_to_node):
+    assert es.encryption_support(version, instance_type) == {
+        "encryption_at_rest": at_rest, "node_to_node_encryption": node_to_node, "enforce_https": True,
+    }
+
+
+def test_new_domain_waits_the_first_check_then_reports_ready(aws, minimal_input):
+    state = state_for(aws, minimal_input, search_first_check_seconds=600, poll_interval_seconds=60)
+    created = search.run(state)
+    assert created["poll"] == {"checks": 0, "waited_seconds": 0, "next_wait_seconds": 600}
+    checked = check(state, created)
+    assert checked["ready"] is True
+    assert checked["endpoint"] == f"{DOMAIN}.us-east-1.es.amazonaws.com"
+    assert checked["poll"] == {"checks": 1, "waited_seconds": 600, "next_wait_seconds": 60}
+
+
+def test_poll_loop_keeps_waiting_while_not_ready(aws, minimal_input, monkeypatch):
+    state = state_for(aws, minimal_input, search_first_check_seconds=600, poll_interval_seconds=60)
+    current = search.run(state)
+    not_ready_times(monkeypatch, 3)
+    seen = []
+    for _ in range(4):
+        current = check(state, current)
+        seen.append((current["ready"], current["endpoint"], current["poll"]["checks"], current["poll"]["waited_seconds"]))
+    assert seen == [
+        (False, None, 1, 600), (False, None, 2, 660), (False, None, 3, 720),
+        (True, f"{DOMAIN}.us-east-1.es.amazonaws.com", 4, 780),
+    ]
+
+
+def test_ceiling_ends_the_loop_with_a_clear_cause(aws, minimal_input, monkeypatch):
+    state = state_for(aws, minimal_input, search_first_check_seconds=600, poll_interval_seconds=60, search_timeout_minutes=12)
+    current = search.run(state)
+    not_ready_times(monkeypatch, 100)
+    current = check(state, current)  # waited 600 s
+    current = check(state, current)  # waited 660 s
+    with pytest.raises(ResourceTimeoutError, match=f"Elasticsearch domain {DOMAIN} not active after 12 minutes; .*search_timeout_minutes"):
+        check(state, current)  # waited 720 s = the ceiling
+
+
+def test_ready_at_the_ceiling_is_ready(aws, minimal_input, monkeypatch):
+    state = state_for(aws, minimal_input, search_first_check_seconds=600, poll_interval_seconds=60, search_timeout_minutes=11)
+    current = search.run(state)
+    not_ready_times(monkeypatch, 1)
+    current = check(state, current)
+    assert check(state, current)["ready"] is True  # waited 660 s = the ceiling, but ready
+
+
+def test_rerun_adopts_the_domain_without_waiting(aws, minimal_input):
+    state = state_for(aws, minimal_input)
+    first = search.run(state)
+    calls = Calls()
+    second = search.run(state)
+    assert calls.named("CreateDomain") == [] and calls.named("UpdateDomainConfig") == []
+    assert second["domain_arn"] == first["domain_arn"]
+    assert second["ready"] is True and second["poll"]["next_wait_seconds"] == 0
+
+
+def test_adopted_domain_still_creating_waits_the_poll_interval(aws, minimal_input, monkeypatch):
+    state = state_for(aws, minimal_input, poll_interval_seconds=45)
+    search.run(state)
+    not_ready_times(monkeypatch, 1)
+    again = search.run(state)
+    assert again["ready"] is False and again["endpoint"] is None
+    assert again["poll"]["next_wait_seconds"] == 45
+
+
+@pytest.mark.parametrize("tag_list", [[], [{"Key": TAG_DEPLOYMENT, "Value": "acme-other"}]], ids=["untagged", "other-deployment"])
+def test_domain_name_taken_by_someone_else_is_refused(aws, minimal_input, tag_list):
+    state = state_for(aws, minimal_input)
+    aws.client("opensearch").create_domain(DomainName=DOMAIN, EngineVersion="OpenSearch_2.17", TagList=tag_list)
+    with pytest.raises(OwnershipError, match=f"search domain {DOMAIN} exists without the tag {TAG_DEPLOYMENT}=acme-demo"):
+        search.run(state)
+
+
+def test_domain_deleted_while_waiting_stops_the_loop(aws, minimal_input):
+    state = state_for(aws, minimal_input)
+    created = search.run(state)
+    aws.client("opensearch").delete_domain(DomainName=DOMAIN)
+    with pytest.raises(ResourceStateError, match=f"search domain {DOMAIN} was deleted while we waited"):
+        check(state, created)

@@ -1,0 +1,276 @@
+"""DbSetup in local mode against the real MariaDB, with the runbook's names: dashboard, analytics-api,
+reports, analytics, edxapp_ro and the seeded edxapp user.
+
+First the real state machine, where "Create databases and users" follows the analytics RDS poll loop;
+then the DbSetup function alone, invoked through the emulator's Lambda service (the real handler,
+in-process) with the state the Database branch hands it: Validate's output plus the Database output.
+The runbook's users live on the shared server and other runs may have left them with other passwords;
+the tests hold a server-wide lock so that parallel workers (pytest -n) take turns with them.
+"""
+
+import json
+import secrets as random
+from unittest import mock
+
+import pymysql
+import pytest
+from moto.rds.models import MasterUserSecret
+
+from analytics_provisioner import execution as executions
+from analytics_provisioner.local.runner import execute
+from analytics_provisioner.local.seed import EDXAPP_DB_USER, seed
+from analytics_provisioner.naming import TAG_DEPLOYMENT, Names
+from analytics_provisioner.phases import validate
+from analytics_provisioner.phases.dbsetup import ANALYTICS_DATABASES
+
+REGION = "us-east-1"
+DENIED = {1044, 1045, 1142, 1227}
+SETUP_KEYS = {"analytics_db_secret_arn", "edxapp_ro_secret_arn", "migration_user", "databases", "analytics_host", "edxapp_host"}
+
+
+@pytest.fixture
+def runbook_users(mysql_server):
+    """Held for the whole test, before the emulator resets its admin login on the shared server."""
+    connection = mysql_server.connect()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT GET_LOCK('analytics-provisioner: runbook users', 600)")
+        assert cursor.fetchone() == (1,)
+    yield
+    connection.close()  # releases the lock
+
+
+@pytest.fixture
+def own_admin(runbook_users, emulator, mysql_server):
+    """This test's own admin login for both "RDS servers": the emulator's shared one gets a new password
+    whenever any emulator starts (another worker, another test run), which would leave its secrets stale."""
+    name, password = f"ap_test_admin_{random.token_hex(4)}", random.token_urlsafe(24)
+    with mysql_server.connect(autocommit=True) as connection, connection.cursor() as cursor:
+        cursor.execute("CREATE USER %s@'%%' IDENTIFIED BY %s", (name, password))
+        cursor.execute("GRANT ALL PRIVILEGES ON *.* TO %s@'%%' WITH GRANT OPTION", (name,))
+    emulator.mysql_admin = {"host": mysql_server.host, "port": str(mysql_server.port), "username": name, "password": password}
+    master = json.dumps({"username": name, "password": password})
+    with mock.patch.object(MasterUserSecret, "_generate_secret_string", lambda self: master):
+        yield emulator.mysql_admin
+    with mysql_server.connect(autocommit=True) as connection, connection.cursor() as cursor:
+        cursor.execute("DROP USER %s@'%%'", (name,))
+
+
+@pytest.fixture
+def branch_state(own_admin, emulator, minimal_input) -> dict:
+    """What "Create databases and users" receives: Validate's output and the Database ensure output."""
+    seed(emulator, minimal_input)
+    state = validate.run(minimal_input, REGION)
+    identifier = Names(minimal_input["deployment_id"]).analytics_rds
+    rds = emulator.client("rds")
+    rds.create_db_instance(DBInstanceIdentifier=identifier, Engine="mysql", DBInstanceClass="db.t3.small", AllocatedStorage=20,
+                           MasterUsername="admin", ManageMasterUserPassword=True)
+    instance = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
+    state["database"] = {
+        "db_instance_id": identifier, "endpoint": instance["Endpoint"]["Address"], "port": instance["Endpoint"]["Port"],
+        "master_secret_arn": instance["MasterUserSecret"]["SecretArn"], "ready": True,
+        "poll": {"checks": 1, "waited_seconds": 420, "next_wait_seconds": 60},
+    }
+    return state
+
+
+def invoke(emulator, state: dict) -> dict:
+    response = emulator.client("lambda").invoke(FunctionName="DbSetupFunction", Payload=json.dumps(state))
+    payload = json.loads(response["Payload"].read())
+    assert "FunctionError" not in response, payload
+    return payload
+
+
+def secret(emulator, secret_id: str) -> dict:
+    return json.loads(emulator.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"])
+
+
+def secret_versions(emulator, setup: dict) -> dict:
+    """Version ids and stages of our two secrets: a new value would add a version."""
+    sm = emulator.client("secretsmanager")
+    return {arn: sorted((v["VersionId"], tuple(v["VersionStages"])) for v in sm.list_secret_version_ids(SecretId=arn)["Versions"])
+            for arn in (setup["analytics_db_secret_arn"], setup["edxapp_ro_secret_arn"])}
+
+
+def login(mysql_server, user: str, password: str, database: str | None = None):
+    return pymysql.connect(host=mysql_server.host, port=mysql_server.port, user=user, password=password, database=database,
+                           autocommit=True, connect_timeout=5)
+
+
+def refused(connection, statement: str) -> int:
+    with connection.cursor() as cursor, pytest.raises(pymysql.err.MySQLError) as raised:
+        cursor.execute(statement)
+    return raised.value.args[0]
+
+
+def can_create_a_table(connection, database: str) -> None:
+    table = f"`{database}`.`probe_{random.token_hex(4)}`"
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE {table} (id INT PRIMARY KEY)")
+        cursor.execute(f"INSERT INTO {table} VALUES (1)")
+        cursor.execute(f"DROP TABLE {table}")
+
+
+def grants(mysql_server, users: list[str]) -> dict:
+    with mysql_server.connect(autocommit=True) as connection, connection.cursor() as cursor:
+        found = {}
+        for user in users:
+            cursor.execute("SHOW GRANTS FOR %s@'%%'", (user,))
+            found[user] = sorted(row[0] for row in cursor.fetchall())
+        return found
+
+
+def state_outputs(result, state: str) -> list[dict]:
+    """What ``state`` passed on, each time it exited."""
+    return [json.loads(event["stateExitedEventDetails"]["output"]) for event in result.view.events
+            if event["type"].endswith("StateExited") and event["stateExitedEventDetails"]["name"] == state]
+
+
+def test_the_workflow_sets_up_the_databases_once_the_rds_instance_is_ready(own_admin, emulator, minimal_input, mysql_server):
+    seed(emulator, minimal_input)
+    image = emulator.client("ec2").describe_images(Owners=["amazon"])["Images"][0]["ImageId"]  # moto has no Ubuntu 20.04
+    document = {**minimal_input, "options": {"ami_id": image}}
+
+    first = execute(emulator, document)
+    ran = [(state["state"], state["status"]) for state in first.view.summary()]
+    assert ("Create databases and users", "succeeded") in ran, first.cause
+    names = [name for name, _ in ran]
+    assert names.index("Analytics RDS ready?") < names.index("Create databases and users")
+    [database] = state_outputs(first, "Create databases and users")
+    assert database["ready"] is True and set(database["setup"]) == SETUP_KEYS
+    setup = database["setup"]
+    with login(mysql_server, "analytics", secret(emulator, setup["analytics_db_secret_arn"])["password"], database="reports") as connection:
+        can_create_a_table(connection, "reports")
+    with login(mysql_server, "edxapp_ro", secret(emulator, setup["edxapp_ro_secret_arn"])["password"]) as connection:
+        assert refused(connection, "CREATE DATABASE probe") in DENIED
+
+    versions = secret_versions(emulator, setup)
+    second = execute(emulator, document, name=executions.execution_name(document, attempt=2))
+    assert [output["setup"] for output in state_outputs(second, "Create databases and users")] == [setup], second.cause
+    assert secret_versions(emulator, setup) == versions
+
+
+def test_dbsetup_creates_the_runbooks_databases_and_users(emulator, branch_state, mysql_server, minimal_input):
+    setup = invoke(emulator, branch_state)
+
+    assert set(setup) == SETUP_KEYS
+    assert setup["databases"] == ["dashboard", "analytics-api", "reports"]
+    assert setup["migration_user"] == EDXAPP_DB_USER
+    assert setup["analytics_host"] == setup["edxapp_host"] == mysql_server.host  # both "RDS servers" are the MariaDB here
+
+    names = Names(minimal_input["deployment_id"])
+    analytics, read_only = secret(emulator, names.analytics_db_secret), secret(emulator, names.edxapp_ro_db_secret)
+    assert setup["analytics_db_secret_arn"].split(":secret:")[1].startswith(names.analytics_db_secret)
+    assert setup["edxapp_ro_secret_arn"].split(":secret:")[1].startswith(names.edxapp_ro_db_secret)
+    assert analytics == {"host": mysql_server.host, "port": "3306", "username": "analytics", "password": analytics["password"]}
+    assert read_only == {"host": mysql_server.host, "port": "3306", "username": "edxapp_ro", "password": read_only["password"]}
+    assert len(analytics["password"]) == len(read_only["password"]) == 32 and analytics["password"] != read_only["password"]
+    for arn in (setup["analytics_db_secret_arn"], setup["edxapp_ro_secret_arn"]):
+        tags = emulator.client("secretsmanager").describe_secret(SecretId=arn)["Tags"]
+        assert {"Key": TAG_DEPLOYMENT, "Value": minimal_input["deployment_id"]} in tags
+
+    with login(mysql_server, "analytics", analytics["password"]) as connection:
+        for database in ANALYTICS_DATABASES:
+            can_create_a_table(connection, database)
+        assert refused(connection, "SELECT user FROM mysql.user") in DENIED
+
+    with login(mysql_server, "edxapp_ro", read_only["password"], database="reports") as connection:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM mysql.db")  # SELECT on everything, as the runbook grants
+        assert refused(connection, "CREATE TABLE probe (id INT)") in DENIED
+    assert grants(mysql_server, ["edxapp_ro"])["edxapp_ro"][0].startswith("GRANT SELECT ON *.* TO `edxapp_ro`@`%`")
+    assert len(grants(mysql_server, ["edxapp_ro"])["edxapp_ro"]) == 1
+
+    migration = secret(emulator, minimal_input["edxapp"]["migration_secret_id"])
+    with login(mysql_server, EDXAPP_DB_USER, migration["password"]) as connection:
+        for database in ANALYTICS_DATABASES:
+            can_create_a_table(connection, database)
+
+
+def test_read_only_user_cannot_write(emulator, branch_state, mysql_server):
+    invoke(emulator, branch_state)
+    password = secret(emulator, Names(branch_state["deployment"]["deployment_id"]).edxapp_ro_db_secret)["password"]
+    table = f"`reports`.`probe_{random.token_hex(4)}`"
+    with mysql_server.connect(autocommit=True) as connection, connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE {table} (id INT PRIMARY KEY)")
+        cursor.execute(f"INSERT INTO {table} VALUES (1)")
+    try:
+        with login(mysql_server, "edxapp_ro", password) as connection:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT id FROM {table}")
+                assert cursor.fetchall() == ((1,),)
+            assert refused(connection, f"INSERT INTO {table} VALUES (2)") in DENIED
+            assert refused(connection, f"DELETE FROM {table}") in DENIED
+    finally:
+        with mysql_server.connect(autocommit=True) as connection, connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE {table}")
+
+
+def test_no_password_reaches_the_output_or_the_logs(emulator, branch_state, minimal_input):
+    setup = invoke(emulator, branch_state)
+    names = Names(minimal_input["deployment_id"])
+    passwords = [secret(emulator, names.analytics_db_secret)["password"], secret(emulator, names.edxapp_ro_db_secret)["password"],
+                 secret(emulator, minimal_input["edxapp"]["migration_secret_id"])["password"], emulator.mysql_admin["password"]]
+    said = json.dumps(setup) + emulator.log_stream.getvalue()
+    assert "DbSetup" in emulator.log_stream.getvalue()  # the handler's log lines were captured
+    assert not [password for password in passwords if password in said]
+
+
+def test_a_second_run_changes_nothing(emulator, branch_state, mysql_server):
+    first = invoke(emulator, branch_state)
+    versions = secret_versions(emulator, first)
+    before = grants(mysql_server, ["analytics", "edxapp_ro", EDXAPP_DB_USER])
+
+    assert invoke(emulator, branch_state) == first
+    assert secret_versions(emulator, first) == versions
+    assert grants(mysql_server, ["analytics", "edxapp_ro", EDXAPP_DB_USER]) == before
+    with mysql_server.connect(autocommit=True) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM mysql.user WHERE user IN ('analytics', 'edxapp_ro', %s)", (EDXAPP_DB_USER,))
+        assert cursor.fetchone() == (3,)
+        cursor.execute("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name IN ('dashboard', 'analytics-api', 'reports')")
+        assert cursor.fetchone() == (3,)
+
+
+def test_existing_users_get_the_stored_passwords(emulator, branch_state, mysql_server):
+    with mysql_server.connect(autocommit=True) as connection, connection.cursor() as cursor:
+        for user in ("analytics", "edxapp_ro"):
+            cursor.execute("CREATE USER IF NOT EXISTS %s@'%%' IDENTIFIED BY 'set-by-hand'", (user,))
+            cursor.execute("ALTER USER %s@'%%' IDENTIFIED BY 'set-by-hand'", (user,))
+    setup = invoke(emulator, branch_state)
+    for user, arn in (("analytics", setup["analytics_db_secret_arn"]), ("edxapp_ro", setup["edxapp_ro_secret_arn"])):
+        login(mysql_server, user, secret(emulator, arn)["password"]).close()
+        with pytest.raises(pymysql.err.OperationalError):
+            login(mysql_server, user, "set-by-hand")
+
+
+def test_rotation_stores_new_passwords_first_and_sets_them(emulator, branch_state, mysql_server):
+    first = invoke(emulator, branch_state)
+    old = {arn: secret(emulator, arn)["password"] for arn in (first["analytics_db_secret_arn"], first["edxapp_ro_secret_arn"])}
+    branch_state["deployment"]["options"]["rotate_generated_passwords"] = True
+
+    assert invoke(emulator, branch_state) == first
+    for (arn, old_password), user in zip(old.items(), ("analytics", "edxapp_ro")):
+        new_password = secret(emulator, arn)["password"]
+        assert new_password != old_password
+        login(mysql_server, user, new_password).close()
+        with pytest.raises(pymysql.err.OperationalError):
+            login(mysql_server, user, old_password)
+
+
+def test_a_secret_that_is_not_ours_stops_the_phase(emulator, branch_state, minimal_input):
+    name = Names(minimal_input["deployment_id"]).analytics_db_secret
+    emulator.client("secretsmanager").create_secret(Name=name, SecretString=json.dumps({"password": "someone else's"}))
+    response = emulator.client("lambda").invoke(FunctionName="DbSetupFunction", Payload=json.dumps(branch_state))
+    error = json.loads(response["Payload"].read())
+    assert response.get("FunctionError") and error["errorType"] == "OwnershipError"
+    assert name in error["errorMessage"] and "someone else's" not in error["errorMessage"]
+
+
+def test_a_bad_migration_user_name_stops_the_phase_before_anything_is_created(emulator, branch_state, minimal_input):
+    sm = emulator.client("secretsmanager")
+    sm.put_secret_value(SecretId=minimal_input["edxapp"]["migration_secret_id"], SecretString=json.dumps({"username": "edx'; --", "password": "pw"}))
+    response = emulator.client("lambda").invoke(FunctionName="DbSetupFunction", Payload=json.dumps(branch_state))
+    error = json.loads(response["Payload"].read())
+    assert error["errorType"] == "PreflightError" and "edxapp.migration_secret_id" in error["errorMessage"]
+    names = Names(minimal_input["deployment_id"])
+    listed = {s["Name"] for s in sm.list_secrets()["SecretList"]}
+    assert names.analytics_db_secret not in listed and names.edxapp_ro_db_secret not in listed
