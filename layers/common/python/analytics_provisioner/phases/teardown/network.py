@@ -11,9 +11,6 @@ from ...errors import TransientAwsError
 from ...naming import TAG_DEPLOYMENT
 from .request import TeardownRequest
 
-RULE_KEYS = ("IpProtocol", "FromPort", "ToPort")
-
-
 def run(request: TeardownRequest) -> dict:
     deployment = request.deployment
     region, deployment_id = deployment.region, deployment.deployment_id
@@ -50,15 +47,14 @@ def revert_edxapp_db(identifier: str, our_ids: set[str], region: str) -> list[st
 
 def revoke_references(group: dict, our_ids: set[str], region: str) -> int:
     """Revoke the rules of ``group`` that name one of our groups; returns how many."""
-    ec2, count = client("ec2", region), 0
-    for key, revoke in (("IpPermissions", ec2.revoke_security_group_ingress), ("IpPermissionsEgress", ec2.revoke_security_group_egress)):
-        for permission in group.get(key, []):
-            pairs = [pair for pair in permission.get("UserIdGroupPairs", []) if pair["GroupId"] in our_ids]
-            if pairs:
-                rule = {k: permission[k] for k in RULE_KEYS if k in permission}
-                revoke(GroupId=group["GroupId"], IpPermissions=[{**rule, "UserIdGroupPairs": [{"GroupId": p["GroupId"]} for p in pairs]}])
-                count += len(pairs)
-    return count
+    ec2 = client("ec2", region)
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group["GroupId"]]}])["SecurityGroupRules"]
+    referencing = [rule for rule in rules if rule.get("ReferencedGroupInfo", {}).get("GroupId") in our_ids]
+    for egress, revoke in ((False, ec2.revoke_security_group_ingress), (True, ec2.revoke_security_group_egress)):
+        ids = [rule["SecurityGroupRuleId"] for rule in referencing if rule["IsEgress"] is egress]
+        if ids:
+            revoke(GroupId=group["GroupId"], SecurityGroupRuleIds=ids)
+    return len(referencing)
 
 
 def delete_subnet_groups(deployment_id: str, region: str) -> list[str]:

@@ -52,13 +52,13 @@ def _delete_db_instance(request: TeardownRequest, instance: dict) -> str | None:
     rds_client = client("rds", request.deployment.region)
     if instance.get("DeletionProtection"):
         rds_client.modify_db_instance(DBInstanceIdentifier=identifier, DeletionProtection=False, ApplyImmediately=True)
-    if request.final_snapshot:
+    if request.final_snapshot:  # the final snapshot is the backup: the automated ones go
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
-        kwargs = {"FinalDBSnapshotIdentifier": f"{identifier}-final-{stamp}"[:255]}
-    else:
-        kwargs = {"SkipFinalSnapshot": True}
+        kwargs = {"FinalDBSnapshotIdentifier": f"{identifier}-final-{stamp}"[:255], "DeleteAutomatedBackups": True}
+    else:  # no final snapshot: the automated backups are kept for their retention period
+        kwargs = {"SkipFinalSnapshot": True, "DeleteAutomatedBackups": False}
     try:
-        rds_client.delete_db_instance(DBInstanceIdentifier=identifier, DeleteAutomatedBackups=False, **kwargs)
+        rds_client.delete_db_instance(DBInstanceIdentifier=identifier, **kwargs)
     except ClientError as exc:
         if error_code(exc) != "DBInstanceNotFound":
             raise

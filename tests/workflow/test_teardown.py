@@ -1,0 +1,103 @@
+"""Teardown after a full run: nothing carrying the deployment tag is left, what existed before is
+as it was (shared EMR roles and groups kept), and a second teardown is safe."""
+
+import json
+
+import pytest
+
+from analytics_provisioner import naming
+from analytics_provisioner.local.runner import execute, tagged_resources
+from analytics_provisioner.local.seed import seed
+from testkit import diff, inventory
+
+pytestmark = pytest.mark.xdist_group("mariadb-runbook-users")
+
+SHARED = {
+    "roles": {naming.EMR_SERVICE_ROLE, naming.EMR_EC2_ROLE},
+    "instance_profiles": {naming.EMR_EC2_ROLE},
+}
+
+
+def _edxapp_state(emulator, document) -> dict:
+    edxapp = document["edxapp"]
+    instance = emulator.client("rds").describe_db_instances(DBInstanceIdentifier=edxapp["db_instance_id"])["DBInstances"][0]
+    return {
+        "edxapp_db_groups": sorted(g["VpcSecurityGroupId"] for g in instance["VpcSecurityGroups"]),
+        "grades_policy": json.loads(emulator.client("s3").get_bucket_policy(Bucket=edxapp["grades_bucket"])["Policy"]),
+    }
+
+
+def _shared_security_groups(emulator) -> set[str]:
+    groups = emulator.client("ec2").describe_security_groups(
+        Filters=[{"Name": "group-name", "Values": [naming.EMR_MASTER_SECURITY_GROUP, naming.EMR_SLAVE_SECURITY_GROUP]}]
+    )["SecurityGroups"]
+    return {group["GroupId"] for group in groups}
+
+
+def test_teardown_removes_everything_tagged_and_restores_what_existed(emulator, full_input):
+    seed(emulator, full_input)
+    before, edxapp_before = inventory(emulator), _edxapp_state(emulator, full_input)
+    provisioned = execute(emulator, full_input)
+    assert provisioned.status == "SUCCEEDED", provisioned.cause
+    assert tagged_resources(emulator, "acme-prod"), "the provisioning run tagged nothing?"
+    assert _edxapp_state(emulator, full_input) != edxapp_before  # the EMR RDS group and the grades statement were added
+
+    removed = execute(emulator, {"deployment": full_input}, name="teardown-1", machine="TeardownStateMachine")
+    assert removed.status == "SUCCEEDED", removed.cause
+    _only_deliberate_remains(emulator, tagged_resources(emulator, "acme-prod"))
+    leftovers = diff(before, inventory(emulator))
+    shared_groups = _shared_security_groups(emulator)
+    for kind, change in leftovers.items():
+        assert change["removed"] == [], f"teardown removed pre-existing {kind}: {change['removed']}"
+        allowed = SHARED.get(kind, set()) | (shared_groups if kind == "security_groups" else set())
+        if kind == "security_group_rules":
+            continue  # the shared EMR groups' own rules (checked below)
+        assert set(change["added"]) <= allowed, f"{kind} left behind: {set(change['added']) - allowed}"
+    assert _edxapp_state(emulator, full_input) == edxapp_before
+    _shared_groups_reference_nothing_of_ours(emulator, shared_groups)
+
+    again = execute(emulator, {"deployment": full_input}, name="teardown-2", machine="TeardownStateMachine")
+    assert again.status == "SUCCEEDED", again.cause
+    assert diff(before, inventory(emulator)) == leftovers
+
+
+def _only_deliberate_remains(emulator, arns: list[str]) -> None:
+    """What still carries the tag: terminated instances (EC2 lists them for an hour), secrets in their
+    recovery window, and the final RDS snapshot (kept by default). Nothing else."""
+    ec2, secrets = emulator.client("ec2"), emulator.client("secretsmanager")
+    for arn in arns:
+        if ":instance/" in arn:
+            state = ec2.describe_instances(InstanceIds=[arn.rsplit("/", 1)[1]])["Reservations"][0]["Instances"][0]["State"]["Name"]
+            assert state == "terminated", (arn, state)
+        elif ":secret:" in arn:
+            assert secrets.describe_secret(SecretId=arn).get("DeletedDate"), f"{arn} is not scheduled for deletion"
+        else:
+            assert ":snapshot:acme-prod-analytics-final-" in arn, f"left behind: {arn}"
+
+
+def _shared_groups_reference_nothing_of_ours(emulator, shared_groups: set[str]) -> None:
+    existing = {g["GroupId"] for g in emulator.client("ec2").describe_security_groups()["SecurityGroups"]}
+    rules = emulator.client("ec2").describe_security_group_rules(Filters=[{"Name": "group-id", "Values": sorted(shared_groups)}])["SecurityGroupRules"]
+    for rule in rules:
+        referenced = rule.get("ReferencedGroupInfo", {}).get("GroupId")
+        assert referenced is None or referenced in existing, rule
+
+
+def test_keep_data_keeps_buckets_and_the_final_snapshot_is_taken(emulator, minimal_input):
+    seed(emulator, minimal_input)
+    assert execute(emulator, minimal_input).status == "SUCCEEDED"
+    buckets = {b["Name"] for b in emulator.client("s3").list_buckets()["Buckets"]}
+    result = execute(emulator, {"deployment": minimal_input, "keep_data": True}, name="teardown-keep", machine="TeardownStateMachine")
+    assert result.status == "SUCCEEDED", result.cause
+    assert {"acme-demo-analytics-emr", "acme-demo-edxanalytics"} <= {b["Name"] for b in emulator.client("s3").list_buckets()["Buckets"]} <= buckets
+    snapshots = emulator.client("rds").describe_db_snapshots()["DBSnapshots"]
+    assert [s["DBSnapshotIdentifier"] for s in snapshots if s["DBSnapshotIdentifier"].startswith("acme-demo-analytics-final-")]
+
+
+def test_bad_teardown_request_is_refused_before_anything_is_deleted(emulator, minimal_input):
+    seed(emulator, minimal_input)
+    before = inventory(emulator)
+    result = execute(emulator, {"deployment": {**minimal_input, "deployment_id": "Bad"}}, name="teardown-bad", machine="TeardownStateMachine")
+    assert result.status == "FAILED" and result.error == "InputError"
+    assert "deployment.deployment_id: 'Bad' is not valid" in result.cause
+    assert inventory(emulator) == before
