@@ -4,9 +4,10 @@ PYTHON ?= $(shell for p in $$HOME/.pyenv/versions/3.12*/bin/python3.12 $$(comman
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && echo "$$p" && break; done)
 VENV := .venv
 SAM_VENV := .venv-sam
+GATES_VENV := .venv-gates
 MYSQL_URL ?= mysql://root@127.0.0.1:3306
 
-.PHONY: setup setup-sam demo test static sam-build clean
+.PHONY: setup setup-sam setup-gates demo test gates sam-build clean
 
 $(VENV)/.installed: requirements/runtime.txt requirements/dev.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo 'Python 3.12 not found: install it (pyenv install 3.12) or pass PYTHON=/path/to/python3.12'; exit 1; }
@@ -22,15 +23,28 @@ $(SAM_VENV)/.installed: requirements/sam.txt
 	$(SAM_VENV)/bin/pip install -q -r requirements/sam.txt
 	touch $@
 
+$(GATES_VENV)/.installed: requirements/gates.txt
+	@test -n "$(PYTHON)" || { echo 'Python 3.12 not found: install it (pyenv install 3.12) or pass PYTHON=/path/to/python3.12'; exit 1; }
+	$(PYTHON) -m venv $(GATES_VENV)
+	$(GATES_VENV)/bin/pip install -q --upgrade pip
+	$(GATES_VENV)/bin/pip install -q -r requirements/gates.txt
+	touch $@
+
 setup: $(VENV)/.installed
 
 setup-sam: $(SAM_VENV)/.installed
 
+setup-gates: $(GATES_VENV)/.installed
+
+gates: setup-gates
+	scripts/gates.sh
+
 demo: setup
 	$(VENV)/bin/analytics-provisioner local run --input events/input-minimal.json --out out/demo --mysql $(MYSQL_URL)
 
-test: setup setup-sam
-	$(VENV)/bin/python -m pytest -n 2 --dist loadfile
+test: setup setup-sam setup-gates
+	$(VENV)/bin/python -m pytest -n 2 --dist loadgroup
+	scripts/gates.sh
 	$(MAKE) sam-build
 
 sam-build: setup-sam
@@ -39,4 +53,4 @@ sam-build: setup-sam
 	@echo "sam build: OK"
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam out
+	rm -rf $(VENV) $(SAM_VENV) $(GATES_VENV) .aws-sam out

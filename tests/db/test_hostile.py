@@ -77,7 +77,7 @@ def test_an_empty_password_is_refused():
         mysql.User("someone", "")
 
 
-def test_the_hostile_names_of_the_issue_are_refused_by_the_phase(admin, prefix):
+def test_the_hostile_names_of_the_issue_are_refused_by_the_phase(prefix):
     with pytest.raises(InputError):
         analytics_server_objects("pw", (f"{prefix}mig';--", "pw"), databases=(f"{prefix}-reports",))
     with pytest.raises(InputError):
@@ -144,7 +144,7 @@ def test_a_wrong_admin_password_is_permanent_and_not_repeated(admin, prefix):
     assert "the analytics RDS x at" in said and "1045" in said and HOSTILE_PASSWORD not in said
 
 
-def test_an_unreachable_server_is_transient(admin):
+def test_an_unreachable_server_is_transient():
     closed_port = mysql.Server("127.0.0.1", 1, "admin", HOSTILE_PASSWORD, label="the edxapp database server")
     with pytest.raises(TransientAwsError) as raised, mysql.session(closed_port):
         pass

@@ -9,12 +9,10 @@ the tests hold a server-wide lock so that parallel workers (pytest -n) take turn
 """
 
 import json
-import secrets as random
-from unittest import mock
+import secrets
 
 import pymysql
 import pytest
-from moto.rds.models import MasterUserSecret
 
 from analytics_provisioner import execution as executions
 from analytics_provisioner.local.runner import execute
@@ -30,7 +28,7 @@ SETUP_KEYS = {"analytics_db_secret_arn", "edxapp_ro_secret_arn", "migration_user
 
 @pytest.fixture
 def runbook_users(mysql_server):
-    """Held for the whole test, before the emulator resets its admin login on the shared server."""
+    """Held for the whole test: the runbook's user names are one set per server."""
     connection = mysql_server.connect()
     with connection.cursor() as cursor:
         cursor.execute("SELECT GET_LOCK('analytics-provisioner: runbook users', 600)")
@@ -40,23 +38,7 @@ def runbook_users(mysql_server):
 
 
 @pytest.fixture
-def own_admin(runbook_users, emulator, mysql_server):
-    """This test's own admin login for both "RDS servers": the emulator's shared one gets a new password
-    whenever any emulator starts (another worker, another test run), which would leave its secrets stale."""
-    name, password = f"ap_test_admin_{random.token_hex(4)}", random.token_urlsafe(24)
-    with mysql_server.connect(autocommit=True) as connection, connection.cursor() as cursor:
-        cursor.execute("CREATE USER %s@'%%' IDENTIFIED BY %s", (name, password))
-        cursor.execute("GRANT ALL PRIVILEGES ON *.* TO %s@'%%' WITH GRANT OPTION", (name,))
-    emulator.mysql_admin = {"host": mysql_server.host, "port": str(mysql_server.port), "username": name, "password": password}
-    master = json.dumps({"username": name, "password": password})
-    with mock.patch.object(MasterUserSecret, "_generate_secret_string", lambda self: master):
-        yield emulator.mysql_admin
-    with mysql_server.connect(autocommit=True) as connection, connection.cursor() as cursor:
-        cursor.execute("DROP USER %s@'%%'", (name,))
-
-
-@pytest.fixture
-def branch_state(own_admin, emulator, minimal_input) -> dict:
+def branch_state(runbook_users, emulator, minimal_input) -> dict:
     """What "Create databases and users" receives: Validate's output and the Database ensure output."""
     seed(emulator, minimal_input)
     state = validate.run(minimal_input, REGION)
@@ -103,7 +85,7 @@ def refused(connection, statement: str) -> int:
 
 
 def can_create_a_table(connection, database: str) -> None:
-    table = f"`{database}`.`probe_{random.token_hex(4)}`"
+    table = f"`{database}`.`probe_{secrets.token_hex(4)}`"
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TABLE {table} (id INT PRIMARY KEY)")
         cursor.execute(f"INSERT INTO {table} VALUES (1)")
@@ -125,27 +107,38 @@ def state_outputs(result, state: str) -> list[dict]:
             if event["type"].endswith("StateExited") and event["stateExitedEventDetails"]["name"] == state]
 
 
-def test_the_workflow_sets_up_the_databases_once_the_rds_instance_is_ready(own_admin, emulator, minimal_input, mysql_server):
-    seed(emulator, minimal_input)
-    image = emulator.client("ec2").describe_images(Owners=["amazon"])["Images"][0]["ImageId"]  # moto has no Ubuntu 20.04
-    document = {**minimal_input, "options": {"ami_id": image}}
+def creds_file(emulator, uris: list[str], name: str) -> dict:
+    """A creds file as the pipeline reads it from the edxanalytics bucket."""
+    [uri] = [uri for uri in uris if uri.endswith("/" + name)]
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    return json.loads(emulator.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
 
-    first = execute(emulator, document)
-    ran = [(state["state"], state["status"]) for state in first.view.summary()]
-    assert ("Create databases and users", "succeeded") in ran, first.cause
-    names = [name for name, _ in ran]
-    assert names.index("Analytics RDS ready?") < names.index("Create databases and users")
+
+def test_the_workflow_sets_up_the_databases_once_the_rds_instance_is_ready(runbook_users, emulator, minimal_input, mysql_server):
+    seed(emulator, minimal_input)
+
+    first = execute(emulator, minimal_input)
+    assert first.status == "SUCCEEDED", first.cause
+    ran = [state["state"] for state in first.view.summary()]
+    assert ran.index("Analytics RDS ready?") < ran.index("Create databases and users") < ran.index("Render secure-repo files")
     [database] = state_outputs(first, "Create databases and users")
     assert database["ready"] is True and set(database["setup"]) == SETUP_KEYS
     setup = database["setup"]
-    with login(mysql_server, "analytics", secret(emulator, setup["analytics_db_secret_arn"])["password"], database="reports") as connection:
+
+    # The pipeline's creds files, written by Render from our secrets, log in and do their jobs.
+    analytics = creds_file(emulator, first.output["creds_uploaded"], "edxanalytics_creds")
+    assert analytics == secret(emulator, setup["analytics_db_secret_arn"])
+    with login(mysql_server, analytics["username"], analytics["password"]) as connection:
         can_create_a_table(connection, "reports")
-    with login(mysql_server, "edxapp_ro", secret(emulator, setup["edxapp_ro_secret_arn"])["password"]) as connection:
+    read_only = creds_file(emulator, first.output["creds_uploaded"], "edxapp_creds")
+    assert read_only == secret(emulator, setup["edxapp_ro_secret_arn"])
+    with login(mysql_server, read_only["username"], read_only["password"]) as connection:
         assert refused(connection, "CREATE DATABASE probe") in DENIED
 
     versions = secret_versions(emulator, setup)
-    second = execute(emulator, document, name=executions.execution_name(document, attempt=2))
-    assert [output["setup"] for output in state_outputs(second, "Create databases and users")] == [setup], second.cause
+    second = execute(emulator, minimal_input, name=executions.execution_name(minimal_input, attempt=2))
+    assert second.status == "SUCCEEDED", second.cause
+    assert [output["setup"] for output in state_outputs(second, "Create databases and users")] == [setup]
     assert secret_versions(emulator, setup) == versions
 
 
@@ -189,7 +182,7 @@ def test_dbsetup_creates_the_runbooks_databases_and_users(emulator, branch_state
 def test_read_only_user_cannot_write(emulator, branch_state, mysql_server):
     invoke(emulator, branch_state)
     password = secret(emulator, Names(branch_state["deployment"]["deployment_id"]).edxapp_ro_db_secret)["password"]
-    table = f"`reports`.`probe_{random.token_hex(4)}`"
+    table = f"`reports`.`probe_{secrets.token_hex(4)}`"
     with mysql_server.connect(autocommit=True) as connection, connection.cursor() as cursor:
         cursor.execute(f"CREATE TABLE {table} (id INT PRIMARY KEY)")
         cursor.execute(f"INSERT INTO {table} VALUES (1)")

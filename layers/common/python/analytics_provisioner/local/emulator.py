@@ -35,9 +35,12 @@ MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use
 # AWS-managed policies exist in every real account; the EMR default roles attach these. Loading
 # only them (not moto's ~1,200) keeps each emulator's first IAM call fast.
 AWS_MANAGED_POLICIES = ("AmazonElasticMapReduceRole", "AmazonElasticMapReduceforEC2Role")
-FAKE_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-    "AWS_SECURITY_TOKEN": "testing", "MOTO_ALLOW_NONEXISTENT_REGION": "false",
+FAKE_ENV = {  # moto's fake credentials, only ever set inside the emulator
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",  # nosec B105  # moto's fake credentials, only set inside the local emulator
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_SECURITY_TOKEN": "testing",  # nosec B105  # moto's fake credentials, only set inside the local emulator
+    "MOTO_ALLOW_NONEXISTENT_REGION": "false",
 }
 
 

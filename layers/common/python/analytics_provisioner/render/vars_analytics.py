@@ -174,7 +174,7 @@ def jenkins(ctx: RenderContext) -> dict:
                 "scope": "GLOBAL",
                 "username": EMR_SSH_USER,
                 "type": "ssh-private-key",
-                "passphrase": None,
+                "passphrase": None,  # nosec B105  # the key has no passphrase; a field the consumer reads, not a password
                 "description": f"SSH key of {ctx.emr.key_pair_name} for the EMR clusters (analytics-provisioner)",
                 "privatekey": ctx.analytics_private_key,
             }
