@@ -43,7 +43,7 @@ demo: setup
 	$(VENV)/bin/analytics-provisioner local run --input events/input-minimal.json --out out/demo --mysql $(MYSQL_URL)
 
 test: setup setup-sam setup-gates
-	$(VENV)/bin/python -m pytest -n 2 --dist loadgroup
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile
 	scripts/gates.sh
 	$(MAKE) sam-build
 

@@ -9,7 +9,6 @@ test that every function has one. They hold ids, ARNs and endpoints only, like e
 
 import argparse
 import json
-from pathlib import Path
 
 from analytics_provisioner.local import runner
 from analytics_provisioner.local.emulator import Emulator

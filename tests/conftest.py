@@ -28,7 +28,20 @@ def mysql_server():
 
 
 @pytest.fixture
-def emulator(mysql_server):
+def runbook_users(mysql_server):
+    """Held for the whole test: every workflow run sets the passwords of the runbook's fixed user
+    names (analytics, edxapp_ro, the migration user) on the one shared server, so runs that use
+    them take turns, across pytest-xdist workers too."""
+    connection = mysql_server.connect()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT GET_LOCK('analytics-provisioner: runbook users', 900)")
+        assert cursor.fetchone() == (1,), "another test held the runbook users for 15 minutes"
+    yield
+    connection.close()  # releases the lock
+
+
+@pytest.fixture
+def emulator(runbook_users, mysql_server):
     """moto + the Step Functions interpreter + our handlers in-process, template deployed."""
     from analytics_provisioner.local.emulator import Emulator
 

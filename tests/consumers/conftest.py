@@ -3,9 +3,9 @@
 import secrets
 
 import pytest
+from secure_repo import HOSTILE, SecureRepo, make_context, write_repo
 
 from analytics_provisioner.render.context import DbLogin
-from secure_repo import HOSTILE, SecureRepo, make_context, write_repo
 
 
 @pytest.fixture

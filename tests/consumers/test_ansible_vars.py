@@ -5,7 +5,6 @@ import json
 
 import pytest
 import yaml
-
 from secure_repo import run_ansible
 
 RELEASES = ["open-release/ironwood.master", "open-release/koa.master", "open-release/nutmeg.master"]

@@ -1,7 +1,6 @@
 """emr-vars.yml as batch/provision.yml receives it: ansible extra vars, in a Jenkins job that sourced jenkins_env."""
 
 import yaml
-
 from secure_repo import run_ansible
 
 # The arguments batch/provision.yml gives its EMR module, each from an extra var of the same name.

@@ -6,7 +6,14 @@ import json
 import pytest
 
 from analytics_provisioner.errors import OwnershipError, PreflightError, TransientAwsError
-from analytics_provisioner.naming import EMR_MASTER_SECURITY_GROUP, EMR_SLAVE_SECURITY_GROUP, TAG_DEPLOYMENT, TAG_MANAGED_BY, TAG_SHARED, TOOL
+from analytics_provisioner.naming import (
+    EMR_MASTER_SECURITY_GROUP,
+    EMR_SLAVE_SECURITY_GROUP,
+    TAG_DEPLOYMENT,
+    TAG_MANAGED_BY,
+    TAG_SHARED,
+    TOOL,
+)
 from analytics_provisioner.phases import network, validate
 
 REGION = "us-east-1"

@@ -9,7 +9,17 @@ import yaml
 
 from analytics_provisioner.deployment import schema
 from analytics_provisioner.errors import InputError
-from analytics_provisioner.render import FILES, PIPELINE_CREDS, creds, emr_vars, jenkins_env, manifest, override_cfg, render_files, vars_analytics
+from analytics_provisioner.render import (
+    FILES,
+    PIPELINE_CREDS,
+    creds,
+    emr_vars,
+    jenkins_env,
+    manifest,
+    override_cfg,
+    render_files,
+    vars_analytics,
+)
 from analytics_provisioner.render.context import AccessKey, AppSecrets, Buckets, DbLogin, EmrSettings, Pipeline, RenderContext
 from analytics_provisioner.render.releases import RELEASES, S3_BOTO, S3_BOTO3, for_release
 

@@ -68,8 +68,15 @@ class Local:
                 executions.follow(self.sfn, running["executionArn"], timeout_seconds=120)
 
     def stand_in(self, name: str, output: dict) -> str:
+        """A state machine that succeeds at once with ``output``."""
+        return self._machine(name, {"Render secure-repo files": {"Type": "Pass", "Result": output, "End": True}})
+
+    def failing_stand_in(self, name: str, error: str, cause: str) -> str:
+        return self._machine(name, {"Deployment failed": {"Type": "Fail", "Error": error, "Cause": cause}})
+
+    def _machine(self, name: str, states: dict) -> str:
         role = self.emulator.client("iam").get_role(RoleName="analytics-provisioner-local")["Role"]["Arn"]
-        definition = {"StartAt": "Render secure-repo files", "States": {"Render secure-repo files": {"Type": "Pass", "Result": output, "End": True}}}
+        definition = {"StartAt": next(iter(states)), "States": states}
         return self.sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=role)["stateMachineArn"]
 
     def stack(self, outputs: dict, name: str = "analytics-provisioner") -> None:
@@ -113,6 +120,16 @@ def test_start_wait_exits_0_and_prints_the_outputs_when_it_succeeds(local):
     report = json.loads(result.stdout)
     assert report["status"] == "SUCCEEDED" and report["output"] == RENDER_OUTPUT
     assert "SUCCEEDED" in result.stderr and "s3://secure/acme-demo/" in result.stderr
+
+
+def test_messages_are_printed_verbatim(local):
+    """No emoji codes (":secret:" is in every Secrets Manager ARN) and no markup in what AWS reports."""
+    cause = "Render: cannot read arn:aws:secretsmanager:us-east-1:123456789012:secret:acme/app-AbCdEf [/then] retry"
+    failing = local.failing_stand_in("provision-failing", "Render.AwsCallError", cause)
+    result = local.run("start", "--input", local.input_file(), "--wait", "--poll-seconds", "0.02", machine=failing)
+    assert result.exit_code == cli.EXIT_FAILED, result.output
+    assert cause in result.stderr
+    assert "✗ Deployment failed" in result.stderr
 
 
 def test_start_twice_answers_with_one_execution_and_a_different_start_is_refused_while_it_runs(local):

@@ -2,10 +2,9 @@
 and a second execution with the same input launches, allocates and creates nothing."""
 
 from analytics_provisioner import execution as executions
+from analytics_provisioner.local.catalog import CANONICAL
 from analytics_provisioner.local.runner import execute
 from analytics_provisioner.local.seed import seed
-
-from analytics_provisioner.local.catalog import CANONICAL
 
 
 def compute_inventory(emulator) -> dict:

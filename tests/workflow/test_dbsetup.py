@@ -27,18 +27,7 @@ SETUP_KEYS = {"analytics_db_secret_arn", "edxapp_ro_secret_arn", "migration_user
 
 
 @pytest.fixture
-def runbook_users(mysql_server):
-    """Held for the whole test: the runbook's user names are one set per server."""
-    connection = mysql_server.connect()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT GET_LOCK('analytics-provisioner: runbook users', 600)")
-        assert cursor.fetchone() == (1,)
-    yield
-    connection.close()  # releases the lock
-
-
-@pytest.fixture
-def branch_state(runbook_users, emulator, minimal_input) -> dict:
+def branch_state(emulator, minimal_input) -> dict:
     """What "Create databases and users" receives: Validate's output and the Database ensure output."""
     seed(emulator, minimal_input)
     state = validate.run(minimal_input, REGION)
@@ -114,7 +103,7 @@ def creds_file(emulator, uris: list[str], name: str) -> dict:
     return json.loads(emulator.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
 
 
-def test_the_workflow_sets_up_the_databases_once_the_rds_instance_is_ready(runbook_users, emulator, minimal_input, mysql_server):
+def test_the_workflow_sets_up_the_databases_once_the_rds_instance_is_ready(emulator, minimal_input, mysql_server):
     seed(emulator, minimal_input)
 
     first = execute(emulator, minimal_input)
@@ -241,7 +230,7 @@ def test_rotation_stores_new_passwords_first_and_sets_them(emulator, branch_stat
     branch_state["deployment"]["options"]["rotate_generated_passwords"] = True
 
     assert invoke(emulator, branch_state) == first
-    for (arn, old_password), user in zip(old.items(), ("analytics", "edxapp_ro")):
+    for (arn, old_password), user in zip(old.items(), ("analytics", "edxapp_ro"), strict=True):
         new_password = secret(emulator, arn)["password"]
         assert new_password != old_password
         login(mysql_server, user, new_password).close()

@@ -6,10 +6,6 @@ bucket's policy keeps its own statements)."""
 import json
 import threading
 
-import pytest
-from moto.iam.access_control import IAMPolicy, PermissionResult
-from moto.s3.models import FakeBucket
-
 from analytics_provisioner import execution as executions
 from analytics_provisioner.aws import rds as rds_api
 from analytics_provisioner.aws import search as es
@@ -20,31 +16,10 @@ from analytics_provisioner.naming import Names
 DOMAIN = "acme-demo-analytics-es"
 
 
-@pytest.fixture(autouse=True)
-def requests_use_tls(monkeypatch):
-    """Stopgap until the emulator does it: moto evaluates bucket policies on object requests but
-    ignores aws:SecureTransport (and turns a statement whose condition fails into a deny), so our
-    TLS-only statement would refuse every object request. Our clients always use HTTPS: statements
-    conditioned on aws:SecureTransport never apply to them."""
-
-    def get_permission(bucket, action, resource):
-        if bucket.policy is None:
-            return PermissionResult.NEUTRAL
-        policy = json.loads(bucket.policy)
-        statements = policy["Statement"] if isinstance(policy["Statement"], list) else [policy["Statement"]]
-        kept = [s for s in statements if "aws:SecureTransport" not in json.dumps(s.get("Condition", {}))]
-        if not kept:
-            return PermissionResult.NEUTRAL
-        return IAMPolicy(json.dumps({**policy, "Statement": kept})).is_action_permitted(action, resource)
-
-    monkeypatch.setattr(FakeBucket, "get_permission", get_permission)
-
-
 def prepare(emulator, doc: dict, **options) -> dict:
-    """Seed the runbook's prerequisites; pin an AMI from moto's catalogue (it has no Ubuntu 20.04)."""
+    """Seed the runbook's prerequisites; set the poll options under test."""
     seed(emulator, doc)
-    image = emulator.client("ec2").describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-    doc["options"] = {**doc.get("options", {}), "ami_id": image, **options}
+    doc["options"] = {**doc.get("options", {}), **options}
     return doc
 
 

@@ -3,14 +3,10 @@ as it was (shared EMR roles and groups kept), and a second teardown is safe."""
 
 import json
 
-import pytest
-
 from analytics_provisioner import naming
 from analytics_provisioner.local.runner import execute, tagged_resources
 from analytics_provisioner.local.seed import seed
 from testkit import diff, inventory
-
-pytestmark = pytest.mark.xdist_group("mariadb-runbook-users")
 
 SHARED = {
     "roles": {naming.EMR_SERVICE_ROLE, naming.EMR_EC2_ROLE},

@@ -8,6 +8,7 @@ is running (start refused), or the execution is still running (status, watch tha
 
 import functools
 import json
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ import click
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError, PartialCredentialsError
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.spinner import Spinner
 from rich.table import Table
 
@@ -30,7 +32,8 @@ from .errors import InputError
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_BUSY = 0, 1, 2, 3, 4
 DEFAULT_STACK = "analytics-provisioner"
 
-console = Console(stderr=True, highlight=False, soft_wrap=True)
+# No emoji codes (":secret:" is part of every Secrets Manager ARN); dynamic text goes through escape().
+console = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 class BadInput(click.ClickException):
@@ -83,17 +86,17 @@ def local_run(input_path: Path, out_dir: Path, mysql_url: str, time_scale: float
         from .local.emulator import Emulator
         from .local.mysql import MysqlServer
     except ImportError as exc:
-        console.print(f"[red]local mode needs the development extras:[/] pip install 'analytics-provisioner[local]' ({exc})")
+        console.print(f"[red]local mode needs the development extras:[/] pip install 'analytics-provisioner\\[local]' ({escape(str(exc))})")
         sys.exit(EXIT_ENVIRONMENT)
     document = _read_input(input_path)
     try:
         server = MysqlServer.from_url(mysql_url)
         server.check(mysql_url)
     except (ValueError, RuntimeError) as exc:
-        console.print(f"[red]local run:[/] {exc}")
+        console.print(f"[red]local run:[/] {escape(str(exc))}")
         sys.exit(EXIT_ENVIRONMENT)
     region = document.get("region") or "us-east-1"
-    console.print(f"[bold]analytics-provisioner[/] local run of [bold]{document.get('deployment_id')}[/] in {region} (emulated)")
+    console.print(f"[bold]analytics-provisioner[/] local run of [bold]{escape(str(document.get('deployment_id')))}[/] in {escape(region)} (emulated)")
     with Emulator(region=region, mysql=server, time_scale=time_scale) as emulator:
         report = runner.run(document, out_dir, emulator, on_change=_progress_printer())
     _print_outcome(report, out_dir)
@@ -106,12 +109,12 @@ def _print_outcome(report: dict, out_dir: Path) -> None:
     if report["status"] == "SUCCEEDED":
         console.print(f"[green]SUCCEEDED[/] in {report['state_transitions']} state transitions; files in {out_dir}:")
         for name in report.get("files", []):
-            console.print(f"  {name}")
+            console.print(f"  {escape(name)}")
         for step in (report.get("output") or {}).get("next_steps", []):
-            console.print(f"  [yellow]next:[/] {step}")
+            console.print(f"  [yellow]next:[/] {escape(step)}")
     else:
-        console.print(f"[red]{report['status']}[/]: {report['error']}")
-        console.print(f"  {report['cause']}")
+        console.print(f"[red]{report['status']}[/]: {escape(str(report['error']))}")
+        console.print(f"  {escape(str(report['cause']))}")
     console.print(f"report: {out_dir / 'report.json'}")
 
 
@@ -173,12 +176,18 @@ class Target:
         return self._outputs
 
 
+def _state_machine_arn(ctx, param, value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]+", value):
+        raise click.BadParameter(f"{value!r} is not a state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)")
+    return value
+
+
 _TARGET_OPTIONS = [
     click.option("--stack", default=DEFAULT_STACK, envvar="ANALYTICS_PROVISIONER_STACK", show_default=True,
                  help="CloudFormation stack whose outputs name the state machines."),
-    click.option("--state-machine-arn", "provision_arn", envvar="PROVISION_STATE_MACHINE_ARN",
+    click.option("--state-machine-arn", "provision_arn", envvar="PROVISION_STATE_MACHINE_ARN", callback=_state_machine_arn,
                  help="The provisioning state machine (default: the stack's ProvisionStateMachineArn)."),
-    click.option("--teardown-state-machine-arn", "teardown_arn", envvar="TEARDOWN_STATE_MACHINE_ARN",
+    click.option("--teardown-state-machine-arn", "teardown_arn", envvar="TEARDOWN_STATE_MACHINE_ARN", callback=_state_machine_arn,
                  help="The teardown state machine (default: the stack's TeardownStateMachineArn)."),
     click.option("--region", envvar=["AWS_REGION", "AWS_DEFAULT_REGION"], help="AWS region (default: from the ARN or your AWS config)."),
 ]
@@ -233,7 +242,7 @@ def start(input_path: Path, wait: bool, attempt: int, as_json: bool, poll_second
     problems = validation_errors(document)
     if problems:
         for problem in problems:
-            console.print(f"  [red]✗[/] {problem}")
+            console.print(f"  [red]✗[/] {escape(problem)}")
         raise BadInput(f"--input {input_path}: the execution input is invalid; nothing was started")
     target = Target(**target_options)
     sfn, deployment_id = target.stepfunctions(), document["deployment_id"]
@@ -323,7 +332,7 @@ def _start(as_json: bool, start_once):
         if as_json:
             click.echo(json.dumps({"error": "busy", "message": str(busy), "running_execution": {
                 "execution_name": running["name"], "execution_arn": running["executionArn"], "started_at": executions.iso(running["startDate"])}}, indent=2))
-        console.print(f"[yellow]busy:[/] {busy}")
+        console.print(f"[yellow]busy:[/] {escape(str(busy))}")
         sys.exit(EXIT_BUSY)
 
 
@@ -417,11 +426,11 @@ def _finish(document: dict, as_json: bool) -> None:
             console.print("outputs:")
             console.print_json(data=document["output"])
     elif status == "RUNNING":
-        console.print(f"[cyan]RUNNING[/] {name} for {elapsed}: {', '.join(document['running_states']) or '…'}")
+        console.print(f"[cyan]RUNNING[/] {name} for {elapsed}: {escape(', '.join(document['running_states'])) or '…'}")
     else:
-        console.print(f"[red]{status}[/] {name} after {elapsed}: {document.get('error')}")
+        console.print(f"[red]{status}[/] {name} after {elapsed}: {escape(str(document.get('error')))}")
         if document.get("cause"):
-            console.print(f"  {document['cause']}")
+            console.print(f"  {escape(document['cause'])}")
     if as_json:
         click.echo(json.dumps(document, indent=2))
     sys.exit({"SUCCEEDED": EXIT_OK, "RUNNING": EXIT_BUSY}.get(status, EXIT_FAILED))

@@ -2,7 +2,8 @@
 
 import contextlib
 
-from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError, ReadTimeoutError
+from botocore.exceptions import ClientError, ReadTimeoutError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from ..errors import AwsCallError, TransientAwsError
 

@@ -64,7 +64,7 @@ def run(state: dict) -> dict:
         instances.wait_running(instance_ids, deployment.region)
         eip = ensure_elastic_ip(deployment, instance_ids[0], warnings)
         described = {i["InstanceId"]: i for i in instances.describe(instance_ids, deployment.region)}
-    summaries = [summary(described[instance_id], spec.name) for instance_id, spec in zip(instance_ids, specs)]
+    summaries = [summary(described[instance_id], spec.name) for instance_id, spec in zip(instance_ids, specs, strict=True)]
     return {
         "ami_id": image["ImageId"],
         "analytics_instances": summaries[:-1],

@@ -17,7 +17,15 @@ from ..deployment import Deployment
 from ..errors import ResourceStateError
 from ..render import manifest
 from ..render.context import (
-    API_DATABASE, INSIGHTS_DATABASE, REPORTS_DATABASE, AccessKey, AppSecrets, Buckets, DbLogin, EmrSettings, Pipeline,
+    API_DATABASE,
+    INSIGHTS_DATABASE,
+    REPORTS_DATABASE,
+    AccessKey,
+    AppSecrets,
+    Buckets,
+    DbLogin,
+    EmrSettings,
+    Pipeline,
     RenderContext,
 )
 from ..render.releases import for_release

@@ -5,7 +5,13 @@ only. All three forms are rendered from the same login, so they cannot disagree.
 """
 
 from .context import (
-    API_DATABASE, API_USER, EMR_SSH_USER, INSIGHTS_DATABASE, LEARNERS_INDEX, LEARNERS_UPDATE_INDEX, REPORTS_DATABASE,
+    API_DATABASE,
+    API_USER,
+    EMR_SSH_USER,
+    INSIGHTS_DATABASE,
+    LEARNERS_INDEX,
+    LEARNERS_UPDATE_INDEX,
+    REPORTS_DATABASE,
     RenderContext,
 )
 from .formats import dump_ansible_yaml

@@ -11,6 +11,7 @@ from ...errors import TransientAwsError
 from ...naming import TAG_DEPLOYMENT
 from .request import TeardownRequest
 
+
 def run(request: TeardownRequest) -> dict:
     deployment = request.deployment
     region, deployment_id = deployment.region, deployment.deployment_id
