@@ -65,3 +65,15 @@ def seeded(aws, minimal_input):
 
     seed(aws, minimal_input)
     return aws
+
+
+@pytest.fixture(scope="module")
+def seeded_full():
+    """One emulated account seeded for events/input-full.json, shared by a module's examples
+    (hypothesis runs hundreds; Validate only reads, and the tests check that it does)."""
+    from analytics_provisioner.local.emulator import Emulator
+    from analytics_provisioner.local.seed import seed
+
+    with Emulator(region=REGION, deploy=False) as emu:
+        seed(emu, load_event("input-full.json"))
+        yield emu

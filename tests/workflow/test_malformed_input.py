@@ -1,0 +1,93 @@
+"""Property: any malformed input is refused by Validate, before any resource exists.
+
+hypothesis mutates the sample input (drops a required field, puts a wrong type or a hostile
+string in a field, adds an unknown field). Most examples run through the Validate function
+in-process against the emulated account; a sample of them runs through the real state machine.
+The README's figure is MAX_EXAMPLES + STATE_MACHINE_EXAMPLES inputs tried, all refused.
+"""
+
+import copy
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analytics_provisioner.deployment import validation_errors
+from analytics_provisioner.errors import InputError
+from analytics_provisioner.local.runner import execute
+from analytics_provisioner.local.seed import seed
+from analytics_provisioner.phases import validate
+from testkit import REGION, inventory, load_event
+
+MAX_EXAMPLES = 300
+STATE_MACHINE_EXAMPLES = 12
+BASE = load_event("input-full.json")
+HOSTILE = ["", " ", "'; DROP TABLE users;--", "a" * 300, "ACME", "-acme", "acme_", "../..", "${jndi:x}", "\u0000", "é", "0.0.0.0/33"]
+WRONG_TYPES = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.lists(st.integers(), max_size=2),
+                        st.dictionaries(st.text(max_size=3), st.integers(), max_size=2), st.sampled_from(HOSTILE), st.text(max_size=40))
+
+
+def _paths(node, prefix=()):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield prefix + (key,)
+            yield from _paths(value, prefix + (key,))
+
+
+PATHS = sorted(_paths(BASE))
+
+
+@st.composite
+def malformed(draw) -> dict:
+    doc = copy.deepcopy(BASE)
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from(PATHS))
+        parent = doc
+        for key in path[:-1]:
+            parent = parent.get(key) if isinstance(parent, dict) else None
+        if not isinstance(parent, dict):
+            continue
+        action = draw(st.sampled_from(["drop", "replace", "add"]))
+        if action == "drop":
+            parent.pop(path[-1], None)
+        elif action == "replace":
+            parent[path[-1]] = draw(WRONG_TYPES)
+        else:
+            parent[draw(st.text(min_size=1, max_size=8))] = draw(WRONG_TYPES)
+    return doc
+
+
+def _refused_by_schema(doc) -> bool:
+    return bool(validation_errors(doc))
+
+
+@settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much])
+@given(doc=malformed().filter(_refused_by_schema))
+def test_malformed_input_is_refused_by_validate_and_creates_nothing(seeded_full, doc):
+    before = inventory(seeded_full)
+    try:
+        validate.run(doc, REGION)
+    except InputError as refused:
+        message = str(refused)
+    else:
+        raise AssertionError(f"accepted: {json.dumps(doc)[:300]}")
+    assert message.startswith("The execution input is invalid: ") and ": " in message[32:]
+    assert inventory(seeded_full) == before
+
+
+@settings(max_examples=STATE_MACHINE_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much])
+@given(doc=malformed().filter(_refused_by_schema))
+def test_malformed_inputs_fail_the_real_state_machine_in_validate(machine_account, doc):
+    emulator, before, started = machine_account
+    started.append(doc)
+    result = execute(emulator, doc, name=f"malformed-{len(started)}")
+    assert result.status == "FAILED" and result.error == "Validate.InputError", (result.error, json.dumps(doc)[:300])
+    assert [s["state"] for s in result.view.summary()][0] == "Validate input"
+    assert inventory(emulator) == before
+
+
+@pytest.fixture
+def machine_account(emulator):
+    seed(emulator, BASE)
+    return emulator, inventory(emulator), []

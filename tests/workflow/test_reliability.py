@@ -1,0 +1,118 @@
+"""The reliability suite: AWS's bad days survived, permanent faults reported with their phase and
+recovered by a re-run, malformed input refused before anything exists, no secret leaked.
+
+The figures in the README's "Reliability" section are the counts asserted here.
+"""
+
+import json
+
+import pytest
+
+from analytics_provisioner import execution as executions
+from analytics_provisioner.local.emulator import Emulator
+from analytics_provisioner.local.runner import execute
+from analytics_provisioner.local.seed import seed
+from testkit import REGION, inventory
+
+PHASES = {  # phase (as the execution's error names it) -> its function
+    "Validate": "ValidateFunction",
+    "Identity": "IdentityFunction",
+    "Network": "NetworkFunction",
+    "Search": "SearchFunction",
+    "Database": "DatabaseFunction",
+    "DbSetup": "DbSetupFunction",
+    "Storage": "StorageFunction",
+    "Compute": "ComputeFunction",
+    "Render": "RenderFunction",
+}
+THROTTLES, SERVER_ERRORS = 2, 1
+
+
+def _counts(snapshot: dict) -> dict:
+    return {kind: len(items) for kind, items in snapshot.items()}
+
+
+@pytest.fixture
+def clean_counts(mysql_server, runbook_users, full_input) -> dict:
+    """Resource counts after a fault-free run of the same input, in an emulator of its own."""
+    with Emulator(region=REGION, mysql=mysql_server) as clean:
+        seed(clean, full_input)
+        assert execute(clean, full_input).status == "SUCCEEDED"
+        return _counts(inventory(clean))
+
+
+def test_transient_faults_in_every_phase_are_survived_without_duplicates(clean_counts, emulator, full_input):
+    seed(emulator, full_input)
+    rules = []
+    for function in PHASES.values():
+        rules.append(emulator.faults.aws(function, times=THROTTLES, code="ThrottlingException", status=400))
+        rules.append(emulator.faults.aws(function, times=SERVER_ERRORS, code="InternalError", status=500))
+    emulator.faults.lambda_failure("IdentityFunction")
+    emulator.faults.lambda_failure("StorageFunction", error_name="Lambda.TooManyRequestsException")
+
+    result = execute(emulator, full_input)
+
+    assert result.status == "SUCCEEDED", result.cause
+    assert all(rule.remaining == 0 for rule in rules), "a phase made fewer AWS calls than faults were planned"
+    assert emulator.faults.aws_injected == len(PHASES) * (THROTTLES + SERVER_ERRORS) == 27
+    assert emulator.faults.lambda_injected == 2
+    assert _counts(inventory(emulator)) == clean_counts
+
+
+@pytest.mark.parametrize("phase", list(PHASES))
+def test_a_permanent_fault_names_its_phase_and_a_rerun_completes(emulator, minimal_input, phase):
+    seed(emulator, minimal_input)
+    emulator.faults.aws(PHASES[phase], times=10_000, code="InvalidRequest", status=400)
+
+    failed = execute(emulator, minimal_input)
+
+    assert failed.status == "FAILED"
+    assert failed.error == f"{phase}.AwsCallError", failed.error
+    assert failed.cause.startswith(f"{phase}: ") and "InvalidRequest" in failed.cause
+    report = _failure_report(emulator, failed.cause)
+    assert report["phase"] == phase and report["nothing_created"] is (phase == "Validate")
+    created = report["created_before_the_failure"]
+    assert ("identity" in created) is (phase not in ("Validate", "Identity"))
+
+    emulator.faults.aws_rules.clear()
+    rerun = execute(emulator, minimal_input, name=executions.execution_name(minimal_input, attempt=2))
+    assert rerun.status == "SUCCEEDED", rerun.cause
+
+
+def _failure_report(emulator, cause: str) -> dict:
+    uri = cause.rsplit("failure report: ", 1)[1].rstrip(")")
+    bucket, key = uri[len("s3://"):].split("/", 1)
+    return json.loads(emulator.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+SECRET_KEYS = ("password", "secret", "private_key", "token", "access_key")
+
+
+def _secret_values(emulator) -> set[str]:
+    """The credential values of every secret (passwords, keys, tokens; each PEM body line too)."""
+    sm, values = emulator.client("secretsmanager"), set()
+    for secret in sm.list_secrets()["SecretList"]:
+        value = json.loads(sm.get_secret_value(SecretId=secret["ARN"])["SecretString"])
+        for key, leaf in value.items():
+            if any(word in key for word in SECRET_KEYS) and isinstance(leaf, str) and len(leaf) >= 8:
+                values.add(leaf)
+                values.update(line for line in leaf.splitlines() if len(line) >= 40 and "PRIVATE KEY" not in line)
+    return values
+
+
+def test_no_secret_appears_in_history_logs_or_output(emulator, full_input):
+    seed(emulator, full_input)
+    result = execute(emulator, full_input)
+    assert result.status == "SUCCEEDED", result.cause
+    secrets = _secret_values(emulator)
+    assert len(secrets) >= 12, f"the run stored fewer credentials than it should have: {len(secrets)}"
+    teardown = execute(emulator, {"deployment": full_input, "keep_data": True}, name="teardown", machine="TeardownStateMachine")
+    assert teardown.status == "SUCCEEDED", teardown.cause
+    places = {
+        "execution history": json.dumps(result.view.events, default=str),
+        "teardown history": json.dumps(teardown.view.events, default=str),
+        "function logs": emulator.log_stream.getvalue(),
+        "execution output": json.dumps(result.output),
+    }
+    leaks = [(place, value[:6] + "…") for place, text in places.items() for value in secrets if value in text]
+    assert leaks == []
