@@ -7,7 +7,7 @@ SAM_VENV := .venv-sam
 GATES_VENV := .venv-gates
 MYSQL_URL ?= mysql://root@127.0.0.1:3306
 
-.PHONY: setup setup-sam setup-gates demo test gates sam-build clean
+.PHONY: setup setup-sam setup-gates demo test gates sam-build bench-critical-path bench-cold-start bench-size clean
 
 $(VENV)/.installed: requirements/runtime.txt requirements/dev.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo 'Python 3.12 not found: install it (pyenv install 3.12) or pass PYTHON=/path/to/python3.12'; exit 1; }
@@ -50,7 +50,18 @@ test: setup setup-sam setup-gates
 sam-build: setup-sam
 	PATH="$(dir $(PYTHON)):$$PATH" $(SAM_VENV)/bin/sam build --template template.yaml --build-dir .aws-sam/build > .aws-sam-build.log 2>&1 \
 		|| (tail -40 .aws-sam-build.log; exit 1)
+	@# Lambda's file system is read-only: ship bytecode it can use (checked-hash: valid whatever the zip dates)
+	$(PYTHON) -m compileall -q -f -j 0 --invalidation-mode checked-hash .aws-sam/build
 	@echo "sam build: OK"
+
+bench-critical-path: setup
+	$(VENV)/bin/python benchmarks/critical_path.py --mysql $(MYSQL_URL)
+
+bench-cold-start: setup sam-build
+	$(VENV)/bin/python benchmarks/cold_start.py
+
+bench-size: setup sam-build
+	$(VENV)/bin/python benchmarks/package_size.py
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(GATES_VENV) .aws-sam out

@@ -20,7 +20,6 @@ Exits 1 when an execution fails or the workflow misses the target.
 import argparse
 import contextlib
 import copy
-import dataclasses
 import json
 import math
 import os
@@ -28,20 +27,18 @@ import platform
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from unittest import mock
 
+from analytics_provisioner.aws import instances, rds, search
+from analytics_provisioner.deployment import Options
+from analytics_provisioner.local.emulator import Emulator
+from analytics_provisioner.local.mysql import MysqlServer
+from analytics_provisioner.local.runner import PROVISION, execute
+from analytics_provisioner.local.seed import seed
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "layers" / "common" / "python"))
-
-from analytics_provisioner.aws import instances, rds, search  # noqa: E402
-from analytics_provisioner.deployment import Options  # noqa: E402
-from analytics_provisioner.local.emulator import Emulator  # noqa: E402
-from analytics_provisioner.local.mysql import MysqlServer  # noqa: E402
-from analytics_provisioner.local.runner import PROVISION, execute  # noqa: E402
-from analytics_provisioner.local.seed import seed  # noqa: E402
-
 TARGET = 1.15
 RUNBOOK_USERS_LOCK = "analytics-provisioner: runbook users"  # the lock tests/conftest.py runbook_users takes
 SEQUENTIAL = "SequentialProvision"
@@ -292,14 +289,14 @@ def measure(args) -> dict:
     }
     slowest = max(candidates, key=candidates.get)
     floor = candidates[slowest]
-    for run in runs.values():
-        run["ratio_to_slowest"] = round(run["wall_seconds"] / floor, 3)
-    workflow = runs["workflow"]
+    for key in ("workflow", "runbook_order"):
+        runs[key]["ratio_to_slowest"] = round(runs[key]["wall_seconds"] / floor, 3)
+    workflow, source = runs["workflow"], Path(args.input).resolve()
     return {
-        "input": str(Path(args.input).resolve().relative_to(REPO)) if Path(args.input).resolve().is_relative_to(REPO) else args.input,
+        "input": str(source.relative_to(REPO)) if source.is_relative_to(REPO) else str(source),
         "time_scale": scale,
         "simulated_minute_wall_seconds": args.minute_seconds,
-        "latencies_simulated_seconds": dataclasses.asdict(latencies),
+        "latencies_simulated_seconds": asdict(latencies),
         "poll_schedule_seconds": schedule,
         "slowest_resource": slowest,
         "slowest_resource_wall_seconds": round(floor, 3),
@@ -393,6 +390,8 @@ def main() -> int:
     parser.add_argument("--mysql", default="mysql://root@127.0.0.1:3306")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
+    if args.minute_seconds <= 0:
+        parser.error("--minute-seconds must be above 0")
     report = measure(args)
     print(json.dumps(report, indent=2) if args.json else render(report))
     return 0 if report["met"] else 1

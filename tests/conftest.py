@@ -29,9 +29,9 @@ def mysql_server():
 
 @pytest.fixture
 def runbook_users(mysql_server):
-    """Held for the whole test: every workflow run sets the passwords of the runbook's fixed user
-    names (analytics, edxapp_ro, the migration user) on the one shared server, so runs that use
-    them take turns, across pytest-xdist workers too."""
+    """Held for the whole test: every workflow run that reaches DbSetup resets the passwords of the
+    runbook's fixed users (analytics, edxapp_ro, the migration user) on the one shared server, so
+    such tests take turns, across pytest-xdist workers too."""
     connection = mysql_server.connect()
     with connection.cursor() as cursor:
         cursor.execute("SELECT GET_LOCK('analytics-provisioner: runbook users', 900)")
@@ -41,10 +41,16 @@ def runbook_users(mysql_server):
 
 
 @pytest.fixture
-def emulator(runbook_users, mysql_server):
-    """moto + the Step Functions interpreter + our handlers in-process, template deployed."""
+def emulator(request, mysql_server):
+    """moto + the Step Functions interpreter + our handlers in-process, template deployed.
+
+    Executions that reach DbSetup reset the runbook users' passwords, so the test takes turns
+    (``runbook_users``) unless it is marked ``without_database`` (its executions never get there).
+    """
     from analytics_provisioner.local.emulator import Emulator
 
+    if not request.node.get_closest_marker("without_database"):
+        request.getfixturevalue("runbook_users")
     with Emulator(region=REGION, mysql=mysql_server) as emu:
         yield emu
 

@@ -19,6 +19,8 @@ from analytics_provisioner.local.lambda_hook import Context
 from analytics_provisioner.local.seed import seed
 from testkit import EVENTS, load_event
 
+pytestmark = pytest.mark.without_database
+
 STATUS_URL = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/v1/deployments/acme-demo"
 RENDER_OUTPUT = {"secure_repo": "s3://secure/acme-demo/", "files": ["s3://secure/acme-demo/vars-analytics.yml"], "next_steps": ["run ansible"]}
 

@@ -7,6 +7,8 @@ import pytest
 from analytics_provisioner.local.runner import execute, tagged_resources
 from analytics_provisioner.local.seed import seed
 
+pytestmark = pytest.mark.without_database
+
 
 def _inventory(emulator) -> dict:
     ec2, iam = emulator.client("ec2"), emulator.client("iam")

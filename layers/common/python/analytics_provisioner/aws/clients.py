@@ -50,3 +50,9 @@ def reset() -> None:
     with _lock:
         _cached.cache_clear()
         _session = None
+
+
+def available_regions(service: str) -> list[str]:
+    """Regions botocore knows for ``service`` in every partition (no API call; models load once)."""
+    session = _shared_session()
+    return [region for partition in session.get_available_partitions() for region in session.get_available_regions(service, partition)]

@@ -42,6 +42,7 @@ class Faults:
         self.aws_rules: list[AwsRule] = []
         self.lambda_rules: dict[str, list[str]] = {}
         self.lambda_injected = 0
+        self.calls: list[tuple[str, str]] = []  # (function, operation) of every AWS call a handler made
         self._lock = threading.Lock()
         self._entry = (self.EVENT, self._before_call)
 
@@ -80,6 +81,7 @@ class Faults:
         if function is None:
             return None
         with self._lock:
+            self.calls.append((function, model.name))
             for rule in self.aws_rules:
                 if rule.function == function and rule.remaining > 0 and rule.operation in (None, model.name):
                     rule.remaining -= 1

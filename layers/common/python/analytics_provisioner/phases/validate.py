@@ -7,9 +7,7 @@ the facts found and the warnings for the operator.
 
 import dataclasses
 
-import boto3
-
-from ..aws import ec2, iam, rds, s3, search, secrets
+from ..aws import clients, ec2, iam, rds, s3, search, secrets
 from ..aws import tags as tagging
 from ..aws.errors import aws_call
 from ..deployment import WORLD, Deployment
@@ -37,8 +35,7 @@ def run(document: dict, default_region: str) -> dict:
 
 
 def check_region(region: str) -> None:
-    known = boto3.session.Session().get_available_regions("ec2") + boto3.session.Session().get_available_regions("ec2", "aws-cn")
-    if region not in known:
+    if region not in clients.available_regions("ec2"):
         raise PreflightError(f"region: {region!r} is not an AWS region EC2 knows; use a code such as \"us-east-1\"")
 
 
