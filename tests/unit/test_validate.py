@@ -7,6 +7,7 @@ import pytest
 from analytics_provisioner.errors import InputError, OwnershipError, PreflightError
 from analytics_provisioner.naming import TAG_DEPLOYMENT
 from analytics_provisioner.phases import validate
+from testkit import inventory
 
 ADMIN = {"host": "edxapp-db.internal", "port": "3306", "username": "admin", "password": "not-used-here"}
 
@@ -154,18 +155,6 @@ def test_warnings_for_world_ssh_and_dns_hostnames(ready, minimal_input):
 
 
 def test_preflight_creates_nothing(ready, minimal_input):
-    before = _inventory(ready)
+    before = inventory(ready)
     run(minimal_input)
-    assert _inventory(ready) == before
-
-
-def _inventory(emulator) -> dict:
-    ec2, iam = emulator.client("ec2"), emulator.client("iam")
-    return {
-        "buckets": sorted(b["Name"] for b in emulator.client("s3").list_buckets()["Buckets"]),
-        "roles": sorted(r["RoleName"] for r in iam.list_roles()["Roles"]),
-        "users": sorted(u["UserName"] for u in iam.list_users()["Users"]),
-        "groups": sorted(g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"]),
-        "secrets": sorted(s["Name"] for s in emulator.client("secretsmanager").list_secrets()["SecretList"]),
-        "instances": sorted(i["DBInstanceIdentifier"] for i in emulator.client("rds").describe_db_instances()["DBInstances"]),
-    }
+    assert inventory(ready) == before

@@ -6,24 +6,9 @@ import pytest
 
 from analytics_provisioner.local.runner import execute, tagged_resources
 from analytics_provisioner.local.seed import seed
+from testkit import inventory
 
 pytestmark = pytest.mark.without_database
-
-
-def _inventory(emulator) -> dict:
-    ec2, iam = emulator.client("ec2"), emulator.client("iam")
-    return {
-        "buckets": sorted(b["Name"] for b in emulator.client("s3").list_buckets()["Buckets"]),
-        "roles": sorted(r["RoleName"] for r in iam.list_roles()["Roles"]),
-        "users": sorted(u["UserName"] for u in iam.list_users()["Users"]),
-        "policies": sorted(p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"]),
-        "groups": sorted(g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"]),
-        "key_pairs": sorted(k["KeyName"] for k in ec2.describe_key_pairs()["KeyPairs"]),
-        "instances": sorted(i["InstanceId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]),
-        "secrets": sorted(s["Name"] for s in emulator.client("secretsmanager").list_secrets()["SecretList"]),
-        "databases": sorted(i["DBInstanceIdentifier"] for i in emulator.client("rds").describe_db_instances()["DBInstances"]),
-        "domains": sorted(d["DomainName"] for d in emulator.client("opensearch").list_domain_names()["DomainNames"]),
-    }
 
 
 def _missing_field(doc):
@@ -59,7 +44,7 @@ BAD_INPUTS = [
 def test_bad_input_fails_in_validate_and_creates_nothing(emulator, minimal_input, mutate, error, message):
     seed(emulator, minimal_input)
     mutate(minimal_input)
-    before = _inventory(emulator)
+    before = inventory(emulator)
     result = execute(emulator, minimal_input)
     assert result.status == "FAILED"
     assert result.error == error
@@ -67,7 +52,7 @@ def test_bad_input_fails_in_validate_and_creates_nothing(emulator, minimal_input
     assert "failure report: s3://" in result.cause
     ran = [state["state"] for state in result.view.summary()]
     assert ran == ["Validate input", "Validate failed", "Write failure report", "Deployment failed"]
-    assert _inventory(emulator) == before
+    assert inventory(emulator) == before
     assert tagged_resources(emulator, "acme-demo") == []
 
 

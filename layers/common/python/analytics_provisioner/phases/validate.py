@@ -223,6 +223,8 @@ def warnings(deployment: Deployment, network: dict, edxapp_db: dict) -> list[str
         found.append(f"the edxapp RDS listens on {edxapp_db['port']}, but the pipeline's Sqoop import assumes 3306")
     if edxapp_db["vpc_id"] and edxapp_db["vpc_id"] != network["vpc_id"]:
         found.append(f"the edxapp RDS is in {edxapp_db['vpc_id']}, not in the deployment's VPC {network['vpc_id']}; EMR cannot reach it without peering")
+    if deployment.options.es_instance_type.startswith("t2."):
+        found.append(f"{deployment.options.es_instance_type} cannot encrypt the search domain at rest; set options.es_instance_type to e.g. \"t3.small.search\" for encryption")
     if deployment.options.es_engine_version != "Elasticsearch_1.5":
         found.append(f"the runbook's Elasticsearch 1.5 is not offered here; using {deployment.options.es_engine_version}")
     return found
