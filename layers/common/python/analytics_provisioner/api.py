@@ -12,10 +12,11 @@
 names, one execution at a time per deployment) live in ``execution``, shared with the CLI.
 """
 
+import base64
+import json
 import os
 import re
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import execution as executions
@@ -30,8 +31,6 @@ PROVISION_ENV, TEARDOWN_ENV = "PROVISION_STATE_MACHINE_ARN", "TEARDOWN_STATE_MAC
 WORKFLOWS = ("provision", "teardown")
 MAX_ATTEMPT = 99
 
-app = APIGatewayRestResolver()
-
 
 class HttpError(Exception):
     def __init__(self, status: int, message: str, **details):
@@ -39,25 +38,23 @@ class HttpError(Exception):
         self.status, self.details = status, details
 
 
-# --- routes ----------------------------------------------------------------------------------
+# --- routes: each gets the API Gateway (REST, proxy integration) event and the path's parameters ----
 
-@app.post("/deployments")
-def start_deployment() -> Response:
-    document = _json_body()
+def start_deployment(event: dict) -> dict:
+    document = _json_body(event)
     problems = validation_errors(document)
     if problems:
         raise HttpError(400, "The execution input is invalid; nothing was started", errors=problems)
-    deployment_id, provision, attempt = document["deployment_id"], _machine("provision"), _attempt()
+    deployment_id, provision, attempt = document["deployment_id"], _machine("provision"), _attempt(event)
     teardown = os.environ.get(TEARDOWN_ENV)
     started = executions.start(_stepfunctions(provision), provision, document, deployment_id, attempt,
                                exclusive_with=(teardown,) if teardown else ())
-    return _started(deployment_id, "provision", started, attempt)
+    return _started(event, deployment_id, "provision", started, attempt)
 
 
-@app.get("/deployments/<deployment_id>")
-def deployment_status(deployment_id: str) -> Response:
+def deployment_status(event: dict, deployment_id: str) -> dict:
     _check_id(deployment_id)
-    workflow = app.current_event.get_query_string_value("workflow", "provision")
+    workflow = _query(event, "workflow", "provision")
     if workflow not in WORKFLOWS:
         raise HttpError(400, f"workflow: {workflow!r} is not one of {list(WORKFLOWS)}")
     machine = _machine(workflow)
@@ -66,64 +63,81 @@ def deployment_status(deployment_id: str) -> Response:
     return _json(200, {"deployment_id": deployment_id, "workflow": workflow, **status})
 
 
-@app.post("/deployments/<deployment_id>/teardown")
-def start_teardown(deployment_id: str) -> Response:
+def start_teardown(event: dict, deployment_id: str) -> dict:
     _check_id(deployment_id)
-    teardown, provision, attempt = _machine("teardown"), _machine("provision"), _attempt()
+    teardown, provision, attempt = _machine("teardown"), _machine("provision"), _attempt(event)
     sfn = _stepfunctions(teardown)
-    request = executions.teardown_request(sfn, provision, deployment_id, _json_body(required=False) or {}, _region(teardown))
+    request = executions.teardown_request(sfn, provision, deployment_id, _json_body(event, required=False) or {}, _region(teardown))
     started = executions.start(sfn, teardown, request, deployment_id, attempt, exclusive_with=(provision,))
-    return _started(deployment_id, "teardown", started, attempt)
+    return _started(event, deployment_id, "teardown", started, attempt)
 
 
-# --- errors ----------------------------------------------------------------------------------
+# --- dispatch ----------------------------------------------------------------------------------
 
-@app.exception_handler(HttpError)
-def _http_error(exc: HttpError) -> Response:
-    return _json(exc.status, {"message": str(exc), **exc.details})
+class Api:
+    """The route table: ``app.resolve(event, context)`` answers one API Gateway (REST proxy) request,
+    a JSON 404 when no route matches, and turns what a route raises into its JSON error (``_error``)."""
+
+    def __init__(self, routes):
+        self.routes = [(method, re.compile(path), handle) for method, path, handle in routes]
+
+    def match(self, method: str, path: str):
+        """(handler, path parameters) of the route, or None; trailing slashes are ignored."""
+        path = path.rstrip("/")
+        for route_method, pattern, handle in self.routes:
+            found = pattern.fullmatch(path)
+            if found and route_method == method.upper():
+                return handle, found.groupdict()
+        return None
+
+    def resolve(self, event: dict, context) -> dict:
+        try:
+            route = self.match(event["httpMethod"], event["path"])
+            if route is None:
+                return _json(404, {"message": f"no such route: {event['httpMethod']} {event['path']}"})
+            handle, parameters = route
+            return handle(event, **parameters)
+        except Exception as exc:
+            return _error(exc, event, context)
 
 
-@app.not_found
-def _no_route(exc) -> Response:
-    event = app.current_event
-    return _json(404, {"message": f"no such route: {event.http_method} {event.path}"})
+DEPLOYMENT = "/deployments/(?P<deployment_id>[^/]+)"
+app = Api([
+    ("POST", "/deployments", start_deployment),
+    ("GET", DEPLOYMENT, deployment_status),
+    ("POST", f"{DEPLOYMENT}/teardown", start_teardown),
+])
 
 
-@app.exception_handler(InputError)
-def _bad_input(exc: InputError) -> Response:
-    return _json(400, {"message": f"{exc}; nothing was started"})
+def _error(exc: Exception, event: dict, context) -> dict:
+    """The JSON answer for what a route raised (call it in the ``except`` block: it may log the traceback)."""
+    if isinstance(exc, HttpError):
+        return _json(exc.status, {"message": str(exc), **exc.details})
+    if isinstance(exc, InputError):
+        return _json(400, {"message": f"{exc}; nothing was started"})
+    if isinstance(exc, executions.NotFound):
+        return _json(404, {"message": str(exc)})
+    if isinstance(exc, executions.Busy):
+        return _busy(exc, event)
+    if isinstance(exc, (ClientError, BotoCoreError)):
+        typed = classify(exc, "deployments API")
+        logger.warning("AWS call failed", extra={"error": type(typed).__name__, "reason": str(typed)})
+        if typed.retryable:
+            return _json(503, {"message": f"{typed}; retry later"}, headers={"Retry-After": "5"})
+        return _json(502, {"message": str(typed)})
+    logger.exception("unexpected error")
+    return _json(500, {"message": f"internal error ({type(exc).__name__}); see the function's log, request {context.aws_request_id}"})
 
 
-@app.exception_handler(executions.NotFound)
-def _not_found(exc: executions.NotFound) -> Response:
-    return _json(404, {"message": str(exc)})
-
-
-@app.exception_handler(executions.Busy)
-def _busy(exc: executions.Busy) -> Response:
+def _busy(exc: executions.Busy, event: dict) -> dict:
     running = exc.running
     workflow = "teardown" if running["stateMachineArn"] == os.environ.get(TEARDOWN_ENV) else "provision"
     return _json(409, {
         "message": str(exc),
         "running_execution": {"execution_name": running["name"], "execution_arn": running["executionArn"],
                               "workflow": workflow, "started_at": executions.iso(running["startDate"])},
-        "status_url": _status_url(exc.deployment_id, workflow),
+        "status_url": _status_url(event, exc.deployment_id, workflow),
     })
-
-
-@app.exception_handler([ClientError, BotoCoreError])
-def _aws_error(exc: Exception) -> Response:
-    typed = classify(exc, "deployments API")
-    logger.warning("AWS call failed", extra={"error": type(typed).__name__, "reason": str(typed)})
-    if typed.retryable:
-        return _json(503, {"message": f"{typed}; retry later"}, headers={"Retry-After": "5"})
-    return _json(502, {"message": str(typed)})
-
-
-@app.exception_handler(Exception)
-def _unexpected(exc: Exception) -> Response:
-    logger.exception("unexpected error")
-    return _json(500, {"message": f"internal error ({type(exc).__name__}); see the function's log, request {app.lambda_context.aws_request_id}"})
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -146,14 +160,18 @@ def _stepfunctions(machine_arn: str):
     return clients.client("stepfunctions", _region(machine_arn))
 
 
-def _json_body(required: bool = True) -> dict | None:
-    event = app.current_event
-    if not event.body:
+def _query(event: dict, name: str, default: str) -> str:
+    return (event.get("queryStringParameters") or {}).get(name, default)
+
+
+def _json_body(event: dict, required: bool = True) -> dict | None:
+    raw = event.get("body")
+    if not raw:
         if required:
             raise HttpError(400, "the body must be the execution input, a JSON object (see events/input-minimal.json)")
         return None
     try:
-        body = event.json_body
+        body = json.loads(base64.b64decode(raw).decode() if event.get("isBase64Encoded") else raw)
     except ValueError:
         raise HttpError(400, "the body is not valid JSON") from None
     if not isinstance(body, dict):
@@ -161,8 +179,8 @@ def _json_body(required: bool = True) -> dict | None:
     return body
 
 
-def _attempt() -> int:
-    raw = app.current_event.get_query_string_value("attempt", "1")
+def _attempt(event: dict) -> int:
+    raw = _query(event, "attempt", "1")
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_ATTEMPT:
         raise HttpError(400, f"attempt: {raw!r} is not a whole number from 1 to {MAX_ATTEMPT}")
     return int(raw)
@@ -173,18 +191,18 @@ def _check_id(deployment_id: str) -> None:
         raise HttpError(400, f"deployment id {deployment_id!r} is not valid; expected 3-31 of a-z, 0-9 and '-', starting with a letter")
 
 
-def _status_url(deployment_id: str, workflow: str) -> str:
+def _status_url(event: dict, deployment_id: str, workflow: str) -> str:
     """Absolute when API Gateway tells us where we are (its domain and the path before our route)."""
-    event = app.current_event
-    context = event.request_context
-    full_path = context.path or ""
-    base = full_path[: -len(event.path)] if event.path and full_path.endswith(event.path) else f"/{context.stage}"
+    context, route_path = event["requestContext"], event["path"]
+    full_path = context["path"] or ""
+    base = full_path[: -len(route_path)] if route_path and full_path.endswith(route_path) else f"/{context['stage']}"
     path = f"{base}/deployments/{deployment_id}" + ("?workflow=teardown" if workflow == "teardown" else "")
-    return f"https://{context.domain_name}{path}" if context.domain_name else path
+    domain = context.get("domainName")
+    return f"https://{domain}{path}" if domain else path
 
 
-def _started(deployment_id: str, workflow: str, started: executions.Start, attempt: int) -> Response:
-    url = _status_url(deployment_id, workflow)
+def _started(event: dict, deployment_id: str, workflow: str, started: executions.Start, attempt: int) -> dict:
+    url = _status_url(event, deployment_id, workflow)
     body = {"deployment_id": deployment_id, "workflow": workflow, **started.to_dict(), "status_url": url}
     if started.status == executions.RUNNING:
         if not started.started:
@@ -197,5 +215,8 @@ def _started(deployment_id: str, workflow: str, started: executions.Start, attem
     return _json(200, body, headers={"Location": url})
 
 
-def _json(status: int, body: dict, headers: dict | None = None) -> Response:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
+def _json(status: int, body: dict, headers: dict | None = None) -> dict:
+    """A REST proxy integration answer: a compact JSON body, every header as a one-value list."""
+    headers = {**(headers or {}), "Content-Type": "application/json"}
+    return {"statusCode": status, "body": json.dumps(body, separators=(",", ":")), "isBase64Encoded": False,
+            "multiValueHeaders": {name: [value] for name, value in headers.items()}}
