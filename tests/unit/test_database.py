@@ -187,7 +187,7 @@ def test_instance_name_taken_by_someone_else_is_refused(aws, minimal_input, tags
     state = state_for(aws, minimal_input)
     aws.client("rds").create_db_instance(DBInstanceIdentifier=INSTANCE, Engine="mysql", DBInstanceClass="db.t3.small",
                                          MasterUsername="admin", ManageMasterUserPassword=True, Tags=tags)
-    with pytest.raises(OwnershipError, match=f"RDS instance {INSTANCE} exists without the tag {TAG_DEPLOYMENT}=acme-demo"):
+    with pytest.raises(OwnershipError, match=rf"RDS instance '{INSTANCE}' exists and is not ours \(.*expected the tag {TAG_DEPLOYMENT}=acme-demo\)"):
         database.run(state)
 
 
@@ -196,6 +196,6 @@ def test_subnet_group_name_taken_by_someone_else_is_refused(aws, minimal_input):
     ec2 = aws.client("ec2")
     subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
     aws.client("rds").create_db_subnet_group(DBSubnetGroupName=INSTANCE, DBSubnetGroupDescription="theirs", SubnetIds=subnets)
-    with pytest.raises(OwnershipError, match=f"DB subnet group {INSTANCE} exists without the tag"):
+    with pytest.raises(OwnershipError, match=rf"DB subnet group '{INSTANCE}' exists and is not ours \(no deployment tag"):
         database.run(state)
     assert INSTANCE not in [i["DBInstanceIdentifier"] for i in aws.client("rds").describe_db_instances()["DBInstances"]]

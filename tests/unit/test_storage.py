@@ -175,7 +175,7 @@ def test_our_bucket_with_missing_settings_is_converged(aws, minimal_input):
 
 def test_bucket_name_taken_by_someone_else_is_refused(aws, minimal_input):
     aws.create_bucket(Names("acme-demo").edxanalytics_bucket)
-    with pytest.raises(OwnershipError, match="S3 bucket acme-demo-edxanalytics exists and is not ours"):
+    with pytest.raises(OwnershipError, match=rf"S3 bucket 'acme-demo-edxanalytics' exists and is not ours \(no deployment tag; expected the tag {TAG_DEPLOYMENT}=acme-demo\)"):
         storage.run(state_for(minimal_input))
 
 
@@ -183,7 +183,7 @@ def test_bucket_of_another_deployment_is_refused(aws, minimal_input):
     s3, bucket = aws.client("s3"), Names("acme-demo").emr_bucket
     aws.create_bucket(bucket)
     s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": TAG_DEPLOYMENT, "Value": "acme-other"}]})
-    with pytest.raises(OwnershipError, match=f"no tag {TAG_DEPLOYMENT}=acme-demo"):
+    with pytest.raises(OwnershipError, match=rf"\(deployment acme-other; expected the tag {TAG_DEPLOYMENT}=acme-demo\)"):
         storage.run(state_for(minimal_input))
 
 

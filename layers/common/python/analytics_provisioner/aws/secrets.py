@@ -68,10 +68,7 @@ def put_json(name: str, value: dict, region: str, deployment_id: str, descriptio
 
 
 def _require_ours(described: dict, name: str, deployment_id: str) -> None:
-    from ..errors import OwnershipError
-
-    if not tagging.belongs_to(tagging.from_list(described.get("Tags")), deployment_id):
-        raise OwnershipError(f"secret {name!r} exists without the tag {tagging.naming.TAG_DEPLOYMENT}={deployment_id}; delete or rename it, or choose another deployment_id")
+    tagging.require_ours(tagging.from_list(described.get("Tags")), deployment_id, f"secret {name!r}")
 
 
 def arn_if_ours(name: str, region: str, deployment_id: str) -> str | None:

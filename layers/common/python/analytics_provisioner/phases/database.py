@@ -13,8 +13,7 @@ from ..aws import ec2, rds
 from ..aws import tags as tagging
 from ..aws.errors import aws_call
 from ..deployment import Deployment
-from ..errors import OwnershipError, PreflightError, ResourceStateError
-from ..naming import TAG_DEPLOYMENT
+from ..errors import PreflightError, ResourceStateError
 from . import polling
 
 ENGINE = "mysql"
@@ -58,7 +57,7 @@ def ensure_subnet_group(deployment: Deployment) -> str:
     name, region, vpc_id = deployment.names.analytics_rds, deployment.region, deployment.network.vpc_id
     group = rds.subnet_group(name, region)
     if group is not None:
-        require_ours(rds.tags_of(group["DBSubnetGroupArn"], region), "DB subnet group", name, deployment.deployment_id)
+        tagging.require_ours(rds.tags_of(group["DBSubnetGroupArn"], region), deployment.deployment_id, f"DB subnet group {name!r}")
         return name
     subnet_ids = one_subnet_per_zone(vpc_id, region)
     if len(subnet_ids) < 2:
@@ -82,7 +81,7 @@ def ensure_instance(deployment: Deployment, subnet_group: str, emr_rds_group: st
     if instance is None:
         params = instance_params(deployment, subnet_group, emr_rds_group)
         return rds.create_instance(params, tagging.ours(deployment_id), region), True
-    require_ours(tagging.from_list(instance.get("TagList")), "RDS instance", name, deployment_id)
+    tagging.require_ours(tagging.from_list(instance.get("TagList")), deployment_id, f"RDS instance {name!r}")
     refuse_stuck(instance)
     if rds.master_secret_arn(instance) is None:
         raise ResourceStateError(f"RDS instance {name} has no RDS-managed master secret; bump options.rds_generation to create a fresh instance")
@@ -110,11 +109,6 @@ def instance_params(deployment: Deployment, subnet_group: str, emr_rds_group: st
         "CopyTagsToSnapshot": True,
         "AutoMinorVersionUpgrade": True,
     }
-
-
-def require_ours(tags: dict, kind: str, name: str, deployment_id: str) -> None:
-    if not tagging.belongs_to(tags, deployment_id):
-        raise OwnershipError(f"{kind} {name} exists without the tag {TAG_DEPLOYMENT}={deployment_id}; delete or rename it, or choose another deployment_id")
 
 
 def refuse_stuck(instance: dict) -> None:

@@ -13,8 +13,7 @@ from ..aws import search as es
 from ..aws import tags as tagging
 from ..aws.errors import aws_call
 from ..deployment import Deployment
-from ..errors import OwnershipError, ResourceStateError
-from ..naming import TAG_DEPLOYMENT
+from ..errors import ResourceStateError
 from . import polling
 
 EBS_VOLUME_TYPE = "gp2"  # the runbook's "General Purpose (SSD)", accepted by every version and instance type
@@ -55,8 +54,7 @@ def ensure_domain(deployment: Deployment, es_user_arn: str) -> tuple[dict, bool]
     domain = es.domain(name, region)
     if domain is None:
         return es.create_domain(domain_config(deployment, es_user_arn), tagging.ours(deployment_id), region), True
-    if not tagging.belongs_to(es.tags_of(domain["ARN"], region), deployment_id):
-        raise OwnershipError(f"search domain {name} exists without the tag {TAG_DEPLOYMENT}={deployment_id}; delete or rename it, or choose another deployment_id")
+    tagging.require_ours(es.tags_of(domain["ARN"], region), deployment_id, f"search domain {name!r}")
     if domain.get("Deleted"):
         raise ResourceStateError(f"search domain {name} is being deleted; re-run the execution once it is gone")
     return domain, False

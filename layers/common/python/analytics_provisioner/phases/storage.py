@@ -13,7 +13,7 @@ from ..aws import tags as tagging
 from ..aws.errors import aws_call
 from ..deployment import Deployment
 from ..errors import OwnershipError, PreflightError
-from ..naming import TAG_DEPLOYMENT, is_valid_bucket_name
+from ..naming import is_valid_bucket_name
 
 CREATED, ADOPTED = "created", "adopted"
 GRADES_PREFIX = "grades-download/"
@@ -62,9 +62,9 @@ def ensure_our_bucket(deployment: Deployment, name: str) -> str:
     if tags == s3.ABSENT:
         create_secure_bucket(deployment, name)
         return CREATED
-    if tags == s3.FOREIGN_ACCOUNT or not tagging.belongs_to(tags, deployment.deployment_id):
-        owner = "another AWS account" if tags == s3.FOREIGN_ACCOUNT else f"no tag {TAG_DEPLOYMENT}={deployment.deployment_id}"
-        raise OwnershipError(f"S3 bucket {name} exists and is not ours ({owner}); delete or rename it, or choose another deployment_id")
+    if tags == s3.FOREIGN_ACCOUNT:
+        raise OwnershipError(f"S3 bucket {name!r} exists and is not ours (another AWS account); delete or rename it, or choose another deployment_id")
+    tagging.require_ours(tags, deployment.deployment_id, f"S3 bucket {name!r}")
     secure(name, deployment.region)
     return ADOPTED
 
