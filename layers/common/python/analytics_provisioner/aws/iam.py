@@ -12,7 +12,8 @@ from .clients import client
 from .errors import aws_call, classify, error_code
 
 
-def _absent_on_404(call):
+def absent_on_404(call):
+    """``call()``, or None when IAM answers NoSuchEntity."""
     try:
         return call()
     except ClientError as exc:
@@ -23,13 +24,13 @@ def _absent_on_404(call):
 
 def role_tags(name: str, region: str) -> dict | None:
     iam = client("iam", region)
-    role = _absent_on_404(lambda: iam.get_role(RoleName=name)["Role"])
+    role = absent_on_404(lambda: iam.get_role(RoleName=name)["Role"])
     return None if role is None else tagging.from_list(role.get("Tags"))
 
 
 def user_tags(name: str, region: str) -> dict | None:
     iam = client("iam", region)
-    user = _absent_on_404(lambda: iam.get_user(UserName=name)["User"])
+    user = absent_on_404(lambda: iam.get_user(UserName=name)["User"])
     return None if user is None else tagging.from_list(user.get("Tags"))
 
 
@@ -45,7 +46,7 @@ def policy_arn(name: str, region: str, path: str = "/") -> str:
 def policy_tags(name: str, region: str, path: str = "/") -> dict | None:
     iam = client("iam", region)
     arn = policy_arn(name, region, path)
-    policy = _absent_on_404(lambda: iam.get_policy(PolicyArn=arn)["Policy"])
+    policy = absent_on_404(lambda: iam.get_policy(PolicyArn=arn)["Policy"])
     if policy is None:
         return None
     return tagging.from_list(iam.list_policy_tags(PolicyArn=arn).get("Tags"))
@@ -53,7 +54,7 @@ def policy_tags(name: str, region: str, path: str = "/") -> dict | None:
 
 def instance_profile_tags(name: str, region: str) -> dict | None:
     iam = client("iam", region)
-    profile = _absent_on_404(lambda: iam.get_instance_profile(InstanceProfileName=name)["InstanceProfile"])
+    profile = absent_on_404(lambda: iam.get_instance_profile(InstanceProfileName=name)["InstanceProfile"])
     return None if profile is None else tagging.from_list(profile.get("Tags"))
 
 
@@ -80,7 +81,7 @@ def partition(region: str) -> str:
 
 def role(name: str, region: str) -> dict | None:
     iam = client("iam", region)
-    return _absent_on_404(lambda: iam.get_role(RoleName=name)["Role"])
+    return absent_on_404(lambda: iam.get_role(RoleName=name)["Role"])
 
 
 def create_role(name: str, path: str, trust: dict, description: str, tags: dict[str, str], region: str) -> dict:
@@ -116,7 +117,7 @@ def ensure_role_policy_attached(role_name: str, managed_policy_arn: str, region:
 
 def instance_profile(name: str, region: str) -> dict | None:
     iam = client("iam", region)
-    return _absent_on_404(lambda: iam.get_instance_profile(InstanceProfileName=name)["InstanceProfile"])
+    return absent_on_404(lambda: iam.get_instance_profile(InstanceProfileName=name)["InstanceProfile"])
 
 
 def create_instance_profile(name: str, path: str, tags: dict[str, str], region: str) -> dict:
@@ -140,7 +141,7 @@ def ensure_profile_holds_role(profile: dict, role_name: str, region: str) -> boo
 def managed_policy(arn: str, region: str) -> dict | None:
     """The customer-managed policy with its ``Tags``, or None."""
     iam = client("iam", region)
-    policy = _absent_on_404(lambda: iam.get_policy(PolicyArn=arn)["Policy"])
+    policy = absent_on_404(lambda: iam.get_policy(PolicyArn=arn)["Policy"])
     if policy is not None and "Tags" not in policy:
         policy["Tags"] = iam.list_policy_tags(PolicyArn=arn).get("Tags", [])
     return policy
@@ -171,7 +172,7 @@ def ensure_policy_document(policy: dict, document: dict, region: str) -> bool:
 
 def user(name: str, region: str) -> dict | None:
     iam = client("iam", region)
-    return _absent_on_404(lambda: iam.get_user(UserName=name)["User"])
+    return absent_on_404(lambda: iam.get_user(UserName=name)["User"])
 
 
 def create_user(name: str, path: str, tags: dict[str, str], region: str) -> dict:
@@ -207,7 +208,7 @@ def create_access_key_into_secret(user_name: str, secret_name: str, deployment_i
 
 def user_inline_policy(user_name: str, policy_name: str, region: str) -> dict | None:
     iam = client("iam", region)
-    return _absent_on_404(lambda: iam.get_user_policy(UserName=user_name, PolicyName=policy_name)["PolicyDocument"])
+    return absent_on_404(lambda: iam.get_user_policy(UserName=user_name, PolicyName=policy_name)["PolicyDocument"])
 
 
 def ensure_user_inline_policy(user_name: str, policy_name: str, document: dict, region: str) -> bool:

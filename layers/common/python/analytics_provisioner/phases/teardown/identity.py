@@ -1,22 +1,10 @@
 """IAM: our users (keys, inline and attached policies), our role and instance profile, our managed
 policies (detached from everything first, the shared EMR EC2 role included). Shared EMR roles stay."""
 
-from botocore.exceptions import ClientError
-
 from ...aws import iam
 from ...aws import tags as tagging
 from ...aws.clients import client
-from ...aws.errors import error_code
 from .request import TeardownRequest
-
-
-def _absent_ok(call, *args, **kwargs):
-    try:
-        return call(*args, **kwargs)
-    except ClientError as exc:
-        if error_code(exc) != "NoSuchEntity":
-            raise
-        return None
 
 
 def run(request: TeardownRequest) -> dict:
@@ -46,13 +34,13 @@ def delete_user(name: str, region: str) -> None:
         api.delete_user_policy(UserName=name, PolicyName=policy)
     for policy in api.list_attached_user_policies(UserName=name)["AttachedPolicies"]:
         api.detach_user_policy(UserName=name, PolicyArn=policy["PolicyArn"])
-    _absent_ok(api.delete_login_profile, UserName=name)
-    _absent_ok(api.delete_user, UserName=name)
+    iam.absent_on_404(lambda: api.delete_login_profile(UserName=name))
+    iam.absent_on_404(lambda: api.delete_user(UserName=name))
 
 
 def delete_instance_profile(name: str, region: str) -> None:
     api = client("iam", region)
-    profile = _absent_ok(api.get_instance_profile, InstanceProfileName=name)
+    profile = iam.absent_on_404(lambda: api.get_instance_profile(InstanceProfileName=name))
     if profile is None:
         return
     for role in profile["InstanceProfile"]["Roles"]:
