@@ -13,6 +13,7 @@ from ..aws.errors import aws_call
 from ..deployment import WORLD, Deployment
 from ..errors import OwnershipError, PreflightError
 from ..naming import is_valid_bucket_name
+from .network import require_internet_route
 
 ADMIN_SECRET_KEYS = ("host", "port", "username", "password")
 MIGRATION_SECRET_KEYS = ("username", "password")
@@ -48,12 +49,8 @@ def resolve_network(deployment: Deployment) -> tuple[Deployment, dict]:
         raise PreflightError(f"network.vpc_id: VPC {vpc_id} does not exist in {region}; check the id and the region")
     subnet = _subnet(deployment, vpc_id)
     subnet_id = subnet["SubnetId"]
-    if not ec2.has_internet_gateway_route(subnet_id, vpc_id, region):
-        raise PreflightError(
-            f"network.subnet_id: subnet {subnet_id} has no route to an internet gateway, so EMR clusters and the "
-            "instances cannot reach the internet. Remedy (runbook): create an Internet Gateway, attach it to VPC "
-            f"{vpc_id}, and add a 0.0.0.0/0 route to it in the subnet's route table; or choose a public subnet"
-        )
+    resolved = deployment.with_network(vpc_id, subnet_id)
+    require_internet_route(resolved)
     facts = {
         "vpc_id": vpc_id,
         "subnet_id": subnet_id,
@@ -61,7 +58,7 @@ def resolve_network(deployment: Deployment) -> tuple[Deployment, dict]:
         "dns_hostnames_enabled": ec2.dns_hostnames_enabled(vpc_id, region),
         "internet_gateway_route": True,
     }
-    return deployment.with_network(vpc_id, subnet_id), facts
+    return resolved, facts
 
 
 def _subnet(deployment: Deployment, vpc_id: str) -> dict:
