@@ -6,7 +6,6 @@ in-process against the emulated account; a sample of them runs through the real 
 The README's figure is MAX_EXAMPLES + STATE_MACHINE_EXAMPLES inputs tried, all refused.
 """
 
-import copy
 import json
 
 import pytest
@@ -19,6 +18,7 @@ from analytics_provisioner.local import faults
 from analytics_provisioner.local.runner import execute
 from analytics_provisioner.local.seed import seed
 from analytics_provisioner.phases import validate
+from mutations import field_paths, mutated
 from testkit import REGION, inventory, load_event
 
 pytestmark = pytest.mark.without_database
@@ -32,34 +32,11 @@ WRONG_TYPES = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow
                         st.dictionaries(st.text(max_size=3), st.integers(), max_size=2), st.sampled_from(HOSTILE), st.text(max_size=40))
 
 
-def _paths(node, prefix=()):
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield prefix + (key,)
-            yield from _paths(value, prefix + (key,))
+PATHS = sorted(field_paths(BASE))
 
 
-PATHS = sorted(_paths(BASE))
-
-
-@st.composite
-def malformed(draw) -> dict:
-    doc = copy.deepcopy(BASE)
-    for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from(PATHS))
-        parent = doc
-        for key in path[:-1]:
-            parent = parent.get(key) if isinstance(parent, dict) else None
-        if not isinstance(parent, dict):
-            continue
-        action = draw(st.sampled_from(["drop", "replace", "add"]))
-        if action == "drop":
-            parent.pop(path[-1], None)
-        elif action == "replace":
-            parent[path[-1]] = draw(WRONG_TYPES)
-        else:
-            parent[draw(st.text(min_size=1, max_size=8))] = draw(WRONG_TYPES)
-    return doc
+def malformed():
+    return mutated(BASE, PATHS, lambda path: WRONG_TYPES, st.text(min_size=1, max_size=8))
 
 
 def _refused_by_schema(doc) -> bool:

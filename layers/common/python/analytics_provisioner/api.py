@@ -22,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from . import execution as executions
 from .aws import clients
 from .aws.errors import classify
-from .deployment import validation_errors  # imports jsonschema (~100 ms) only when a body is checked
+from .deployment import validation_errors  # imports jsonschema only to describe a body that does not conform
 from .errors import InputError
 from .handler import logger
 from .naming import DEPLOYMENT_ID_PATTERN

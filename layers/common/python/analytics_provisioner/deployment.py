@@ -13,6 +13,7 @@ from importlib import resources
 
 from .errors import InputError
 from .naming import Names
+from .precompiled import conforms
 
 WORLD = "0.0.0.0/0"
 
@@ -78,14 +79,15 @@ def _describe(error) -> str:
 
 def validation_errors(doc) -> list[str]:
     """Every schema problem in ``doc``, one message per problem, each naming the field."""
-    from jsonschema import Draft202012Validator
+    from .precompiled import execution_input  # its compiled patterns: paid by the functions that validate only
 
-    validator = Draft202012Validator(schema())
-    errors = sorted(validator.iter_errors(doc), key=lambda e: (list(map(str, e.absolute_path)), e.message))
-    messages = [_describe(error) for error in errors]
-    if not messages:
-        messages = _semantic_errors(doc)
-    return messages
+    if not conforms(execution_input.validate, doc):
+        from jsonschema import Draft202012Validator  # only for a document the precompiled check did not pass
+
+        errors = sorted(Draft202012Validator(schema()).iter_errors(doc), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+        if errors:
+            return [_describe(error) for error in errors]
+    return _semantic_errors(doc)
 
 
 def _semantic_errors(doc: dict) -> list[str]:

@@ -7,6 +7,7 @@ from importlib import resources
 
 from ...deployment import Deployment, validation_errors
 from ...errors import InputError
+from ...precompiled import conforms, teardown_input
 
 
 @lru_cache(maxsize=1)
@@ -35,11 +36,15 @@ class TeardownRequest:
                 "poll_interval_seconds": self.poll_interval_seconds, "timeout_minutes": self.timeout_minutes}
 
 
+def _schema_problems(document: dict) -> list[str]:
+    from jsonschema import Draft202012Validator  # only for a document the precompiled check did not pass
+
+    return [f"{'.'.join(map(str, e.absolute_path)) or '(document)'}: {e.message}" for e in Draft202012Validator(schema()).iter_errors(document)]
+
+
 def check(document: dict, default_region: str) -> dict:
     """Validate the teardown input; every problem named by its field."""
-    from jsonschema import Draft202012Validator
-
-    problems = [f"{'.'.join(map(str, e.absolute_path)) or '(document)'}: {e.message}" for e in Draft202012Validator(schema()).iter_errors(document)]
+    problems = [] if conforms(teardown_input.validate, document) else _schema_problems(document)
     if not problems:
         problems = [f"deployment.{message}" for message in validation_errors(document["deployment"])]
     if problems:
