@@ -58,7 +58,7 @@ def test_malformed_input_is_refused_by_validate_and_creates_nothing(seeded_full,
     finally:
         faults.current.function = None
     assert message.startswith("The execution input is invalid: ") and ": " in message[32:]
-    assert [operation for _, operation in calls if not operation.startswith(READS)] == []
+    assert [call.operation for call in calls if not call.operation.startswith(READS)] == []
 
 
 @settings(max_examples=STATE_MACHINE_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much])

@@ -10,6 +10,7 @@ service failure (moto reports invoke-API errors of bare-ARN tasks as a plain "Ex
 
 import threading
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from botocore import handlers
 from botocore.awsrequest import AWSResponse
@@ -27,6 +28,12 @@ class AwsRule:
     injected: int = 0
 
 
+class AwsCall(NamedTuple):
+    function: str
+    service: str  # the signing name, which is the IAM action prefix for every service we call ("es" for OpenSearch)
+    operation: str
+
+
 class LambdaServiceFault(Exception):
     """Raised by the hook instead of running the handler; reported as ``error_name``."""
 
@@ -42,7 +49,7 @@ class Faults:
         self.aws_rules: list[AwsRule] = []
         self.lambda_rules: dict[str, list[str]] = {}
         self.lambda_injected = 0
-        self.calls: list[tuple[str, str]] = []  # (function, operation) of every AWS call a handler made
+        self.calls: list[AwsCall] = []  # every AWS call a handler made
         self._lock = threading.Lock()
         self._entry = (self.EVENT, self._before_call)
 
@@ -81,7 +88,7 @@ class Faults:
         if function is None:
             return None
         with self._lock:
-            self.calls.append((function, model.name))
+            self.calls.append(AwsCall(function, model.service_model.signing_name, model.name))
             for rule in self.aws_rules:
                 if rule.function == function and rule.remaining > 0 and rule.operation in (None, model.name):
                     rule.remaining -= 1
