@@ -5,6 +5,7 @@ import json
 import pytest
 
 from analytics_provisioner.errors import InputError, OwnershipError, PreflightError
+from analytics_provisioner.local.emulator import ACCOUNT
 from analytics_provisioner.naming import TAG_DEPLOYMENT
 from analytics_provisioner.phases import validate
 from testkit import inventory
@@ -119,6 +120,29 @@ def test_search_instance_type_not_offered(ready, minimal_input):
 def test_ec2_type_not_offered(ready, minimal_input):
     minimal_input["options"] = {"analytics_instance_type": "zz9.huge"}
     with pytest.raises(PreflightError, match="options.analytics_instance_type: zz9.huge is not offered"):
+        run(minimal_input)
+
+
+def test_the_newest_canonical_image_is_resolved_for_compute(ready, minimal_input):
+    ami_id = run(minimal_input)["deployment"]["options"]["ami_id"]
+    image = ready.client("ec2").describe_images(ImageIds=[ami_id])["Images"][0]
+    assert image["Name"].startswith("ubuntu/images/hvm-ssd/ubuntu-focal-20.04-amd64-server-")
+
+
+def test_release_without_an_image_is_refused_before_anything_exists(ready, minimal_input):
+    from moto.ec2.models import ec2_backends
+
+    amis = ec2_backends[ACCOUNT]["us-east-1"].amis
+    for image_id in [i for i, image in amis.items() if "bionic-18.04" in (image.name or "")]:
+        del amis[image_id]
+    minimal_input["options"] = {"ubuntu_release": "18.04"}
+    with pytest.raises(PreflightError, match=r"options.ubuntu_release: no Canonical Ubuntu 18\.04 x86_64 image found in us-east-1"):
+        run(minimal_input)
+
+
+def test_pinned_image_that_does_not_exist(ready, minimal_input):
+    minimal_input["options"] = {"ami_id": "ami-0123456789abcdef0"}
+    with pytest.raises(PreflightError, match="options.ami_id: image ami-0123456789abcdef0 does not exist in us-east-1"):
         run(minimal_input)
 
 

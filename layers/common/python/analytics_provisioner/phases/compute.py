@@ -1,6 +1,7 @@
 """Compute: the runbook's "EC2", "Director EC2" and "Elastic IP" steps as one idempotent ensure.
 
-Top to bottom: the Ubuntu image (first: a missing one fails before anything exists), a key pair
+Top to bottom: the Ubuntu image (Validate has resolved it into options.ami_id, so a missing one
+fails before anything exists; looked up again here in case it was deregistered since), a key pair
 per instance set, the analytics instance(s), the director, the Elastic IP on the Insights instance
 (analytics-1).
 
@@ -87,7 +88,7 @@ def ubuntu_image(deployment: Deployment) -> dict:
     found = instances.newest_image(canonical_owner(region), ubuntu_name_patterns(release, options.architecture), options.architecture, region)
     if found is None:
         raise PreflightError(
-            f"no Canonical Ubuntu {release} {options.architecture} image found in {region}; "
+            f"options.ubuntu_release: no Canonical Ubuntu {release} {options.architecture} image found in {region}; "
             "pin an image with options.ami_id, or choose another options.ubuntu_release"
         )
     return found

@@ -13,6 +13,7 @@ from ..aws.errors import aws_call
 from ..deployment import WORLD, Deployment
 from ..errors import OwnershipError, PreflightError
 from ..naming import is_valid_bucket_name
+from .compute import ubuntu_image
 from .network import require_internet_route
 
 ADMIN_SECRET_KEYS = ("host", "port", "username", "password")
@@ -102,6 +103,7 @@ def resolve_versions(deployment: Deployment) -> Deployment:
     options = deployment.options
     resolved = {
         "ubuntu_release": options.effective_ubuntu_release,
+        "ami_id": ubuntu_image(deployment)["ImageId"],  # the newest Canonical image now; Compute launches this one
         "rds_engine_version": _rds_engine_version(deployment),
     }
     resolved.update(_search_choice(deployment))
