@@ -6,7 +6,7 @@ import pytest
 
 from analytics_provisioner.errors import InputError, OwnershipError, PreflightError
 from analytics_provisioner.local.emulator import ACCOUNT
-from analytics_provisioner.naming import TAG_DEPLOYMENT
+from analytics_provisioner.naming import EMR_EC2_ROLE, TAG_DEPLOYMENT
 from analytics_provisioner.phases import validate
 from testkit import inventory
 
@@ -144,6 +144,36 @@ def test_pinned_image_that_does_not_exist(ready, minimal_input):
     minimal_input["options"] = {"ami_id": "ami-0123456789abcdef0"}
     with pytest.raises(PreflightError, match="options.ami_id: image ami-0123456789abcdef0 does not exist in us-east-1"):
         run(minimal_input)
+
+
+DOCUMENT = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]})
+
+
+def _fill_emr_ec2_role(iam, policies: int) -> list[str]:
+    iam.create_role(RoleName=EMR_EC2_ROLE, AssumeRolePolicyDocument="{}")
+    arns = [iam.create_policy(PolicyName=f"someone-else-{n}", PolicyDocument=DOCUMENT)["Policy"]["Arn"]
+            for n in range(policies)]
+    for arn in arns:
+        iam.attach_role_policy(RoleName=EMR_EC2_ROLE, PolicyArn=arn)
+    return arns
+
+
+def test_a_full_shared_emr_role_is_refused_with_the_way_out(ready, minimal_input):
+    _fill_emr_ec2_role(ready.client("iam"), 10)
+    before = inventory(ready)
+    with pytest.raises(PreflightError, match=r"EMR_EC2_DefaultRole already holds 10 managed policies.*AttachedPoliciesPerRoleQuota 10.*detach the policy"):
+        run(minimal_input)
+    assert inventory(ready) == before
+
+
+def test_a_full_shared_emr_role_that_holds_our_policy_already_is_fine(ready, minimal_input):
+    iam = ready.client("iam")
+    arns = _fill_emr_ec2_role(iam, 9)
+    ours = iam.create_policy(PolicyName="acme-demo-elasticsearch-all", Path="/analytics-provisioner/",
+                             PolicyDocument=DOCUMENT, Tags=[{"Key": TAG_DEPLOYMENT, "Value": "acme-demo"}])["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName=EMR_EC2_ROLE, PolicyArn=ours)
+    assert len(arns) + 1 == 10
+    run(minimal_input)
 
 
 def test_rds_class_not_offered(ready, minimal_input):

@@ -39,8 +39,7 @@ def account_id(region: str) -> str:
 
 
 def policy_arn(name: str, region: str, path: str = "/") -> str:
-    partition = "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
-    return f"arn:{partition}:iam::{account_id(region)}:policy{path}{name}"
+    return f"arn:{partition(region)}:iam::{account_id(region)}:policy{path}{name}"
 
 
 def policy_tags(name: str, region: str, path: str = "/") -> dict | None:
@@ -102,17 +101,21 @@ def ensure_trust(existing_role: dict, trust: dict, region: str) -> bool:
 
 def ensure_role_policy_attached(role_name: str, managed_policy_arn: str, region: str) -> bool:
     """Attach a managed policy unless it already is; True when it was attached now."""
-    iam = client("iam", region)
     with _propagating(f"attach policy {managed_policy_arn} to IAM role {role_name}"):
-        attached = {
-            policy["PolicyArn"]
-            for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name)
-            for policy in page["AttachedPolicies"]
-        }
-        if managed_policy_arn in attached:
+        if managed_policy_arn in attached_policy_arns(role_name, region):
             return False
-        iam.attach_role_policy(RoleName=role_name, PolicyArn=managed_policy_arn)
+        client("iam", region).attach_role_policy(RoleName=role_name, PolicyArn=managed_policy_arn)
     return True
+
+
+def attached_policy_arns(role_name: str, region: str) -> set[str]:
+    pages = client("iam", region).get_paginator("list_attached_role_policies").paginate(RoleName=role_name)
+    return {policy["PolicyArn"] for page in pages for policy in page["AttachedPolicies"]}
+
+
+def attached_policies_per_role_quota(region: str) -> int:
+    """How many managed policies one role may hold in this account (10 unless AWS raised it)."""
+    return client("iam", region).get_account_summary()["SummaryMap"]["AttachedPoliciesPerRoleQuota"]
 
 
 def instance_profile(name: str, region: str) -> dict | None:

@@ -22,7 +22,7 @@ What a re-run does with what it finds (instances are found by their Name and dep
 import re
 from dataclasses import dataclass
 
-from ..aws import instances, secrets
+from ..aws import iam, instances, secrets
 from ..aws import tags as tagging
 from ..aws.errors import aws_call
 from ..deployment import Deployment
@@ -95,8 +95,7 @@ def ubuntu_image(deployment: Deployment) -> dict:
 
 
 def canonical_owner(region: str) -> str:
-    partition = "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
-    return CANONICAL_OWNERS[partition]
+    return CANONICAL_OWNERS[iam.partition(region)]
 
 
 def ubuntu_name_patterns(release: str, architecture: str) -> list[str]:

@@ -12,7 +12,7 @@ from ..aws import tags as tagging
 from ..aws.errors import aws_call
 from ..deployment import WORLD, Deployment
 from ..errors import OwnershipError, PreflightError
-from ..naming import is_valid_bucket_name
+from ..naming import EMR_EC2_ROLE, is_valid_bucket_name
 from .compute import ubuntu_image
 from .network import require_internet_route
 
@@ -27,6 +27,7 @@ def run(document: dict, default_region: str) -> dict:
         deployment, network_facts = resolve_network(deployment)
         edxapp_db = check_edxapp_db(deployment)
         check_secrets(deployment)
+        check_emr_role_has_room(deployment)
         deployment = resolve_versions(deployment)
         check_names_are_free_or_ours(deployment)
     return {
@@ -97,6 +98,21 @@ def check_secrets(deployment: Deployment) -> None:
     """Readable, JSON, with the required keys. Values are read to check them and then dropped."""
     secrets.read_json(deployment.edxapp.db_admin_secret_id, deployment.region, ADMIN_SECRET_KEYS, "edxapp.db_admin_secret_id")
     secrets.read_json(deployment.edxapp.migration_secret_id, deployment.region, MIGRATION_SECRET_KEYS, "edxapp.migration_secret_id")
+
+
+def check_emr_role_has_room(deployment: Deployment) -> None:
+    """Identity attaches each deployment's search-write policy to the shared EMR EC2 role, which holds a limited number."""
+    region, names = deployment.region, deployment.names
+    if iam.role(EMR_EC2_ROLE, region) is None:
+        return
+    attached = iam.attached_policy_arns(EMR_EC2_ROLE, region)
+    quota = iam.attached_policies_per_role_quota(region)
+    if iam.policy_arn(names.es_write_policy, region, names.iam_path) not in attached and len(attached) >= quota:
+        raise PreflightError(
+            f"the shared IAM role {EMR_EC2_ROLE} already holds {len(attached)} managed policies, this account's limit per role "
+            f"(AttachedPoliciesPerRoleQuota {quota}), and the deployment must attach its search-write policy to it; "
+            "detach the policy of a deployment that no longer exists, or ask AWS for a higher IAM quota, then start again"
+        )
 
 
 def resolve_versions(deployment: Deployment) -> Deployment:
