@@ -31,6 +31,7 @@ from .lambda_hook import LambdaHook
 from .mysql import MysqlServer
 
 ACCOUNT = "123456789012"
+MOTO_INTERPRETER_LOGGER = "moto.stepfunctions.parser"
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 # AWS-managed policies exist in every real account; the EMR default roles attach these. Loading
 # only them (not moto's ~1,200) keeps each emulator's first IAM call fast.
@@ -150,6 +151,11 @@ class Emulator:
             if isinstance(handler, logging.StreamHandler):
                 previous = handler.setStream(self.log_stream)
                 stack.callback(handler.setStream, previous)
+        # moto's interpreter logs every failed state with a dump of the whole program (kilobytes per
+        # line); the failure itself is in the execution history, which is what local mode reports.
+        interpreter = logging.getLogger(MOTO_INTERPRETER_LOGGER)
+        stack.callback(interpreter.setLevel, interpreter.level)
+        interpreter.setLevel(logging.CRITICAL)
 
     def _deploy(self) -> None:
         template = cfn.load()
