@@ -52,6 +52,11 @@ def reset() -> None:
         _session = None
 
 
+def partition(region: str) -> str:
+    """The ARN partition of a region: "aws", "aws-cn" or "aws-us-gov"."""
+    return "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+
+
 def available_regions(service: str) -> list[str]:
     """Regions botocore knows for ``service`` in every partition (no API call; models load once)."""
     session = _shared_session()

@@ -21,6 +21,16 @@ def error_code(exc: ClientError) -> str:
     return exc.response.get("Error", {}).get("Code", "")
 
 
+def absent_on(call, *codes: str):
+    """``call()``, or None when AWS answers with one of ``codes`` (the "no such thing" of each API)."""
+    try:
+        return call()
+    except ClientError as exc:
+        if error_code(exc) in codes:
+            return None
+        raise
+
+
 def is_transient(exc: Exception) -> bool:
     if isinstance(exc, (BotoConnectionError, ReadTimeoutError)):
         return True

@@ -8,30 +8,25 @@ from botocore.exceptions import ClientError
 from ..errors import TransientAwsError
 from . import secrets
 from . import tags as tagging
-from .clients import client
-from .errors import aws_call, classify, error_code
+from .clients import client, partition
+from .errors import absent_on, aws_call, classify, error_code
 
 
 def absent_on_404(call):
     """``call()``, or None when IAM answers NoSuchEntity."""
-    try:
-        return call()
-    except ClientError as exc:
-        if error_code(exc) == "NoSuchEntity":
-            return None
-        raise
+    return absent_on(call, "NoSuchEntity")
+
+
+def _tags_of(resource: dict | None) -> dict | None:
+    return None if resource is None else tagging.from_list(resource.get("Tags"))
 
 
 def role_tags(name: str, region: str) -> dict | None:
-    iam = client("iam", region)
-    role = absent_on_404(lambda: iam.get_role(RoleName=name)["Role"])
-    return None if role is None else tagging.from_list(role.get("Tags"))
+    return _tags_of(role(name, region))
 
 
 def user_tags(name: str, region: str) -> dict | None:
-    iam = client("iam", region)
-    user = absent_on_404(lambda: iam.get_user(UserName=name)["User"])
-    return None if user is None else tagging.from_list(user.get("Tags"))
+    return _tags_of(user(name, region))
 
 
 def account_id(region: str) -> str:
@@ -43,18 +38,11 @@ def policy_arn(name: str, region: str, path: str = "/") -> str:
 
 
 def policy_tags(name: str, region: str, path: str = "/") -> dict | None:
-    iam = client("iam", region)
-    arn = policy_arn(name, region, path)
-    policy = absent_on_404(lambda: iam.get_policy(PolicyArn=arn)["Policy"])
-    if policy is None:
-        return None
-    return tagging.from_list(iam.list_policy_tags(PolicyArn=arn).get("Tags"))
+    return _tags_of(managed_policy(policy_arn(name, region, path), region))
 
 
 def instance_profile_tags(name: str, region: str) -> dict | None:
-    iam = client("iam", region)
-    profile = absent_on_404(lambda: iam.get_instance_profile(InstanceProfileName=name)["InstanceProfile"])
-    return None if profile is None else tagging.from_list(profile.get("Tags"))
+    return _tags_of(instance_profile(name, region))
 
 
 # --- ensure helpers (the Identity phase) -----------------------------------------------------------
@@ -72,10 +60,6 @@ def _propagating(doing: str):
         if error_code(exc) == "NoSuchEntity":
             raise TransientAwsError(f"{classify(exc, doing)}; it may still be propagating, retrying") from exc
         raise
-
-
-def partition(region: str) -> str:
-    return "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
 
 
 def role(name: str, region: str) -> dict | None:

@@ -5,16 +5,12 @@ from botocore.exceptions import ClientError
 from ..errors import TransientAwsError
 from . import tags as tagging
 from .clients import client
-from .errors import error_code
+from .errors import absent_on, error_code
 
 
 def db_instance(identifier: str, region: str) -> dict | None:
-    try:
-        return client("rds", region).describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
-    except ClientError as exc:
-        if error_code(exc) == "DBInstanceNotFound":
-            return None
-        raise
+    rds = client("rds", region)
+    return absent_on(lambda: rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0], "DBInstanceNotFound")
 
 
 def db_instance_tags(identifier: str, region: str) -> dict | None:
@@ -49,12 +45,8 @@ STUCK_STATUSES = {
 
 
 def subnet_group(name: str, region: str) -> dict | None:
-    try:
-        return client("rds", region).describe_db_subnet_groups(DBSubnetGroupName=name)["DBSubnetGroups"][0]
-    except ClientError as exc:
-        if error_code(exc) == "DBSubnetGroupNotFoundFault":
-            return None
-        raise
+    rds = client("rds", region)
+    return absent_on(lambda: rds.describe_db_subnet_groups(DBSubnetGroupName=name)["DBSubnetGroups"][0], "DBSubnetGroupNotFoundFault")
 
 
 def tags_of(arn: str, region: str) -> dict:

@@ -5,9 +5,10 @@ import json
 
 from botocore.exceptions import ClientError
 
+from .. import policies
 from . import tags as tagging
-from .clients import client
-from .errors import error_code
+from .clients import client, partition
+from .errors import absent_on, error_code
 
 ABSENT, FOREIGN_ACCOUNT = "absent", "foreign-account"
 
@@ -41,8 +42,7 @@ NEW_POLICY_VERSION = "2012-10-17"
 
 
 def bucket_arn(name: str, region: str, key: str = "") -> str:
-    partition = client("s3", region).meta.partition
-    return f"arn:{partition}:s3:::{name}" + (f"/{key}" if key else "")
+    return policies.bucket_arn(partition(region), name) + (f"/{key}" if key else "")
 
 
 def create_bucket(name: str, region: str, tags: dict[str, str]) -> None:
@@ -53,19 +53,10 @@ def create_bucket(name: str, region: str, tags: dict[str, str]) -> None:
     s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tagging.as_list(tags)})
 
 
-def _absent_as_none(call, *codes: str):
-    try:
-        return call()
-    except ClientError as exc:
-        if error_code(exc) in codes:
-            return None
-        raise
-
-
 def block_public_access(name: str, region: str) -> bool:
     """All four Block Public Access flags on; True when this call changed them."""
     s3 = client("s3", region)
-    current = _absent_as_none(lambda: s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"],
+    current = absent_on(lambda: s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"],
                               "NoSuchPublicAccessBlockConfiguration")
     if current == PUBLIC_ACCESS_BLOCKED:
         return False
@@ -76,7 +67,7 @@ def block_public_access(name: str, region: str) -> bool:
 def encrypt_by_default(name: str, region: str) -> bool:
     """SSE-S3 unless the bucket already encrypts by default (a KMS setting is kept); True when changed."""
     s3 = client("s3", region)
-    rules = _absent_as_none(lambda: s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"],
+    rules = absent_on(lambda: s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"],
                             "ServerSideEncryptionConfigurationNotFoundError")
     if any(rule.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm") in ENCRYPTING_ALGORITHMS for rule in rules or []):
         return False
@@ -89,7 +80,7 @@ def encrypt_by_default(name: str, region: str) -> bool:
 def enforce_owner(name: str, region: str) -> bool:
     """Object ownership BucketOwnerEnforced (ACLs disabled); True when changed."""
     s3 = client("s3", region)
-    rules = _absent_as_none(lambda: s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]["Rules"],
+    rules = absent_on(lambda: s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]["Rules"],
                             "OwnershipControlsNotFoundError")
     if rules == [{"ObjectOwnership": OWNER_ENFORCED}]:
         return False
@@ -110,7 +101,7 @@ def tls_only_statement(name: str, region: str) -> dict:
 
 def bucket_policy(name: str, region: str) -> dict | None:
     s3 = client("s3", region)
-    text = _absent_as_none(lambda: s3.get_bucket_policy(Bucket=name)["Policy"], "NoSuchBucketPolicy")
+    text = absent_on(lambda: s3.get_bucket_policy(Bucket=name)["Policy"], "NoSuchBucketPolicy")
     return None if text is None else json.loads(text)
 
 
@@ -134,7 +125,7 @@ def merge_policy_statements(name: str, region: str, statements: list[dict]) -> b
 
 # --- objects: the secure-repo files and the pipeline's credentials files ----------------------------
 def _head(bucket: str, key: str, region: str) -> dict | None:
-    return _absent_as_none(lambda: client("s3", region).head_object(Bucket=bucket, Key=key), "404", "NoSuchKey", "NotFound")
+    return absent_on(lambda: client("s3", region).head_object(Bucket=bucket, Key=key), "404", "NoSuchKey", "NotFound")
 
 
 def put_if_changed(bucket: str, key: str, body: bytes, region: str, content_type: str) -> dict:

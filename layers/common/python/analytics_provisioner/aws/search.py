@@ -1,10 +1,10 @@
 """OpenSearch Service (formerly Elasticsearch Service) lookups and version choice."""
 
-from botocore.exceptions import ClientError
 
+from .. import policies
 from . import tags as tagging
-from .clients import client
-from .errors import error_code
+from .clients import client, partition
+from .errors import absent_on
 from .iam import account_id
 
 RUNBOOK_ENGINE_VERSION = "Elasticsearch_1.5"
@@ -12,12 +12,7 @@ RUNBOOK_INSTANCE_TYPE = "t2.small.search"
 
 
 def domain(name: str, region: str) -> dict | None:
-    try:
-        return client("opensearch", region).describe_domain(DomainName=name)["DomainStatus"]
-    except ClientError as exc:
-        if error_code(exc) == "ResourceNotFoundException":
-            return None
-        raise
+    return absent_on(lambda: client("opensearch", region).describe_domain(DomainName=name)["DomainStatus"], "ResourceNotFoundException")
 
 
 def domain_tags(name: str, region: str) -> dict | None:
@@ -86,8 +81,7 @@ TLS_POLICY = "Policy-Min-TLS-1-2-2019-07"
 
 
 def domain_arn(name: str, region: str) -> str:
-    partition = client("opensearch", region).meta.partition
-    return f"arn:{partition}:es:{region}:{account_id(region)}:domain/{name}"
+    return policies.es_domain_arn(partition(region), region, account_id(region), name)
 
 
 def tags_of(arn: str, region: str) -> dict:

@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 from ..errors import PreflightError
 from . import tags as tagging
 from .clients import client
-from .errors import aws_call, error_code
+from .errors import absent_on, aws_call, error_code
 
 
 def _kms_key_id() -> str | None:
@@ -16,12 +16,7 @@ def _kms_key_id() -> str | None:
 
 
 def describe(secret_id: str, region: str) -> dict | None:
-    try:
-        return client("secretsmanager", region).describe_secret(SecretId=secret_id)
-    except ClientError as exc:
-        if error_code(exc) == "ResourceNotFoundException":
-            return None
-        raise
+    return absent_on(lambda: client("secretsmanager", region).describe_secret(SecretId=secret_id), "ResourceNotFoundException")
 
 
 def read_json(secret_id: str, region: str, required_keys: tuple[str, ...] = (), purpose: str = "") -> dict:

@@ -22,8 +22,9 @@ What a re-run does with what it finds (instances are found by their Name and dep
 import re
 from dataclasses import dataclass
 
-from ..aws import iam, instances, secrets
+from ..aws import instances, secrets
 from ..aws import tags as tagging
+from ..aws.clients import partition
 from ..aws.errors import aws_call
 from ..deployment import Deployment
 from ..errors import PreflightError, ResourceStateError
@@ -95,7 +96,7 @@ def ubuntu_image(deployment: Deployment) -> dict:
 
 
 def canonical_owner(region: str) -> str:
-    return CANONICAL_OWNERS[iam.partition(region)]
+    return CANONICAL_OWNERS[partition(region)]
 
 
 def ubuntu_name_patterns(release: str, architecture: str) -> list[str]:

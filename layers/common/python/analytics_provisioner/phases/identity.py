@@ -18,7 +18,8 @@ instance role, and (features.reports) the reports user and its key.
 from dataclasses import dataclass
 
 from .. import policies
-from ..aws import iam, secrets
+from ..aws import clients, iam, secrets
+from ..aws import search as es
 from ..aws import tags as tagging
 from ..aws.errors import aws_call
 from ..deployment import Deployment
@@ -49,7 +50,7 @@ def run(state: dict) -> dict:
         es_user = ensure_user(deployment, names.es_user)
         es_key_secret_arn = ensure_access_key(deployment, names.es_user, names.es_user_key_secret)
         es_policy_arn = ensure_policy(
-            deployment, names.es_write_policy, policies.es_write(es_domain_arn(deployment)),
+            deployment, names.es_write_policy, policies.es_write(es.domain_arn(names.es_domain, region)),
             "EMR instances write the learner index (runbook: elasticsearch_all)",
         )
         iam.ensure_role_policy_attached(EMR_EC2_ROLE, es_policy_arn, region)
@@ -75,7 +76,7 @@ def run(state: dict) -> dict:
 
 # EMR default roles: account-wide, shared ---------------------------------------------------------
 def ensure_emr_default_roles(deployment: Deployment) -> EmrRoles:
-    partition = iam.partition(deployment.region)
+    partition = clients.partition(deployment.region)
     service = ensure_emr_role(
         deployment, EMR_SERVICE_ROLE, policies.trust(policies.EMR_SERVICE),
         policies.aws_managed_policy_arn(partition, policies.EMR_SERVICE_MANAGED_POLICY), "EMR service role (EMR default)",
@@ -193,15 +194,10 @@ def ensure_reports_user(deployment: Deployment) -> dict:
     """The runbook's ``analytics_reports`` user: read-only on the reports bucket, key in Secrets Manager."""
     names, region = deployment.names, deployment.region
     user = ensure_user(deployment, names.reports_user)
-    bucket = policies.bucket_arn(iam.partition(region), names.reports_bucket)
+    bucket = policies.bucket_arn(clients.partition(region), names.reports_bucket)
     iam.ensure_user_inline_policy(names.reports_user, names.reports_inline_policy, policies.reports_read(bucket), region)
     return {
         "user_name": user["UserName"],
         "user_arn": user["Arn"],
         "key_secret_arn": ensure_access_key(deployment, names.reports_user, names.reports_user_key_secret),
     }
-
-
-def es_domain_arn(deployment: Deployment) -> str:
-    region = deployment.region
-    return policies.es_domain_arn(iam.partition(region), region, iam.account_id(region), deployment.names.es_domain)

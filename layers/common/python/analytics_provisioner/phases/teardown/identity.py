@@ -40,10 +40,10 @@ def delete_user(name: str, region: str) -> None:
 
 def delete_instance_profile(name: str, region: str) -> None:
     api = client("iam", region)
-    profile = iam.absent_on_404(lambda: api.get_instance_profile(InstanceProfileName=name))
+    profile = iam.instance_profile(name, region)
     if profile is None:
         return
-    for role in profile["InstanceProfile"]["Roles"]:
+    for role in profile["Roles"]:
         api.remove_role_from_instance_profile(InstanceProfileName=name, RoleName=role["RoleName"])
     api.delete_instance_profile(InstanceProfileName=name)
 
@@ -54,8 +54,8 @@ def delete_role(name: str, region: str) -> None:
         api.remove_role_from_instance_profile(InstanceProfileName=profile["InstanceProfileName"], RoleName=name)
     for policy in api.list_role_policies(RoleName=name)["PolicyNames"]:
         api.delete_role_policy(RoleName=name, PolicyName=policy)
-    for policy in api.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
-        api.detach_role_policy(RoleName=name, PolicyArn=policy["PolicyArn"])
+    for policy_arn in iam.attached_policy_arns(name, region):
+        api.detach_role_policy(RoleName=name, PolicyArn=policy_arn)
     api.delete_role(RoleName=name)
 
 
