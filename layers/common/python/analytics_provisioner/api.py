@@ -67,7 +67,7 @@ def start_teardown(event: dict, deployment_id: str) -> dict:
     _check_id(deployment_id)
     teardown, provision, attempt = _machine("teardown"), _machine("provision"), _attempt(event)
     sfn = _stepfunctions(teardown)
-    request = executions.teardown_request(sfn, provision, deployment_id, _json_body(event, required=False) or {}, _region(teardown))
+    request = executions.teardown_request(sfn, provision, deployment_id, _json_body(event, required=False) or {}, executions.region_of(teardown))
     started = executions.start(sfn, teardown, request, deployment_id, attempt, exclusive_with=(provision,))
     return _started(event, deployment_id, "teardown", started, attempt)
 
@@ -130,12 +130,10 @@ def _error(exc: Exception, event: dict, context) -> dict:
 
 
 def _busy(exc: executions.Busy, event: dict) -> dict:
-    running = exc.running
-    workflow = "teardown" if running["stateMachineArn"] == os.environ.get(TEARDOWN_ENV) else "provision"
+    workflow = "teardown" if exc.running["stateMachineArn"] == os.environ.get(TEARDOWN_ENV) else "provision"
     return _json(409, {
         "message": str(exc),
-        "running_execution": {"execution_name": running["name"], "execution_arn": running["executionArn"],
-                              "workflow": workflow, "started_at": executions.iso(running["startDate"])},
+        "running_execution": {**exc.running_execution(), "workflow": workflow},
         "status_url": _status_url(event, exc.deployment_id, workflow),
     })
 
@@ -152,12 +150,8 @@ def _machine(workflow: str) -> str:
     raise HttpError(500, f"the API is not configured: {PROVISION_ENV} is not set on the API function")
 
 
-def _region(machine_arn: str) -> str:
-    return machine_arn.split(":")[3]
-
-
 def _stepfunctions(machine_arn: str):
-    return clients.client("stepfunctions", _region(machine_arn))
+    return clients.client("stepfunctions", executions.region_of(machine_arn))
 
 
 def _query(event: dict, name: str, default: str) -> str:

@@ -26,6 +26,7 @@ from rich.table import Table
 
 from . import execution as executions
 from .aws import clients
+from .aws.errors import error_code
 from .deployment import validation_errors
 from .errors import InputError
 
@@ -133,7 +134,7 @@ class Target:
     @property
     def region_name(self) -> str:
         given_arn = self.provision_arn or self.teardown_arn
-        region = self.region or (given_arn.split(":")[3] if given_arn else None) or boto3.session.Session().region_name
+        region = self.region or (executions.region_of(given_arn) if given_arn else None) or boto3.session.Session().region_name
         if not region:
             raise EnvironmentProblem("no AWS region: pass --region, set AWS_REGION, or set a region in your AWS profile")
         return region
@@ -168,7 +169,7 @@ class Target:
             try:
                 stack = clients.client("cloudformation", self.region_name).describe_stacks(StackName=self.stack)["Stacks"][0]
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") != "ValidationError":
+                if error_code(exc) != "ValidationError":
                     raise
                 raise EnvironmentProblem(f"stack {self.stack!r} not found in {self.region_name}: deploy it (sam deploy --guided), "
                                          "or pass --stack NAME, --region or --state-machine-arn ARN") from None
@@ -328,10 +329,8 @@ def _start(as_json: bool, start_once):
     try:
         return start_once()
     except executions.Busy as busy:
-        running = busy.running
         if as_json:
-            click.echo(json.dumps({"error": "busy", "message": str(busy), "running_execution": {
-                "execution_name": running["name"], "execution_arn": running["executionArn"], "started_at": executions.iso(running["startDate"])}}, indent=2))
+            click.echo(json.dumps({"error": "busy", "message": str(busy), "running_execution": busy.running_execution()}, indent=2))
         console.print(f"[yellow]busy:[/] {escape(str(busy))}")
         sys.exit(EXIT_BUSY)
 

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 
 from botocore.exceptions import ClientError
 
+from .aws.errors import error_code
 from .errors import InputError
 from .naming import Names
 
@@ -179,6 +180,11 @@ class Busy(Exception):
             f"(started {iso(running['startDate'])}); wait for it to end, or stop it, then start again"
         )
 
+    def running_execution(self) -> dict:
+        """The execution in the way, as the CLI and the API report it."""
+        running = self.running
+        return {"execution_name": running["name"], "execution_arn": running["executionArn"], "started_at": iso(running["startDate"])}
+
 
 class NotFound(LookupError):
     """No execution of the deployment exists (in this state machine)."""
@@ -199,6 +205,10 @@ def belongs_to(name: str, deployment_id: str) -> bool:
     """Execution names of one deployment: ``<id>-<16 hex>[-r<n>]``; another id may extend this one's prefix."""
     prefix = Names(deployment_id).execution_name("")
     return re.fullmatch(re.escape(prefix) + r"[0-9a-f]{16}(-r\d+)?", name) is not None
+
+
+def region_of(arn: str) -> str:
+    return arn.split(":")[3]
 
 
 def execution_arn(machine_arn: str, name: str) -> str:
@@ -238,7 +248,7 @@ def start(stepfunctions, machine_arn: str, document: dict, deployment_id: str, a
     try:
         arn = stepfunctions.start_execution(stateMachineArn=machine_arn, name=name, input=json.dumps(document))["executionArn"]
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
+        if error_code(exc) != "ExecutionAlreadyExists":
             raise
         arn = execution_arn(machine_arn, name)  # names are unique per state machine for 90 days
         return Start(arn, name, stepfunctions.describe_execution(executionArn=arn)["status"], started=False)
