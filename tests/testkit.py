@@ -10,6 +10,26 @@ MYSQL_URL = os.environ.get("ANALYTICS_PROVISIONER_TEST_MYSQL", "mysql://root@127
 REGION = "us-east-1"
 
 
+class ApiCalls:
+    """Every call of one AWS service the code under test makes, with its parameters."""
+
+    def __init__(self, service: str, region: str = REGION):
+        from analytics_provisioner.aws import clients
+
+        self.made: list[tuple[str, dict]] = []
+        clients.client(service, region).meta.events.register(f"provide-client-params.{service}", self._record)
+
+    def _record(self, params, model, **_):
+        self.made.append((model.name, dict(params)))
+
+    def named(self, operation: str) -> list[dict]:
+        return [params for name, params in self.made if name == operation]
+
+    def writes(self, reads: tuple[str, ...]) -> list[tuple[str, dict]]:
+        """(operation, parameters) of every call whose name does not start with one of ``reads``."""
+        return [(name, params) for name, params in self.made if not name.startswith(reads)]
+
+
 def load_event(name: str) -> dict:
     return json.loads((EVENTS / name).read_text())
 

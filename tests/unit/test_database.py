@@ -6,33 +6,17 @@ import json
 
 import pytest
 
-from analytics_provisioner.aws import clients
 from analytics_provisioner.aws import rds as rds_api
 from analytics_provisioner.errors import OwnershipError, ResourceStateError, ResourceTimeoutError
 from analytics_provisioner.local.seed import seed
 from analytics_provisioner.naming import TAG_DEPLOYMENT, TAG_MANAGED_BY
 from analytics_provisioner.phases import database, validate
+from testkit import ApiCalls
 
 REGION = "us-east-1"
 INSTANCE = "acme-demo-analytics"
+RDS_READS = ("Describe", "ListTagsForResource")
 ADMIN = {"host": "edxapp-db.internal", "port": "3306", "username": "admin", "password": "not-used-here"}
-
-
-class Calls:
-    """Every RDS API call the phase makes, with its parameters."""
-
-    def __init__(self):
-        self.made = []
-        clients.client("rds", REGION).meta.events.register("provide-client-params.rds", self._record)
-
-    def _record(self, params, model, **_):
-        self.made.append((model.name, dict(params)))
-
-    def named(self, operation: str) -> list[dict]:
-        return [params for name, params in self.made if name == operation]
-
-    def writes(self) -> list[str]:
-        return [name for name, _ in self.made if not name.startswith("Describe") and name != "ListTagsForResource"]
 
 
 def state_for(emulator, doc: dict, **options) -> dict:
@@ -74,7 +58,7 @@ def not_ready_times(monkeypatch, times: int) -> None:
 
 def test_instance_is_created_private_encrypted_and_protected(aws, minimal_input):
     state = state_for(aws, minimal_input)
-    calls = Calls()
+    calls = ApiCalls("rds")
     database.run(state)
 
     (sent,) = calls.named("CreateDBInstance")
@@ -159,9 +143,9 @@ def test_instance_in_a_state_waiting_cannot_fix_stops_at_once(aws, minimal_input
 def test_rerun_adopts_and_creates_nothing(aws, minimal_input):
     state = state_for(aws, minimal_input)
     first = database.run(state)
-    calls = Calls()
+    calls = ApiCalls("rds")
     second = database.run(state)
-    assert calls.writes() == []
+    assert calls.writes(RDS_READS) == []
     assert second["master_secret_arn"] == first["master_secret_arn"]
     assert second["ready"] is True and second["poll"]["next_wait_seconds"] == 0
 
@@ -170,11 +154,11 @@ def test_new_generation_creates_a_fresh_instance_and_leaves_the_old_one(aws, min
     state = state_for(aws, minimal_input)
     first = database.run(state)
     old_before = describe(aws, INSTANCE)
-    calls = Calls()
+    calls = ApiCalls("rds")
     second = database.run(with_options(state, rds_generation=2))
     assert second["db_instance_id"] == "acme-demo-analytics-g2"
     assert second["master_secret_arn"] != first["master_secret_arn"]
-    written = [(name, p.get("DBInstanceIdentifier") or p.get("DBSubnetGroupName")) for name, p in calls.made if name in calls.writes()]
+    written = [(name, p.get("DBInstanceIdentifier") or p.get("DBSubnetGroupName")) for name, p in calls.writes(RDS_READS)]
     assert written == [("CreateDBSubnetGroup", "acme-demo-analytics-g2"), ("CreateDBInstance", "acme-demo-analytics-g2")]
     old_after = describe(aws, INSTANCE)
     for key in ("DBInstanceStatus", "DeletionProtection", "VpcSecurityGroups", "DBSubnetGroup", "MasterUserSecret", "TagList", "Endpoint"):

@@ -5,30 +5,16 @@ import json
 
 import pytest
 
-from analytics_provisioner.aws import clients
 from analytics_provisioner.aws import search as es
 from analytics_provisioner.errors import OwnershipError, ResourceStateError, ResourceTimeoutError
 from analytics_provisioner.local.seed import seed
 from analytics_provisioner.naming import TAG_DEPLOYMENT, TAG_MANAGED_BY
 from analytics_provisioner.phases import search, validate
+from testkit import ApiCalls
 
 REGION = "us-east-1"
 DOMAIN = "acme-demo-analytics-es"
 ADMIN = {"host": "edxapp-db.internal", "port": "3306", "username": "admin", "password": "not-used-here"}
-
-
-class Calls:
-    """Every OpenSearch API call the phase makes, with its parameters."""
-
-    def __init__(self):
-        self.made = []
-        clients.client("opensearch", REGION).meta.events.register("provide-client-params.opensearch", self._record)
-
-    def _record(self, params, model, **_):
-        self.made.append((model.name, dict(params)))
-
-    def named(self, operation: str) -> list[dict]:
-        return [params for name, params in self.made if name == operation]
 
 
 def state_for(emulator, doc: dict, **options) -> dict:
@@ -60,7 +46,7 @@ def not_ready_times(monkeypatch, times: int) -> None:
 
 def test_domain_is_created_as_the_runbook_configures_it(aws, minimal_input):
     state = state_for(aws, minimal_input, es_engine_version="OpenSearch_2.17", es_instance_type="t3.small.search")
-    calls = Calls()
+    calls = ApiCalls("opensearch")
     result = search.run(state)
 
     (sent,) = calls.named("CreateDomain")
@@ -88,7 +74,7 @@ def test_domain_is_created_as_the_runbook_configures_it(aws, minimal_input):
 
 def test_default_versions_come_from_validate_and_limit_encryption(aws, minimal_input):
     state = state_for(aws, minimal_input)
-    calls = Calls()
+    calls = ApiCalls("opensearch")
     result = search.run(state)
     (sent,) = calls.named("CreateDomain")
     # the runbook's 1.5 is gone: Validate resolved the nearest offered version and the runbook's t2.small
@@ -160,7 +146,7 @@ def test_ready_at_the_ceiling_is_ready(aws, minimal_input, monkeypatch):
 def test_rerun_adopts_the_domain_without_waiting(aws, minimal_input):
     state = state_for(aws, minimal_input)
     first = search.run(state)
-    calls = Calls()
+    calls = ApiCalls("opensearch")
     second = search.run(state)
     assert calls.named("CreateDomain") == [] and calls.named("UpdateDomainConfig") == []
     assert second["domain_arn"] == first["domain_arn"]

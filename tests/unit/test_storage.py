@@ -6,30 +6,16 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from analytics_provisioner.aws import clients
 from analytics_provisioner.deployment import Deployment
 from analytics_provisioner.errors import OwnershipError, PreflightError
 from analytics_provisioner.local.seed import seed
 from analytics_provisioner.naming import TAG_DEPLOYMENT, TAG_MANAGED_BY, Names
 from analytics_provisioner.phases import storage
+from testkit import ApiCalls
 
 REGION = "us-east-1"
 PUBLIC_ACCESS_BLOCKED = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
 READS = ("Get", "Head", "List")
-
-
-class Calls:
-    """Every S3 API call the phase makes, with its parameters."""
-
-    def __init__(self):
-        self.made = []
-        clients.client("s3", REGION).meta.events.register("provide-client-params.s3", self._record)
-
-    def _record(self, params, model, **_):
-        self.made.append((model.name, dict(params)))
-
-    def writes(self) -> list[tuple[str, str]]:
-        return [(name, params.get("Bucket")) for name, params in self.made if not name.startswith(READS)]
 
 
 def state_for(doc: dict) -> dict:
@@ -58,7 +44,7 @@ def assert_secured(s3, bucket: str, deployment_id: str) -> None:
 
 
 def test_minimal_input_creates_the_runbook_buckets_secured(aws, minimal_input):
-    calls = Calls()
+    calls = ApiCalls("s3")
     result = storage.run(state_for(minimal_input))
     names, s3 = Names("acme-demo"), aws.client("s3")
     assert result["buckets"] == {
@@ -91,11 +77,11 @@ def test_full_input_adds_separate_buckets_and_reports(aws, full_input):
 
 def test_existing_tracking_logs_bucket_is_adopted_untouched(aws, full_input):
     seed(aws, full_input)
-    calls = Calls()
+    calls = ApiCalls("s3")
     result = storage.run(state_for(full_input))
     s3, tracking = aws.client("s3"), "acme-prod-tracking-logs"
     assert tracking in result["adopted"] and tracking not in result["created"]
-    assert [w for w in calls.writes() if w[1] == tracking] == []
+    assert [name for name, params in calls.writes(READS) if params.get("Bucket") == tracking] == []
     with pytest.raises(ClientError, match="NoSuchTagSet"):
         s3.get_bucket_tagging(Bucket=tracking)
     with pytest.raises(ClientError, match="NoSuchBucketPolicy"):
@@ -154,12 +140,12 @@ def test_rerun_creates_nothing_and_writes_nothing(aws, full_input):
     first = storage.run(state_for(full_input))
     s3 = aws.client("s3")
     grades_before = policy(s3, "acme-prod-edxapp")
-    calls = Calls()
+    calls = ApiCalls("s3")
     second = storage.run(state_for(full_input))
     assert second["created"] == []
     assert sorted(second["adopted"]) == sorted(first["created"] + first["adopted"])
     assert second["buckets"] == first["buckets"]
-    assert calls.writes() == []
+    assert calls.writes(READS) == []
     assert policy(s3, "acme-prod-edxapp") == grades_before
 
 
