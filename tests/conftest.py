@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from testkit import MYSQL_URL, REGION, load_event
+from testkit import MYSQL_URL, REGION, load_event, store_edxapp_admin_secret
 
 
 @pytest.fixture
@@ -71,6 +71,13 @@ def seeded(aws, minimal_input):
 
     seed(aws, minimal_input)
     return aws
+
+
+@pytest.fixture
+def ready(seeded, minimal_input):
+    """The seeded account plus the edxapp admin secret, which seed() writes only when a MySQL server stands behind it."""
+    store_edxapp_admin_secret(seeded, minimal_input)
+    return seeded
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,15 @@
 
 import json
 import os
+import threading
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 EVENTS = REPO / "events"
 MYSQL_URL = os.environ.get("ANALYTICS_PROVISIONER_TEST_MYSQL", "mysql://root@127.0.0.1:3306")
 REGION = "us-east-1"
+# The edxapp admin login a unit account's secret holds (no MySQL behind it: seed() fills it only for a server).
+EDXAPP_ADMIN = {"host": "edxapp-db.internal", "port": "3306", "username": "admin", "password": "not-used-here"}
 
 
 class ApiCalls:
@@ -28,6 +31,24 @@ class ApiCalls:
     def writes(self, reads: tuple[str, ...]) -> list[tuple[str, dict]]:
         """(operation, parameters) of every call whose name does not start with one of ``reads``."""
         return [(name, params) for name, params in self.made if not name.startswith(reads)]
+
+
+def store_edxapp_admin_secret(emulator, doc: dict) -> None:
+    emulator.client("secretsmanager").create_secret(Name=doc["edxapp"]["db_admin_secret_id"], SecretString=json.dumps(EDXAPP_ADMIN))
+
+
+def not_ready_times(monkeypatch, module, function: str, times: int) -> None:
+    """The next ``times`` readiness reads say 'not ready' (moto's resources are ready at once)."""
+    real, remaining, lock = getattr(module, function), [times], threading.Lock()
+
+    def slow(described):
+        with lock:
+            if remaining[0] > 0:
+                remaining[0] -= 1
+                return False
+        return real(described)
+
+    monkeypatch.setattr(module, function, slow)
 
 
 def load_event(name: str) -> dict:

@@ -11,19 +11,18 @@ from analytics_provisioner.errors import OwnershipError, ResourceStateError, Res
 from analytics_provisioner.local.seed import seed
 from analytics_provisioner.naming import TAG_DEPLOYMENT, TAG_MANAGED_BY
 from analytics_provisioner.phases import database, validate
-from testkit import ApiCalls
+from testkit import ApiCalls, not_ready_times, store_edxapp_admin_secret
 
 REGION = "us-east-1"
 INSTANCE = "acme-demo-analytics"
 RDS_READS = ("Describe", "ListTagsForResource")
-ADMIN = {"host": "edxapp-db.internal", "port": "3306", "username": "admin", "password": "not-used-here"}
 
 
 def state_for(emulator, doc: dict, **options) -> dict:
     """The state as Database receives it: validated deployment plus the Network phase's EMR RDS group."""
     doc["options"] = {**doc.get("options", {}), **options}
     seed(emulator, doc)
-    emulator.client("secretsmanager").create_secret(Name=doc["edxapp"]["db_admin_secret_id"], SecretString=json.dumps(ADMIN))
+    store_edxapp_admin_secret(emulator, doc)
     validated = validate.run(doc, REGION)
     vpc_id = validated["deployment"]["network"]["vpc_id"]
     group = emulator.client("ec2").create_security_group(GroupName="acme-demo-emr-rds", Description="EMR RDS", VpcId=vpc_id)["GroupId"]
@@ -41,19 +40,6 @@ def check(state: dict, previous: dict) -> dict:
 
 def describe(emulator, identifier: str) -> dict:
     return emulator.client("rds").describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
-
-
-def not_ready_times(monkeypatch, times: int) -> None:
-    """The next ``times`` readiness reads say 'not ready' (moto's instances are available at once)."""
-    real, remaining = rds_api.instance_ready, [times]
-
-    def slow(instance):
-        if remaining[0] > 0:
-            remaining[0] -= 1
-            return False
-        return real(instance)
-
-    monkeypatch.setattr(rds_api, "instance_ready", slow)
 
 
 def test_instance_is_created_private_encrypted_and_protected(aws, minimal_input):
@@ -114,7 +100,7 @@ def test_output_holds_ids_and_the_master_secret_arn_but_no_password(aws, minimal
 def test_poll_loop_keeps_waiting_while_not_available(aws, minimal_input, monkeypatch):
     state = state_for(aws, minimal_input, database_first_check_seconds=420, poll_interval_seconds=30)
     current = database.run(state)
-    not_ready_times(monkeypatch, 2)
+    not_ready_times(monkeypatch, rds_api, "instance_ready", 2)
     seen = []
     for _ in range(3):
         current = check(state, current)
@@ -125,7 +111,7 @@ def test_poll_loop_keeps_waiting_while_not_available(aws, minimal_input, monkeyp
 def test_ceiling_ends_the_loop_with_a_clear_cause(aws, minimal_input, monkeypatch):
     state = state_for(aws, minimal_input, database_first_check_seconds=420, poll_interval_seconds=60, database_timeout_minutes=8)
     current = database.run(state)
-    not_ready_times(monkeypatch, 100)
+    not_ready_times(monkeypatch, rds_api, "instance_ready", 100)
     current = check(state, current)  # waited 420 s
     with pytest.raises(ResourceTimeoutError, match=f"RDS instance {INSTANCE} not active after 8 minutes; .*database_timeout_minutes"):
         check(state, current)  # waited 480 s = the ceiling

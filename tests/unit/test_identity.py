@@ -15,7 +15,6 @@ from analytics_provisioner.phases import identity, validate
 REGION = "us-east-1"
 NAMES = Names("acme-demo")
 PATH = "/analytics-provisioner/"
-ADMIN = {"host": "edxapp-db.internal", "port": "3306", "username": "admin", "password": "not-used-here"}
 EMR_SERVICE_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonElasticMapReduceRole"
 EMR_EC2_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonElasticMapReduceforEC2Role"
 OUR_TAGS = {TAG_DEPLOYMENT: "acme-demo", TAG_MANAGED_BY: TOOL}
@@ -23,12 +22,6 @@ OUR_TAGS = {TAG_DEPLOYMENT: "acme-demo", TAG_MANAGED_BY: TOOL}
 RUNBOOK_WILDCARD_ACTIONS = {"elasticmapreduce:*", "es:*", "route53:Get*", "route53:List*", "s3:Get*", "s3:List*"}
 # Actions that take no resource-level permission (or whose resources do not exist yet).
 STAR_RESOURCE_ACTIONS = {"elasticmapreduce:*", "route53:Get*", "route53:List*", "ec2:DescribeInstances", "rds:DescribeDBInstances"}
-
-
-@pytest.fixture
-def ready(seeded, minimal_input):
-    seeded.client("secretsmanager").create_secret(Name=minimal_input["edxapp"]["db_admin_secret_id"], SecretString=json.dumps(ADMIN))
-    return seeded
 
 
 def state_for(doc: dict) -> dict:

@@ -1,7 +1,6 @@
 """The Network phase against moto: the exact inbound rules of every security group, the shared EMR
 groups, DNS hostnames, the internet route, the edxapp RDS membership, and re-runs."""
 
-import json
 
 import pytest
 
@@ -17,15 +16,8 @@ from analytics_provisioner.naming import (
 from analytics_provisioner.phases import network, validate
 
 REGION = "us-east-1"
-ADMIN = {"host": "edxapp-db.internal", "port": "3306", "username": "admin", "password": "not-used-here"}
 WORLD = "0.0.0.0/0"
 ALL = ("-1", None, None)
-
-
-@pytest.fixture
-def ready(seeded, minimal_input):
-    seeded.client("secretsmanager").create_secret(Name=minimal_input["edxapp"]["db_admin_secret_id"], SecretString=json.dumps(ADMIN))
-    return seeded
 
 
 @pytest.fixture

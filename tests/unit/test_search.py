@@ -10,18 +10,17 @@ from analytics_provisioner.errors import OwnershipError, ResourceStateError, Res
 from analytics_provisioner.local.seed import seed
 from analytics_provisioner.naming import TAG_DEPLOYMENT, TAG_MANAGED_BY
 from analytics_provisioner.phases import search, validate
-from testkit import ApiCalls
+from testkit import ApiCalls, not_ready_times, store_edxapp_admin_secret
 
 REGION = "us-east-1"
 DOMAIN = "acme-demo-analytics-es"
-ADMIN = {"host": "edxapp-db.internal", "port": "3306", "username": "admin", "password": "not-used-here"}
 
 
 def state_for(emulator, doc: dict, **options) -> dict:
     """The state as Search receives it: validated deployment (versions resolved) plus the ES user."""
     doc["options"] = {**doc.get("options", {}), **options}
     seed(emulator, doc)
-    emulator.client("secretsmanager").create_secret(Name=doc["edxapp"]["db_admin_secret_id"], SecretString=json.dumps(ADMIN))
+    store_edxapp_admin_secret(emulator, doc)
     validated = validate.run(doc, REGION)
     user_arn = emulator.client("iam").create_user(UserName="acme-demo-analytics-elasticsearch")["User"]["Arn"]
     return {**validated, "identity": {"es_user_arn": user_arn}}
@@ -29,19 +28,6 @@ def state_for(emulator, doc: dict, **options) -> dict:
 
 def check(state: dict, previous: dict) -> dict:
     return search.status({"action": "status", "deployment": state["deployment"], "search": previous})
-
-
-def not_ready_times(monkeypatch, times: int) -> None:
-    """The next ``times`` readiness reads say 'not ready' (moto's domains are ready at once)."""
-    real, remaining = es.domain_ready, [times]
-
-    def slow(status):
-        if remaining[0] > 0:
-            remaining[0] -= 1
-            return False
-        return real(status)
-
-    monkeypatch.setattr(es, "domain_ready", slow)
 
 
 def test_domain_is_created_as_the_runbook_configures_it(aws, minimal_input):
@@ -114,7 +100,7 @@ def test_new_domain_waits_the_first_check_then_reports_ready(aws, minimal_input)
 def test_poll_loop_keeps_waiting_while_not_ready(aws, minimal_input, monkeypatch):
     state = state_for(aws, minimal_input, search_first_check_seconds=600, poll_interval_seconds=60)
     current = search.run(state)
-    not_ready_times(monkeypatch, 3)
+    not_ready_times(monkeypatch, es, "domain_ready", 3)
     seen = []
     for _ in range(4):
         current = check(state, current)
@@ -128,7 +114,7 @@ def test_poll_loop_keeps_waiting_while_not_ready(aws, minimal_input, monkeypatch
 def test_ceiling_ends_the_loop_with_a_clear_cause(aws, minimal_input, monkeypatch):
     state = state_for(aws, minimal_input, search_first_check_seconds=600, poll_interval_seconds=60, search_timeout_minutes=12)
     current = search.run(state)
-    not_ready_times(monkeypatch, 100)
+    not_ready_times(monkeypatch, es, "domain_ready", 100)
     current = check(state, current)  # waited 600 s
     current = check(state, current)  # waited 660 s
     with pytest.raises(ResourceTimeoutError, match=f"Elasticsearch domain {DOMAIN} not active after 12 minutes; .*search_timeout_minutes"):
@@ -138,7 +124,7 @@ def test_ceiling_ends_the_loop_with_a_clear_cause(aws, minimal_input, monkeypatc
 def test_ready_at_the_ceiling_is_ready(aws, minimal_input, monkeypatch):
     state = state_for(aws, minimal_input, search_first_check_seconds=600, poll_interval_seconds=60, search_timeout_minutes=11)
     current = search.run(state)
-    not_ready_times(monkeypatch, 1)
+    not_ready_times(monkeypatch, es, "domain_ready", 1)
     current = check(state, current)
     assert check(state, current)["ready"] is True  # waited 660 s = the ceiling, but ready
 
@@ -156,7 +142,7 @@ def test_rerun_adopts_the_domain_without_waiting(aws, minimal_input):
 def test_adopted_domain_still_creating_waits_the_poll_interval(aws, minimal_input, monkeypatch):
     state = state_for(aws, minimal_input, poll_interval_seconds=45)
     search.run(state)
-    not_ready_times(monkeypatch, 1)
+    not_ready_times(monkeypatch, es, "domain_ready", 1)
     again = search.run(state)
     assert again["ready"] is False and again["endpoint"] is None
     assert again["poll"]["next_wait_seconds"] == 45

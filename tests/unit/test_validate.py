@@ -8,15 +8,7 @@ from analytics_provisioner.errors import InputError, OwnershipError, PreflightEr
 from analytics_provisioner.local.emulator import ACCOUNT
 from analytics_provisioner.naming import EMR_EC2_ROLE, TAG_DEPLOYMENT
 from analytics_provisioner.phases import validate
-from testkit import inventory
-
-ADMIN = {"host": "edxapp-db.internal", "port": "3306", "username": "admin", "password": "not-used-here"}
-
-
-@pytest.fixture
-def ready(seeded, minimal_input):
-    seeded.client("secretsmanager").create_secret(Name=minimal_input["edxapp"]["db_admin_secret_id"], SecretString=json.dumps(ADMIN))
-    return seeded
+from testkit import EDXAPP_ADMIN, inventory
 
 
 def run(doc):
@@ -40,7 +32,7 @@ def test_good_input_resolves_network_and_versions(ready, minimal_input):
 
 
 def test_output_holds_no_secret_value(ready, minimal_input):
-    assert ADMIN["password"] not in json.dumps(run(minimal_input))
+    assert EDXAPP_ADMIN["password"] not in json.dumps(run(minimal_input))
 
 
 def test_bad_schema_is_refused_before_any_call(aws, minimal_input):

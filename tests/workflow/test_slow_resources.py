@@ -4,7 +4,6 @@ the analytics instances, and a re-run that adopts everything and creates nothing
 bucket's policy keeps its own statements)."""
 
 import json
-import threading
 
 from analytics_provisioner import execution as executions
 from analytics_provisioner.aws import rds as rds_api
@@ -12,6 +11,7 @@ from analytics_provisioner.aws import search as es
 from analytics_provisioner.local.runner import execute, tagged_resources
 from analytics_provisioner.local.seed import seed
 from analytics_provisioner.naming import Names
+from testkit import not_ready_times
 
 DOMAIN = "acme-demo-analytics-es"
 
@@ -21,20 +21,6 @@ def prepare(emulator, doc: dict, **options) -> dict:
     seed(emulator, doc)
     doc["options"] = {**doc.get("options", {}), **options}
     return doc
-
-
-def not_ready_times(monkeypatch, module, function: str, times: int) -> None:
-    """The next ``times`` readiness reads say 'not ready' (moto's resources are ready at once)."""
-    real, remaining, lock = getattr(module, function), [times], threading.Lock()
-
-    def slow(described):
-        with lock:
-            if remaining[0] > 0:
-                remaining[0] -= 1
-                return False
-        return real(described)
-
-    monkeypatch.setattr(module, function, slow)
 
 
 def ran(result) -> list[str]:
