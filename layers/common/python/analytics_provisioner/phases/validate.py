@@ -103,9 +103,9 @@ def check_secrets(deployment: Deployment) -> None:
 def check_emr_role_has_room(deployment: Deployment) -> None:
     """Identity attaches each deployment's search-write policy to the shared EMR EC2 role, which holds a limited number."""
     region, names = deployment.region, deployment.names
-    if iam.role(EMR_EC2_ROLE, region) is None:
-        return
-    attached = iam.attached_policy_arns(EMR_EC2_ROLE, region)
+    attached = iam.absent_on_404(lambda: iam.attached_policy_arns(EMR_EC2_ROLE, region))
+    if attached is None:
+        return  # Identity creates the role
     quota = iam.attached_policies_per_role_quota(region)
     if iam.policy_arn(names.es_write_policy, region, names.iam_path) not in attached and len(attached) >= quota:
         raise PreflightError(
