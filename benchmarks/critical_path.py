@@ -1,20 +1,26 @@
-"""Critical path: the provisioning workflow against simulated AWS provisioning times, as a ratio to
-the slowest single resource (target <= 1.15), next to the same latencies run in the runbook's
-sequential order.
+"""Critical path over a distribution of AWS latencies: the provisioning workflow in local mode against
+N seeded draws of search-domain, RDS and EC2 provisioning times, for each poll schedule on the same
+draws, as wall time / slowest resource (mean, p95, worst), how late a check saw each resource
+ready, state transitions and what one execution costs. Targets (the product's default schedule):
+mean wall / slowest <= 1.03, p95 <= 1.06, mean state transitions <= 60, no failed execution.
 
-    .venv/bin/python benchmarks/critical_path.py [--minute-seconds 2.5] [--json]
+    .venv/bin/python benchmarks/critical_path.py [--draws 20] [--seed 20] [--minute-seconds 6] [--json] [--svg PATH]
 
 Local mode runs the real state machine and the real handlers against moto, with one change: the
 slow resources report "not ready" until their simulated provisioning time has passed. A resource's
 simulated clock is the wall time since the call that created it divided by the time scale; the Wait
-states (and Retry/botocore back-off) sleep their seconds times the same scale. Everything else (the
-phases' own Python run time, moto, the real DbSetup against MariaDB) runs at full wall-clock cost
-and counts: at small scales it dominates the ratio, so the default scale keeps the simulated
-latencies at least ten times the phases' own run time (printed as the instant run).
+states, Retry intervals, botocore's back-off and a check's own pauses between reads sleep their
+seconds times the same scale. Everything else (the phases' own Python run time, moto, the real
+DbSetup against MariaDB) runs at full wall-clock cost and counts.
+
+Each schedule runs in its own process (its own emulator), all at the same time on the same draws,
+so machine load hits every schedule alike. A process starts its draws one after another, each once
+the previous one has created its domain and its RDS instance, so at most one execution at a time
+runs its CPU-heavy start (Validate, Identity, Network, the creates); the rest of the time they wait.
 
 Needs the MariaDB of the tests (--mysql, default mysql://root@127.0.0.1:3306). It holds the tests'
 lock on the runbook's fixed database users while it runs, so it never collides with a test run.
-Exits 1 when an execution fails or the workflow misses the target.
+Exits 1 when an execution fails or the default schedule misses a target.
 """
 
 import argparse
@@ -22,34 +28,73 @@ import contextlib
 import copy
 import json
 import math
+import multiprocessing
 import os
 import platform
+import random
+import statistics
 import sys
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 from unittest import mock
 
+from analytics_provisioner import execution as executions
 from analytics_provisioner.aws import instances, rds, search
-from analytics_provisioner.deployment import Options
+from analytics_provisioner.local import template as cfn
 from analytics_provisioner.local.emulator import Emulator
 from analytics_provisioner.local.mysql import MysqlServer
-from analytics_provisioner.local.runner import PROVISION, execute
+from analytics_provisioner.local.runner import PROVISION
 from analytics_provisioner.local.seed import seed
+from analytics_provisioner.naming import TAG_DEPLOYMENT, Names
+from analytics_provisioner.phases import polling
 
 REPO = Path(__file__).resolve().parents[1]
-TARGET = 1.15
+TARGETS = {"mean_ratio": 1.03, "p95_ratio": 1.06, "mean_transitions": 60}
 RUNBOOK_USERS_LOCK = "analytics-provisioner: runbook users"  # the lock tests/conftest.py runbook_users takes
 SEQUENTIAL = "SequentialProvision"
 # The runbook's order for what the workflow runs in parallel: the grades bucket policy and the
 # reports bucket (IAM section), the Elasticsearch domain, the EC2 instances, then RDS and its databases.
 RUNBOOK_ORDER = ("storage", "search", "compute", "database")
 POLL_LOOPS = {"search": "Check search domain", "database": "Check analytics RDS instance"}
-RESOURCE_LABELS = {"search": "search domain", "database": "analytics RDS"}
+DBSETUP = "Create databases and users"
+
+# AWS list prices, us-east-1: Step Functions standard workflows, Lambda on x86.
+PRICE_PER_TRANSITION = 0.025 / 1000
+PRICE_PER_GB_SECOND = 0.0000166667
+PRICE_PER_REQUEST = 0.20 / 1_000_000
 
 
-# --- simulated provisioning times ---------------------------------------------------------------
+# --- the latencies drawn ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Range:
+    low_minutes: float
+    high_minutes: float
+    source: str
+
+
+RANGES = {
+    "search": Range(8, 30, (
+        "OpenSearch Service developer guide, 'Create a domain': new domains typically take 15-30 minutes to "
+        "initialize, longer for some configurations; the runbook's single-node domain comes in lower (issue 20: "
+        "from about 8 minutes); the Terraform AWS provider checks a new domain only after 10 minutes "
+        "(hashicorp/terraform-provider-aws#45244)"
+    )),
+    "database": Range(5, 20, (
+        "single-AZ MySQL 'DB instance created' to 'Finished DB Instance backup' in 5-10 minutes, 15-20 for "
+        "Multi-AZ (hashicorp/terraform#498, from the RDS event log); the first backup after creation can add "
+        "about 10 minutes (hashicorp/terraform#1097); the instance is 'available' only after that backup"
+    )),
+    "instances": Range(0.5, 2.5, (
+        "EC2 pending -> running for an EBS-backed instance, usually well under the 150 s Compute's "
+        "instance_running waiter allows (5 s x 30); never the slowest resource"
+    )),
+}
+
+
 @dataclass(frozen=True)
 class Latencies:
     """Simulated seconds from the create call until AWS reports the resource ready."""
@@ -59,11 +104,71 @@ class Latencies:
     instances: float
 
 
+def draw(seed_value: int, count: int) -> list[Latencies]:
+    """``count`` independent uniform draws from RANGES (seeded: the same draws on every run)."""
+    rng = random.Random(seed_value)
+    return [
+        Latencies(**{kind: round(rng.uniform(r.low_minutes, r.high_minutes) * 60, 1) for kind, r in RANGES.items()})
+        for _ in range(count)
+    ]
+
+
+# --- the schedules compared -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    description: str
+    options: dict = field(default_factory=dict)  # poll options set in the execution input
+    backoff: float | None = None  # benchmark-only: after a check, wait this fraction of the time since creation
+    machine: str = PROVISION
+
+
+DEFAULT = "default"
+SCHEDULES = {
+    DEFAULT: Schedule(DEFAULT, "the product's defaults"),
+    "shipped-grid": Schedule(
+        "shipped-grid", "first check at 600 s (domain) / 420 s (RDS), then every 60 s (the schedule before issue 20)",
+        {"search_first_check_seconds": 600, "database_first_check_seconds": 420, "poll_interval_seconds": 60},
+    ),
+    "early-grid": Schedule(
+        "early-grid", "first check at 420 s / 240 s (below each range), then every 60 s",
+        {"search_first_check_seconds": 420, "database_first_check_seconds": 240, "poll_interval_seconds": 60},
+    ),
+    "backoff": Schedule(
+        "backoff", "first check at 420 s / 240 s, then wait 20 % of the time since creation (at least 30 s): "
+        "the same lateness relative to the latency everywhere (benchmark-only)",
+        {"search_first_check_seconds": 420, "database_first_check_seconds": 240, "poll_interval_seconds": 30},
+        backoff=0.2,
+    ),
+}
+RUNBOOK_ORDER_SCHEDULE = Schedule("runbook-order", "the default schedule, the parallel block run in the runbook's order", machine=SEQUENTIAL)
+
+
+@contextlib.contextmanager
+def backoff_installed(factor: float | None, floor_seconds: int = 30):
+    """Benchmark-only alternative: each check schedules the next after ``factor`` x the time since
+    creation. A wrapper around the phases' poll bookkeeping, so the product's code runs unchanged."""
+    if factor is None:
+        yield
+        return
+    real = polling.after_check
+
+    def after_check(poll, ready, interval_seconds, *args, **kwargs):
+        checked = real(poll, ready, interval_seconds, *args, **kwargs)
+        return {**checked, "next_wait_seconds": max(floor_seconds, round(factor * checked["waited_seconds"]))}
+
+    with mock.patch.object(polling, "after_check", after_check):
+        yield
+
+
+# --- simulated provisioning times ---------------------------------------------------------------
 @dataclass
 class Timeline:
     """When (monotonic wall clock) one slow resource was created and first reported ready."""
 
     kind: str
+    deployment_id: str
+    latency: float
     created: float
     seen_ready: float | None = None
 
@@ -71,14 +176,28 @@ class Timeline:
 @dataclass
 class Simulation:
     """Patches the readiness reads the phases use (aws/search.domain_ready, aws/rds.instance_ready,
-    aws/instances.wait_running) so each resource turns ready ``latency`` simulated seconds after its
-    create call; everything else still goes to moto."""
+    aws/instances.wait_running) so each resource a draw expects turns ready its latency in simulated
+    seconds after its create call; everything else still goes to moto."""
 
-    latencies: Latencies
     scale: float
+    expected: dict[str, tuple[str, str, float]] = field(default_factory=dict)  # resource name -> (kind, deployment, latency)
     timelines: dict[str, Timeline] = field(default_factory=dict)
-    _launched: dict[str, float] = field(default_factory=dict)
+    _launched: dict[str, tuple[float, str]] = field(default_factory=dict)  # instance id -> (launched, deployment)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def expect(self, deployment_id: str, latencies: Latencies) -> None:
+        names = Names(deployment_id)
+        self.expected[names.es_domain] = ("search", deployment_id, latencies.search)
+        self.expected[names.analytics_rds] = ("database", deployment_id, latencies.database)
+        self.expected[f"instances:{deployment_id}"] = ("instances", deployment_id, latencies.instances)
+
+    def created(self, deployment_id: str) -> bool:
+        with self._lock:
+            kinds = {t.kind for t in self.timelines.values() if t.deployment_id == deployment_id}
+        return {"search", "database"} <= kinds
+
+    def of(self, deployment_id: str) -> dict[str, Timeline]:
+        return {t.kind: t for t in self.timelines.values() if t.deployment_id == deployment_id}
 
     def simulated_since(self, moment: float) -> float:
         return (time.monotonic() - moment) / self.scale
@@ -87,37 +206,38 @@ class Simulation:
     def installed(self):
         with contextlib.ExitStack() as stack:
             for module, name, wrapper in (
-                (search, "create_domain", self._created("search", lambda config: config["DomainName"])),
-                (rds, "create_instance", self._created("database", lambda params: params["DBInstanceIdentifier"])),
-                (search, "domain_ready", self._ready("search", "DomainName")),
-                (rds, "instance_ready", self._ready("database", "DBInstanceIdentifier")),
+                (search, "create_domain", self._created(lambda config: config["DomainName"])),
+                (rds, "create_instance", self._created(lambda params: params["DBInstanceIdentifier"])),
+                (search, "domain_ready", self._ready("DomainName")),
+                (rds, "instance_ready", self._ready("DBInstanceIdentifier")),
                 (instances, "run_instance", self._run_instance),
                 (instances, "wait_running", self._wait_running),
             ):
                 stack.enter_context(mock.patch.object(module, name, wrapper(getattr(module, name))))
             yield self
 
-    def _created(self, kind: str, name_of):
+    def _created(self, name_of):
         def wrap(real):
             def create(request, *args, **kwargs):
                 described = real(request, *args, **kwargs)
-                with self._lock:
-                    self.timelines[name_of(request)] = Timeline(kind, created=time.monotonic())
+                name = name_of(request)
+                if name in self.expected:
+                    kind, deployment_id, latency = self.expected[name]
+                    with self._lock:
+                        self.timelines[name] = Timeline(kind, deployment_id, latency, created=time.monotonic())
                 return described
 
             return create
 
         return wrap
 
-    def _ready(self, kind: str, name_key: str):
-        latency = getattr(self.latencies, kind)
-
+    def _ready(self, name_key: str):
         def wrap(real):
             def ready(described: dict) -> bool:
                 timeline = self.timelines.get(described[name_key])
                 if timeline is None:  # not created in this run: as moto has it
                     return real(described)
-                if self.simulated_since(timeline.created) < latency:
+                if self.simulated_since(timeline.created) < timeline.latency:
                     return False
                 if timeline.seen_ready is None:
                     timeline.seen_ready = time.monotonic()
@@ -131,8 +251,9 @@ class Simulation:
         def run_instance(request: dict, region: str):
             launched = real(request, region)
             if launched is not None:
+                tags = {t["Key"]: t["Value"] for spec in request.get("TagSpecifications", []) for t in spec["Tags"]}
                 with self._lock:
-                    self._launched.setdefault(launched["InstanceId"], time.monotonic())
+                    self._launched.setdefault(launched["InstanceId"], (time.monotonic(), tags.get(TAG_DEPLOYMENT, "")))
             return launched
 
         return run_instance
@@ -142,8 +263,12 @@ class Simulation:
         delay = instances.RUNNING_WAIT["Delay"]
 
         def wait_running(instance_ids: list[str], region: str) -> None:
-            launched = [self._launched[i] for i in instance_ids if i in self._launched]
-            remaining = max((self.latencies.instances - self.simulated_since(moment) for moment in launched), default=0)
+            remaining = 0.0
+            for instance_id in instance_ids:
+                if instance_id in self._launched:
+                    moment, deployment_id = self._launched[instance_id]
+                    _, _, latency = self.expected.get(f"instances:{deployment_id}", (None, None, 0.0))
+                    remaining = max(remaining, latency - self.simulated_since(moment))
             if remaining > 0:
                 time.sleep(math.ceil(remaining / delay) * delay * self.scale)
             real(instance_ids, region)
@@ -193,47 +318,124 @@ def deploy_sequential(emulator: Emulator) -> None:
     )["stateMachineArn"]
 
 
-# --- one run --------------------------------------------------------------------------------
-def run_once(server: MysqlServer, document: dict, machine: str, scale: float, simulation: Simulation | None) -> dict:
-    """A fresh emulator, seeded; one execution of ``machine``; its wall time and what it did."""
-    with Emulator(mysql=server, time_scale=scale) as emulator:
-        seed(emulator, document)
-        if machine == SEQUENTIAL:
+# --- one schedule, all draws (runs in its own process) ------------------------------------------
+def document_for(base: dict, deployment_id: str, options: dict) -> dict:
+    """The input for one draw: its own deployment id and its own edxapp database (Network adds a group
+    to it, and an RDS instance takes at most five), the schedule's poll options."""
+    document = copy.deepcopy(base)
+    document["deployment_id"] = deployment_id
+    document["edxapp"] = {**document["edxapp"], "db_instance_id": f"{deployment_id}-edxapp-db"}
+    document["options"] = {**document.get("options", {}), **options}
+    return document
+
+
+def run_schedule(schedule: Schedule, draws: list[Latencies], scale: float, mysql_url: str, base: dict, start_timeout: float = 120) -> list[dict]:
+    """Every draw through one emulator, one execution started after another (see the module doc)."""
+    server = MysqlServer.from_url(mysql_url)
+    with Emulator(mysql=server, time_scale=scale) as emulator, Simulation(scale).installed() as simulation, \
+            backoff_installed(schedule.backoff):
+        if schedule.machine == SEQUENTIAL:
             deploy_sequential(emulator)
-        with simulation.installed() if simulation else contextlib.nullcontext():
-            started = time.monotonic()
-            result = execute(emulator, document, machine=machine)
-            ended = time.monotonic()
-    states = result.view.summary()
-    ran = [state["state"] for state in states]
+        sfn = emulator.client("stepfunctions")
+        started = []
+        for index, latencies in enumerate(draws):
+            deployment_id = f"bench-d{index:02d}"
+            document = document_for(base, deployment_id, schedule.options)
+            seed(emulator, document)
+            simulation.expect(deployment_id, latencies)
+            arn = sfn.start_execution(stateMachineArn=emulator.state_machines[schedule.machine], name=executions.execution_name(document),
+                                      input=json.dumps(document))["executionArn"]
+            started.append((index, deployment_id, arn))
+            deadline = time.monotonic() + start_timeout
+            while not simulation.created(deployment_id) and time.monotonic() < deadline:
+                if sfn.describe_execution(executionArn=arn)["status"] != "RUNNING":
+                    break
+                time.sleep(0.1)
+        pending = {arn for _, _, arn in started}
+        while pending:
+            time.sleep(1)
+            pending = {arn for arn in pending if sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"}
+        return [measure_run(sfn, arn, draws[index], simulation.of(deployment_id), scale) for index, deployment_id, arn in started]
+
+
+def measure_run(sfn, arn: str, latencies: Latencies, timelines: dict[str, Timeline], scale: float) -> dict:
+    described = sfn.describe_execution(executionArn=arn)
+    view = executions.HistoryView()
+    view.add(executions.history(sfn, arn))
+    stamps = [event["timestamp"].timestamp() for event in view.events]
+    wall = stamps[-1] - stamps[0]
+    states = view.summary()
+    dbsetup = sum(s["seconds"] or 0 for s in states if s["state"] == DBSETUP)
     resources = {}
-    for name, timeline in (simulation.timelines if simulation else {}).items():
-        ready = timeline.created + getattr(simulation.latencies, timeline.kind) * scale
-        resources[timeline.kind] = {
-            "name": name,
-            "created_after_seconds": round(timeline.created - started, 3),
-            "ready_after_seconds": round(ready - started, 3),
-            "seen_ready_after_seconds": None if timeline.seen_ready is None else round(timeline.seen_ready - started, 3),
-            "seen_late_simulated_seconds": None if timeline.seen_ready is None else round((timeline.seen_ready - ready) / scale, 1),
+    for kind, timeline in timelines.items():
+        ready = timeline.created + timeline.latency * scale
+        resources[kind] = {
+            "latency_seconds": timeline.latency,
+            "seen_late_seconds": None if timeline.seen_ready is None else round((timeline.seen_ready - ready) / scale, 1),
         }
+    floors = {"search": latencies.search * scale, "database": latencies.database * scale + dbsetup, "instances": latencies.instances * scale}
+    slowest = max(floors, key=floors.get)
+    checks = {key: [s for s in states if s["state"] == state] for key, state in POLL_LOOPS.items()}
+    poll_seconds = sum((s["seconds"] or 0) / scale for runs in checks.values() for s in runs)  # simulated: what Lambda would bill
+    invocations = sum(len(runs) for runs in checks.values())
+    memory_gb = poll_memory_gb()
+    cost = view.transitions * PRICE_PER_TRANSITION + poll_seconds * memory_gb * PRICE_PER_GB_SECOND + invocations * PRICE_PER_REQUEST
     return {
-        "machine": machine,
-        "status": result.status,
-        "error": result.error,
-        "cause": result.cause,
-        "wall_seconds": round(ended - started, 3),
-        "state_transitions": result.transitions,
-        "checks": {key: ran.count(state) for key, state in POLL_LOOPS.items()},
-        "dbsetup_seconds": round(sum(s["seconds"] or 0 for s in states if s["state"] == "Create databases and users"), 3),
+        "status": described["status"],
+        "error": described.get("error"),
+        "cause": described.get("cause"),
+        "latencies_seconds": asdict(latencies),
+        "wall_seconds": round(wall, 3),
+        "slowest": slowest,
+        "ratio_to_slowest": round(wall / floors[slowest], 4),
+        "slowest_seen_late_seconds": resources.get(slowest, {}).get("seen_late_seconds") or 0.0,
         "resources": resources,
+        "dbsetup_seconds": round(dbsetup, 3),
+        "state_transitions": view.transitions,
+        "checks": {key: len(runs) for key, runs in checks.items()},
+        "poll_lambda_seconds": round(poll_seconds, 1),
+        "cost_usd": round(cost, 6),
     }
 
 
-def document_for(base: dict, deployment_id: str, poll_options: dict) -> dict:
-    document = copy.deepcopy(base)
-    document["deployment_id"] = deployment_id
-    document["options"] = {**document.get("options", {}), **poll_options}
-    return document
+def poll_memory_gb() -> float:
+    """The memory the Search and Database functions are billed at (template.yaml)."""
+    template = cfn.load()
+    default = template.get("Globals", {}).get("Function", {}).get("MemorySize", 128)
+    sizes = [template["Resources"][name]["Properties"].get("MemorySize", default) for name in ("SearchFunction", "DatabaseFunction")]
+    return max(sizes) / 1024
+
+
+# --- the benchmark ----------------------------------------------------------------------------
+def p95(values: list[float]) -> float:
+    """Nearest rank: the smallest value at or above 95 % of the draws (the 19th of 20)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def summarize(runs: list[dict]) -> dict:
+    ratios = [run["ratio_to_slowest"] for run in runs]
+    late = [run["slowest_seen_late_seconds"] for run in runs]
+    return {
+        "executions": len(runs),
+        "failed": sum(run["status"] != "SUCCEEDED" for run in runs),
+        "ratio": {"mean": round(statistics.fmean(ratios), 4), "p95": p95(ratios), "worst": max(ratios)},
+        "slowest_seen_late_seconds": {"mean": round(statistics.fmean(late), 1), "p95": p95(late), "worst": max(late)},
+        "state_transitions": {"mean": round(statistics.fmean(run["state_transitions"] for run in runs), 1),
+                              "worst": max(run["state_transitions"] for run in runs)},
+        "checks": {key: round(statistics.fmean(run["checks"][key] for run in runs), 1) for key in POLL_LOOPS},
+        "poll_lambda_seconds": round(statistics.fmean(run["poll_lambda_seconds"] for run in runs), 1),
+        "cost_usd": round(statistics.fmean(run["cost_usd"] for run in runs), 5),
+    }
+
+
+def verdict(summary: dict) -> dict[str, bool]:
+    return {
+        "no_failed_execution": summary["failed"] == 0,
+        "mean_ratio": summary["ratio"]["mean"] <= TARGETS["mean_ratio"],
+        "p95_ratio": summary["ratio"]["p95"] <= TARGETS["p95_ratio"],
+        "mean_transitions": summary["state_transitions"]["mean"] <= TARGETS["mean_transitions"],
+    }
 
 
 @contextlib.contextmanager
@@ -258,60 +460,44 @@ def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-# --- the benchmark ----------------------------------------------------------------------------
 def measure(args) -> dict:
     scale = args.minute_seconds / 60
-    latencies = Latencies(search=args.search_minutes * 60, database=args.database_minutes * 60, instances=args.instances_minutes * 60)
-    poll_options = {key: value for key, value in (
-        ("poll_interval_seconds", args.poll_interval),
-        ("search_first_check_seconds", args.search_first_check),
-        ("database_first_check_seconds", args.database_first_check),
-    ) if value is not None}
-    schedule = {key: poll_options.get(key, getattr(Options, key)) for key in ("search_first_check_seconds", "database_first_check_seconds", "poll_interval_seconds")}
+    draws = draw(args.seed, args.draws)
+    chosen = [SCHEDULES[name] for name in args.schedules]
+    if args.runbook_order:
+        chosen.append(RUNBOOK_ORDER_SCHEDULE)
     base = json.loads(Path(args.input).read_text())
     server = MysqlServer.from_url(args.mysql)
     server.check(args.mysql)
-    runs = {}
-    with runbook_users_lock(server):
-        # Instant runs first (every wait 0 s, nothing simulated): the phases' own run time, and one
-        # warm-up of moto's and botocore's per-process data so neither timed run pays for it.
-        for key, machine, deployment_id in (("instant_workflow", PROVISION, "bench-par-0"), ("instant_runbook_order", SEQUENTIAL, "bench-seq-0")):
-            progress(f"{key}: running with every wait at 0 s")
-            runs[key] = run_once(server, document_for(base, deployment_id, poll_options), machine, 0.0, None)
-        for key, machine, deployment_id in (("workflow", PROVISION, "bench-par"), ("runbook_order", SEQUENTIAL, "bench-seq")):
-            progress(f"{key}: running with simulated latencies (about {latency_estimate(key, latencies, scale):.0f} s)")
-            runs[key] = run_once(server, document_for(base, deployment_id, poll_options), machine, scale, Simulation(latencies, scale))
-    dbsetup = runs["workflow"]["dbsetup_seconds"]
-    candidates = {
-        "search domain": latencies.search * scale,
-        "analytics RDS + DbSetup": latencies.database * scale + dbsetup,
-        "EC2 instances": latencies.instances * scale,
-    }
-    slowest = max(candidates, key=candidates.get)
-    floor = candidates[slowest]
-    for key in ("workflow", "runbook_order"):
-        runs[key]["ratio_to_slowest"] = round(runs[key]["wall_seconds"] / floor, 3)
-    workflow, source = runs["workflow"], Path(args.input).resolve()
+    longest = max(max(d.search, d.database) for d in draws) * scale
+    progress(f"{len(chosen)} schedules x {len(draws)} draws, one process per schedule; the longest draw alone takes {longest:.0f} s")
+    began, load_before = time.monotonic(), os.getloadavg()
+    with runbook_users_lock(server), ProcessPoolExecutor(len(chosen), mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {s.name: pool.submit(run_schedule, s, draws, scale, args.mysql, base) for s in chosen}
+        runs = {name: future.result() for name, future in futures.items()}
+    schedules = {}
+    for schedule in chosen:
+        summary = summarize(runs[schedule.name])
+        schedules[schedule.name] = {"description": schedule.description, "options": schedule.options, "backoff": schedule.backoff,
+                                    "summary": summary, "runs": runs[schedule.name]}
+    checked = verdict(schedules[DEFAULT]["summary"]) if DEFAULT in schedules else {}
+    source = Path(args.input).resolve()
     return {
         "input": str(source.relative_to(REPO)) if source.is_relative_to(REPO) else str(source),
+        "date": date.today().isoformat(),
+        "draws": len(draws),
+        "seed": args.seed,
+        "ranges_minutes": {kind: asdict(r) for kind, r in RANGES.items()},
         "time_scale": scale,
         "simulated_minute_wall_seconds": args.minute_seconds,
-        "latencies_simulated_seconds": asdict(latencies),
-        "poll_schedule_seconds": schedule,
-        "slowest_resource": slowest,
-        "slowest_resource_wall_seconds": round(floor, 3),
-        "target": TARGET,
-        "met": all(run["status"] == "SUCCEEDED" for run in runs.values()) and workflow["ratio_to_slowest"] <= TARGET,
-        "speedup_over_runbook_order": round(runs["runbook_order"]["wall_seconds"] / workflow["wall_seconds"], 2),
-        "runs": runs,
+        "targets": TARGETS,
+        "met": bool(checked) and all(checked.values()),
+        "checks": checked,
+        "schedules": schedules,
+        "benchmark_wall_seconds": round(time.monotonic() - began, 1),
+        "load_average": {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()]},
         "machine": machine_description(),
     }
-
-
-def latency_estimate(key: str, latencies: Latencies, scale: float) -> float:
-    if key == "workflow":
-        return max(latencies.search, latencies.database) * scale
-    return (latencies.search + latencies.database + latencies.instances) * scale
 
 
 def machine_description() -> dict:
@@ -327,71 +513,62 @@ def _cpuinfo() -> list[str]:
 
 
 def render(report: dict) -> str:
-    scale = report["time_scale"]
-    latencies, schedule = report["latencies_simulated_seconds"], report["poll_schedule_seconds"]
-    runs = report["runs"]
     lines = [
-        f"Critical path of the provisioning workflow: local mode, {report['input']}, simulated AWS provisioning times",
-        f"  time scale: 1 simulated minute = {report['simulated_minute_wall_seconds']:g} s of wall time",
-        f"  simulated: search domain {latencies['search'] / 60:g} min, analytics RDS {latencies['database'] / 60:g} min "
-        f"(+ DbSetup against MariaDB, real time), EC2 instances {latencies['instances'] / 60:g} min (waiter every "
-        f"{instances.RUNNING_WAIT['Delay']} s); IAM, security groups, S3, Render: their own run time",
-        f"  poll schedule: first check {schedule['search_first_check_seconds']} s (search), "
-        f"{schedule['database_first_check_seconds']} s (RDS), then every {schedule['poll_interval_seconds']} s",
-        "",
-        f"  {'':<22}{'wall s':>8}{'simulated min':>15}{'/ slowest':>11}{'transitions':>13}{'checks search/RDS':>19}{'instant run s':>15}",
+        f"Critical path over {report['draws']} draws of AWS latencies (seed {report['seed']}): local mode, {report['input']}",
+        f"  time scale: 1 simulated minute = {report['simulated_minute_wall_seconds']:g} s of wall time; draws uniform in:",
     ]
-    for key, label in (("workflow", "workflow (parallel)"), ("runbook_order", "runbook order")):
-        run, instant = runs[key], runs[f"instant_{key}"]
-        checks = f"{run['checks']['search']} / {run['checks']['database']}"
+    for kind, r in report["ranges_minutes"].items():
+        lines.append(f"    {kind:<10}{r['low_minutes']:g}-{r['high_minutes']:g} min  ({r['source']})")
+    lines += [
+        "",
+        f"  {'schedule':<14}{'wall / slowest resource':>26}{'seen late, s (slowest)':>26}{'transitions':>13}"
+        f"{'checks':>10}{'poll Lambda':>13}{'cost':>10}",
+        f"  {'':<14}{'mean':>10}{'p95':>8}{'worst':>8}{'mean':>10}{'p95':>8}{'worst':>8}{'mean':>13}{'dom/RDS':>10}{'s':>13}{'USD':>10}",
+    ]
+    for name, schedule in report["schedules"].items():
+        s = schedule["summary"]
+        ratio, late = s["ratio"], s["slowest_seen_late_seconds"]
+        checks = f"{s['checks']['search']:g}/{s['checks']['database']:g}"
+        failed = f"  {s['failed']} FAILED" if s["failed"] else ""
         lines.append(
-            f"  {label:<22}{run['wall_seconds']:>8.1f}{run['wall_seconds'] / scale / 60:>15.1f}{run['ratio_to_slowest']:>11.3f}"
-            f"{run['state_transitions']:>13}{checks:>19}{instant['wall_seconds']:>15.1f}"
+            f"  {name:<14}{ratio['mean']:>10.3f}{ratio['p95']:>8.3f}{ratio['worst']:>8.3f}{late['mean']:>10.1f}{late['p95']:>8.1f}"
+            f"{late['worst']:>8.1f}{s['state_transitions']['mean']:>13.1f}{checks:>10}{s['poll_lambda_seconds']:>13.0f}"
+            f"{s['cost_usd']:>10.4f}{failed}"
         )
     lines.append("")
-    lines.append(f"  slowest resource: {report['slowest_resource']}, {report['slowest_resource_wall_seconds']:.2f} s of wall time")
-    lines += critical_path_lines(runs["workflow"])
-    lines.append(f"  runbook order / workflow: {report['speedup_over_runbook_order']:.2f} x")
-    for key, run in runs.items():
-        if run["status"] != "SUCCEEDED":
-            lines.append(f"  {key}: {run['status']} {run['error']}: {run['cause']}")
-    ratio = runs["workflow"]["ratio_to_slowest"]
-    lines.append(f"  target workflow / slowest <= {report['target']}: {'met' if report['met'] else 'MISSED'} ({ratio:.3f})")
-    machine = report["machine"]
-    lines.append(f"  machine: {machine['cpus']} CPUs, {machine['cpu']}, Python {machine['python']}")
+    for name, schedule in report["schedules"].items():
+        lines.append(f"  {name}: {schedule['description']}")
+        for run in schedule["runs"]:
+            if run["status"] != "SUCCEEDED":
+                lines.append(f"    {run['status']} {run['error']}: {run['cause']}")
+    lines.append("")
+    if report["checks"]:
+        marks = ", ".join(f"{key} {'met' if ok else 'MISSED'}" for key, ok in report["checks"].items())
+        lines.append(f"  targets (default schedule: mean <= {TARGETS['mean_ratio']}, p95 <= {TARGETS['p95_ratio']}, "
+                     f"transitions <= {TARGETS['mean_transitions']}): {marks}")
+    machine, load = report["machine"], report["load_average"]
+    lines.append(f"  machine: {machine['cpus']} CPUs, {machine['cpu']}, Python {machine['python']}; load average "
+                 f"{load['before'][0]:.2f} before, {load['after'][0]:.2f} after; benchmark {report['benchmark_wall_seconds']:.0f} s")
     return "\n".join(lines)
-
-
-def critical_path_lines(run: dict) -> list[str]:
-    """Where the workflow's wall time went: before each slow resource's create call, its provisioning,
-    the wait until a check saw it ready, and what ran after."""
-    lines = ["  workflow run, seconds of wall time into the execution:"]
-    for kind, resource in sorted(run["resources"].items(), key=lambda item: item[1]["ready_after_seconds"], reverse=True):
-        if resource["seen_ready_after_seconds"] is None:
-            continue
-        lines.append(
-            f"    {RESOURCE_LABELS[kind]:<16} created {resource['created_after_seconds']:6.2f}   ready {resource['ready_after_seconds']:6.2f}"
-            f"   seen ready {resource['seen_ready_after_seconds']:6.2f} ({resource['seen_late_simulated_seconds']:g} simulated s after ready)"
-        )
-    lines.append(f"    {'execution ended':<16} {run['wall_seconds']:6.2f}")
-    return lines
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minute-seconds", type=float, default=2.5, help="wall seconds per simulated minute (default 2.5)")
-    parser.add_argument("--search-minutes", type=float, default=15.5, help="search domain provisioning time (default 15.5)")
-    parser.add_argument("--database-minutes", type=float, default=10.5, help="analytics RDS provisioning time (default 10.5)")
-    parser.add_argument("--instances-minutes", type=float, default=1.25, help="EC2 pending -> running (default 1.25)")
-    parser.add_argument("--poll-interval", type=int, help="options.poll_interval_seconds (default: the product's)")
-    parser.add_argument("--search-first-check", type=int, help="options.search_first_check_seconds (default: the product's)")
-    parser.add_argument("--database-first-check", type=int, help="options.database_first_check_seconds (default: the product's)")
+    parser.add_argument("--draws", type=int, default=20, help="latency draws per schedule (default 20)")
+    parser.add_argument("--seed", type=int, default=20, help="seed of the draws (default 20)")
+    parser.add_argument("--minute-seconds", type=float, default=6.0, help="wall seconds per simulated minute (default 6)")
+    parser.add_argument("--schedules", default=",".join(SCHEDULES), help=f"comma-separated, of: {', '.join(SCHEDULES)} (default: all)")
+    parser.add_argument("--runbook-order", action="store_true", help="also run the default schedule with the parallel block in the runbook's order")
     parser.add_argument("--input", default=str(REPO / "events" / "input-minimal.json"))
     parser.add_argument("--mysql", default="mysql://root@127.0.0.1:3306")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
-    if args.minute_seconds <= 0:
-        parser.error("--minute-seconds must be above 0")
+    args.schedules = [name.strip() for name in args.schedules.split(",") if name.strip()]
+    unknown = [name for name in args.schedules if name not in SCHEDULES]
+    if unknown:
+        parser.error(f"--schedules: unknown {', '.join(unknown)}; choose from {', '.join(SCHEDULES)}")
+    if args.minute_seconds <= 0 or args.draws < 1:
+        parser.error("--minute-seconds must be above 0 and --draws at least 1")
     report = measure(args)
     print(json.dumps(report, indent=2) if args.json else render(report))
     return 0 if report["met"] else 1
