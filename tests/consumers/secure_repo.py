@@ -10,6 +10,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from analytics_provisioner.render import render_files
 from analytics_provisioner.render.context import AccessKey, AppSecrets, Buckets, DbLogin, EmrSettings, Pipeline, RenderContext
 from analytics_provisioner.render.releases import for_release
@@ -42,11 +44,22 @@ def make_context(release: str, analytics_db: DbLogin, edxapp_ro_db: DbLogin) -> 
         buckets=Buckets("acme-prod-analytics-emr", "acme-prod-analytics-emr", "acme-prod-edxanalytics", "acme-prod-edxanalytics",
                         "acme-prod-tracking-logs", "acme-prod-analytics-api-reports", "acme-prod-edxapp"),
         emr=EmrSettings("EMR_EC2_DefaultRole", "acme-prod-analytics", "subnet-0abc1234", "emr-4.7.2", "acme-prod-analytics"),
-        pipeline=Pipeline("https://github.com/openedx/edx-analytics-pipeline.git", "open-release/nutmeg.master",
-                          "https://github.com/openedx/edx-analytics-configuration.git", "master"),
+        pipeline=Pipeline("https://github.com/openedx/edx-analytics-pipeline.git", release,
+                          "https://github.com/openedx/edx-analytics-configuration.git", release),
         analytics_private_key=PRIVATE_KEY,
         insights_public_ip="203.0.113.10",
     )
+
+
+class _VarsLoader(yaml.SafeLoader):
+    """YAML as ansible reads it, for inspecting keys: ``!unsafe`` values are plain strings."""
+
+
+_VarsLoader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
+
+
+def load_vars(path: Path) -> dict:
+    return yaml.load(path.read_text(), Loader=_VarsLoader)  # noqa: S506  # a SafeLoader subclass
 
 
 def write_repo(ctx: RenderContext, root: Path) -> SecureRepo:

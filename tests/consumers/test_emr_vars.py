@@ -3,6 +3,8 @@
 import yaml
 from secure_repo import run_ansible
 
+from upstream import AMI_ERA_STEP_TYPES
+
 # The arguments batch/provision.yml gives its EMR module, each from an extra var of the same name.
 PROVISION_ARGUMENTS = ["name", "region", "keypair_name", "vpc_subnet_id", "log_uri", "role", "release_label",
                        "instance_groups", "steps", "applications", "configurations"]
@@ -27,8 +29,9 @@ def playbook(ctx) -> list[dict]:
         {"name": "applications, configurations and the Sqoop step from the EMR bucket", "assert": {"quiet": True, "that": [
             "emr_module_args.applications | map(attribute='name') | list == ['Hadoop', 'Hive', 'Sqoop-Sandbox', 'Ganglia']",
             "emr_module_args.configurations | map(attribute='classification') | list == ['mapred-site', 'yarn-site']",
-            "emr_module_args.steps | map(attribute='type') | list == ['hive_install', 'script']",
-            f"emr_module_args.steps[1].step_args == ['s3://{ctx.buckets.emr}/install-sqoop', 's3://{ctx.buckets.emr}']",
+            "emr_module_args.steps | map(attribute='type') | list == ['script']",
+            f"emr_module_args.steps | map(attribute='type') | intersect({sorted(AMI_ERA_STEP_TYPES)}) | list == []",
+            f"emr_module_args.steps[0].step_args == ['s3://{ctx.buckets.emr}/install-sqoop', 's3://{ctx.buckets.emr}']",
             "lookup('env', 'TASK_CONFIGURATION_S3_BUCKET') == '" + ctx.buckets.emr + "'",
         ]}},
     ]}]

@@ -7,6 +7,8 @@ import luigi
 import pytest
 from luigi.configuration import LuigiConfigParser
 
+from upstream import ES_HOST_IS_LIST, PIPELINE_READS, RELEASES, REPORTS_REQUIRED, branch
+
 SECTIONS = {
     "database-export": {"database", "credentials"},
     "database-import": {"database", "destination", "credentials"},
@@ -14,9 +16,9 @@ SECTIONS = {
     "hive": {"warehouse_path"},
     "manifest": {"path", "lib_jar", "input_format"},
     "map-reduce": {"marker"},
-    "enrollments": {"interval_start", "blacklist_date", "blacklist_path", "overwrite_n_days"},
+    "enrollments": {"interval_start", "overwrite_n_days"},
     "location-per-course": {"interval_start", "overwrite_n_days"},
-    "user-activity": {"output_root", "overwrite_n_days"},
+    "user-activity": {"overwrite_n_days"},
     "answer-distribution": {"valid_response_types"},
     "videos": {"dropoff_threshold"},
     "geolocation": {"geolocation_data"},
@@ -24,6 +26,9 @@ SECTIONS = {
     "elasticsearch": {"host", "connection_type"},
     "module-engagement": {"alias", "number_of_shards", "allow_empty_insert"},
     "edx-rest-api": {"client_id", "client_secret", "auth_url"},
+    "course-list": {"api_root_url"},
+    "course-blocks": {"api_root_url"},
+    "problem-response": {"report_output_root"},
 }
 
 
@@ -33,9 +38,31 @@ def read(path) -> LuigiConfigParser:
     return parser
 
 
-@pytest.mark.parametrize("release", ["open-release/koa.master", "open-release/nutmeg.master"])
-def test_luigi_reads_every_section_and_value(render_repo, release):
-    repo = render_repo(release)
+def options(parser) -> set[tuple[str, str]]:
+    return {(section, option) for section in parser.sections() for option in parser.options(section)}
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_every_option_is_one_the_pipeline_reads_and_reports_have_theirs(render_repo, release):
+    repo = render_repo(branch(release))
+    written = options(read(repo.path("analytics-tasks/analytics-override.cfg")))
+    assert written <= PIPELINE_READS, written - PIPELINE_READS
+    assert REPORTS_REQUIRED <= written
+
+
+def test_without_reports_there_is_no_report_output(render_repo, tmp_path):
+    import dataclasses
+
+    from secure_repo import write_repo
+
+    repo = render_repo()
+    ctx = dataclasses.replace(repo.ctx, reports_key=None, buckets=dataclasses.replace(repo.ctx.buckets, reports=None))
+    parser = read(write_repo(ctx, tmp_path / "no-reports").path("analytics-tasks/analytics-override.cfg"))
+    assert "problem-response" not in parser.sections() and parser.get("course-list", "api_root_url")
+
+
+def test_luigi_reads_every_section_and_value(render_repo):
+    repo = render_repo()
     ctx, parser = repo.ctx, read(repo.path("analytics-tasks/analytics-override.cfg"))
     assert {section: set(parser.options(section)) for section in parser.sections()} == SECTIONS
     edxanalytics = f"s3://{ctx.buckets.edxanalytics}"
@@ -45,14 +72,16 @@ def test_luigi_reads_every_section_and_value(render_repo, release):
     assert parser.get("geolocation", "geolocation_data") == f"{edxanalytics}/GeoIP.dat"
     assert parser.get("module-engagement", "alias") == "roster_1_2"
     assert parser.get("edx-rest-api", "client_secret") == ctx.app.backend_client_secret
-    assert parser.get("edx-rest-api", "auth_url") == f"{ctx.lms_url}/oauth2/access_token"
+    assert parser.get("edx-rest-api", "auth_url") == f"{ctx.lms_url}/oauth2/access_token/"
+    assert parser.get("course-list", "api_root_url") == f"{ctx.lms_url}/api/courses/v1/courses/"
+    assert parser.get("course-blocks", "api_root_url") == f"{ctx.lms_url}/api/courses/v1/blocks/"
+    assert parser.get("problem-response", "report_output_root") == f"s3://{ctx.buckets.reports}/"
 
 
 def test_luigi_parameters_parse_the_values(render_repo):
     parser = read(render_repo().path("analytics-tasks/analytics-override.cfg"))
     interval = luigi.DateIntervalParameter().parse(parser.get("calendar", "interval"))
     assert str(interval.date_a) == parser.get("enrollments", "interval_start") and interval.date_b.year == 2050
-    assert luigi.DateParameter().parse(parser.get("enrollments", "blacklist_date")).year == 2001
     assert luigi.TimeDeltaParameter().parse(parser.get("event-logs", "expand_interval")).days == 30
     assert luigi.IntParameter().parse(parser.get("enrollments", "overwrite_n_days")) == 3
     assert luigi.BoolParameter().parse(parser.get("module-engagement", "allow_empty_insert")) is True
@@ -63,12 +92,16 @@ def test_luigi_parameters_parse_the_values(render_repo):
     assert source.startswith("s3://") and source.endswith("/logs/tracking/")
 
 
-def test_elasticsearch_host_is_a_url_list_up_to_koa_and_a_hostname_after(render_repo):
-    koa = render_repo("open-release/koa.master")
-    hosts = luigi.ListParameter().parse(read(koa.path("analytics-tasks/analytics-override.cfg")).get("elasticsearch", "host"))
-    assert list(hosts) == [f"https://{koa.ctx.es_endpoint}"]
-    nutmeg = render_repo("open-release/nutmeg.master")
-    assert read(nutmeg.path("analytics-tasks/analytics-override.cfg")).get("elasticsearch", "host") == nutmeg.ctx.es_endpoint
+@pytest.mark.parametrize("release", RELEASES)
+def test_elasticsearch_host_is_what_the_releases_pipeline_parameter_takes(render_repo, release):
+    """Up to lilac a luigi.ListParameter of URLs (elasticsearch-py picks scheme and port from each); from maple a
+    luigi.Parameter holding the host name, to which the pipeline adds port 443 itself."""
+    repo = render_repo(branch(release))
+    value = read(repo.path("analytics-tasks/analytics-override.cfg")).get("elasticsearch", "host")
+    if ES_HOST_IS_LIST[release]:
+        assert list(luigi.ListParameter().parse(value)) == [f"https://{repo.ctx.es_endpoint}"]
+    else:
+        assert luigi.Parameter().parse(value) == repo.ctx.es_endpoint and "/" not in value and ":" not in value
 
 
 def test_no_inline_comment_reaches_the_pipeline(render_repo):

@@ -3,6 +3,7 @@
 import configparser
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -21,7 +22,8 @@ from analytics_provisioner.render import (
     vars_analytics,
 )
 from analytics_provisioner.render.context import AccessKey, AppSecrets, Buckets, DbLogin, EmrSettings, Pipeline, RenderContext
-from analytics_provisioner.render.releases import RELEASES, S3_BOTO, S3_BOTO3, for_release
+from analytics_provisioner.render.releases import ES_HOSTS_JSON_URLS, RELEASES, for_release
+from testkit import load_event
 
 PRIVATE_KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA0test\n-----END RSA PRIVATE KEY-----\n"
 
@@ -71,7 +73,7 @@ def test_every_release_the_schema_accepts_has_its_key_choices():
         for_release("open-release/olive.master")
 
 
-def test_ironwood_uses_the_oidc_keys_lowercase_jenkins_version_and_the_boto2_backend():
+def test_ironwood_uses_the_oidc_keys_and_lowercase_jenkins_version():
     ctx = make_context("open-release/ironwood.master")
     variables = vars_of(ctx)
     assert variables["INSIGHTS_OAUTH2_KEY"] == ctx.app.sso_client_id
@@ -80,7 +82,6 @@ def test_ironwood_uses_the_oidc_keys_lowercase_jenkins_version_and_the_boto2_bac
     assert variables["INSIGHTS_OIDC_LOGOUT_URL"] == "https://lms.acme.org/logout"
     assert not any(key.startswith(("INSIGHTS_SOCIAL_AUTH_EDX_OAUTH2", "INSIGHTS_BACKEND_SERVICE")) for key in variables)
     assert variables["jenkins_version"] and "JENKINS_VERSION" not in variables
-    assert variables["ANALYTICS_API_REPORT_DOWNLOAD_BACKEND"]["DEFAULT_FILE_STORAGE"] == S3_BOTO
 
 
 @pytest.mark.parametrize("release", ["open-release/juniper.master", "open-release/koa.master", "open-release/nutmeg.master"])
@@ -94,13 +95,15 @@ def test_juniper_and_later_use_the_edx_oauth2_keys_and_uppercase_jenkins_version
     assert variables["INSIGHTS_OAUTH2_URL_LOGOUT"] == "https://lms.acme.org/logout"
     assert "INSIGHTS_OAUTH2_KEY" not in variables and "INSIGHTS_OIDC_LOGOUT_URL" not in variables
     assert variables["JENKINS_VERSION"] and "jenkins_version" not in variables
-    assert variables["ANALYTICS_API_REPORT_DOWNLOAD_BACKEND"]["DEFAULT_FILE_STORAGE"] == S3_BOTO3
+    assert variables["ANALYTICS_API_REPORT_DOWNLOAD_BACKEND"]["DEFAULT_FILE_STORAGE"] == "storages.backends.s3boto3.S3Boto3Storage"
+    assert ("INSIGHTS_CONFIG" in variables) == (release == "open-release/juniper.master")
 
 
 @pytest.mark.parametrize("release, host", [
     ("open-release/ironwood.master", ["https://search-acme-prod-analytics-es-xyz.eu-west-1.es.amazonaws.com"]),
     ("open-release/koa.master", ["https://search-acme-prod-analytics-es-xyz.eu-west-1.es.amazonaws.com"]),
-    ("open-release/lilac.master", "search-acme-prod-analytics-es-xyz.eu-west-1.es.amazonaws.com"),
+    ("open-release/lilac.master", ["https://search-acme-prod-analytics-es-xyz.eu-west-1.es.amazonaws.com"]),
+    ("open-release/maple.master", "search-acme-prod-analytics-es-xyz.eu-west-1.es.amazonaws.com"),
     ("open-release/nutmeg.master", "search-acme-prod-analytics-es-xyz.eu-west-1.es.amazonaws.com"),
 ])
 def test_pipeline_elasticsearch_host_format_follows_the_release(release, host):
@@ -119,7 +122,7 @@ def test_the_three_database_forms_agree_with_the_analytics_login():
     for prefix in ("ANALYTICS_API_DEFAULT", "ANALYTICS_API_REPORTS"):
         assert [variables[f"{prefix}_{k}"] for k in ("USER", "PASSWORD", "HOST", "PORT")] == [db.username, db.password, db.host, db.port]
     assert [variables[f"INSIGHTS_DATABASE_{k}"] for k in ("USER", "PASSWORD", "HOST", "PORT")] == [db.username, db.password, db.host, db.port]
-    assert [variables[f"ANALYTICS_MYSQL_{k}"] for k in ("USER", "PASSWORD", "HOST", "PORT")] == [db.username, db.password, db.host, db.port]
+    assert [variables[f"ANALYTICS_MYSQL_{k}"] for k in ("USER", "PASSWORD", "HOST")] == [db.username, db.password, db.host]
 
 
 def test_api_token_elasticsearch_and_ports():
@@ -131,9 +134,9 @@ def test_api_token_elasticsearch_and_ports():
     assert variables["ANALYTICS_API_ELASTICSEARCH_CONNECTION_DEFAULT_REGION"] == "eu-west-1"
     assert variables["ANALYTICS_API_ELASTICSEARCH_AWS_SECRET_ACCESS_KEY"] == ctx.es_key.secret_access_key
     assert (variables["INSIGHTS_NGINX_PORT"], variables["INSIGHTS_NGINX_SSL_PORT"]) == (80, 443)
-    assert variables["INSIGHTS_BASE_URL"] == "http://203.0.113.10" and variables["INSIGHTS_SOCIAL_AUTH_REDIRECT_IS_HTTPS"] is False
+    assert variables["INSIGHTS_SOCIAL_AUTH_REDIRECT_IS_HTTPS"] is False
     assert variables["SANDBOX_ENABLE_ANALYTICS_PIPELINE"] is False
-    (credential,) = variables["JENKINS_ANALYTICS_CREDENTIALS"]
+    credential = next(c for c in variables["JENKINS_ANALYTICS_CREDENTIALS"] if c["id"] == "ssh-access-key")
     assert credential["username"] == "hadoop" and credential["privatekey"] == PRIVATE_KEY and credential["scope"] == "GLOBAL"
 
 
@@ -177,7 +180,8 @@ def test_emr_vars_has_the_keys_provision_yml_reads():
     assert (variables["role"], variables["keypair_name"], variables["vpc_subnet_id"]) == ("EMR_EC2_DefaultRole", "acme-prod-analytics", "subnet-0abc1234")
     assert variables["log_uri"] == "s3://acme-prod-analytics-emr-logs/logs/" and variables["region"] == "eu-west-1"
     assert set(variables["instance_groups"]) == {"master", "core", "task"}
-    assert variables["steps"][1]["step_args"] == ["s3://acme-prod-analytics-emr/install-sqoop", "s3://acme-prod-analytics-emr"]
+    assert variables["steps"] == [{"type": "script", "name": "Install MySQL connector for Sqoop", "action_on_failure": "TERMINATE_JOB_FLOW",
+                                   "step_args": ["s3://acme-prod-analytics-emr/install-sqoop", "s3://acme-prod-analytics-emr"]}]
 
 
 def test_jenkins_env_names_the_cluster_and_buckets_and_holds_no_secret():
@@ -192,8 +196,11 @@ def test_jenkins_env_names_the_cluster_and_buckets_and_holds_no_secret():
     assert "EDXAPP_S3_BUCKET" not in jenkins_env.render(make_context(buckets=dataclasses.replace(ctx.buckets, grades=None)))
 
 
-def test_no_role_default_or_placeholder_survives():
-    for name, text in render_files(make_context()).items():
+@pytest.mark.parametrize("release", sorted(RELEASES))
+def test_no_role_default_or_placeholder_survives(release):
+    """Only the services on the instance itself are local: memcached, and no outside mail server."""
+    for name, text in render_files(make_context(release)).items():
+        text = text.replace("- localhost:11211\n", "").replace("INSIGHTS_EMAIL_HOST: localhost\n", "")
         for placeholder in ("changeme", "YOUR_", "put-your", "example.com", "127.0.0.1", "localhost", "<client", "<your", "TODO", "xxx", "None"):
             assert placeholder not in text, f"{name} contains {placeholder!r}"
 
@@ -207,11 +214,11 @@ def test_manifest_and_next_steps_hold_no_secret_and_name_the_oauth2_clients():
         assert value not in document
     assert any("create_oauth2_client http://203.0.113.10 http://203.0.113.10/complete/edx-oidc/" in step for step in steps)
     assert any("s3://acme-prod-analytics-emr/" in step and "install-sqoop" in step for step in steps)
-    assert json.loads(document)["release_choices"]["oauth2_family"] == "oidc"
+    assert json.loads(document)["release_choices"]["oauth2"] == "oidc"
 
 
 def test_a_port_other_than_3306_is_warned_about():
-    ctx = make_context(edxapp_ro_db=DbLogin("h", "3307", "edxapp_ro", "pw"))
+    ctx = make_context("open-release/lilac.master", edxapp_ro_db=DbLogin("h", "3307", "edxapp_ro", "pw"))
     assert manifest.warnings(ctx) == ["edxapp_creds: the server listens on 3307, but the pipeline's Sqoop import ignores the port and uses 3306"]
 
 
@@ -233,3 +240,77 @@ def test_app_secrets_keep_stored_values_and_fill_gaps():
     assert len(fresh.api_auth_token) <= 40  # Django REST framework's Token.key
     assert fresh.sso_client_id.isalnum() and len(fresh.sso_client_secret) == 128
     assert fresh != AppSecrets.generate()
+
+
+def test_every_row_of_the_release_table_cites_the_upstream_files_it_follows():
+    for name, release in RELEASES.items():
+        assert release.branch == name
+        cited = "\n".join(release.sources)
+        for path in ("playbooks/analytics_single.yml", "playbooks/roles/insights/defaults/main.yml",
+                     "edx/analytics/tasks/common/elasticsearch_load.py", "automation/run-automated-task.sh"):
+            assert f"@{name}:{path}" in cited
+    assert "analytics_dashboard/settings/yaml_config.py" in "".join(RELEASES["open-release/juniper.master"].sources)
+    assert "playbooks/analyticsapi.yml" in "".join(RELEASES["open-release/ironwood.master"].sources)
+
+
+@pytest.mark.parametrize("release", sorted(RELEASES))
+def test_apps_pipeline_and_emr_playbooks_are_pinned_to_the_release(release):
+    ctx = make_context(release, pipeline=Pipeline("https://github.com/openedx/edx-analytics-pipeline.git", release,
+                                                   "https://github.com/openedx/edx-analytics-configuration.git", release))
+    variables = vars_of(ctx)
+    assert variables["INSIGHTS_VERSION"] == variables["ANALYTICS_API_VERSION"] == release
+    document = jenkins_env.render(ctx)
+    assert f"export TASKS_BRANCH={release}" in document and f"export CONFIG_BRANCH={release}" in document
+
+
+@pytest.mark.parametrize("release, playbooks", [
+    ("open-release/ironwood.master", ["analyticsapi.yml", "insights.yml"]),
+    *[(f"open-release/{name}.master", ["analytics_single.yml"]) for name in ("juniper", "koa", "lilac", "maple", "nutmeg")],
+])
+def test_next_steps_name_the_releases_playbooks_with_the_file(release, playbooks):
+    steps = "\n".join(manifest.next_steps(make_context(release), "arn:app", "s3://repo/acme-prod/"))
+    for playbook in [*playbooks, "analytics-jenkins.yml"]:
+        assert f"playbooks/{playbook} -e @vars-analytics.yml" in steps
+    assert ("analytics_single.yml -e" in steps) == (playbooks == ["analytics_single.yml"])
+    assert ("name=memcached" in steps) == (release == "open-release/ironwood.master")
+    assert f"checked out at {release}" in steps
+
+
+@pytest.mark.parametrize("release, region, warned", [
+    ("open-release/nutmeg.master", "eu-west-1", True), ("open-release/maple.master", "ap-south-1", True),
+    ("open-release/nutmeg.master", "us-east-1", False), ("open-release/lilac.master", "eu-west-1", False),
+    ("open-release/ironwood.master", "eu-west-1", False),
+])
+def test_a_pipeline_that_signs_for_another_region_is_reported(release, region, warned):
+    """maple's and nutmeg's pipeline sign Elasticsearch requests for us-east-1; up to lilac boto 2 signs for the endpoint's region."""
+    ctx = make_context(release, region=region)
+    found = [w for w in manifest.warnings(ctx) if "learner index will not load" in w]
+    assert bool(found) == warned
+    if warned:
+        assert region in found[0] and "us-east-1" in found[0] and "lilac" in found[0]
+
+
+def test_the_readme_lists_each_releases_playbooks_branch_and_search_host_as_the_table_does():
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    for release in RELEASES.values():
+        (row,) = [line for line in readme.splitlines() if line.startswith(f"| {release.name} |")]
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        assert [playbook for playbook in ("analytics_single.yml", "analyticsapi.yml", "insights.yml") if f"`{playbook}`" in cells[1]] == list(release.app_playbooks)
+        assert ("memcached" in cells[1]) == (not release.playbooks_install_memcached)
+        assert cells[2] == "`analytics-jenkins.yml`" and cells[3] == f"`{release.branch}`"
+        assert cells[4] == ('`["https://<endpoint>"]`' if release.es_host_format == ES_HOSTS_JSON_URLS else "`<endpoint>`")
+        assert cells[5] == ("the domain's region" if release.es_signing_region is None else f"{release.es_signing_region} only")
+
+
+@pytest.mark.parametrize("release, region, warned", [("open-release/nutmeg.master", "eu-west-1", True),
+                                                     ("open-release/nutmeg.master", "us-east-1", False),
+                                                     ("open-release/lilac.master", "eu-west-1", False)])
+def test_validate_warns_about_the_learner_index_before_anything_is_created(release, region, warned):
+    from analytics_provisioner.deployment import Deployment
+    from analytics_provisioner.phases import validate
+
+    document = load_event("input-minimal.json") | {"region": region}
+    document["options"] = {"openedx_release": release, "es_instance_type": "t3.small.search", "es_engine_version": "Elasticsearch_7.10"}
+    found = validate.warnings(Deployment.from_input(document, region), {"dns_hostnames_enabled": True, "vpc_id": "vpc-1"},
+                              {"port": 3306, "vpc_id": "vpc-1"})
+    assert any("learner index will not load" in warning for warning in found) == warned

@@ -168,9 +168,9 @@ class Options:
     search_timeout_minutes: float = 60
     database_timeout_minutes: float = 60
     pipeline_tasks_repo: str = "https://github.com/openedx/edx-analytics-pipeline.git"
-    pipeline_tasks_branch: str = "master"
+    pipeline_tasks_branch: str | None = None  # None: the release's branch (render/releases.py)
     pipeline_config_repo: str = "https://github.com/openedx/edx-analytics-configuration.git"
-    pipeline_config_branch: str = "master"
+    pipeline_config_branch: str | None = None  # None: the release's branch
 
     @property
     def effective_ubuntu_release(self) -> str:

@@ -121,6 +121,7 @@ def _access_key(secret_id: str, region: str, purpose: str) -> AccessKey:
 
 def load_context(deployment: Deployment, state: dict, app_secrets: AppSecrets) -> RenderContext:
     region, edxapp, options = deployment.region, deployment.edxapp, deployment.options
+    release = for_release(options.openedx_release)
     identity, network, resources = state["identity"], state["network"], state["resources"]
     setup, storage, compute = resources["database"]["setup"], resources["storage"]["buckets"], resources["compute"]
     migration = secrets.read_json(edxapp.migration_secret_id, region, MIGRATION_LOGIN, "edxapp.migration_secret_id")
@@ -130,7 +131,7 @@ def load_context(deployment: Deployment, state: dict, app_secrets: AppSecrets) -
     return RenderContext(
         deployment_id=deployment.deployment_id,
         region=region,
-        release=for_release(options.openedx_release),
+        release=release,
         lms_host=edxapp.lms_host,
         cms_host=edxapp.cms_host,
         scheme=edxapp.scheme,
@@ -159,8 +160,8 @@ def load_context(deployment: Deployment, state: dict, app_secrets: AppSecrets) -
             release_label=options.emr_release_label,
             cluster_name=deployment.names.emr_cluster,
         ),
-        pipeline=Pipeline(options.pipeline_tasks_repo, options.pipeline_tasks_branch,
-                          options.pipeline_config_repo, options.pipeline_config_branch),
+        pipeline=Pipeline(options.pipeline_tasks_repo, options.pipeline_tasks_branch or release.branch,
+                          options.pipeline_config_repo, options.pipeline_config_branch or release.branch),
         analytics_private_key=secrets.read_json(key_pair["secret_arn"], region, KEY_PAIR, "analytics key pair")["private_key"],
         insights_public_ip=compute["eip"]["public_ip"],
     )

@@ -13,6 +13,7 @@ from ..aws.errors import aws_call
 from ..deployment import WORLD, Deployment
 from ..errors import OwnershipError, PreflightError
 from ..naming import EMR_EC2_ROLE, is_valid_bucket_name
+from ..render.releases import for_release
 from .compute import ubuntu_image
 from .network import require_internet_route
 
@@ -242,4 +243,5 @@ def warnings(deployment: Deployment, network: dict, edxapp_db: dict) -> list[str
         found.append(f"{deployment.options.es_instance_type} cannot encrypt the search domain at rest; set options.es_instance_type to e.g. \"t3.small.search\" for encryption")
     if deployment.options.es_engine_version != "Elasticsearch_1.5":
         found.append(f"the runbook's Elasticsearch 1.5 is not offered here; using {deployment.options.es_engine_version}")
-    return found
+    signing = for_release(deployment.options.openedx_release).search_signing_problem(deployment.region)
+    return found + ([signing] if signing else [])

@@ -63,7 +63,8 @@ def _alphanumeric(length: int) -> str:
 
 @dataclass(frozen=True)
 class AppSecrets:
-    """Secrets the applications share, generated once and kept in ``Names.app_secrets_secret``.
+    """Secrets the applications share, generated once and kept in ``Names.app_secrets_secret``;
+    a key added later is generated on the next run, stored ones never change.
 
     ``sso_client`` is the LMS OAuth2 client Insights logs users in with (authorization code);
     ``backend_client`` the one Insights (juniper on) and the pipeline call LMS APIs with
@@ -73,6 +74,7 @@ class AppSecrets:
     api_secret_key: str
     api_auth_token: str
     insights_secret_key: str
+    api_jwt_secret_key: str
     sso_client_id: str
     sso_client_secret: str
     backend_client_id: str
@@ -89,6 +91,9 @@ class AppSecrets:
             # The API stores tokens in Django REST framework's Token model: at most 40 characters.
             api_auth_token=secrets.token_hex(20),
             insights_secret_key=secrets.token_urlsafe(48),
+            # HS256 key of the JWT issuer the Analytics API trusts (its JwtAuthentication, lilac on); only this
+            # deployment knows it, where the roles' default 'SET-ME-PLEASE' would let anyone sign a token.
+            api_jwt_secret_key=secrets.token_urlsafe(48),
             # Django OAuth Toolkit's own generator: 40-character ids, 128-character secrets.
             sso_client_id=_alphanumeric(40),
             sso_client_secret=_alphanumeric(128),
@@ -112,6 +117,19 @@ class AppSecrets:
     @property
     def backend_client(self) -> OAuthClient:
         return OAuthClient(self.backend_client_id, self.backend_client_secret)
+
+
+@dataclass(frozen=True)
+class Email:
+    """The SMTP server Insights is configured with (``input.email``); the password comes from its secret."""
+
+    host: str
+    port: int
+    username: str = ""
+    password: str = ""
+
+    def as_settings(self) -> dict:
+        return {"host": self.host, "port": self.port, "username": self.username, "password": self.password}
 
 
 @dataclass(frozen=True)
@@ -166,6 +184,7 @@ class RenderContext:
     pipeline: Pipeline
     analytics_private_key: str
     insights_public_ip: str
+    email: Email | None = None
 
     @property
     def lms_url(self) -> str:

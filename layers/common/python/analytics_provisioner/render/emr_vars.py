@@ -52,8 +52,9 @@ def render(ctx: RenderContext) -> str:
         },
         "applications": [{"name": name} for name in APPLICATIONS],
         "configurations": CONFIGURATIONS,
+        # Hive comes with the release label's applications: the AMI-era hive_install step (hive-script from
+        # s3://elasticmapreduce/libs/hive/) is not in upstream's sample-emr-vars.yml since release labels.
         "steps": [
-            {"type": "hive_install"},
             {
                 "type": "script",
                 "name": "Install MySQL connector for Sqoop",

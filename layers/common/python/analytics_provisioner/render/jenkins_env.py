@@ -1,7 +1,9 @@
 """analytics-tasks/jenkins_env: the environment every Jenkins analytics job sources.
 
 Jenkins echoes the environment into job logs, so nothing secret belongs here: buckets, repos and
-paths only. The other analytics-tasks files land next to it in the jenkins user's home.
+paths only. The other analytics-tasks files land next to it in the jenkins user's home. WORKSPACE is
+Jenkins' own, one per job: run-automated-task.sh keeps its virtualenvs there and starts with
+``rm -rf $WORKSPACE/logs``, so a shared one lets two executors delete each other's logs.
 """
 
 from . import emr_vars
@@ -18,7 +20,6 @@ def render(ctx: RenderContext) -> str:
         "AWS_REGION": ctx.region,
         "HOME": JENKINS_HOME,
         "WORKON_HOME": f"{JENKINS_HOME}/.virtualenvs",
-        "WORKSPACE": JENKINS_HOME,
         "EXTRA_VARS": f"@{JENKINS_HOME}/emr-vars.yml",
         "OVERRIDE_CONFIG": f"{JENKINS_HOME}/analytics-override.cfg",
         "CLUSTER_NAME": ctx.emr.cluster_name,

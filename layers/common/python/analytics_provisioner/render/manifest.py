@@ -3,7 +3,7 @@
 from . import creds
 from .context import RenderContext
 from .formats import dump_json
-from .override_cfg import GEOIP_DATA, HADOOP_UTIL_JAR
+from .override_cfg import GEOIP_DATA, HADOOP_UTIL_JAR, report_output_root
 from .releases import OIDC
 
 NAME = "manifest.json"
@@ -14,15 +14,16 @@ MYSQL_PORT = "3306"
 def next_steps(ctx: RenderContext, app_secrets_id: str, secure_repo_uri: str) -> list[str]:
     steps = [*register_oauth2_clients(ctx, app_secrets_id), *upload_pipeline_files(ctx), *configure_hosts(ctx, secure_repo_uri)]
     if ctx.reports_enabled:
-        steps.append(f"Run ProblemResponseReportWorkflow with its output under s3://{ctx.buckets.reports}/: the Analytics API "
-                     "hands out download links to that bucket")
+        steps.append(f"Schedule the problem-response reports: remote-task ... ProblemResponseReportWorkflow --marker "
+                     f"s3://{ctx.buckets.hadoop}/problem-response/marker/ (analytics-override.cfg's [problem-response] report_output_root "
+                     f"writes them to {report_output_root(ctx)}, where the Analytics API's download links point)")
     return steps
 
 
 def register_oauth2_clients(ctx: RenderContext, app_secrets_id: str) -> list[str]:
     redirect = f"{ctx.insights_url}{ctx.release.insights_oauth2_complete_path}"
     source = f"the ids and secrets are the keys sso_client_* and backend_client_* of the Secrets Manager secret {app_secrets_id}"
-    if ctx.release.oauth2_family == OIDC:
+    if ctx.release.oauth2 == OIDC:
         return [f"In the LMS ({ctx.lms_url}, ENABLE_OAUTH2_PROVIDER on) register Insights as a trusted confidential client: "
                 f"./manage.py lms create_oauth2_client {ctx.insights_url} {redirect} confidential --client_name insights "
                 f"--client_id <sso_client_id> --client_secret <sso_client_secret> --trusted ({source})"]
@@ -44,10 +45,32 @@ def upload_pipeline_files(ctx: RenderContext) -> list[str]:
     ]
 
 
+def playbook_command(ctx: RenderContext, playbook: str) -> str:
+    return f"ansible-playbook -i '<analytics instance>,' playbooks/{playbook} -e @vars-analytics.yml"
+
+
+def install_apps(ctx: RenderContext, secure_repo_uri: str) -> list[str]:
+    """The release's playbooks, in the runbook's topology: databases on RDS, the pipeline on EMR."""
+    release = ctx.release
+    where = (f"From the director, with the configuration repo checked out at {release.branch} and vars-analytics.yml "
+             f"from {secure_repo_uri}")
+    steps = []
+    if not release.playbooks_install_memcached:
+        steps.append(f"{where}: install memcached on the analytics instance (ansible -i '<analytics instance>,' all -b -m apt "
+                     f"-a 'name=memcached update_cache=yes'); {release.name}'s analyticsapi.yml and insights.yml do not, and "
+                     "both apps' caches point at localhost:11211")
+    commands = " then ".join(playbook_command(ctx, playbook) for playbook in release.app_playbooks)
+    why = ("" if release.analytics_single_honours_switches else
+           f" ({release.name}'s analytics_single.yml ignores the SANDBOX_ENABLE_* switches and would install MySQL, "
+           "Hadoop, Hive and Sqoop on the instance)")
+    steps.append(f"{where}, install Insights and the Analytics API: {commands}{why}")
+    steps.append(f"Install the scheduler: {playbook_command(ctx, 'analytics-jenkins.yml')}")
+    return steps
+
+
 def configure_hosts(ctx: RenderContext, secure_repo_uri: str) -> list[str]:
     return [
-        f"From the director, run the configuration repo's analytics_single.yml against the analytics instance with "
-        f"-e @vars-analytics.yml (from {secure_repo_uri})",
+        *install_apps(ctx, secure_repo_uri),
         "Copy analytics-tasks/jenkins_env, emr-vars.yml and analytics-override.cfg to /home/jenkins/ on the analytics "
         "instance; keep the secure-repo files in a private git repository and point the Jenkins seed job at it with "
         "ANALYTICS_SCHEDULE_SECURE_REPO_URL and ANALYTICS_SCHEDULE_SECURE_REPO_VERSION",
@@ -57,7 +80,7 @@ def configure_hosts(ctx: RenderContext, secure_repo_uri: str) -> list[str]:
 
 
 def warnings(ctx: RenderContext) -> list[str]:
-    found = []
+    found = list(filter(None, [ctx.release.search_signing_problem(ctx.region)]))
     for name, login in ((creds.EDXAPP, ctx.edxapp_ro_db), (creds.EDXANALYTICS, ctx.analytics_db)):
         if login.port != MYSQL_PORT:
             found.append(f"{name}: the server listens on {login.port}, but the pipeline's Sqoop import ignores the port and uses 3306")
@@ -71,10 +94,14 @@ def render(ctx: RenderContext, files: list[dict], creds_uploaded: list[str], ste
         "region": ctx.region,
         "openedx_release": release.openedx_release,
         "release_choices": {
-            "oauth2_family": release.oauth2_family,
+            "app_and_pipeline_branch": release.branch,
+            "pipeline_branches": {"tasks": ctx.pipeline.tasks_branch, "configuration": ctx.pipeline.config_branch},
+            "app_playbooks": list(release.app_playbooks),
+            "oauth2": release.oauth2,
             "jenkins_version_key": release.jenkins_version_key,
             "elasticsearch_host_format": release.es_host_format,
-            "report_storage_backend": release.report_storage_backend,
+            "elasticsearch_signing_region": release.es_signing_region or "the domain's",
+            "sources": list(release.sources),
         },
         "files": files,
         "creds_uploaded": creds_uploaded,

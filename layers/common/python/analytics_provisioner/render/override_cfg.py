@@ -1,7 +1,8 @@
 """analytics-tasks/analytics-override.cfg: the pipeline's luigi configuration.
 
 No inline comments: the pipeline's Python 2 ConfigParser would keep them as part of the value.
-``[module-engagement] alias`` must equal the Analytics API's learner index.
+``[module-engagement] alias`` must equal the Analytics API's learner index. Every key is one the
+pipeline at the release's branch reads (tests/consumers check it against the upstream facts).
 """
 
 import json
@@ -15,8 +16,6 @@ NAME = "analytics-tasks/analytics-override.cfg"
 
 TRACKING_LOG_PATTERN = r".*tracking.log-(?P<date>[0-9]+).*"
 CALENDAR_END = "2050-01-01"
-# A blacklist date with no blacklist file under it: no course is excluded.
-BLACKLIST_DATE = "2001-01-01"
 OVERWRITE_N_DAYS = "3"
 VALID_RESPONSE_TYPES = ",".join([
     "customresponse", "choiceresponse", "optionresponse", "multiplechoiceresponse",
@@ -24,6 +23,10 @@ VALID_RESPONSE_TYPES = ",".join([
 ])
 HADOOP_UTIL_JAR = "edx-analytics-hadoop-util.jar"
 GEOIP_DATA = "GeoIP.dat"
+
+
+def report_output_root(ctx: RenderContext) -> str:
+    return f"s3://{ctx.buckets.reports}/"
 
 
 def elasticsearch_host(ctx: RenderContext) -> str:
@@ -50,14 +53,9 @@ def render(ctx: RenderContext) -> str:
             "input_format": "org.edx.hadoop.input.ManifestTextInputFormat",
         },
         "map-reduce": {"marker": f"{hadoop}/map-reduce/marker/"},
-        "enrollments": {
-            "interval_start": HISTORY_START,
-            "blacklist_date": BLACKLIST_DATE,
-            "blacklist_path": f"{hadoop}/enrollments-blacklist/",
-            "overwrite_n_days": OVERWRITE_N_DAYS,
-        },
+        "enrollments": {"interval_start": HISTORY_START, "overwrite_n_days": OVERWRITE_N_DAYS},
         "location-per-course": {"interval_start": HISTORY_START, "overwrite_n_days": OVERWRITE_N_DAYS},
-        "user-activity": {"output_root": f"{hadoop}/activity/", "overwrite_n_days": OVERWRITE_N_DAYS},
+        "user-activity": {"overwrite_n_days": OVERWRITE_N_DAYS},
         "answer-distribution": {"valid_response_types": VALID_RESPONSE_TYPES},
         "videos": {"dropoff_threshold": "0.05"},
         "geolocation": {"geolocation_data": f"s3://{ctx.buckets.edxanalytics}/{GEOIP_DATA}"},
@@ -67,8 +65,16 @@ def render(ctx: RenderContext) -> str:
         "edx-rest-api": {
             "client_id": ctx.app.backend_client.client_id,
             "client_secret": ctx.app.backend_client.client_secret,
-            "auth_url": f"{ctx.lms_url}/oauth2/access_token",
+            "auth_url": f"{ctx.lms_url}/oauth2/access_token/",
         },
+        # PullCourseListApiData and PullCourseBlocksApiData (ProblemResponseReportWorkflow's inputs) have no default.
+        "course-list": {"api_root_url": f"{ctx.lms_url}/api/courses/v1/courses/"},
+        "course-blocks": {"api_root_url": f"{ctx.lms_url}/api/courses/v1/blocks/"},
     }
-    header = f"edx-analytics-pipeline configuration of {ctx.deployment_id} ({ctx.release.openedx_release}). Holds an OAuth2 client secret."
+    if ctx.reports_enabled:
+        # ProblemResponseReportWorkflow's output_root has no default; the Analytics API hands out links to
+        # <bucket>/<COURSE_REPORT_FILE_LOCATION_TEMPLATE>, the root of the reports bucket.
+        sections["problem-response"] = {"report_output_root": report_output_root(ctx)}
+    header = (f"edx-analytics-pipeline configuration of {ctx.deployment_id}, for the pipeline at {ctx.pipeline.tasks_branch}. "
+              "Holds an OAuth2 client secret.")
     return dump_ini(sections, header)

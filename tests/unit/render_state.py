@@ -1,0 +1,63 @@
+"""What Validate ... Compute leave behind for Render: the resources, their secrets, and the state naming them."""
+
+import json
+import secrets
+
+from analytics_provisioner.aws import secrets as secret_store
+from analytics_provisioner.deployment import Deployment
+
+
+def provision(aws, document: dict) -> dict:
+    """What Validate ... Compute would leave behind: the resources, their secrets, and the state naming them."""
+    deployment = Deployment.from_input(document, aws.region)
+    ec2, iam = aws.client("ec2"), aws.client("iam")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    subnet = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"][0]["SubnetId"]
+    deployment = deployment.with_network(vpc, subnet)
+    names, region, owner = deployment.names, deployment.region, deployment.deployment_id
+
+    def user_key(user: str, secret_name: str) -> str:
+        iam.create_user(UserName=user)
+        key = iam.create_access_key(UserName=user)["AccessKey"]
+        value = {"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"], "user_name": user}
+        return secret_store.put_json(secret_name, value, region, owner)
+
+    def login(secret_name: str, host: str, user: str) -> str:
+        value = {"host": host, "port": "3306", "username": user, "password": secrets.token_urlsafe(24) + "%#:'"}
+        return secret_store.put_json(secret_name, value, region, owner)
+
+    domain = aws.client("opensearch").create_domain(DomainName=names.es_domain, EngineVersion="Elasticsearch_7.10")["DomainStatus"]
+    aws.client("secretsmanager").create_secret(Name=deployment.edxapp.migration_secret_id,
+                                               SecretString=json.dumps({"username": "edxapp001", "password": secrets.token_urlsafe(18)}))
+    buckets = {"emr": names.emr_bucket, "emr_logs": names.emr_logs_bucket, "edxanalytics": names.edxanalytics_bucket,
+               "hadoop": names.hadoop_bucket, "reports": names.reports_bucket if deployment.features.reports else None,
+               "tracking_logs": deployment.edxapp.tracking_logs_bucket}
+    for bucket in filter(None, buckets.values()):
+        aws.create_bucket(bucket)
+    pair = ec2.create_key_pair(KeyName=names.analytics_key_pair)
+    key_secret = secret_store.put_json(names.key_pair_secret(pair["KeyName"]),
+                                       {"key_name": pair["KeyName"], "key_pair_id": pair["KeyPairId"], "private_key": pair["KeyMaterial"]}, region, owner)
+    eip = ec2.allocate_address(Domain="vpc")
+    analytics_host = f"{names.analytics_rds}.abcdefgh.{region}.rds.amazonaws.com"
+    return {
+        "deployment": deployment.to_state(),
+        "identity": {
+            "es_key_secret_arn": user_key(names.es_user, names.es_user_key_secret),
+            "reports_key_secret_arn": user_key(names.reports_user, names.reports_user_key_secret) if deployment.features.reports else None,
+            "emr_ec2_instance_profile": "EMR_EC2_DefaultRole",
+        },
+        "network": {"vpc_id": vpc, "subnet_id": subnet},
+        "resources": {
+            "search": {"domain_name": names.es_domain, "endpoint": domain["Endpoint"], "ready": True},
+            "database": {"db_instance_id": names.analytics_rds, "endpoint": analytics_host, "port": 3306, "ready": True, "setup": {
+                "analytics_db_secret_arn": login(names.analytics_db_secret, analytics_host, "analytics"),
+                "edxapp_ro_secret_arn": login(names.edxapp_ro_db_secret, "acme-edxapp-db.internal", "edxapp_ro"),
+                "migration_user": "edxapp001", "databases": ["dashboard", "analytics-api", "reports"],
+            }},
+            "storage": {"buckets": buckets},
+            "compute": {
+                "key_pairs": {"analytics": {"name": pair["KeyName"], "secret_arn": key_secret}},
+                "eip": {"allocation_id": eip["AllocationId"], "public_ip": eip["PublicIp"], "instance_id": "i-0123456789abcdef0"},
+            },
+        },
+    }
