@@ -2,6 +2,7 @@
 entry point in a subprocess, against the real MariaDB."""
 
 import json
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -20,21 +21,35 @@ def local_run(document: Path, out: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600)
 
 
+def assert_private(out: Path) -> None:
+    """The out dir holds passwords, keys and OAuth2 client secrets: its owner's only."""
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    for path in out.rglob("*"):
+        assert stat.S_IMODE(path.stat().st_mode) == (0o700 if path.is_dir() else 0o600), path
+
+
 def test_local_run_writes_the_secure_repo_and_the_report(runbook_users, tmp_path):
-    result = local_run(EVENTS / "input-minimal.json", tmp_path)
+    out = tmp_path / "out"
+    result = local_run(EVENTS / "input-minimal.json", out)
     assert result.returncode == 0, result.stderr[-2000:]
-    written = {str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*") if path.is_file()}
+    written = {str(path.relative_to(out)) for path in out.rglob("*") if path.is_file()}
     assert SECURE_REPO_FILES <= written, SECURE_REPO_FILES - written
-    report = json.loads((tmp_path / "report.json").read_text())
+    report = json.loads((out / "report.json").read_text())
     assert report["status"] == "SUCCEEDED" and report["resources"]
     assert "SUCCEEDED" in result.stderr + result.stdout
+    assert_private(out)
 
 
 def test_local_run_of_a_bad_input_names_the_field_and_prints_no_interpreter_dump(tmp_path):
     document = json.loads((EVENTS / "input-minimal.json").read_text()) | {"deployment_id": "Bad_Id"}
     (tmp_path / "bad.json").write_text(json.dumps(document))
-    result = local_run(tmp_path / "bad.json", tmp_path / "out")
+    out = tmp_path / "out"
+    out.mkdir(mode=0o755)
+    (out / "report.json").write_text("{}")  # an earlier run's, world-readable
+    (out / "report.json").chmod(0o644)
+    result = local_run(tmp_path / "bad.json", out)
     assert result.returncode == 1
+    assert_private(out)
     assert "FAILED: Validate.InputError" in result.stderr
     assert "deployment_id: 'Bad_Id' is not valid" in result.stderr
     assert "FailureEventException" not in result.stderr + result.stdout  # moto's multi-kilobyte log lines

@@ -23,7 +23,7 @@ from . import execution as executions
 from .aws import clients
 from .aws.errors import classify
 from .deployment import validation_errors  # imports jsonschema only to describe a body that does not conform
-from .errors import InputError
+from .errors import InputError, quote
 from .handler import logger
 from .naming import DEPLOYMENT_ID_PATTERN
 
@@ -56,7 +56,7 @@ def deployment_status(event: dict, deployment_id: str) -> dict:
     _check_id(deployment_id)
     workflow = _query(event, "workflow", "provision")
     if workflow not in WORKFLOWS:
-        raise HttpError(400, f"workflow: {workflow!r} is not one of {list(WORKFLOWS)}")
+        raise HttpError(400, f"workflow: {quote(workflow)} is not one of {list(WORKFLOWS)}")
     machine = _machine(workflow)
     sfn = _stepfunctions(machine)
     status = executions.describe(sfn, executions.latest(sfn, machine, deployment_id)["executionArn"])
@@ -94,7 +94,7 @@ class Api:
         try:
             route = self.match(event["httpMethod"], event["path"])
             if route is None:
-                return _json(404, {"message": f"no such route: {event['httpMethod']} {event['path']}"})
+                return _json(404, {"message": f"no such route: {quote(event['httpMethod'])} {quote(event['path'], 120)}"})
             handle, parameters = route
             return handle(event, **parameters)
         except Exception as exc:
@@ -166,8 +166,8 @@ def _json_body(event: dict, required: bool = True) -> dict | None:
         return None
     try:
         body = json.loads(base64.b64decode(raw).decode() if event.get("isBase64Encoded") else raw)
-    except ValueError:
-        raise HttpError(400, "the body is not valid JSON") from None
+    except (ValueError, RecursionError):  # RecursionError: arrays/objects nested thousands deep
+        raise HttpError(400, "the body is not valid JSON, or nests deeper than JSON input here may") from None
     if not isinstance(body, dict):
         raise HttpError(400, "the body must be a JSON object")
     return body
@@ -175,14 +175,14 @@ def _json_body(event: dict, required: bool = True) -> dict | None:
 
 def _attempt(event: dict) -> int:
     raw = _query(event, "attempt", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_ATTEMPT:
-        raise HttpError(400, f"attempt: {raw!r} is not a whole number from 1 to {MAX_ATTEMPT}")
+    if not re.fullmatch(r"[0-9]{1,2}", raw) or not 1 <= int(raw) <= MAX_ATTEMPT:  # str.isdigit() also accepts "²"
+        raise HttpError(400, f"attempt: {quote(raw)} is not a whole number from 1 to {MAX_ATTEMPT}")
     return int(raw)
 
 
 def _check_id(deployment_id: str) -> None:
     if not re.fullmatch(DEPLOYMENT_ID_PATTERN, deployment_id):
-        raise HttpError(400, f"deployment id {deployment_id!r} is not valid; expected 3-31 of a-z, 0-9 and '-', starting with a letter")
+        raise HttpError(400, f"deployment id {quote(deployment_id)} is not valid; expected 3-31 of a-z, 0-9 and '-', starting with a letter")
 
 
 def _status_url(event: dict, deployment_id: str, workflow: str) -> str:

@@ -50,6 +50,8 @@ def _read_input(path: Path) -> dict:
         return json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise click.UsageError(f"--input {path}: cannot read a JSON document ({exc})") from None
+    except RecursionError:
+        raise click.UsageError(f"--input {path}: the JSON nests thousands of levels deep; an execution input is a few levels of objects") from None
 
 
 def _progress_printer(started_label: str = "→"):

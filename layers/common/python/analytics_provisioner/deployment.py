@@ -11,7 +11,8 @@ import json
 from functools import lru_cache
 from importlib import resources
 
-from .errors import InputError
+from . import schemacheck
+from .errors import QUOTE_LIMIT, InputError, quote
 from .naming import Names
 from .precompiled import conforms
 
@@ -43,7 +44,9 @@ def _field_path(error) -> str:
         missing = error.message.split("'")[1]
         path = f"{path}.{missing}" if path else missing
     if error.validator == "additionalProperties":
-        extra = error.message.split("'")[1]
+        known = error.schema.get("properties", {})
+        extra = next((str(key) for key in error.instance if key not in known), "?")
+        extra = extra if len(extra) <= QUOTE_LIMIT else quote(extra)  # an unknown key is input too: never echoed whole
         path = f"{path}.{extra}" if path else extra
     return path or "(document)"
 
@@ -68,26 +71,29 @@ def _describe(error) -> str:
     elif error.validator == "additionalProperties":
         problem = "is not a known field (check its spelling against the schema)"
     elif error.validator == "pattern":
-        problem = f"{error.instance!r} is not valid"
+        problem = f"{quote(error.instance)} is not valid"
     elif error.validator == "enum":
-        problem = f"{error.instance!r} is not one of {error.validator_value}"
+        problem = f"{quote(error.instance)} is not one of {error.validator_value}"
     else:
-        problem = error.message
+        problem = schemacheck.message(error)
     hint = _hint(path)
     return f"{path}: {problem}" + (f"; expected {hint}" if hint else "")
 
 
 def validation_errors(doc) -> list[str]:
-    """Every schema problem in ``doc``, one message per problem, each naming the field."""
+    """Every schema problem in ``doc``, one short message per problem, each naming the field.
+
+    The precompiled check decides; jsonschema (with whole-value patterns, as the precompiled check
+    reads them) only describes what it refused. At most ``schemacheck.MAX_PROBLEMS`` are listed."""
     from .precompiled import execution_input  # its compiled patterns: paid by the functions that validate only
 
+    shape = schemacheck.shape_problem(doc)
+    if shape:
+        return [shape]
     if not conforms(execution_input.validate, doc):
-        from jsonschema import Draft202012Validator  # only for a document the precompiled check did not pass
-
-        errors = sorted(Draft202012Validator(schema()).iter_errors(doc), key=lambda e: (list(map(str, e.absolute_path)), e.message))
-        if errors:
-            return [_describe(error) for error in errors]
-    return _semantic_errors(doc)
+        problems = [_describe(error) for error in schemacheck.errors(schema(), doc)]
+        return schemacheck.listed(problems or ["(document): does not conform to schema/execution-input.schema.json"])
+    return schemacheck.listed(_semantic_errors(doc))
 
 
 def _semantic_errors(doc: dict) -> list[str]:
@@ -98,7 +104,7 @@ def _semantic_errors(doc: dict) -> list[str]:
             try:
                 ipaddress.IPv4Network(cidr, strict=True)
             except ValueError as exc:
-                messages.append(f"network.{key}.{index}: {cidr!r} is not a valid CIDR block ({exc}); expected e.g. \"203.0.113.7/32\"")
+                messages.append(f"network.{key}.{index}: {quote(cidr)} is not a valid CIDR block ({exc}); expected e.g. \"203.0.113.7/32\"")
     return messages
 
 

@@ -42,3 +42,17 @@ class AwsCallError(ProvisionerError):
 
 
 RETRYABLE_ERROR_NAMES = [TransientAwsError.__name__]
+
+
+QUOTE_LIMIT = 40
+
+
+def quote(value, limit: int = QUOTE_LIMIT) -> str:
+    """A rejected value as an error message shows it: its repr, cut to a short prefix, so an answer
+    never echoes a huge value (a 2.5 MB field would otherwise make a 7.5 MB error)."""
+    if isinstance(value, str):
+        return repr(value) if len(value) <= limit else f"{value[:limit]!r}… ({len(value)} characters)"
+    import reprlib  # only for a rejected non-string value
+
+    shown = reprlib.Repr(maxlevel=2, maxdict=3, maxlist=3, maxstring=limit, maxother=limit).repr(value)
+    return shown if len(shown) <= 2 * limit else shown[: 2 * limit] + "…"

@@ -13,7 +13,9 @@ TAG_SHARED = "analytics-provisioner:shared"
 TOOL = "analytics-provisioner"
 
 DEPLOYMENT_ID_PATTERN = r"^[a-z][a-z0-9-]{1,29}[a-z0-9]$"
-_S3_BUCKET = re.compile(r"^(?!xn--)(?!sthree-)(?!.*-s3alias$)(?!.*--ol-s3$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+# Matched with fullmatch and \Z: Python's "$" also matches before a final newline.
+_S3_BUCKET = re.compile(r"(?!xn--)(?!sthree-)(?!.*-s3alias\Z)(?!.*--ol-s3\Z)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_IP_ADDRESS = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")
 
 # Account-wide EMR defaults: shared by every deployment, never renamed.
 EMR_SERVICE_ROLE = "EMR_DefaultRole"
@@ -30,7 +32,7 @@ def _fit(name: str, limit: int) -> str:
 
 
 def is_valid_bucket_name(name: str) -> bool:
-    return bool(_S3_BUCKET.match(name)) and ".." not in name and not re.match(r"^\d+\.\d+\.\d+\.\d+$", name)
+    return bool(_S3_BUCKET.fullmatch(name)) and ".." not in name and not _IP_ADDRESS.fullmatch(name)
 
 
 class Names:

@@ -1,6 +1,7 @@
 """``analytics-provisioner local run``: one execution of the real state machine, end to end."""
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,15 +62,30 @@ def tagged_resources(emulator: Emulator, deployment_id: str) -> list[str]:
             return sorted(found)
 
 
+PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600  # the files hold passwords, keys and OAuth2 client secrets
+
+
+def private_dir(path: Path) -> None:
+    """``path`` and its missing parents exist; ``path`` itself is readable by its owner only."""
+    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    path.chmod(PRIVATE_DIR)
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to a file only its owner may read, from the first byte on (no world-readable moment)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), PRIVATE_FILE)
+    with os.fdopen(descriptor, "wb") as file:
+        os.fchmod(file.fileno(), PRIVATE_FILE)  # an existing file keeps its mode through O_CREAT
+        file.write(data)
+
+
 def download_secure_repo(emulator: Emulator, deployment_id: str, out_dir: Path) -> list[Path]:
     s3, prefix, written = emulator.client("s3"), Names(deployment_id).secure_repo_prefix, []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=emulator.secure_repo_bucket, Prefix=prefix):
         for item in page.get("Contents", []):
             target = out_dir / item["Key"][len(prefix):]
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(s3.get_object(Bucket=emulator.secure_repo_bucket, Key=item["Key"])["Body"].read())
-            if target.name.endswith((".pem", "_creds")) or "vars" in target.name:
-                target.chmod(0o600)
+            private_dir(target.parent)
+            write_private(target, s3.get_object(Bucket=emulator.secure_repo_bucket, Key=item["Key"])["Body"].read())
             written.append(target)
     return written
 
@@ -78,10 +94,10 @@ def run(document: dict, out_dir: Path, emulator: Emulator, on_change=None) -> di
     """Seed, execute once, write the secure-repo files and ``report.json`` into ``out_dir``."""
     seed(emulator, document)
     result = execute(emulator, document, on_change=on_change)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir)
     deployment_id = str(document.get("deployment_id", "invalid"))
     files = download_secure_repo(emulator, deployment_id, out_dir)
     report = result.report(tagged_resources(emulator, deployment_id))
     report["files"] = [str(path.relative_to(out_dir)) for path in files]
-    (out_dir / "report.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+    write_private(out_dir / "report.json", (json.dumps(report, indent=2, default=str) + "\n").encode())
     return report

@@ -57,6 +57,6 @@ def _error_and_message(failure: dict) -> tuple[str, str]:
 
 
 def _report_key(deployment_id: str | None, execution_name: str) -> str:
-    if deployment_id and re.match(DEPLOYMENT_ID_PATTERN, deployment_id):
+    if isinstance(deployment_id, str) and re.fullmatch(DEPLOYMENT_ID_PATTERN, deployment_id):
         return f"{Names(deployment_id).secure_repo_prefix}{FAILURE_REPORT}"
     return f"_rejected/{execution_name}/{FAILURE_REPORT}"

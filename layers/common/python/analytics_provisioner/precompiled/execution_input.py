@@ -19,15 +19,18 @@ REGEX_PATTERNS = {
     '^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(:[0-9]{1,5})?$': re.compile('^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(:[0-9]{1,5})?\\Z'),
     '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$': re.compile('^[^@\\s]+@[^@\\s]+\\.[^@\\s]+\\Z'),
     '^[a-zA-Z][a-zA-Z0-9-]{0,62}$': re.compile('^[a-zA-Z][a-zA-Z0-9-]{0,62}\\Z'),
+    '^(arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:secret:)?[A-Za-z0-9/_+=.@!-]{1,512}$': re.compile('^(arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:secret:)?[A-Za-z0-9/_+=.@!-]{1,512}\\Z'),
     '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$': re.compile('^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\\Z'),
-    '^arn:aws[a-z-]*:iam::[0-9]{12}:(user|role)/[\\w+=,.@/-]+$': re.compile('^arn:aws[a-z-]*:iam::[0-9]{12}:(user|role)/[\\w+=,.@/-]+\\Z'),
+    '^arn:aws[a-z-]*:iam::[0-9]{12}:(user|role)/[A-Za-z0-9_+=,.@/-]+$': re.compile('^arn:aws[a-z-]*:iam::[0-9]{12}:(user|role)/[A-Za-z0-9_+=,.@/-]+\\Z'),
     '^[a-z][a-z0-9-]*\\.[a-z0-9]+$': re.compile('^[a-z][a-z0-9-]*\\.[a-z0-9]+\\Z'),
     '^ami-[0-9a-f]{8,17}$': re.compile('^ami-[0-9a-f]{8,17}\\Z'),
     '^(Elasticsearch|OpenSearch)_[0-9]+\\.[0-9]+$': re.compile('^(Elasticsearch|OpenSearch)_[0-9]+\\.[0-9]+\\Z'),
     '^[a-z][a-z0-9-]*\\.[a-z0-9]+\\.(elasticsearch|search)$': re.compile('^[a-z][a-z0-9-]*\\.[a-z0-9]+\\.(elasticsearch|search)\\Z'),
     '^db\\.[a-z0-9]+\\.[a-z0-9]+$': re.compile('^db\\.[a-z0-9]+\\.[a-z0-9]+\\Z'),
     '^[0-9]+\\.[0-9]+(\\.[0-9]+)?$': re.compile('^[0-9]+\\.[0-9]+(\\.[0-9]+)?\\Z'),
-    '^emr-[0-9]+\\.[0-9]+\\.[0-9]+$': re.compile('^emr-[0-9]+\\.[0-9]+\\.[0-9]+\\Z')
+    '^emr-[0-9]+\\.[0-9]+\\.[0-9]+$': re.compile('^emr-[0-9]+\\.[0-9]+\\.[0-9]+\\Z'),
+    '^(https://|ssh://|git@)[A-Za-z0-9._~:/@%+=-]+$': re.compile('^(https://|ssh://|git@)[A-Za-z0-9._~:/@%+=-]+\\Z'),
+    '^[A-Za-z0-9_][A-Za-z0-9._/-]{0,254}$': re.compile('^[A-Za-z0-9_][A-Za-z0-9._/-]{0,254}\\Z')
 }
 
 NoneType = type(None)
@@ -186,22 +189,16 @@ def validate(data, custom_formats={}, name_prefix=None):
                     if not isinstance(data__edxapp__dbadminsecretid, (str)):
                         raise JsonSchemaValueException("" + (name_prefix or "data") + ".edxapp.db_admin_secret_id must be string")
                     if isinstance(data__edxapp__dbadminsecretid, str):
-                        data__edxapp__dbadminsecretid_len = len(data__edxapp__dbadminsecretid)
-                        if data__edxapp__dbadminsecretid_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".edxapp.db_admin_secret_id must be longer than or equal to 1 characters")
-                        if data__edxapp__dbadminsecretid_len > 2048:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".edxapp.db_admin_secret_id must be shorter than or equal to 2048 characters")
+                        if not REGEX_PATTERNS['^(arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:secret:)?[A-Za-z0-9/_+=.@!-]{1,512}$'].search(data__edxapp__dbadminsecretid):
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".edxapp.db_admin_secret_id must match pattern ^(arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:secret:)?[A-Za-z0-9/_+=.@!-]{1,512}$")
                 if "migration_secret_id" in data__edxapp_keys:
                     data__edxapp_keys.remove("migration_secret_id")
                     data__edxapp__migrationsecretid = data__edxapp["migration_secret_id"]
                     if not isinstance(data__edxapp__migrationsecretid, (str)):
                         raise JsonSchemaValueException("" + (name_prefix or "data") + ".edxapp.migration_secret_id must be string")
                     if isinstance(data__edxapp__migrationsecretid, str):
-                        data__edxapp__migrationsecretid_len = len(data__edxapp__migrationsecretid)
-                        if data__edxapp__migrationsecretid_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".edxapp.migration_secret_id must be longer than or equal to 1 characters")
-                        if data__edxapp__migrationsecretid_len > 2048:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".edxapp.migration_secret_id must be shorter than or equal to 2048 characters")
+                        if not REGEX_PATTERNS['^(arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:secret:)?[A-Za-z0-9/_+=.@!-]{1,512}$'].search(data__edxapp__migrationsecretid):
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".edxapp.migration_secret_id must match pattern ^(arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:secret:)?[A-Za-z0-9/_+=.@!-]{1,512}$")
                 if "tracking_logs_bucket" in data__edxapp_keys:
                     data__edxapp_keys.remove("tracking_logs_bucket")
                     data__edxapp__trackinglogsbucket = data__edxapp["tracking_logs_bucket"]
@@ -224,8 +221,8 @@ def validate(data, custom_formats={}, name_prefix=None):
                     if not isinstance(data__edxapp__awsuserarn, (str)):
                         raise JsonSchemaValueException("" + (name_prefix or "data") + ".edxapp.aws_user_arn must be string")
                     if isinstance(data__edxapp__awsuserarn, str):
-                        if not REGEX_PATTERNS['^arn:aws[a-z-]*:iam::[0-9]{12}:(user|role)/[\\w+=,.@/-]+$'].search(data__edxapp__awsuserarn):
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".edxapp.aws_user_arn must match pattern ^arn:aws[a-z-]*:iam::[0-9]{12}:(user|role)/[\\w+=,.@/-]+$")
+                        if not REGEX_PATTERNS['^arn:aws[a-z-]*:iam::[0-9]{12}:(user|role)/[A-Za-z0-9_+=,.@/-]+$'].search(data__edxapp__awsuserarn):
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".edxapp.aws_user_arn must match pattern ^arn:aws[a-z-]*:iam::[0-9]{12}:(user|role)/[A-Za-z0-9_+=,.@/-]+$")
                 if data__edxapp_keys:
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".edxapp must not contain "+str(data__edxapp_keys)+" properties")
         if "features" in data_keys:
@@ -471,36 +468,32 @@ def validate(data, custom_formats={}, name_prefix=None):
                     if not isinstance(data__options__pipelinetasksrepo, (str)):
                         raise JsonSchemaValueException("" + (name_prefix or "data") + ".options.pipeline_tasks_repo must be string")
                     if isinstance(data__options__pipelinetasksrepo, str):
-                        data__options__pipelinetasksrepo_len = len(data__options__pipelinetasksrepo)
-                        if data__options__pipelinetasksrepo_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".options.pipeline_tasks_repo must be longer than or equal to 1 characters")
+                        if not REGEX_PATTERNS['^(https://|ssh://|git@)[A-Za-z0-9._~:/@%+=-]+$'].search(data__options__pipelinetasksrepo):
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".options.pipeline_tasks_repo must match pattern ^(https://|ssh://|git@)[A-Za-z0-9._~:/@%+=-]+$")
                 if "pipeline_tasks_branch" in data__options_keys:
                     data__options_keys.remove("pipeline_tasks_branch")
                     data__options__pipelinetasksbranch = data__options["pipeline_tasks_branch"]
                     if not isinstance(data__options__pipelinetasksbranch, (str)):
                         raise JsonSchemaValueException("" + (name_prefix or "data") + ".options.pipeline_tasks_branch must be string")
                     if isinstance(data__options__pipelinetasksbranch, str):
-                        data__options__pipelinetasksbranch_len = len(data__options__pipelinetasksbranch)
-                        if data__options__pipelinetasksbranch_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".options.pipeline_tasks_branch must be longer than or equal to 1 characters")
+                        if not REGEX_PATTERNS['^[A-Za-z0-9_][A-Za-z0-9._/-]{0,254}$'].search(data__options__pipelinetasksbranch):
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".options.pipeline_tasks_branch must match pattern ^[A-Za-z0-9_][A-Za-z0-9._/-]{0,254}$")
                 if "pipeline_config_repo" in data__options_keys:
                     data__options_keys.remove("pipeline_config_repo")
                     data__options__pipelineconfigrepo = data__options["pipeline_config_repo"]
                     if not isinstance(data__options__pipelineconfigrepo, (str)):
                         raise JsonSchemaValueException("" + (name_prefix or "data") + ".options.pipeline_config_repo must be string")
                     if isinstance(data__options__pipelineconfigrepo, str):
-                        data__options__pipelineconfigrepo_len = len(data__options__pipelineconfigrepo)
-                        if data__options__pipelineconfigrepo_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".options.pipeline_config_repo must be longer than or equal to 1 characters")
+                        if not REGEX_PATTERNS['^(https://|ssh://|git@)[A-Za-z0-9._~:/@%+=-]+$'].search(data__options__pipelineconfigrepo):
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".options.pipeline_config_repo must match pattern ^(https://|ssh://|git@)[A-Za-z0-9._~:/@%+=-]+$")
                 if "pipeline_config_branch" in data__options_keys:
                     data__options_keys.remove("pipeline_config_branch")
                     data__options__pipelineconfigbranch = data__options["pipeline_config_branch"]
                     if not isinstance(data__options__pipelineconfigbranch, (str)):
                         raise JsonSchemaValueException("" + (name_prefix or "data") + ".options.pipeline_config_branch must be string")
                     if isinstance(data__options__pipelineconfigbranch, str):
-                        data__options__pipelineconfigbranch_len = len(data__options__pipelineconfigbranch)
-                        if data__options__pipelineconfigbranch_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".options.pipeline_config_branch must be longer than or equal to 1 characters")
+                        if not REGEX_PATTERNS['^[A-Za-z0-9_][A-Za-z0-9._/-]{0,254}$'].search(data__options__pipelineconfigbranch):
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".options.pipeline_config_branch must match pattern ^[A-Za-z0-9_][A-Za-z0-9._/-]{0,254}$")
                 if data__options_keys:
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".options must not contain "+str(data__options_keys)+" properties")
         if data_keys:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from ... import schemacheck
 from ...deployment import Deployment, validation_errors
 from ...errors import InputError
 from ...precompiled import conforms, teardown_input
@@ -37,9 +38,11 @@ class TeardownRequest:
 
 
 def _schema_problems(document: dict) -> list[str]:
-    from jsonschema import Draft202012Validator  # only for a document the precompiled check did not pass
-
-    return [f"{'.'.join(map(str, e.absolute_path)) or '(document)'}: {e.message}" for e in Draft202012Validator(schema()).iter_errors(document)]
+    shape = schemacheck.shape_problem(document)
+    if shape:
+        return [shape]
+    problems = [f"{'.'.join(map(str, e.absolute_path)) or '(document)'}: {schemacheck.message(e)}" for e in schemacheck.errors(schema(), document)]
+    return schemacheck.listed(problems or ["(document): does not conform to the teardown input schema"])
 
 
 def check(document: dict, default_region: str) -> dict:
