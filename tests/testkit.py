@@ -34,7 +34,11 @@ class ApiCalls:
 
 
 def store_edxapp_admin_secret(emulator, doc: dict) -> None:
-    emulator.client("secretsmanager").create_secret(Name=doc["edxapp"]["db_admin_secret_id"], SecretString=json.dumps(EDXAPP_ADMIN))
+    """The edxapp admin secret, opted in for ``doc``'s deployment as seed() opts in what it creates."""
+    from analytics_provisioner.naming import TAG_ALLOW
+
+    emulator.client("secretsmanager").create_secret(Name=doc["edxapp"]["db_admin_secret_id"], SecretString=json.dumps(EDXAPP_ADMIN),
+                                                    Tags=[{"Key": TAG_ALLOW, "Value": doc["deployment_id"]}])
 
 
 def not_ready_times(monkeypatch, module, function: str, times: int) -> None:

@@ -5,6 +5,7 @@ import secrets
 
 from analytics_provisioner.aws import secrets as secret_store
 from analytics_provisioner.deployment import Deployment
+from analytics_provisioner.naming import TAG_ALLOW
 
 
 def provision(aws, document: dict) -> dict:
@@ -28,7 +29,8 @@ def provision(aws, document: dict) -> dict:
 
     domain = aws.client("opensearch").create_domain(DomainName=names.es_domain, EngineVersion="Elasticsearch_7.10")["DomainStatus"]
     aws.client("secretsmanager").create_secret(Name=deployment.edxapp.migration_secret_id,
-                                               SecretString=json.dumps({"username": "edxapp001", "password": secrets.token_urlsafe(18)}))
+                                               SecretString=json.dumps({"username": "edxapp001", "password": secrets.token_urlsafe(18)}),
+                                               Tags=[{"Key": TAG_ALLOW, "Value": deployment.deployment_id}])  # opted in by its owner
     buckets = {"emr": names.emr_bucket, "emr_logs": names.emr_logs_bucket, "edxanalytics": names.edxanalytics_bucket,
                "hadoop": names.hadoop_bucket, "reports": names.reports_bucket if deployment.features.reports else None,
                "tracking_logs": deployment.edxapp.tracking_logs_bucket}

@@ -9,6 +9,7 @@ from analytics_provisioner import policies
 from analytics_provisioner.aws import secrets
 from analytics_provisioner.errors import OwnershipError, TransientAwsError
 from analytics_provisioner.local.emulator import ACCOUNT
+from analytics_provisioner.local.seed import seed
 from analytics_provisioner.naming import EMR_EC2_ROLE, EMR_SERVICE_ROLE, TAG_DEPLOYMENT, TAG_MANAGED_BY, TAG_SHARED, TOOL, Names
 from analytics_provisioner.phases import identity, validate
 
@@ -351,6 +352,7 @@ def test_an_interrupted_emr_role_creation_is_finished(state, ready):
 def test_two_deployments_share_the_emr_roles_and_collide_nowhere(state, ready, minimal_input):
     first = identity.run(state)
     minimal_input["deployment_id"] = "acme-other"
+    seed(ready, minimal_input)  # the edxapp owner opts its database and secrets in for the second deployment too
     second = identity.run(state_for(minimal_input))
     assert second["emr_roles_created"] == []
     roles = [r["RoleName"] for r in iam(ready).list_roles()["Roles"]]

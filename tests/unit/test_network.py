@@ -5,6 +5,7 @@ groups, DNS hostnames, the internet route, the edxapp RDS membership, and re-run
 import pytest
 
 from analytics_provisioner.errors import OwnershipError, PreflightError, TransientAwsError
+from analytics_provisioner.local.seed import seed
 from analytics_provisioner.naming import (
     EMR_MASTER_SECURITY_GROUP,
     EMR_SLAVE_SECURITY_GROUP,
@@ -144,6 +145,7 @@ def test_existing_emr_groups_are_adopted_and_keep_their_rules(state, ready):
 def test_two_deployments_share_the_emr_groups(state, ready, minimal_input):
     first = network.run(state)["security_groups"]
     minimal_input["deployment_id"] = "acme-other"
+    seed(ready, minimal_input)  # the edxapp owner opts its database and secrets in for the second deployment too
     second = network.run(validate.run(minimal_input, REGION))["security_groups"]
     assert (second["emr_master"], second["emr_slave"]) == (first["emr_master"], first["emr_slave"])
     assert second["analytics"] != first["analytics"]

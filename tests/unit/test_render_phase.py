@@ -7,8 +7,8 @@ import pytest
 import yaml
 from render_state import provision
 
-from analytics_provisioner.errors import OwnershipError, PreflightError, ResourceStateError
-from analytics_provisioner.naming import TAG_DEPLOYMENT
+from analytics_provisioner.errors import NotOptedInError, OwnershipError, PreflightError, ResourceStateError
+from analytics_provisioner.naming import TAG_ALLOW, TAG_DEPLOYMENT
 from analytics_provisioner.phases import render
 
 FILES = ["analytics.pem", "vars-analytics.yml", "analytics-tasks/jenkins_env", "analytics-tasks/emr-vars.yml",
@@ -177,3 +177,11 @@ def test_an_app_secret_of_someone_else_is_refused(aws, state):
     aws.client("secretsmanager").create_secret(Name="analytics-provisioner/acme-prod/app", SecretString="{}")
     with pytest.raises(OwnershipError, match="analytics-provisioner/acme-prod/app"):
         render.run(state)
+
+
+def test_a_migration_secret_whose_opt_in_was_withdrawn_is_not_read(aws, state):
+    migration = state["deployment"]["edxapp"]["migration_secret_id"]
+    aws.client("secretsmanager").untag_resource(SecretId=migration, TagKeys=[TAG_ALLOW])
+    with pytest.raises(NotOptedInError, match=f"edxapp.migration_secret_id: secret '{migration}' is not opted in for deployment acme-prod"):
+        render.run(state)
+    assert aws.client("s3").list_objects_v2(Bucket=aws.secure_repo_bucket).get("KeyCount") == 0

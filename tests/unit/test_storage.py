@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 from analytics_provisioner.deployment import Deployment
 from analytics_provisioner.errors import OwnershipError, PreflightError
 from analytics_provisioner.local.seed import seed
-from analytics_provisioner.naming import TAG_DEPLOYMENT, TAG_MANAGED_BY, Names
+from analytics_provisioner.naming import TAG_ALLOW, TAG_DEPLOYMENT, TAG_MANAGED_BY, Names
 from analytics_provisioner.phases import storage
 from testkit import ApiCalls
 
@@ -82,8 +82,7 @@ def test_existing_tracking_logs_bucket_is_adopted_untouched(aws, full_input):
     s3, tracking = aws.client("s3"), "acme-prod-tracking-logs"
     assert tracking in result["adopted"] and tracking not in result["created"]
     assert [name for name, params in calls.writes(READS) if params.get("Bucket") == tracking] == []
-    with pytest.raises(ClientError, match="NoSuchTagSet"):
-        s3.get_bucket_tagging(Bucket=tracking)
+    assert s3.get_bucket_tagging(Bucket=tracking)["TagSet"] == [{"Key": TAG_ALLOW, "Value": "acme-prod"}]  # only its owner's opt-in
     with pytest.raises(ClientError, match="NoSuchBucketPolicy"):
         s3.get_bucket_policy(Bucket=tracking)
 
@@ -115,8 +114,7 @@ def test_grades_statement_is_merged_keeping_every_other_statement(aws, full_inpu
         "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/grades-download/*",
     }]
     assert len(merged["Statement"]) == 3
-    with pytest.raises(ClientError, match="NoSuchTagSet"):  # someone else's bucket: never tagged
-        s3.get_bucket_tagging(Bucket=bucket)
+    assert s3.get_bucket_tagging(Bucket=bucket)["TagSet"] == [{"Key": TAG_ALLOW, "Value": "acme-prod"}]  # someone else's: never tagged by us
 
 
 def test_grades_bucket_without_policy_gets_one_statement(aws, full_input):

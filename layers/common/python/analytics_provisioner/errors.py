@@ -19,6 +19,10 @@ class PreflightError(ProvisionerError):
     """Something the runbook assumes exists is missing, unreadable or unusable."""
 
 
+class NotOptedInError(PreflightError):
+    """A resource that existed before the deployment lacks its owner's opt-in tag for it."""
+
+
 class OwnershipError(ProvisionerError):
     """A name we would create is taken by a resource without our deployment tag."""
 

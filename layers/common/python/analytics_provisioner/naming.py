@@ -10,6 +10,8 @@ import re
 TAG_DEPLOYMENT = "analytics-provisioner:deployment"
 TAG_MANAGED_BY = "analytics-provisioner:managed-by"
 TAG_SHARED = "analytics-provisioner:shared"
+# On a resource that existed before a deployment (README, "Trust model"): its owner's opt-in.
+TAG_ALLOW = "analytics-provisioner:allow"
 TOOL = "analytics-provisioner"
 
 DEPLOYMENT_ID_PATTERN = r"^[a-z][a-z0-9-]{1,29}[a-z0-9]$"

@@ -18,6 +18,16 @@ def db_instance_tags(identifier: str, region: str) -> dict | None:
     return None if instance is None else tagging.from_list(instance.get("TagList"))
 
 
+def opt_in_command(instance: dict, region: str, value: str) -> str:
+    return f"aws rds add-tags-to-resource --region {region} --resource-name {instance['DBInstanceArn']} --tags {tagging.allow_tags_argument(value)}"
+
+
+def require_opted_in(instance: dict, region: str, deployment_id: str, field: str) -> None:
+    """NotOptedInError unless the instance's owner tagged it for this deployment (Validate, and Network before it changes it)."""
+    tagging.require_opted_in(tagging.from_list(instance.get("TagList")), deployment_id, field,
+                             f"RDS instance {instance['DBInstanceIdentifier']!r}", lambda value: opt_in_command(instance, region, value))
+
+
 def orderable(engine: str, engine_version: str, instance_class: str, region: str) -> bool:
     options = client("rds", region).describe_orderable_db_instance_options(
         Engine=engine, EngineVersion=engine_version, DBInstanceClass=instance_class, MaxRecords=20

@@ -2,10 +2,11 @@
 
 import hashlib
 import json
+import shlex
 
 from botocore.exceptions import ClientError
 
-from .. import policies
+from .. import naming, policies
 from . import tags as tagging
 from .clients import client, partition
 from .errors import absent_on, error_code
@@ -31,6 +32,28 @@ def bucket_tags(name: str, region: str) -> dict | str:
         if error_code(exc) == "NoSuchTagSet":
             return {}
         raise
+
+
+# --- buckets the input names: used only when their owner opted them in -----------------------------
+COMMAND_TAGS_LIMIT = 1500  # characters of current tags the opt-in command may carry
+
+
+def opt_in_command(name: str, tags: dict[str, str], value: str) -> str:
+    """PutBucketTagging replaces the bucket's whole tag set: the command puts the current tags back with the allow tag."""
+    kept = {key: tag for key, tag in tags.items() if key != naming.TAG_ALLOW}
+    tag_set = json.dumps({"TagSet": tagging.as_list({**kept, naming.TAG_ALLOW: value})}, separators=(",", ":"))
+    if len(tag_set) > COMMAND_TAGS_LIMIT:
+        return (f"aws s3api get-bucket-tagging --bucket {name}, add {{\"Key\":\"{naming.TAG_ALLOW}\",\"Value\":\"{value}\"}} to its "
+                f"TagSet, and put the whole set back with aws s3api put-bucket-tagging --bucket {name} --tagging '<that JSON>' "
+                "(put-bucket-tagging replaces all of a bucket's tags)")
+    kept_now = f"this command puts its {len(kept)} current tag(s) back with the new one" if kept else "it has none now"
+    return (f"aws s3api put-bucket-tagging --bucket {name} --tagging {shlex.quote(tag_set)} "
+            f"(put-bucket-tagging replaces all of a bucket's tags: {kept_now})")
+
+
+def require_opted_in(name: str, tags: dict[str, str], deployment_id: str, field: str) -> None:
+    """NotOptedInError unless the bucket's owner tagged it for this deployment (``tags``: ``bucket_tags``' answer)."""
+    tagging.require_opted_in(tags, deployment_id, field, f"S3 bucket {name!r}", lambda value: opt_in_command(name, tags, value))
 
 
 # --- buckets we create: created tagged, then converged to the secure settings --------------------

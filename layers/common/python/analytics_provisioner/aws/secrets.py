@@ -2,6 +2,7 @@
 
 import json
 import os
+import shlex
 
 from botocore.exceptions import ClientError
 
@@ -41,6 +42,34 @@ def read_json(secret_id: str, region: str, required_keys: tuple[str, ...] = (), 
     if missing:
         raise PreflightError(f"{label} lacks the key(s) {', '.join(missing)}; add them to the secret's JSON")
     return value
+
+
+# --- secrets the input names: used only when their owner opted them in -----------------------------
+def opt_in_command(secret_id: str, region: str, value: str) -> str:
+    return f"aws secretsmanager tag-resource --region {region} --secret-id {shlex.quote(secret_id)} --tags {tagging.allow_tags_argument(value)}"
+
+
+def require_opted_in(secret_id: str, region: str, deployment_id: str, field: str) -> None:
+    """NotOptedInError unless the secret's owner tagged it for this deployment. An absent secret passes
+    here (reading it says so). This stack's roles may read only secrets carrying the tag, so AWS
+    denies DescribeSecret on one without it: that is the same answer."""
+    what = f"secret {secret_id!r}"
+    try:
+        described = describe(secret_id, region)
+    except ClientError as exc:
+        if error_code(exc) != "AccessDeniedException":
+            raise
+        found = f"this stack may not describe it ({error_code(exc)}): it lacks the tag, or it is not a secret of this account"
+        raise tagging.not_opted_in(field, what, deployment_id, found, opt_in_command(secret_id, region, deployment_id)) from None
+    if described is not None:
+        tagging.require_opted_in(tagging.from_list(described.get("Tags")), deployment_id, field, what,
+                                 lambda value: opt_in_command(secret_id, region, value))
+
+
+def read_opted_in(secret_id: str, region: str, deployment_id: str, required_keys: tuple[str, ...], field: str) -> dict:
+    """``read_json`` of a secret the input names, after checking its owner's opt-in (every phase that reads one)."""
+    require_opted_in(secret_id, region, deployment_id, field)
+    return read_json(secret_id, region, required_keys, field)
 
 
 def put_json(name: str, value: dict, region: str, deployment_id: str, description: str = "") -> str:

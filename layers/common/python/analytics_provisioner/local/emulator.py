@@ -162,7 +162,7 @@ class Emulator:
         role = self.client("iam").create_role(RoleName="analytics-provisioner-local", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         refs = {"SecureRepoBucket": self.secure_repo_bucket, "SecretsKey": self.secrets_key_arn}
         for name, value in cfn.global_environment(template).items():
-            os.environ[name] = refs[value["Ref"]] if isinstance(value, dict) else str(value)
+            os.environ[name] = cfn.resolve(value, refs, template)
         arns, functions_by_name = {}, {}
         for logical_id, spec in cfn.functions(template).items():
             arns[logical_id] = self._create_function(logical_id, role)

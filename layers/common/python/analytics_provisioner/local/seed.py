@@ -3,12 +3,16 @@
 From the input: the edxapp RDS instance (pointing at the local MySQL), the admin and migration
 secrets, the tracking-logs bucket when the input names one, the grades bucket with a policy of its
 own, the edxapp IAM user; and AWS's own defaults that moto leaves out (the default VPC's route to
-its internet gateway).
+its internet gateway). The instance, the secrets and the buckets are opted in for the input's
+deployment as their owner would (README, "Trust model"): the tag ``analytics-provisioner:allow``
+lists its id, added to what the tag already lists.
 """
 
 import json
 import secrets as random_secrets
 
+from ..aws import tags as tagging
+from ..naming import TAG_ALLOW
 from .emulator import Emulator
 
 EDXAPP_DB_USER = "edxapp001"
@@ -24,17 +28,19 @@ EXISTING_GRADES_STATEMENT = {
 def seed(emulator: Emulator, document: dict) -> dict:
     """Idempotent: seeding twice for the same input changes nothing. Returns what was seeded."""
     edxapp = document.get("edxapp", {})
+    deployment_id = document.get("deployment_id")
+    allowed = deployment_id if isinstance(deployment_id, str) and deployment_id.strip() else tagging.EVERY_DEPLOYMENT[-1]
     seeded = {"internet_gateway": _default_vpc_internet_route(emulator)}
     if edxapp.get("db_instance_id"):
-        seeded["edxapp_db"] = _edxapp_db(emulator, edxapp["db_instance_id"])
-    if edxapp.get("db_admin_secret_id") and emulator.mysql_admin:
-        _secret(emulator, edxapp["db_admin_secret_id"], emulator.mysql_admin)
+        seeded["edxapp_db"] = _edxapp_db(emulator, edxapp["db_instance_id"], allowed)
+    if edxapp.get("db_admin_secret_id"):  # created only with a MySQL server behind it; opted in whenever it exists
+        _secret(emulator, edxapp["db_admin_secret_id"], emulator.mysql_admin, allowed)
     if edxapp.get("migration_secret_id"):
-        _secret(emulator, edxapp["migration_secret_id"], {"username": EDXAPP_DB_USER, "password": random_secrets.token_urlsafe(18)})
+        _secret(emulator, edxapp["migration_secret_id"], {"username": EDXAPP_DB_USER, "password": random_secrets.token_urlsafe(18)}, allowed)
     if edxapp.get("tracking_logs_bucket"):
-        _bucket(emulator, edxapp["tracking_logs_bucket"])
+        _bucket(emulator, edxapp["tracking_logs_bucket"], allowed)
     if edxapp.get("grades_bucket"):
-        _grades_bucket(emulator, edxapp["grades_bucket"])
+        _grades_bucket(emulator, edxapp["grades_bucket"], allowed)
     if edxapp.get("aws_user_arn"):
         _iam_user(emulator, edxapp["aws_user_arn"].rsplit("/", 1)[-1])
     return seeded
@@ -55,31 +61,53 @@ def _default_vpc_internet_route(emulator: Emulator) -> str:
     return gateway
 
 
-def _edxapp_db(emulator: Emulator, identifier: str) -> str:
+def _opt_in(tags: dict[str, str], deployment_id: str) -> dict[str, str] | None:
+    """The allow tag to set so that ``tags`` admit ``deployment_id``; None when they already do."""
+    return None if tagging.allows(tags, deployment_id) else {TAG_ALLOW: tagging.allow_value(tags, deployment_id)}
+
+
+def _edxapp_db(emulator: Emulator, identifier: str, deployment_id: str) -> str:
     rds = emulator.client("rds")
-    if not rds.describe_db_instances(Filters=[{"Name": "db-instance-id", "Values": [identifier]}])["DBInstances"]:
-        rds.create_db_instance(
+    found = rds.describe_db_instances(Filters=[{"Name": "db-instance-id", "Values": [identifier]}])["DBInstances"]
+    if not found:
+        found = [rds.create_db_instance(
             DBInstanceIdentifier=identifier, Engine="mysql", EngineVersion="8.0.39", DBInstanceClass="db.t3.medium",
             AllocatedStorage=50, MasterUsername="admin", MasterUserPassword=random_secrets.token_urlsafe(18), Port=3306,
-        )
+        )["DBInstance"]]
+    opt_in = _opt_in(tagging.from_list(rds.list_tags_for_resource(ResourceName=found[0]["DBInstanceArn"])["TagList"]), deployment_id)
+    if opt_in:
+        rds.add_tags_to_resource(ResourceName=found[0]["DBInstanceArn"], Tags=tagging.as_list(opt_in))
     return identifier
 
 
-def _secret(emulator: Emulator, name: str, value: dict) -> None:
+def _secret(emulator: Emulator, name: str, value: dict | None, deployment_id: str) -> None:
     sm = emulator.client("secretsmanager")
-    if sm.list_secrets(Filters=[{"Key": "name", "Values": [name]}])["SecretList"]:
+    found = sm.list_secrets(Filters=[{"Key": "name", "Values": [name]}])["SecretList"]
+    if not found and value is None:
         return
-    sm.create_secret(Name=name, SecretString=json.dumps(value))
+    if not found:
+        sm.create_secret(Name=name, SecretString=json.dumps(value), Tags=tagging.as_list({TAG_ALLOW: deployment_id}))
+        return
+    opt_in = _opt_in(tagging.from_list(sm.describe_secret(SecretId=name).get("Tags")), deployment_id)
+    if opt_in:
+        sm.tag_resource(SecretId=name, Tags=tagging.as_list(opt_in))
 
 
-def _bucket(emulator: Emulator, name: str) -> None:
-    existing = {bucket["Name"] for bucket in emulator.client("s3").list_buckets()["Buckets"]}
-    if name not in existing:
+def _bucket(emulator: Emulator, name: str, deployment_id: str) -> None:
+    s3 = emulator.client("s3")
+    if name not in {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}:
         emulator.create_bucket(name)
+    try:
+        tags = tagging.from_list(s3.get_bucket_tagging(Bucket=name)["TagSet"])
+    except s3.exceptions.ClientError:  # NoSuchTagSet
+        tags = {}
+    opt_in = _opt_in(tags, deployment_id)
+    if opt_in:
+        s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tagging.as_list({**tags, **opt_in})})  # replaces the whole set
 
 
-def _grades_bucket(emulator: Emulator, name: str) -> None:
-    _bucket(emulator, name)
+def _grades_bucket(emulator: Emulator, name: str, deployment_id: str) -> None:
+    _bucket(emulator, name, deployment_id)
     statement = json.loads(json.dumps(EXISTING_GRADES_STATEMENT).replace("{bucket}", name))
     policy = {"Version": "2012-10-17", "Statement": [statement]}
     s3 = emulator.client("s3")

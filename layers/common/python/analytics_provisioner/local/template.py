@@ -80,6 +80,20 @@ def global_environment(template: dict) -> dict:
     return template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
 
 
+def resolve(value, refs: dict[str, str], template: dict) -> str:
+    """A Globals value as the deployed stack sees it: a literal, a Ref (a resource in ``refs``, else a
+    parameter with its default) or a Fn::Join of those (a list parameter joins to its default)."""
+    if not isinstance(value, dict):
+        return str(value)
+    if "Ref" in value:
+        name = value["Ref"]
+        return refs[name] if name in refs else str(template["Parameters"][name].get("Default", ""))
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(resolve(part, refs, template) for part in parts) if isinstance(parts, list) else resolve(parts, refs, template)
+    raise ValueError(f"local mode cannot resolve {value} in the template's Globals")
+
+
 def definition(machine: dict, substitutions: dict[str, str]) -> str:
     text = (REPO_ROOT / machine["DefinitionUri"]).read_text()
     for key, value in substitutions.items():

@@ -19,6 +19,7 @@ What a re-run does with what it finds (instances are found by their Name and dep
   silently replaced: EC2 cannot hand the key out again and running instances trust the old one.
 """
 
+import os
 import re
 from dataclasses import dataclass
 
@@ -31,6 +32,7 @@ from ..errors import PreflightError, ResourceStateError
 
 # Canonical publishes the Ubuntu images under one account per partition.
 CANONICAL_OWNERS = {"aws": "099720109477", "aws-cn": "837727238323", "aws-us-gov": "513442679011"}
+TRUSTED_IMAGE_OWNERS_ENV = "TRUSTED_IMAGE_OWNERS"
 UBUNTU_CODENAMES = {"16.04": "xenial", "18.04": "bionic", "20.04": "focal", "22.04": "jammy"}
 UBUNTU_ARCHITECTURES = {"x86_64": "amd64", "arm64": "arm64"}
 # Canonical moved new images from hvm-ssd to hvm-ssd-gp3 (22.04 onwards): search both.
@@ -84,6 +86,7 @@ def ubuntu_image(deployment: Deployment) -> dict:
         pinned = instances.image(options.ami_id, region)
         if pinned is None:
             raise PreflightError(f"options.ami_id: image {options.ami_id} does not exist in {region} or is not shared with this account; give an AMI id of this region")
+        require_trusted_owner(pinned, region)
         return pinned
     release = options.effective_ubuntu_release
     found = instances.newest_image(canonical_owner(region), ubuntu_name_patterns(release, options.architecture), options.architecture, region)
@@ -97,6 +100,23 @@ def ubuntu_image(deployment: Deployment) -> dict:
 
 def canonical_owner(region: str) -> str:
     return CANONICAL_OWNERS[partition(region)]
+
+
+def trusted_image_owners(region: str) -> list[str]:
+    """Canonical, and the accounts the stack parameter TrustedImageOwners adds (env TRUSTED_IMAGE_OWNERS)."""
+    extra = [owner.strip() for owner in os.environ.get(TRUSTED_IMAGE_OWNERS_ENV, "").split(",") if owner.strip()]
+    return [canonical_owner(region), *extra]
+
+
+def require_trusted_owner(image: dict, region: str) -> None:
+    """A pinned image runs with the analytics instance profile: only Canonical's or a trusted owner's."""
+    trusted = trusted_image_owners(region)
+    if image.get("OwnerId") not in trusted:
+        raise PreflightError(
+            f"options.ami_id: image {image['ImageId']} belongs to account {image.get('OwnerId')}, not to Canonical ({trusted[0]}) "
+            f"nor to an owner the stack trusts ({', '.join(trusted[1:]) or 'none'}); pin a Canonical Ubuntu image, omit "
+            "options.ami_id for the newest one, or add the owner to the stack parameter TrustedImageOwners"
+        )
 
 
 def ubuntu_name_patterns(release: str, architecture: str) -> list[str]:

@@ -69,7 +69,7 @@ def analytics_master(deployment: Deployment, database: dict) -> mysql.Server:
 
 def edxapp_admin(deployment: Deployment) -> mysql.Server:
     secret_id = deployment.edxapp.db_admin_secret_id
-    admin = secrets.read_json(secret_id, deployment.region, LOGIN_KEYS, "edxapp.db_admin_secret_id")
+    admin = secrets.read_opted_in(secret_id, deployment.region, deployment.deployment_id, LOGIN_KEYS, "edxapp.db_admin_secret_id")
     if not str(admin["port"]).isdigit():
         raise PreflightError(f"edxapp.db_admin_secret_id: the port in secret {secret_id!r} is not a number; store e.g. \"3306\"")
     return mysql.Server(admin["host"], int(admin["port"]), admin["username"], admin["password"],
@@ -79,7 +79,7 @@ def edxapp_admin(deployment: Deployment) -> mysql.Server:
 def migration_login(deployment: Deployment) -> tuple[str, str]:
     """(name, password) of the edxapp MySQL user, checked before anything is created."""
     secret_id = deployment.edxapp.migration_secret_id
-    login = secrets.read_json(secret_id, deployment.region, ("username", "password"), "edxapp.migration_secret_id")
+    login = secrets.read_opted_in(secret_id, deployment.region, deployment.deployment_id, ("username", "password"), "edxapp.migration_secret_id")
     try:
         mysql.check_user_name(login["username"])
     except InputError as exc:

@@ -163,6 +163,7 @@ def ensure_edxapp_db_membership(deployment: Deployment, emr_rds_group: dict, war
     instance = rds.db_instance(identifier, region)
     if instance is None:
         raise PreflightError(f"edxapp.db_instance_id: no RDS instance {identifier!r} in {region} any more; give the identifier of the edxapp database")
+    rds.require_opted_in(instance, region, deployment.deployment_id, "edxapp.db_instance_id")
     db_vpc = instance.get("DBSubnetGroup", {}).get("VpcId")
     if db_vpc and db_vpc != vpc_id:
         warnings.append(

@@ -124,7 +124,7 @@ def load_context(deployment: Deployment, state: dict, app_secrets: AppSecrets) -
     release = for_release(options.openedx_release)
     identity, network, resources = state["identity"], state["network"], state["resources"]
     setup, storage, compute = resources["database"]["setup"], resources["storage"]["buckets"], resources["compute"]
-    migration = secrets.read_json(edxapp.migration_secret_id, region, MIGRATION_LOGIN, "edxapp.migration_secret_id")
+    migration = secrets.read_opted_in(edxapp.migration_secret_id, region, deployment.deployment_id, MIGRATION_LOGIN, "edxapp.migration_secret_id")
     key_pair = compute["key_pairs"]["analytics"]
     reports_key = (_access_key(identity["reports_key_secret_arn"], region, "reports user key")
                    if deployment.features.reports else None)

@@ -8,7 +8,7 @@ default, refuses plain HTTP and disables ACLs. The grades bucket is the edxapp s
 one statement, by its Sid, into its policy.
 """
 
-from ..aws import s3
+from ..aws import account, s3
 from ..aws import tags as tagging
 from ..aws.errors import aws_call
 from ..deployment import Deployment
@@ -77,10 +77,20 @@ def ensure_tracking_logs_bucket(deployment: Deployment) -> str:
         create_secure_bucket(deployment, name)
         return CREATED
     if tags == s3.FOREIGN_ACCOUNT:
-        raise PreflightError(f"edxapp.tracking_logs_bucket: bucket {name} exists but this account cannot read it; grant this account access or name the right bucket")
+        raise PreflightError(tracking_logs_unreadable(name))
     if tagging.belongs_to(tags, deployment.deployment_id):
         secure(name, region)
+    else:
+        s3.require_opted_in(name, tags, deployment.deployment_id, "edxapp.tracking_logs_bucket")
     return ADOPTED
+
+
+def tracking_logs_unreadable(name: str) -> str:
+    return f"edxapp.tracking_logs_bucket: bucket {name} exists but this account cannot read it; grant this account access or name the right bucket"
+
+
+def grades_bucket_missing(name: str) -> str:
+    return f"edxapp.grades_bucket: bucket {name} does not exist or this account cannot read it; give the bucket EDXAPP_GRADE_BUCKET names"
 
 
 def create_secure_bucket(deployment: Deployment, name: str) -> None:
@@ -101,8 +111,11 @@ def ensure_grades_download_statement(deployment: Deployment) -> str | None:
     bucket, user_arn = deployment.edxapp.grades_bucket, deployment.edxapp.aws_user_arn
     if not bucket:
         return None
-    if s3.bucket_tags(bucket, deployment.region) in (s3.ABSENT, s3.FOREIGN_ACCOUNT):
-        raise PreflightError(f"edxapp.grades_bucket: bucket {bucket} does not exist or this account cannot read it; give the bucket EDXAPP_GRADE_BUCKET names")
+    tags = s3.bucket_tags(bucket, deployment.region)
+    if tags in (s3.ABSENT, s3.FOREIGN_ACCOUNT):
+        raise PreflightError(grades_bucket_missing(bucket))
+    s3.require_opted_in(bucket, tags, deployment.deployment_id, "edxapp.grades_bucket")
+    account.require_this_account(user_arn, deployment.region, "edxapp.aws_user_arn")
     sid = deployment.names.grades_policy_sid
     statement = {
         "Sid": sid,

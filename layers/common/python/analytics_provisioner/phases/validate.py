@@ -7,7 +7,7 @@ the facts found and the warnings for the operator.
 
 import dataclasses
 
-from ..aws import clients, ec2, iam, rds, s3, search, secrets
+from ..aws import account, clients, ec2, iam, rds, s3, search, secrets
 from ..aws import tags as tagging
 from ..aws.errors import aws_call
 from ..deployment import WORLD, Deployment
@@ -16,6 +16,7 @@ from ..naming import EMR_EC2_ROLE, is_valid_bucket_name
 from ..render.releases import for_release
 from .compute import ubuntu_image
 from .network import require_internet_route
+from .storage import grades_bucket_missing, tracking_logs_unreadable
 
 ADMIN_SECRET_KEYS = ("host", "port", "username", "password")
 MIGRATION_SECRET_KEYS = ("username", "password")
@@ -28,6 +29,7 @@ def run(document: dict, default_region: str) -> dict:
         deployment, network_facts = resolve_network(deployment)
         edxapp_db = check_edxapp_db(deployment)
         check_secrets(deployment)
+        check_buckets_and_user(deployment)
         check_emr_role_has_room(deployment)
         deployment = resolve_versions(deployment)
         check_names_are_free_or_ours(deployment)
@@ -84,6 +86,7 @@ def check_edxapp_db(deployment: Deployment) -> dict:
     instance = rds.db_instance(identifier, deployment.region)
     if instance is None:
         raise PreflightError(f"edxapp.db_instance_id: no RDS instance {identifier!r} in {deployment.region}; give the identifier of the edxapp database")
+    rds.require_opted_in(instance, deployment.region, deployment.deployment_id, "edxapp.db_instance_id")
     endpoint = instance.get("Endpoint", {})
     return {
         "db_instance_id": identifier,
@@ -96,9 +99,27 @@ def check_edxapp_db(deployment: Deployment) -> dict:
 
 
 def check_secrets(deployment: Deployment) -> None:
-    """Readable, JSON, with the required keys. Values are read to check them and then dropped."""
-    secrets.read_json(deployment.edxapp.db_admin_secret_id, deployment.region, ADMIN_SECRET_KEYS, "edxapp.db_admin_secret_id")
-    secrets.read_json(deployment.edxapp.migration_secret_id, deployment.region, MIGRATION_SECRET_KEYS, "edxapp.migration_secret_id")
+    """Opted in, readable, JSON, with the required keys. Values are read to check them and then dropped."""
+    edxapp, region, deployment_id = deployment.edxapp, deployment.region, deployment.deployment_id
+    secrets.read_opted_in(edxapp.db_admin_secret_id, region, deployment_id, ADMIN_SECRET_KEYS, "edxapp.db_admin_secret_id")
+    secrets.read_opted_in(edxapp.migration_secret_id, region, deployment_id, MIGRATION_SECRET_KEYS, "edxapp.migration_secret_id")
+
+
+def check_buckets_and_user(deployment: Deployment) -> None:
+    """The grades bucket, and the tracking-logs bucket when it exists and is not ours, are the edxapp
+    site's: opted in by their owner. The grades statement names a user of this account only."""
+    edxapp, region = deployment.edxapp, deployment.region
+    tracking = s3.bucket_tags(edxapp.tracking_logs_bucket, region)
+    if tracking == s3.FOREIGN_ACCOUNT:
+        raise PreflightError(tracking_logs_unreadable(edxapp.tracking_logs_bucket))
+    if tracking != s3.ABSENT:
+        s3.require_opted_in(edxapp.tracking_logs_bucket, tracking, deployment.deployment_id, "edxapp.tracking_logs_bucket")
+    if edxapp.grades_bucket:
+        grades = s3.bucket_tags(edxapp.grades_bucket, region)
+        if grades in (s3.ABSENT, s3.FOREIGN_ACCOUNT):
+            raise PreflightError(grades_bucket_missing(edxapp.grades_bucket))
+        s3.require_opted_in(edxapp.grades_bucket, grades, deployment.deployment_id, "edxapp.grades_bucket")
+        account.require_this_account(edxapp.aws_user_arn, region, "edxapp.aws_user_arn")
 
 
 def check_emr_role_has_room(deployment: Deployment) -> None:
