@@ -216,3 +216,12 @@ def test_the_cli_quotes_a_short_prefix_too(tmp_path):
     (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
     result = CliRunner().invoke(cli.main, ["start", "--input", str(tmp_path / "deep.json")])
     assert result.exit_code == cli.EXIT_USAGE and "nests thousands of levels deep" in result.output
+
+
+def test_world_open_ssh_warns_for_either_list(ready, minimal_input):
+    from analytics_provisioner.phases import validate
+
+    minimal_input["network"]["analytics_ssh_cidrs"] = ["0.0.0.0/0"]
+    warnings = validate.run(minimal_input, "us-east-1")["warnings"]
+    assert any("network.analytics_ssh_cidrs contains 0.0.0.0/0: SSH to the analytics instances is open to the whole internet" in w for w in warnings)
+    assert not any("director_ssh_cidrs" in w for w in warnings)

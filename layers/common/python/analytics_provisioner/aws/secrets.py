@@ -6,6 +6,7 @@ import shlex
 
 from botocore.exceptions import ClientError
 
+from .. import naming
 from ..errors import PreflightError
 from . import tags as tagging
 from .clients import client
@@ -28,7 +29,8 @@ def read_json(secret_id: str, region: str, required_keys: tuple[str, ...] = (), 
     except ClientError as exc:
         code = error_code(exc)
         if code in ("ResourceNotFoundException", "AccessDeniedException", "DecryptionFailure", "InvalidRequestException"):
-            raise PreflightError(f"{label} is not readable ({code}); create it or grant this stack's role secretsmanager:GetSecretValue on it") from None
+            raise PreflightError(f"{label} is not readable ({code}); create it, or have its owner opt it in with the tag "
+                                 f"{naming.TAG_ALLOW} (README, \"Trust model\"): this stack reads no other secret of the account") from None
         raise
     except KeyError:
         raise PreflightError(f"{label} has no SecretString; store it as a JSON object") from None
