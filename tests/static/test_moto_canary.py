@@ -2,6 +2,9 @@
 
 import json
 
+from moto import mock_aws
+
+from analytics_provisioner.aws import clients
 from analytics_provisioner.local.emulator import Emulator
 from analytics_provisioner.local.lambda_hook import LambdaHook
 from analytics_provisioner.local.runner import execute
@@ -29,3 +32,24 @@ def test_interpreter_executes_and_waits_are_scaled():
 
         described, _ = follow(sfn, execution, timeout_seconds=30)
         assert described["status"] == "SUCCEEDED" and json.loads(described["output"]) == {"ok": True}
+
+
+def _create_tagged_bucket(s3) -> list:
+    s3.create_bucket(Bucket="tagged-at-creation", CreateBucketConfiguration={"Tags": [{"Key": "owner", "Value": "us"}]})
+    return s3.get_bucket_tagging(Bucket="tagged-at-creation")["TagSet"]
+
+
+def test_moto_ignores_the_tags_of_create_bucket_and_the_bucket_tags_rule_applies_them(monkeypatch):
+    import boto3
+    from botocore.exceptions import ClientError
+
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(variable, "testing")
+    with mock_aws():
+        try:
+            bare = _create_tagged_bucket(boto3.client("s3", region_name="us-east-1"))
+        except ClientError as exc:
+            bare = exc.response["Error"]["Code"]
+    assert bare == "NoSuchTagSet", "moto now applies CreateBucket's tags: local/bucket_tags.py may go"
+    with Emulator(deploy=False):
+        assert _create_tagged_bucket(clients.client("s3", "us-east-1")) == [{"Key": "owner", "Value": "us"}]

@@ -79,6 +79,19 @@ def test_a_permanent_fault_names_its_phase_and_a_rerun_completes(emulator, minim
     assert rerun.status == "SUCCEEDED", rerun.cause
 
 
+def test_storage_stopped_right_after_creating_a_bucket_leaves_one_its_rerun_adopts(emulator, minimal_input):
+    """A bucket is tagged by the call that creates it: however Storage stops, a re-run finds it ours."""
+    seed(emulator, minimal_input)
+    emulator.faults.aws("StorageFunction", times=10_000, code="InvalidRequest", status=400, after="CreateBucket")
+
+    failed = execute(emulator, minimal_input)
+    assert failed.error == "Storage.AwsCallError", failed.cause
+
+    emulator.faults.aws_rules.clear()
+    rerun = execute(emulator, minimal_input, name=executions.execution_name(minimal_input, attempt=2))
+    assert rerun.status == "SUCCEEDED", rerun.cause
+
+
 def _failure_report(emulator, cause: str) -> dict:
     uri = cause.rsplit("failure report: ", 1)[1].rstrip(")")
     bucket, key = uri[len("s3://"):].split("/", 1)

@@ -24,7 +24,7 @@ from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
 
 from ..aws import clients
-from . import catalog
+from . import bucket_tags, catalog
 from . import template as cfn
 from .faults import Faults
 from .lambda_hook import LambdaHook
@@ -92,6 +92,8 @@ class Emulator:
         catalog.install()
         stack.callback(catalog.uninstall)
         catalog.seed_public_images(ACCOUNT, self.region)
+        bucket_tags.install()
+        stack.callback(bucket_tags.uninstall)
         self.faults = Faults()
         self.faults.install()
         stack.callback(self.faults.uninstall)

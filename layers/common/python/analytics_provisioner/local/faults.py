@@ -25,7 +25,16 @@ class AwsRule:
     code: str
     status: int
     operation: str | None = None
+    after: str | None = None  # armed once the function has made this call (it goes through)
     injected: int = 0
+
+    def matches(self, function: str, operation: str) -> bool:
+        if self.function != function or self.remaining <= 0:
+            return False
+        if self.after is not None:
+            self.after = None if operation == self.after else self.after
+            return False
+        return self.operation in (None, operation)
 
 
 class AwsCall(NamedTuple):
@@ -54,8 +63,9 @@ class Faults:
         self._entry = (self.EVENT, self._before_call)
 
     # rules -------------------------------------------------------------------------------------
-    def aws(self, function: str, times: int = 1, code: str = "ThrottlingException", status: int = 400, operation: str | None = None) -> AwsRule:
-        rule = AwsRule(function, times, code, status, operation)
+    def aws(self, function: str, times: int = 1, code: str = "ThrottlingException", status: int = 400, operation: str | None = None,
+            after: str | None = None) -> AwsRule:
+        rule = AwsRule(function, times, code, status, operation, after)
         self.aws_rules.append(rule)
         return rule
 
@@ -90,7 +100,7 @@ class Faults:
         with self._lock:
             self.calls.append(AwsCall(function, model.service_model.signing_name, model.name))
             for rule in self.aws_rules:
-                if rule.function == function and rule.remaining > 0 and rule.operation in (None, model.name):
+                if rule.matches(function, model.name):
                     rule.remaining -= 1
                     rule.injected += 1
                     return _error(rule, model.name)
