@@ -155,7 +155,10 @@ class Names:
 
     @property
     def analytics_db_secret(self) -> str:
-        return self.secret(f"db/analytics-g{self.rds_generation}")
+        return self.analytics_db_secret_of(self.rds_generation)
+
+    def analytics_db_secret_of(self, generation: int) -> str:
+        return self.secret(f"db/analytics-g{generation}")
 
     @property
     def edxapp_ro_db_secret(self) -> str:
@@ -167,6 +170,15 @@ class Names:
 
     def key_pair_secret(self, key_pair_name: str) -> str:
         return self.secret(f"keypair/{key_pair_name}")
+
+    @property
+    def secrets(self) -> list[str]:
+        """Every secret a deployment may have created (every RDS generation's): teardown finds them by
+        name, because ListSecrets may omit what changed in the last five minutes."""
+        generations = [self.analytics_db_secret_of(g) for g in range(1, self.rds_generation + 1)]
+        key_pairs = [self.key_pair_secret(name) for name in (self.analytics_key_pair, self.director_key_pair)]
+        return [self.es_user_key_secret, self.reports_user_key_secret, *generations, self.edxapp_ro_db_secret,
+                self.app_secrets_secret, *key_pairs]
 
     # EMR (clusters are created per task by the pipeline's playbook under this name)
     @property

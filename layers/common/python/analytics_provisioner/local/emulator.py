@@ -26,9 +26,11 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wai
 from ..aws import clients
 from . import bucket_tags, catalog
 from . import template as cfn
+from .clock import Clock
 from .faults import Faults
 from .lambda_hook import LambdaHook
 from .mysql import MysqlServer
+from .secrets_listing import ListSecretsLag
 
 ACCOUNT = "123456789012"
 MOTO_INTERPRETER_LOGGER = "moto.stepfunctions.parser"
@@ -80,6 +82,7 @@ class Emulator:
         self.state_machines: dict[str, str] = {}
         self.secure_repo_bucket = f"analytics-provisioner-secure-repo-{ACCOUNT}"
         self.hook: LambdaHook | None = None
+        self.clock = Clock()
         self.deploy = deploy
         self._stack = ExitStack()
 
@@ -97,6 +100,7 @@ class Emulator:
         self.faults = Faults()
         self.faults.install()
         stack.callback(self.faults.uninstall)
+        self._install_rules(stack)
         self._scale_sleeps(stack)
         stack.enter_context(mock.patch.object(IAMBackend, "_init_aws_policies", _managed_policies))
         stack.enter_context(mock.patch.object(FakeBucket, "get_permission", _permission_over_tls))
@@ -117,17 +121,23 @@ class Emulator:
         return clients.client(service, self.region)
 
     # --- setup -------------------------------------------------------------------------------
+    def _install_rules(self, stack: ExitStack) -> None:
+        """AWS's behaviours moto lacks, each a named rule in its own module with a test that proves it bites."""
+        for rule in (ListSecretsLag(self.clock),):
+            rule.install()
+            stack.callback(rule.uninstall)
+
     def _scale_sleeps(self, stack: ExitStack) -> None:
-        scale = self.time_scale
+        scale, clock = self.time_scale, self.clock
         real_sleep = retrier_decl.time.sleep
 
         def scaled_sleep(seconds):
+            clock.skip(seconds * (1 - scale))
             if scale > 0:
                 real_sleep(seconds * scale)
 
         def scaled_wait(_self, env, wait_seconds):
-            if scale > 0:
-                real_sleep(wait_seconds * scale)
+            scaled_sleep(wait_seconds)
 
         stack.enter_context(mock.patch.object(retrier_decl, "time", mock.Mock(sleep=scaled_sleep)))
         stack.enter_context(mock.patch.object(botocore_endpoint, "time", mock.Mock(sleep=scaled_sleep)))

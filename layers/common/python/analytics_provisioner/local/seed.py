@@ -11,6 +11,7 @@ lists its id, added to what the tag already lists.
 import json
 import secrets as random_secrets
 
+from ..aws import secrets as secrets_manager
 from ..aws import tags as tagging
 from ..naming import TAG_ALLOW
 from .emulator import Emulator
@@ -82,13 +83,13 @@ def _edxapp_db(emulator: Emulator, identifier: str, deployment_id: str) -> str:
 
 def _secret(emulator: Emulator, name: str, value: dict | None, deployment_id: str) -> None:
     sm = emulator.client("secretsmanager")
-    found = sm.list_secrets(Filters=[{"Key": "name", "Values": [name]}])["SecretList"]
+    found = secrets_manager.describe(name, emulator.region)  # by name: ListSecrets lags (local/secrets_listing.py)
     if not found and value is None:
         return
     if not found:
         sm.create_secret(Name=name, SecretString=json.dumps(value), Tags=tagging.as_list({TAG_ALLOW: deployment_id}))
         return
-    opt_in = _opt_in(tagging.from_list(sm.describe_secret(SecretId=name).get("Tags")), deployment_id)
+    opt_in = _opt_in(tagging.from_list(found.get("Tags")), deployment_id)
     if opt_in:
         sm.tag_resource(SecretId=name, Tags=tagging.as_list(opt_in))
 
