@@ -1,10 +1,11 @@
 """Shared fixtures: a moto account for unit tests, the full emulator for workflow tests, MariaDB."""
 
 import copy
+import os
 
 import pytest
 
-from testkit import MYSQL_URL, REGION, load_event, store_edxapp_admin_secret
+from testkit import MYSQL_URL_VARIABLE, REGION, load_event, store_edxapp_admin_secret
 
 
 @pytest.fixture
@@ -19,19 +20,27 @@ def full_input() -> dict:
 
 @pytest.fixture(scope="session")
 def mysql_server():
-    """The real MariaDB. In CI it must be there: a missing server fails, it never skips."""
+    """The real MariaDB: a throwaway server of this test process's own (pytest -n workers and test runs
+    side by side never share the runbook's fixed MySQL users), or the server ANALYTICS_PROVISIONER_TEST_MYSQL
+    names. When neither can be had the run fails: it never skips."""
+    from analytics_provisioner.local.mariadb import throwaway_server
     from analytics_provisioner.local.mysql import MysqlServer
 
-    server = MysqlServer.from_url(MYSQL_URL)
-    server.check(MYSQL_URL)
-    return server
+    url = os.environ.get(MYSQL_URL_VARIABLE)
+    if url:
+        server = MysqlServer.from_url(url)
+        server.check(url)
+        yield server
+        return
+    with throwaway_server() as server:
+        yield server
 
 
 @pytest.fixture
 def runbook_users(mysql_server):
     """Held for the whole test: every workflow run that reaches DbSetup resets the passwords of the
-    runbook's fixed users (analytics, edxapp_ro, the migration user) on the one shared server, so
-    such tests take turns, across pytest-xdist workers too."""
+    runbook's fixed users (analytics, edxapp_ro, the migration user), so tests sharing a server
+    (ANALYTICS_PROVISIONER_TEST_MYSQL) take turns, across pytest-xdist workers too."""
     connection = mysql_server.connect()
     with connection.cursor() as cursor:
         cursor.execute("SELECT GET_LOCK('analytics-provisioner: runbook users', 900)")

@@ -1,13 +1,12 @@
 """Constants and helpers shared by tests (import as ``from testkit import ...``)."""
 
 import json
-import os
 import threading
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 EVENTS = REPO / "events"
-MYSQL_URL = os.environ.get("ANALYTICS_PROVISIONER_TEST_MYSQL", "mysql://root@127.0.0.1:3306")
+MYSQL_URL_VARIABLE = "ANALYTICS_PROVISIONER_TEST_MYSQL"  # unset: each test process starts a throwaway MariaDB
 REGION = "us-east-1"
 # The edxapp admin login a unit account's secret holds (no MySQL behind it: seed() fills it only for a server).
 EDXAPP_ADMIN = {"host": "edxapp-db.internal", "port": "3306", "username": "admin", "password": "not-used-here"}

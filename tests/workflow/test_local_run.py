@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from testkit import EVENTS, MYSQL_URL
+from testkit import EVENTS
 
 COMMAND = str(Path(sys.executable).parent / "analytics-provisioner")
 SECURE_REPO_FILES = {
@@ -16,8 +16,8 @@ SECURE_REPO_FILES = {
 }
 
 
-def local_run(document: Path, out: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([COMMAND, "local", "run", "--input", str(document), "--out", str(out), "--mysql", MYSQL_URL],
+def local_run(document: Path, out: Path, server) -> subprocess.CompletedProcess:
+    return subprocess.run([COMMAND, "local", "run", "--input", str(document), "--out", str(out), "--mysql", server.url],
                           capture_output=True, text=True, timeout=600)
 
 
@@ -28,9 +28,9 @@ def assert_private(out: Path) -> None:
         assert stat.S_IMODE(path.stat().st_mode) == (0o700 if path.is_dir() else 0o600), path
 
 
-def test_local_run_writes_the_secure_repo_and_the_report(runbook_users, tmp_path):
+def test_local_run_writes_the_secure_repo_and_the_report(runbook_users, mysql_server, tmp_path):
     out = tmp_path / "out"
-    result = local_run(EVENTS / "input-minimal.json", out)
+    result = local_run(EVENTS / "input-minimal.json", out, mysql_server)
     assert result.returncode == 0, result.stderr[-2000:]
     written = {str(path.relative_to(out)) for path in out.rglob("*") if path.is_file()}
     assert SECURE_REPO_FILES <= written, SECURE_REPO_FILES - written
@@ -40,14 +40,14 @@ def test_local_run_writes_the_secure_repo_and_the_report(runbook_users, tmp_path
     assert_private(out)
 
 
-def test_local_run_of_a_bad_input_names_the_field_and_prints_no_interpreter_dump(tmp_path):
+def test_local_run_of_a_bad_input_names_the_field_and_prints_no_interpreter_dump(mysql_server, tmp_path):
     document = json.loads((EVENTS / "input-minimal.json").read_text()) | {"deployment_id": "Bad_Id"}
     (tmp_path / "bad.json").write_text(json.dumps(document))
     out = tmp_path / "out"
     out.mkdir(mode=0o755)
     (out / "report.json").write_text("{}")  # an earlier run's, world-readable
     (out / "report.json").chmod(0o644)
-    result = local_run(tmp_path / "bad.json", out)
+    result = local_run(tmp_path / "bad.json", out, mysql_server)
     assert result.returncode == 1
     assert_private(out)
     assert "FAILED: Validate.InputError" in result.stderr

@@ -2,7 +2,7 @@
 
 import secrets
 from dataclasses import dataclass
-from urllib.parse import unquote, urlparse
+from urllib.parse import quote, unquote, urlparse
 
 import pymysql
 
@@ -30,6 +30,12 @@ class MysqlServer:
         if parsed.scheme not in ("mysql", "mariadb"):
             raise ValueError(f"--mysql: {url!r} is not a mysql:// URL; use e.g. mysql://root@127.0.0.1:3306")
         return cls(parsed.hostname or "127.0.0.1", parsed.port or 3306, unquote(parsed.username or "root"), unquote(parsed.password or ""))
+
+    @property
+    def url(self) -> str:
+        """The ``--mysql`` URL of this server (it carries the password: never print it)."""
+        secret = f":{quote(self.password, safe='')}" if self.password else ""
+        return f"mysql://{quote(self.user, safe='')}{secret}@{self.host}:{self.port}"
 
     def connect(self, **kwargs):
         return pymysql.connect(host=self.host, port=self.port, user=self.user, password=self.password, connect_timeout=5, **kwargs)
