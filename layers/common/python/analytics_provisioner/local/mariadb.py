@@ -6,7 +6,6 @@ so they need not take turns), and nothing is left on the machine's own server. I
 """
 
 import os
-import random
 import shutil
 import socket
 import subprocess  # nosec B404  # runs the local MariaDB binaries, never input
@@ -15,6 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from secrets import SystemRandom
 
 import pymysql
 
@@ -49,12 +49,12 @@ def _as_root() -> list[str]:
 def _install(data_dir: Path, log) -> None:
     command = [_binary("mariadb-install-db", "mysql_install_db"), "--no-defaults", f"--datadir={data_dir}",
                "--auth-root-authentication-method=normal", "--skip-test-db", *_as_root()]
-    subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, check=True, timeout=120)  # nosec B603
+    subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, check=True, timeout=120)  # nosec B603  # the installed MariaDB binary, a fixed argument list
 
 
 def _free_addresses() -> Iterator[str]:
     """Loopback addresses whose port 3306 nobody listens on, in random order (test processes start side by side)."""
-    for last in random.sample(range(2, 255), 253):  # nosec B311  # spreads processes, not a secret
+    for last in SystemRandom().sample(range(2, 255), 253):  # spreads test processes over addresses
         address = f"127.0.0.{last}"
         with socket.socket() as probe:
             try:
@@ -75,7 +75,7 @@ def _answers(address: str) -> bool:
 def _start(root: Path, address: str, log) -> subprocess.Popen | None:
     command = [_binary("mariadbd", "mysqld"), "--no-defaults", f"--datadir={root / 'data'}", f"--socket={root / 'socket'}",
                f"--pid-file={root / 'pid'}", f"--bind-address={address}", f"--port={PORT}", *SERVER_OPTIONS, *_as_root()]
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)  # nosec B603
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)  # nosec B603  # the installed MariaDB binary, a fixed argument list
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline and process.poll() is None:
         if _answers(address):
