@@ -13,13 +13,15 @@ from pathlib import Path
 import yaml
 
 from analytics_provisioner.render import render_files
-from analytics_provisioner.render.context import AccessKey, AppSecrets, Buckets, DbLogin, EmrSettings, Pipeline, RenderContext
+from analytics_provisioner.render.context import AccessKey, AppSecrets, Buckets, DbLogin, EmrSettings, Pipeline, RenderContext, Scheduler
 from analytics_provisioner.render.releases import for_release
 
 VENV_BIN = Path(sys.executable).parent
 # What a person or a password generator may choose, and what breaks naive writers.
 HOSTILE = "q'\"{{ x }}%s:#;\\ ~"
 PRIVATE_KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAconsumers\nTEST\n-----END RSA PRIVATE KEY-----\n"
+DEPLOY_KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAdeploy\nKEY\n-----END RSA PRIVATE KEY-----\n"
+DEPLOY_PUBLIC_KEY = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDdeploy acme-prod-jenkins-deploy"
 
 
 @dataclass
@@ -48,6 +50,7 @@ def make_context(release: str, analytics_db: DbLogin, edxapp_ro_db: DbLogin) -> 
                           "https://github.com/openedx/edx-analytics-configuration.git", release),
         analytics_private_key=PRIVATE_KEY,
         insights_public_ip="203.0.113.10",
+        scheduler=Scheduler(DEPLOY_KEY, DEPLOY_PUBLIC_KEY, "git@github.com:acme/analytics-secure.git", "main", "10.0.1.10", "198.51.100.20"),
     )
 
 

@@ -2,7 +2,7 @@
 
 ansible-core loads the file as extra vars on top of the roles' placeholder defaults, then composes the
 apps' settings the way each release's roles do (the expressions in upstream.py) and asserts what
-Insights, the Analytics API, their checkouts and the playbooks end up with, against the values the
+Insights, the Analytics API, their checkouts and the playbooks end up with (Jenkins: test_jenkins_role.py), against the values the
 resources and the stored secrets hold (secrets compared as hashes: they may look like Jinja).
 """
 
@@ -57,7 +57,6 @@ def expected_values(ctx) -> dict:
                     "secret_sha256": sha256(ctx.reports_key.secret_access_key)},
         "app": {key: sha256(value) for key, value in app.as_dict().items()},
         "lms_url": ctx.lms_url, "cms_url": ctx.cms_url, "contact_email": ctx.contact_email,
-        "private_key_sha256": sha256(ctx.analytics_private_key),
     }}
 
 
@@ -159,10 +158,6 @@ def playbook(release: str) -> list[dict]:
             "INSIGHTS_LMS_BASE == expected.lms_url", "INSIGHTS_LMS_COURSE_SHORTCUT_BASE_URL == expected.lms_url ~ '/courses'",
             "INSIGHTS_CMS_COURSE_SHORTCUT_BASE_URL == expected.cms_url ~ '/course'",
             "INSIGHTS_NGINX_PORT == 80", "INSIGHTS_NGINX_SSL_PORT == 443", "INSIGHTS_ENABLE_AUTO_AUTH is sameas false",
-        ]}},
-        {"name": "Jenkins SSH credential for EMR", "assert": {"quiet": True, "that": [
-            "JENKINS_ANALYTICS_CREDENTIALS | selectattr('id', 'equalto', 'ssh-access-key') | map(attribute='username') | list == ['hadoop']",
-            "(JENKINS_ANALYTICS_CREDENTIALS | selectattr('id', 'equalto', 'ssh-access-key') | first).privatekey | hash('sha256') == expected.private_key_sha256",
         ]}},
     ]}]
 

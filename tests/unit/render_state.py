@@ -36,9 +36,12 @@ def provision(aws, document: dict) -> dict:
                "tracking_logs": deployment.edxapp.tracking_logs_bucket}
     for bucket in filter(None, buckets.values()):
         aws.create_bucket(bucket)
-    pair = ec2.create_key_pair(KeyName=names.analytics_key_pair)
-    key_secret = secret_store.put_json(names.key_pair_secret(pair["KeyName"]),
-                                       {"key_name": pair["KeyName"], "key_pair_id": pair["KeyPairId"], "private_key": pair["KeyMaterial"]}, region, owner)
+    def key_pair(name: str) -> dict:
+        pair = ec2.create_key_pair(KeyName=name)
+        value = {"key_name": name, "key_pair_id": pair["KeyPairId"], "private_key": pair["KeyMaterial"]}
+        public_key = ec2.describe_key_pairs(KeyNames=[name], IncludePublicKey=True)["KeyPairs"][0]["PublicKey"]
+        return {"name": name, "secret_arn": secret_store.put_json(names.key_pair_secret(name), value, region, owner), "public_key": public_key}
+
     eip = ec2.allocate_address(Domain="vpc")
     analytics_host = f"{names.analytics_rds}.abcdefgh.{region}.rds.amazonaws.com"
     return {
@@ -58,7 +61,9 @@ def provision(aws, document: dict) -> dict:
             }},
             "storage": {"buckets": buckets},
             "compute": {
-                "key_pairs": {"analytics": {"name": pair["KeyName"], "secret_arn": key_secret}},
+                "key_pairs": {"analytics": key_pair(names.analytics_key_pair), "jenkins_deploy": key_pair(names.jenkins_deploy_key_pair)},
+                "analytics_instances": [{"instance_id": "i-0123456789abcdef0", "name": names.analytics_instance(1), "private_ip": "10.0.1.10"}],
+                "director_instance": {"instance_id": "i-0123456789abcdef1", "name": names.director_instance, "public_ip": "198.51.100.20"},
                 "eip": {"allocation_id": eip["AllocationId"], "public_ip": eip["PublicIp"], "instance_id": "i-0123456789abcdef0"},
             },
         },

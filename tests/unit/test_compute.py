@@ -244,7 +244,7 @@ def test_output_keys_are_the_contract(state):
     assert set(result) == {"ami_id", "analytics_instances", "director_instance", "eip", "key_pairs", "warnings"}
     assert set(result["director_instance"]) == {"instance_id", "name", "private_ip", "public_ip", "private_dns"}
     assert all(result["director_instance"].values())
-    assert set(result["key_pairs"]) == {"analytics", "director"}
+    assert set(result["key_pairs"]) == {"analytics", "director", "jenkins_deploy"}
     assert result["warnings"] == []
 
 
@@ -252,7 +252,8 @@ def test_output_keys_are_the_contract(state):
 def test_private_keys_go_only_to_secrets_manager(aws, state):
     result = compute.run(state)
     ec2 = aws.client("ec2")
-    for role, name in (("analytics", NAMES.analytics_key_pair), ("director", NAMES.director_key_pair)):
+    for role, name in (("analytics", NAMES.analytics_key_pair), ("director", NAMES.director_key_pair),
+                       ("jenkins_deploy", NAMES.jenkins_deploy_key_pair)):
         pair = ec2.describe_key_pairs(KeyNames=[name])["KeyPairs"][0]
         assert tagging.belongs_to(tagging.from_list(pair["Tags"]), "acme-demo")
         secret_arn = result["key_pairs"][role]["secret_arn"]
@@ -295,7 +296,18 @@ def test_key_pair_is_deleted_again_when_its_secret_cannot_be_stored(aws, state):
         compute.run(state)
     assert aws.client("ec2").describe_key_pairs()["KeyPairs"] == []
     compute.run(state)
-    assert len(aws.client("ec2").describe_key_pairs()["KeyPairs"]) == 2
+    assert len(aws.client("ec2").describe_key_pairs()["KeyPairs"]) == 3
+
+
+def test_the_deploy_key_is_on_no_instance_and_its_public_half_is_in_the_output(aws, state):
+    """Jenkins clones the secure repo with it; the operator adds the public half to that repository."""
+    result = compute.run(state)
+    ec2, deploy = aws.client("ec2"), result["key_pairs"]["jenkins_deploy"]
+    pair = ec2.describe_key_pairs(KeyNames=[NAMES.jenkins_deploy_key_pair], IncludePublicKey=True)["KeyPairs"][0]
+    assert deploy["public_key"] == pair["PublicKey"].strip() and deploy["public_key"].startswith("ssh-rsa ")
+    launched = [_instance(ec2, i["instance_id"]) for i in [*result["analytics_instances"], result["director_instance"]]]
+    assert NAMES.jenkins_deploy_key_pair not in {instance["KeyName"] for instance in launched}
+    assert compute.run(state)["key_pairs"]["jenkins_deploy"] == deploy
 
 
 # Elastic IP --------------------------------------------------------------------------------------
@@ -324,7 +336,7 @@ def test_association_before_the_instance_runs_is_transient(aws, state):
 def test_rerun_launches_and_allocates_nothing(aws, state, client_tokens):
     first = compute.run(state)
     before = inventory(aws)
-    assert (len(before["instances"]), len(before["addresses"]), len(before["key_pairs"])) == (2, 1, 2)
+    assert (len(before["instances"]), len(before["addresses"]), len(before["key_pairs"])) == (2, 1, 3)
     second = compute.run(state)
     assert inventory(aws) == before
     assert second == first

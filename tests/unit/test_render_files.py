@@ -15,17 +15,20 @@ from analytics_provisioner.render import (
     PIPELINE_CREDS,
     creds,
     emr_vars,
+    jenkins,
     jenkins_env,
     manifest,
     override_cfg,
     render_files,
     vars_analytics,
 )
-from analytics_provisioner.render.context import AccessKey, AppSecrets, Buckets, DbLogin, EmrSettings, Pipeline, RenderContext
+from analytics_provisioner.render.context import AccessKey, AppSecrets, Buckets, DbLogin, EmrSettings, Pipeline, RenderContext, Scheduler
 from analytics_provisioner.render.releases import ES_HOSTS_JSON_URLS, RELEASES, for_release
 from testkit import load_event
 
 PRIVATE_KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA0test\n-----END RSA PRIVATE KEY-----\n"
+DEPLOY_KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAdeploy\nKEY\n-----END RSA PRIVATE KEY-----\n"
+DEPLOY_PUBLIC_KEY = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDdeploy acme-prod-jenkins-deploy"
 
 
 def make_context(release="open-release/nutmeg.master", reports=True, **changes) -> RenderContext:
@@ -47,13 +50,14 @@ def make_context(release="open-release/nutmeg.master", reports=True, **changes) 
                           "https://github.com/openedx/edx-analytics-configuration.git", "master"),
         analytics_private_key=PRIVATE_KEY,
         insights_public_ip="203.0.113.10",
+        scheduler=Scheduler(DEPLOY_KEY, DEPLOY_PUBLIC_KEY, "git@github.com:acme/analytics-secure.git", "main", "10.0.1.10", "198.51.100.20"),
     )
     return dataclasses.replace(ctx, **changes)
 
 
 def secret_values(ctx: RenderContext) -> list[str]:
     found = [ctx.migration_password, ctx.analytics_db.password, ctx.edxapp_ro_db.password, ctx.es_key.secret_access_key,
-             ctx.analytics_private_key.splitlines()[1], *ctx.app.as_dict().values()]
+             ctx.analytics_private_key.splitlines()[1], ctx.scheduler.deploy_key.splitlines()[1], *ctx.app.as_dict().values()]
     return found + ([ctx.reports_key.secret_access_key] if ctx.reports_key else [])
 
 
@@ -217,6 +221,43 @@ def test_manifest_and_next_steps_hold_no_secret_and_name_the_oauth2_clients():
     assert json.loads(document)["release_choices"]["oauth2"] == "oidc"
 
 
+def test_jenkins_logs_in_through_the_unix_realm_with_the_generated_password_and_keeps_the_roles_credential_ids():
+    ctx = make_context()
+    variables = vars_of(ctx)
+    assert (variables["JENKINS_ANALYTICS_AUTH_REALM"], variables["JENKINS_ANALYTICS_USER_PASSWORD_PLAIN"]) == ("unix", ctx.app.jenkins_password)
+    credentials = {credential["id"]: credential for credential in variables["JENKINS_ANALYTICS_CREDENTIALS"]}
+    assert set(credentials) == {"github-deploy-key", "ssh-access-key"}
+    assert (credentials["github-deploy-key"]["username"], credentials["github-deploy-key"]["privatekey"]) == ("git", DEPLOY_KEY)
+    assert (variables["ANALYTICS_SCHEDULE_SECURE_REPO_URL"], variables["ANALYTICS_SCHEDULE_SECURE_REPO_VERSION"]) == (
+        "git@github.com:acme/analytics-secure.git", "main")
+    assert variables["jenkins_nginx_port"] not in (80, 443, variables["INSIGHTS_NGINX_PORT"], variables["INSIGHTS_NGINX_SSL_PORT"])
+    assert ctx.app.jenkins_password.isalnum() and len(ctx.app.jenkins_password) == 32
+
+
+def test_without_a_secure_repo_the_next_steps_say_how_to_add_one_and_the_file_names_none():
+    ctx = make_context(scheduler=dataclasses.replace(make_context().scheduler, secure_repo_url=None))
+    assert "ANALYTICS_SCHEDULE_SECURE_REPO_URL" not in vars_of(ctx)
+    steps = "\n".join(manifest.next_steps(ctx, "arn:app", "s3://repo/acme-prod/"))
+    assert "seed job clones no secure repo yet" in steps and "start this input again with jenkins.secure_repo_url" in steps
+    assert DEPLOY_PUBLIC_KEY in steps and "aws s3 cp --recursive s3://repo/acme-prod/ secure-repo/ --exclude manifest.json" in steps
+
+
+def test_next_steps_take_the_operator_to_a_logged_in_jenkins():
+    ctx = make_context()
+    steps = manifest.next_steps(ctx, "arn:app", "s3://repo/acme-prod/")
+    text = "\n".join(steps)
+    assert "git clone git@github.com:acme/analytics-secure.git secure-repo" in text and "push origin HEAD:main" in text
+    assert f"read-only deploy key (GitHub: the repository's Settings > Deploy keys): {DEPLOY_PUBLIC_KEY}" in text
+    (login,) = [step for step in steps if step.startswith("Log in to Jenkins")]
+    assert "--secret-id arn:app" in login and "jq -r .jenkins_password" in login
+    assert "ssh -N -L 8080:localhost:8080 -J ubuntu@198.51.100.20 ubuntu@10.0.1.10" in login
+    order = [next(i for i, step in enumerate(steps) if marker in step) for marker in ("Put the secure-repo files", "analytics-jenkins.yml", "Log in")]
+    assert order == sorted(order)
+    assert jenkins.summary(ctx, "arn:app") == {
+        "user": "jenkins", "password_secret_id": "arn:app", "password_secret_key": "jenkins_password", "deploy_public_key": DEPLOY_PUBLIC_KEY,
+        "secure_repo_url": "git@github.com:acme/analytics-secure.git", "secure_repo_branch": "main"}
+
+
 def test_a_port_other_than_3306_is_warned_about():
     ctx = make_context("open-release/lilac.master", edxapp_ro_db=DbLogin("h", "3307", "edxapp_ro", "pw"))
     assert manifest.warnings(ctx) == ["edxapp_creds: the server listens on 3307, but the pipeline's Sqoop import ignores the port and uses 3306"]
@@ -247,7 +288,8 @@ def test_every_row_of_the_release_table_cites_the_upstream_files_it_follows():
         assert release.branch == name
         cited = "\n".join(release.sources)
         for path in ("playbooks/analytics_single.yml", "playbooks/roles/insights/defaults/main.yml",
-                     "edx/analytics/tasks/common/elasticsearch_load.py", "automation/run-automated-task.sh"):
+                     "edx/analytics/tasks/common/elasticsearch_load.py", "automation/run-automated-task.sh",
+                     "playbooks/roles/jenkins_analytics/defaults/main.yml", "playbooks/roles/jenkins_analytics/tasks/main.yml"):
             assert f"@{name}:{path}" in cited
     assert "analytics_dashboard/settings/yaml_config.py" in "".join(RELEASES["open-release/juniper.master"].sources)
     assert "playbooks/analyticsapi.yml" in "".join(RELEASES["open-release/ironwood.master"].sources)

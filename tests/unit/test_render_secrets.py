@@ -69,6 +69,7 @@ def stored_values(aws, secret_ids: list[str]) -> dict[str, tuple[str, str]]:
 
 def expected_places(release: str, names: Names, migration: str) -> dict:
     app, db, ro, key_pair = names.app_secrets_secret, names.analytics_db_secret, names.edxapp_ro_db_secret, names.key_pair_secret(names.analytics_key_pair)
+    deploy_key = names.key_pair_secret(names.jenkins_deploy_key_pair)
     vars_file = {
         ("COMMON_MYSQL_MIGRATE_PASS",): (migration, "password"),
         **{path: (db, "password") for path in [
@@ -84,6 +85,8 @@ def expected_places(release: str, names: Names, migration: str) -> dict:
         ("ANALYTICS_API_ELASTICSEARCH_AWS_SECRET_ACCESS_KEY",): (names.es_user_key_secret, "secret_access_key"),
         ("ANALYTICS_API_REPORT_DOWNLOAD_BACKEND", "AWS_SECRET_ACCESS_KEY"): (names.reports_user_key_secret, "secret_access_key"),
         ("JENKINS_ANALYTICS_CREDENTIALS", "ssh-access-key", "privatekey"): (key_pair, "private_key"),
+        ("JENKINS_ANALYTICS_CREDENTIALS", "github-deploy-key", "privatekey"): (deploy_key, "private_key"),
+        ("JENKINS_ANALYTICS_USER_PASSWORD_PLAIN",): (app, "jenkins_password"),
     }
     if release == "ironwood":
         vars_file |= {("INSIGHTS_OAUTH2_KEY",): (app, "sso_client_id"), ("INSIGHTS_OAUTH2_SECRET",): (app, "sso_client_secret")}

@@ -59,7 +59,23 @@ REFUSALS = [
     ("unknown release", lambda d: d.update(options={"openedx_release": "open-release/zebra.master"}), "options.openedx_release: 'open-release/zebra.master' is not one of"),
     ("unknown option", lambda d: d.update(options={"es_version": "1.5"}), "options.es_version: is not a known field"),
     ("missing secret id", lambda d: d["edxapp"].pop("db_admin_secret_id"), "edxapp.db_admin_secret_id: is required; expected the name or ARN of a Secrets Manager secret"),
+    *[(f"secure repo {url}", lambda d, url=url: d.update(jenkins={"secure_repo_url": url}),
+       f"jenkins.secure_repo_url: {url!r} is not valid; expected an SSH URL such as \"git@github.com:acme/analytics-secure.git\"")
+      for url in ("https://github.com/acme/secure.git", "git@github.com/acme/secure.git", "ssh://git@github.com:acme/secure.git",
+                  "git@github.com:acme/secure.git'")],
+    ("branch without secure repo", lambda d: d.update(jenkins={"secure_repo_branch": "main"}), "jenkins.secure_repo_url: is required"),
+    ("secure repo branch option", lambda d: d.update(jenkins={"secure_repo_url": "git@github.com:a/b.git", "secure_repo_branch": "--upload-pack=x"}),
+     "jenkins.secure_repo_branch: '--upload-pack=x' is not valid"),
 ]
+
+
+@pytest.mark.parametrize("url", ["git@github.com:acme/analytics-secure.git", "ssh://git@github.com/acme/analytics-secure.git",
+                                 "ssh://git@gitlab.acme.org:2222/ops/analytics-secure.git"])
+def test_secure_repo_ssh_urls_are_accepted_and_the_branch_defaults_to_main(minimal_input, url):
+    minimal_input["jenkins"] = {"secure_repo_url": url}
+    jenkins = Deployment.from_input(minimal_input, "us-east-1").jenkins
+    assert (jenkins.secure_repo_url, jenkins.secure_repo_branch) == (url, "main")
+    assert Deployment.from_input(load_event("input-minimal.json"), "us-east-1").jenkins.secure_repo_url is None
 
 
 @pytest.mark.parametrize("label, mutate, expected", REFUSALS, ids=[r[0] for r in REFUSALS])

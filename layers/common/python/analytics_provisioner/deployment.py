@@ -144,6 +144,14 @@ class Features:
 
 
 @dataclasses.dataclass(frozen=True)
+class Jenkins:
+    """The scheduler's secure repo: the private git repository the seed job clones (none until given)."""
+
+    secure_repo_url: str | None = None
+    secure_repo_branch: str = "main"
+
+
+@dataclasses.dataclass(frozen=True)
 class Options:
     """Every size, version and timing. Defaults: the runbook's, unless AWS no longer accepts it."""
 
@@ -195,6 +203,7 @@ class Deployment:
     network: Network
     edxapp: Edxapp
     features: Features = Features()
+    jenkins: Jenkins = Jenkins()
     options: Options = Options()
 
     @property
@@ -231,6 +240,7 @@ class Deployment:
             network=Network(**network),
             edxapp=Edxapp(**edxapp),
             features=Features(**doc.get("features", {})),
+            jenkins=Jenkins(**doc.get("jenkins", {})),
             options=Options(**doc.get("options", {})),
         )
 

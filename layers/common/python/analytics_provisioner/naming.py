@@ -93,6 +93,11 @@ class Names:
     def director_key_pair(self) -> str:
         return f"{self.id}-director"
 
+    @property
+    def jenkins_deploy_key_pair(self) -> str:
+        """Never on an instance: EC2 generates the key Jenkins' seed job clones the secure repo with."""
+        return f"{self.id}-jenkins-deploy"
+
     def analytics_instance(self, n: int) -> str:
         return f"{self.id}-analytics-{n}"
 

@@ -65,7 +65,8 @@ def image(image_id: str, region: str) -> dict | None:
 
 # Key pairs ------------------------------------------------------------------------------------
 def key_pair(name: str, region: str) -> dict | None:
-    pairs = client("ec2", region).describe_key_pairs(Filters=[{"Name": "key-name", "Values": [name]}])["KeyPairs"]
+    """The key pair ``name`` with its public key (OpenSSH format), or None."""
+    pairs = client("ec2", region).describe_key_pairs(Filters=[{"Name": "key-name", "Values": [name]}], IncludePublicKey=True)["KeyPairs"]
     return pairs[0] if pairs else None
 
 

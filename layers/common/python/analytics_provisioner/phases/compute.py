@@ -2,8 +2,8 @@
 
 Top to bottom: the Ubuntu image (Validate has resolved it into options.ami_id, so a missing one
 fails before anything exists; looked up again here in case it was deregistered since), a key pair
-per instance set, the analytics instance(s), the director, the Elastic IP on the Insights instance
-(analytics-1).
+per instance set and Jenkins' git deploy key, the analytics instance(s), the director, the Elastic IP on
+the Insights instance (analytics-1).
 
 What a re-run does with what it finds (instances are found by their Name and deployment tags):
 - pending or running: adopted as it is. A newer Ubuntu image or an edited size applies only to
@@ -62,6 +62,7 @@ def run(state: dict) -> dict:
         key_pairs = {
             "analytics": ensure_key_pair(deployment, names.analytics_key_pair),
             "director": ensure_key_pair(deployment, names.director_key_pair),
+            "jenkins_deploy": ensure_deploy_key(deployment),
         }
         specs = analytics_specs(deployment, state) + [director_spec(deployment, state)]
         instance_ids = [ensure_instance(deployment, spec, image, warnings) for spec in specs]
@@ -142,6 +143,15 @@ def ensure_key_pair(deployment: Deployment, name: str) -> dict:
             "(instances launched with the old key keep trusting it)"
         )
     return {"name": name, "secret_arn": secret_arn}
+
+
+def ensure_deploy_key(deployment: Deployment) -> dict:
+    """The key Jenkins' seed job clones the secure repo with (credential github-deploy-key). EC2 is the key
+    generator the Lambda runtime has: the pair is on no instance. Its public half goes to the output, where
+    the operator takes it to add it to the secure repo as a read-only deploy key."""
+    name = deployment.names.jenkins_deploy_key_pair
+    found = ensure_key_pair(deployment, name)
+    return found | {"public_key": instances.key_pair(name, deployment.region)["PublicKey"].strip()}
 
 
 # Instances: the runbook's analytics box(es) and the director ----------------------------------

@@ -15,7 +15,7 @@ from ..aws import s3, secrets
 from ..aws.errors import aws_call
 from ..deployment import Deployment
 from ..errors import ResourceStateError
-from ..render import manifest
+from ..render import jenkins, manifest
 from ..render.context import (
     API_DATABASE,
     INSIGHTS_DATABASE,
@@ -27,6 +27,7 @@ from ..render.context import (
     EmrSettings,
     Pipeline,
     RenderContext,
+    Scheduler,
 )
 from ..render.releases import for_release
 from .report import FAILURE_REPORT
@@ -45,7 +46,8 @@ REQUIRED = (
     "resources.storage.buckets.emr", "resources.storage.buckets.emr_logs", "resources.storage.buckets.edxanalytics",
     "resources.storage.buckets.hadoop", "resources.storage.buckets.tracking_logs",
     "resources.compute.key_pairs.analytics.name", "resources.compute.key_pairs.analytics.secret_arn",
-    "resources.compute.eip.public_ip",
+    "resources.compute.eip.public_ip", "resources.compute.analytics_instances",
+    "resources.compute.key_pairs.jenkins_deploy.secret_arn", "resources.compute.key_pairs.jenkins_deploy.public_key",
 )
 REQUIRED_FOR_REPORTS = ("identity.reports_key_secret_arn", "resources.storage.buckets.reports")
 
@@ -71,6 +73,7 @@ def run(state: dict) -> dict:
         "creds_uploaded": creds_uploaded,
         "next_steps": steps,
         "warnings": found,
+        "jenkins": jenkins.summary(ctx, app_secrets_arn),
     }
 
 
@@ -125,7 +128,7 @@ def load_context(deployment: Deployment, state: dict, app_secrets: AppSecrets) -
     identity, network, resources = state["identity"], state["network"], state["resources"]
     setup, storage, compute = resources["database"]["setup"], resources["storage"]["buckets"], resources["compute"]
     migration = secrets.read_opted_in(edxapp.migration_secret_id, region, deployment.deployment_id, MIGRATION_LOGIN, "edxapp.migration_secret_id")
-    key_pair = compute["key_pairs"]["analytics"]
+    key_pair, deploy_key = compute["key_pairs"]["analytics"], compute["key_pairs"]["jenkins_deploy"]
     reports_key = (_access_key(identity["reports_key_secret_arn"], region, "reports user key")
                    if deployment.features.reports else None)
     return RenderContext(
@@ -164,6 +167,14 @@ def load_context(deployment: Deployment, state: dict, app_secrets: AppSecrets) -
                           options.pipeline_config_repo, options.pipeline_config_branch or release.branch),
         analytics_private_key=secrets.read_json(key_pair["secret_arn"], region, KEY_PAIR, "analytics key pair")["private_key"],
         insights_public_ip=compute["eip"]["public_ip"],
+        scheduler=Scheduler(
+            deploy_key=secrets.read_json(deploy_key["secret_arn"], region, KEY_PAIR, "Jenkins deploy key")["private_key"],
+            deploy_public_key=deploy_key["public_key"],
+            secure_repo_url=deployment.jenkins.secure_repo_url,
+            secure_repo_branch=deployment.jenkins.secure_repo_branch,
+            host_private_ip=compute["analytics_instances"][0]["private_ip"],
+            director_public_ip=compute["director_instance"].get("public_ip"),
+        ),
     )
 
 

@@ -204,6 +204,7 @@ def names_we_create(deployment: Deployment) -> list[tuple[str, str, callable]]:
         ("security group", names.emr_rds_security_group, lambda n: ec2.security_group_tags(n, vpc, region)),
         ("key pair", names.analytics_key_pair, lambda n: ec2.key_pair_tags(n, region)),
         ("key pair", names.director_key_pair, lambda n: ec2.key_pair_tags(n, region)),
+        ("key pair", names.jenkins_deploy_key_pair, lambda n: ec2.key_pair_tags(n, region)),
         ("search domain", names.es_domain, lambda n: search.domain_tags(n, region)),
         ("RDS instance", names.analytics_rds, lambda n: rds.db_instance_tags(n, region)),
     ]

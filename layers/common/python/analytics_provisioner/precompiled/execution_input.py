@@ -22,6 +22,8 @@ REGEX_PATTERNS = {
     '^(arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:secret:)?[A-Za-z0-9/_+=.@!-]{1,512}$': re.compile('^(arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:secret:)?[A-Za-z0-9/_+=.@!-]{1,512}\\Z'),
     '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$': re.compile('^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\\Z'),
     '^arn:aws[a-z-]*:iam::[0-9]{12}:(user|role)/[A-Za-z0-9_+=,.@/-]+$': re.compile('^arn:aws[a-z-]*:iam::[0-9]{12}:(user|role)/[A-Za-z0-9_+=,.@/-]+\\Z'),
+    '^(ssh://[A-Za-z0-9_][A-Za-z0-9._-]{0,63}@[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(:[0-9]{1,5})?/|[A-Za-z0-9_][A-Za-z0-9._-]{0,63}@[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?:)[A-Za-z0-9._~/-]{1,255}$': re.compile('^(ssh://[A-Za-z0-9_][A-Za-z0-9._-]{0,63}@[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(:[0-9]{1,5})?/|[A-Za-z0-9_][A-Za-z0-9._-]{0,63}@[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?:)[A-Za-z0-9._~/-]{1,255}\\Z'),
+    '^[A-Za-z0-9_][A-Za-z0-9._/-]{0,254}$': re.compile('^[A-Za-z0-9_][A-Za-z0-9._/-]{0,254}\\Z'),
     '^[a-z][a-z0-9-]*\\.[a-z0-9]+$': re.compile('^[a-z][a-z0-9-]*\\.[a-z0-9]+\\Z'),
     '^ami-[0-9a-f]{8,17}$': re.compile('^ami-[0-9a-f]{8,17}\\Z'),
     '^(Elasticsearch|OpenSearch)_[0-9]+\\.[0-9]+$': re.compile('^(Elasticsearch|OpenSearch)_[0-9]+\\.[0-9]+\\Z'),
@@ -29,8 +31,7 @@ REGEX_PATTERNS = {
     '^db\\.[a-z0-9]+\\.[a-z0-9]+$': re.compile('^db\\.[a-z0-9]+\\.[a-z0-9]+\\Z'),
     '^[0-9]+\\.[0-9]+(\\.[0-9]+)?$': re.compile('^[0-9]+\\.[0-9]+(\\.[0-9]+)?\\Z'),
     '^emr-[0-9]+\\.[0-9]+\\.[0-9]+$': re.compile('^emr-[0-9]+\\.[0-9]+\\.[0-9]+\\Z'),
-    '^(https://|ssh://|git@)[A-Za-z0-9._~:/@%+=-]+$': re.compile('^(https://|ssh://|git@)[A-Za-z0-9._~:/@%+=-]+\\Z'),
-    '^[A-Za-z0-9_][A-Za-z0-9._/-]{0,254}$': re.compile('^[A-Za-z0-9_][A-Za-z0-9._/-]{0,254}\\Z')
+    '^(https://|ssh://|git@)[A-Za-z0-9._~:/@%+=-]+$': re.compile('^(https://|ssh://|git@)[A-Za-z0-9._~:/@%+=-]+\\Z')
 }
 
 NoneType = type(None)
@@ -240,6 +241,35 @@ def validate(data, custom_formats={}, name_prefix=None):
                         raise JsonSchemaValueException("" + (name_prefix or "data") + ".features.reports must be boolean")
                 if data__features_keys:
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".features must not contain "+str(data__features_keys)+" properties")
+        if "jenkins" in data_keys:
+            data_keys.remove("jenkins")
+            data__jenkins = data["jenkins"]
+            if not isinstance(data__jenkins, (dict)):
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".jenkins must be object")
+            data__jenkins_is_dict = isinstance(data__jenkins, dict)
+            if data__jenkins_is_dict:
+                if "secure_repo_branch" in data__jenkins:
+                    if "secure_repo_url" not in data__jenkins:
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".jenkins missing dependency secure_repo_url for secure_repo_branch")
+                data__jenkins_keys = set(data__jenkins.keys())
+                if "secure_repo_url" in data__jenkins_keys:
+                    data__jenkins_keys.remove("secure_repo_url")
+                    data__jenkins__securerepourl = data__jenkins["secure_repo_url"]
+                    if not isinstance(data__jenkins__securerepourl, (str)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".jenkins.secure_repo_url must be string")
+                    if isinstance(data__jenkins__securerepourl, str):
+                        if not REGEX_PATTERNS['^(ssh://[A-Za-z0-9_][A-Za-z0-9._-]{0,63}@[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(:[0-9]{1,5})?/|[A-Za-z0-9_][A-Za-z0-9._-]{0,63}@[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?:)[A-Za-z0-9._~/-]{1,255}$'].search(data__jenkins__securerepourl):
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".jenkins.secure_repo_url must match pattern ^(ssh://[A-Za-z0-9_][A-Za-z0-9._-]{0,63}@[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(:[0-9]{1,5})?/|[A-Za-z0-9_][A-Za-z0-9._-]{0,63}@[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?:)[A-Za-z0-9._~/-]{1,255}$")
+                if "secure_repo_branch" in data__jenkins_keys:
+                    data__jenkins_keys.remove("secure_repo_branch")
+                    data__jenkins__securerepobranch = data__jenkins["secure_repo_branch"]
+                    if not isinstance(data__jenkins__securerepobranch, (str)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".jenkins.secure_repo_branch must be string")
+                    if isinstance(data__jenkins__securerepobranch, str):
+                        if not REGEX_PATTERNS['^[A-Za-z0-9_][A-Za-z0-9._/-]{0,254}$'].search(data__jenkins__securerepobranch):
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".jenkins.secure_repo_branch must match pattern ^[A-Za-z0-9_][A-Za-z0-9._/-]{0,254}$")
+                if data__jenkins_keys:
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".jenkins must not contain "+str(data__jenkins_keys)+" properties")
         if "options" in data_keys:
             data_keys.remove("options")
             data__options = data["options"]

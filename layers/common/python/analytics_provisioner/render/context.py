@@ -69,6 +69,7 @@ class AppSecrets:
     ``sso_client`` is the LMS OAuth2 client Insights logs users in with (authorization code);
     ``backend_client`` the one Insights (juniper on) and the pipeline call LMS APIs with
     (client credentials). The LMS must register both with these ids and secrets.
+    ``jenkins_password`` is how a person logs in to Jenkins, as user ``jenkins``.
     """
 
     api_secret_key: str
@@ -79,6 +80,7 @@ class AppSecrets:
     sso_client_secret: str
     backend_client_id: str
     backend_client_secret: str
+    jenkins_password: str
 
     @classmethod
     def keys(cls) -> tuple[str, ...]:
@@ -99,6 +101,9 @@ class AppSecrets:
             sso_client_secret=_alphanumeric(128),
             backend_client_id=_alphanumeric(40),
             backend_client_secret=_alphanumeric(128),
+            # The jenkins user's login (the role's Unix realm: PAM service su) and shell password; letters and
+            # digits, so no shell, PAM or XML quoting can change it on the way.
+            jenkins_password=_alphanumeric(32),
         )
 
     @classmethod
@@ -161,6 +166,20 @@ class Pipeline:
 
 
 @dataclass(frozen=True)
+class Scheduler:
+    """Jenkins on the analytics instance: the git deploy key its seed job clones the secure repo with (the
+    private half from Secrets Manager, the public half for the operator), the secure repo (None until the
+    input names it), and where an operator reaches it through SSH."""
+
+    deploy_key: str
+    deploy_public_key: str
+    secure_repo_url: str | None
+    secure_repo_branch: str
+    host_private_ip: str
+    director_public_ip: str | None
+
+
+@dataclass(frozen=True)
 class RenderContext:
     deployment_id: str
     region: str
@@ -184,6 +203,7 @@ class RenderContext:
     pipeline: Pipeline
     analytics_private_key: str
     insights_public_ip: str
+    scheduler: Scheduler
     email: Email | None = None
 
     @property

@@ -1,6 +1,6 @@
 """manifest.json: what was written (with S3 versions) and what a person still has to do. No secrets."""
 
-from . import creds
+from . import creds, jenkins
 from .context import RenderContext
 from .formats import dump_json
 from .override_cfg import GEOIP_DATA, HADOOP_UTIL_JAR, report_output_root
@@ -12,7 +12,7 @@ MYSQL_PORT = "3306"
 
 
 def next_steps(ctx: RenderContext, app_secrets_id: str, secure_repo_uri: str) -> list[str]:
-    steps = [*register_oauth2_clients(ctx, app_secrets_id), *upload_pipeline_files(ctx), *configure_hosts(ctx, secure_repo_uri)]
+    steps = [*register_oauth2_clients(ctx, app_secrets_id), *upload_pipeline_files(ctx), *configure_hosts(ctx, app_secrets_id, secure_repo_uri)]
     if ctx.reports_enabled:
         steps.append(f"Schedule the problem-response reports: remote-task ... ProblemResponseReportWorkflow --marker "
                      f"s3://{ctx.buckets.hadoop}/problem-response/marker/ (analytics-override.cfg's [problem-response] report_output_root "
@@ -64,16 +64,13 @@ def install_apps(ctx: RenderContext, secure_repo_uri: str) -> list[str]:
            f" ({release.name}'s analytics_single.yml ignores the SANDBOX_ENABLE_* switches and would install MySQL, "
            "Hadoop, Hive and Sqoop on the instance)")
     steps.append(f"{where}, install Insights and the Analytics API: {commands}{why}")
-    steps.append(f"Install the scheduler: {playbook_command(ctx, 'analytics-jenkins.yml')}")
     return steps
 
 
-def configure_hosts(ctx: RenderContext, secure_repo_uri: str) -> list[str]:
+def configure_hosts(ctx: RenderContext, app_secrets_id: str, secure_repo_uri: str) -> list[str]:
     return [
         *install_apps(ctx, secure_repo_uri),
-        "Copy analytics-tasks/jenkins_env, emr-vars.yml and analytics-override.cfg to /home/jenkins/ on the analytics "
-        "instance; keep the secure-repo files in a private git repository and point the Jenkins seed job at it with "
-        "ANALYTICS_SCHEDULE_SECURE_REPO_URL and ANALYTICS_SCHEDULE_SECURE_REPO_VERSION",
+        *jenkins.next_steps(ctx, app_secrets_id, secure_repo_uri, playbook_command(ctx, "analytics-jenkins.yml")),
         f"Insights answers at {ctx.insights_url} (the Elastic IP): point a DNS name at it; once it serves HTTPS, set "
         "INSIGHTS_BASE_URL and the login client's redirect URI to that name",
     ]

@@ -88,6 +88,8 @@ COMMON_SOURCES = (
     (CONFIGURATION_REPO, "playbooks/roles/insights/defaults/main.yml"),  # INSIGHTS_VERSION, INSIGHTS_CONFIG
     (CONFIGURATION_REPO, "playbooks/roles/analytics_api/defaults/main.yml"),  # ANALYTICS_API_VERSION, ES variables
     (CONFIGURATION_REPO, "playbooks/roles/jenkins_master/defaults/main.yml"),  # the Jenkins version variable
+    (CONFIGURATION_REPO, "playbooks/roles/jenkins_analytics/defaults/main.yml"),  # realm, credentials, seed job repositories
+    (CONFIGURATION_REPO, "playbooks/roles/jenkins_analytics/tasks/main.yml"),  # the realm checks that stop the play
     (CONFIGURATION_REPO, "playbooks/analytics_single.yml"),  # which roles run, under which conditions
     (PIPELINE_REPO, "edx/analytics/tasks/common/elasticsearch_load.py"),  # host parameter type, request signing
     (EMR_CONFIGURATION_REPO, "automation/run-automated-task.sh"),  # the remote-task options it passes

@@ -7,10 +7,10 @@ operator who follows the runbook. The roles read the database dicts and the gran
 both are rendered from the same login, so they cannot disagree.
 """
 
+from . import jenkins
 from .context import (
     API_DATABASE,
     API_USER,
-    EMR_SSH_USER,
     INSIGHTS_DATABASE,
     LEARNERS_INDEX,
     LEARNERS_UPDATE_INDEX,
@@ -18,7 +18,7 @@ from .context import (
     RenderContext,
 )
 from .formats import Template, dump_ansible_yaml
-from .releases import EDX_OAUTH2_IN_CONFIG, JENKINS_RELEASE, OIDC
+from .releases import EDX_OAUTH2_IN_CONFIG, OIDC
 
 NAME = "vars-analytics.yml"
 
@@ -27,8 +27,6 @@ MYSQL_ENGINE = "django.db.backends.mysql"
 API_MYSQL_OPTIONS = {"connect_timeout": 10, "init_command": "SET sql_mode='STRICT_TRANS_TABLES'"}
 INSIGHTS_MYSQL_OPTIONS = {"connect_timeout": 10}
 ES_CONNECTION_CLASS = "analytics_data_api.v0.connections.BotoHttpConnection"
-# Id of the Jenkins credential the analytics jobs SSH to EMR with (the role's default id).
-EMR_SSH_CREDENTIAL_ID = "ssh-access-key"
 # django-storages 1.7.1 (ironwood) to 1.8 (nutmeg) ship both S3 backends and every release's Analytics API
 # requirements pin boto3; boto 2's backend signs with SigV2, which regions opened since 2014 refuse.
 S3_BOTO3 = "storages.backends.s3boto3.S3Boto3Storage"
@@ -56,7 +54,7 @@ def render(ctx: RenderContext) -> str:
         **insights(ctx),
         **insights_mail(ctx),
         **insights_oauth2(ctx),
-        **jenkins(ctx),
+        **jenkins.variables(ctx),
     }
     if ctx.release.oauth2 == EDX_OAUTH2_IN_CONFIG:
         variables["INSIGHTS_CONFIG"] = juniper_insights_config()
@@ -288,19 +286,3 @@ JUNIPER_INSIGHTS_CONFIG = {
     "CSRF_COOKIE_SECURE": _var("INSIGHTS_CSRF_COOKIE_SECURE"),
 }
 
-
-def jenkins(ctx: RenderContext) -> dict:
-    return {
-        ctx.release.jenkins_version_key: JENKINS_RELEASE,
-        "JENKINS_ANALYTICS_CREDENTIALS": [
-            {
-                "id": EMR_SSH_CREDENTIAL_ID,
-                "scope": "GLOBAL",
-                "username": EMR_SSH_USER,
-                "type": "ssh-private-key",
-                "passphrase": None,  # nosec B105  # the key has no passphrase; a field the consumer reads, not a password
-                "description": f"SSH key of {ctx.emr.key_pair_name} for the EMR clusters (analytics-provisioner)",
-                "privatekey": ctx.analytics_private_key,
-            }
-        ],
-    }
