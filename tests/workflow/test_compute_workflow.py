@@ -32,7 +32,7 @@ def test_compute_runs_in_the_parallel_block_and_a_rerun_creates_nothing(emulator
     ran = [state["state"] for state in first.view.summary()]
     assert ran.index("Create resources in parallel") < ran.index("Launch instances")
     after_first = compute_inventory(emulator)
-    assert (len(after_first["instances"]), len(after_first["addresses"]), len(after_first["key_pairs"])) == (2, 1, 2)
+    assert (len(after_first["instances"]), len(after_first["addresses"]), len(after_first["key_pairs"])) == (2, 1, 3)  # analytics, director, Jenkins deploy key
 
     second = execute(emulator, minimal_input, name=executions.execution_name(minimal_input, attempt=2))
     assert launch_status(second) == "succeeded", second.cause
