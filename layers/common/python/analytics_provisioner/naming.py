@@ -181,7 +181,7 @@ class Names:
         """Every secret a deployment may have created (every RDS generation's): teardown finds them by
         name, because ListSecrets may omit what changed in the last five minutes."""
         generations = [self.analytics_db_secret_of(g) for g in range(1, self.rds_generation + 1)]
-        key_pairs = [self.key_pair_secret(name) for name in (self.analytics_key_pair, self.director_key_pair)]
+        key_pairs = [self.key_pair_secret(name) for name in (self.analytics_key_pair, self.director_key_pair, self.jenkins_deploy_key_pair)]
         return [self.es_user_key_secret, self.reports_user_key_secret, *generations, self.edxapp_ro_db_secret,
                 self.app_secrets_secret, *key_pairs]
 
