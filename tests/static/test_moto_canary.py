@@ -1,7 +1,9 @@
 """Canary: local mode patches a private moto API. If moto changes, this fails loudly, first."""
 
 import json
+import socket
 
+import boto3
 from moto import mock_aws
 
 from analytics_provisioner.aws import clients
@@ -53,3 +55,30 @@ def test_moto_ignores_the_tags_of_create_bucket_and_the_bucket_tags_rule_applies
     assert bare == "NoSuchTagSet", "moto now applies CreateBucket's tags: local/bucket_tags.py may go"
     with Emulator(deploy=False):
         assert _create_tagged_bucket(clients.client("s3", "us-east-1")) == [{"Key": "owner", "Value": "us"}]
+
+
+def test_moto_still_has_no_network_so_the_emulators_rule_is_needed():
+    """moto accepts a function in one group and a private RDS instance whose group admits nothing,
+    calls the instance available, leaves the connection to pymysql's real socket, and has no
+    Reachability Analyzer. When this fails, moto models networks: compare its rule with
+    local/reachability.py and drop ours if it is the same."""
+    import pymysql
+    import pytest
+
+    with mock_aws():
+        ec2, rds = boto3.client("ec2", "us-east-1"), boto3.client("rds", "us-east-1")
+        vpc_id = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+        function_group = ec2.create_security_group(GroupName="fn", Description="fn", VpcId=vpc_id)["GroupId"]
+        db_group = ec2.create_security_group(GroupName="db", Description="db", VpcId=vpc_id)["GroupId"]
+        role = boto3.client("iam").create_role(RoleName="fn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        boto3.client("lambda", "us-east-1").create_function(
+            FunctionName="fn", Runtime="python3.12", Role=role, Handler="app.handler",
+            Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18}, VpcConfig={"SubnetIds": [], "SecurityGroupIds": [function_group]})
+        instance = rds.create_db_instance(DBInstanceIdentifier="db", Engine="mysql", DBInstanceClass="db.t3.small", AllocatedStorage=20,
+                                          MasterUsername="admin", MasterUserPassword="password1", VpcSecurityGroupIds=[db_group],
+                                          PubliclyAccessible=False)["DBInstance"]
+        assert instance["DBInstanceStatus"] == "available"
+        assert ec2.describe_security_groups(GroupIds=[db_group])["SecurityGroups"][0]["IpPermissions"] == []
+        assert pymysql.connections.socket is socket
+        with pytest.raises(NotImplementedError):
+            ec2.create_network_insights_path(Source=function_group, Destination=db_group, Protocol="tcp", DestinationPort=3306)

@@ -60,6 +60,15 @@ def security_group_by_name(name: str, vpc_id: str, region: str) -> dict | None:
     return groups[0] if groups else None
 
 
+def security_groups(group_ids: list[str] | None, region: str) -> list[dict]:
+    """The groups with these ids (every group of the region when None); a missing id is left out."""
+    ec2 = client("ec2", region)
+    filters = [{"Name": "group-id", "Values": group_ids}] if group_ids is not None else []
+    if group_ids == []:
+        return []
+    return [found for page in ec2.get_paginator("describe_security_groups").paginate(Filters=filters) for found in page["SecurityGroups"]]
+
+
 def security_group_tags(name: str, vpc_id: str, region: str) -> dict | None:
     group = security_group_by_name(name, vpc_id, region)
     return None if group is None else tagging.from_list(group.get("Tags"))
@@ -116,12 +125,12 @@ class IngressRule:
     def all_traffic(cls, source: str, description: str = "") -> "IngressRule":
         return cls("-1", None, source, description)
 
-    def permission(self, with_description: bool = True) -> dict:
+    def permission(self) -> dict:
         """The rule as one ``IpPermissions`` item."""
         permission = {"IpProtocol": self.protocol}
         if self.ports is not None:
             permission["FromPort"], permission["ToPort"] = self.ports
-        described = {"Description": self.description} if with_description and self.description else {}
+        described = {"Description": self.description} if self.description else {}
         if self.source.startswith("sg-"):
             permission["UserIdGroupPairs"] = [{"GroupId": self.source, **described}]
         elif self.source.startswith("pl-"):
@@ -154,7 +163,6 @@ def authorize_ingress(group_id: str, rules: list[IngressRule], region: str) -> N
 
 
 def revoke_ingress(group_id: str, rules: list[IngressRule], region: str) -> None:
+    """Revoke rules as described (with their descriptions: moto matches them, AWS accepts them)."""
     if rules:
-        client("ec2", region).revoke_security_group_ingress(
-            GroupId=group_id, IpPermissions=[rule.permission(with_description=False) for rule in rules]
-        )
+        client("ec2", region).revoke_security_group_ingress(GroupId=group_id, IpPermissions=[rule.permission() for rule in rules])

@@ -1,8 +1,10 @@
 """The local AWS: moto with the Step Functions interpreter on, our handlers in-process.
 
-``Emulator`` deploys what ``template.yaml`` declares (functions, state machines, the secure-repo
-bucket, the KMS key), installs the region catalogue moto lacks, points both RDS instances at a real
-MySQL/MariaDB, and scales the state machine's Wait and Retry sleeps and botocore's retry back-off (0 = instant)
+``Emulator`` deploys what ``template.yaml`` declares (functions with their VPC config, state
+machines, the secure-repo bucket, the KMS key) with the stack parameters an operator would give
+(``stack_parameters``: the DbSetup function in the default VPC, in a security group of its own),
+installs the region catalogue moto lacks, makes every RDS endpoint lead to a real MySQL/MariaDB
+through the network rule (``reachability.RdsNetwork``), and scales the state machine's Wait and Retry sleeps and botocore's retry back-off (0 = instant)
 without touching ``time.sleep`` elsewhere.
 """
 
@@ -18,7 +20,7 @@ from botocore import endpoint as botocore_endpoint
 from moto import mock_aws
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 from moto.iam.models import AWSManagedPolicy, IAMBackend
-from moto.rds.models import DBInstance, MasterUserSecret
+from moto.rds.models import MasterUserSecret
 from moto.s3.models import FakeBucket
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
@@ -30,6 +32,7 @@ from .clock import Clock
 from .faults import Faults
 from .lambda_hook import LambdaHook
 from .mysql import MysqlServer
+from .reachability import RdsNetwork
 from .secrets_listing import ListSecretsLag
 
 ACCOUNT = "123456789012"
@@ -45,6 +48,7 @@ FAKE_ENV = {  # moto's fake credentials, only ever set inside the emulator
     "AWS_SECURITY_TOKEN": "testing",  # nosec B105  # moto's fake credentials, only set inside the local emulator
     "MOTO_ALLOW_NONEXISTENT_REGION": "false",
 }
+DB_SETUP_GROUP_NAME = "analytics-provisioner-dbsetup"
 
 
 def _permission_over_tls(bucket: FakeBucket, action: str, resource: str):
@@ -73,8 +77,9 @@ def _managed_policies(backend: IAMBackend) -> list:
 
 class Emulator:
     def __init__(self, region: str = "us-east-1", mysql: MysqlServer | None = None, time_scale: float = 0.0,
-                 log_stream: io.TextIOBase | None = None, deploy: bool = True):
+                 log_stream: io.TextIOBase | None = None, deploy: bool = True, parameters: dict[str, str] | None = None):
         self.region = region
+        self.parameters = dict(parameters or {})
         self.mysql = mysql
         self.time_scale = time_scale
         self.log_stream = log_stream or io.StringIO()
@@ -107,7 +112,8 @@ class Emulator:
         if self.mysql:
             self.mysql_admin = self.mysql.create_admin()
             stack.callback(self.mysql.drop_user, self.mysql_admin["username"])
-            self._point_rds_at(stack, self.mysql, self.mysql_admin)
+            self._master_secrets_log_in_as(stack, self.mysql_admin)
+            RdsNetwork(self.region, self.mysql).install(stack)
         self._capture_logs(stack)
         self._create_secure_repo()
         if self.deploy:
@@ -144,15 +150,8 @@ class Emulator:
         stack.enter_context(mock.patch.object(wait_function.WaitFunction, "_wait_interval", scaled_wait))
 
     @staticmethod
-    def _point_rds_at(stack: ExitStack, server: MysqlServer, admin: dict) -> None:
-        def port_get(instance):
-            return server.port
-
-        def port_set(instance, value):
-            pass
-
-        stack.enter_context(mock.patch.object(DBInstance, "address", property(lambda instance: server.host)))
-        stack.enter_context(mock.patch.object(DBInstance, "port", property(port_get, port_set), create=True))
+    def _master_secrets_log_in_as(stack: ExitStack, admin: dict) -> None:
+        """RDS-managed master secrets hold the local server's admin login."""
         master = json.dumps({"username": admin["username"], "password": admin["password"]})
         stack.enter_context(mock.patch.object(MasterUserSecret, "_generate_secret_string", lambda self: master))
 
@@ -172,12 +171,15 @@ class Emulator:
     def _deploy(self) -> None:
         template = cfn.load()
         role = self.client("iam").create_role(RoleName="analytics-provisioner-local", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        refs = {"SecureRepoBucket": self.secure_repo_bucket, "SecretsKey": self.secrets_key_arn}
-        for name, value in cfn.global_environment(template).items():
+        self.parameters = {**self.stack_parameters(), **self.parameters}
+        refs = {"SecureRepoBucket": self.secure_repo_bucket, "SecretsKey": self.secrets_key_arn, **self.parameters}
+        # The functions share this process, so each one's variables are set for all of them.
+        for name, value in {**cfn.global_environment(template), **cfn.parameter_environment(template)}.items():
             os.environ[name] = cfn.resolve(value, refs, template)
         arns, functions_by_name = {}, {}
         for logical_id, spec in cfn.functions(template).items():
-            arns[logical_id] = self._create_function(logical_id, role)
+            vpc_config = cfn.evaluate(template["Resources"][logical_id]["Properties"].get("VpcConfig"), refs, template)
+            arns[logical_id] = self._create_function(logical_id, role, vpc_config)
             functions_by_name[logical_id] = spec
         self.hook = LambdaHook(functions_by_name)
         self.hook.before_invoke.append(self.faults.before_invoke)
@@ -190,6 +192,16 @@ class Emulator:
                 name=logical_id, definition=definition, roleArn=role
             )["stateMachineArn"]
 
+    def stack_parameters(self) -> dict[str, str]:
+        """What an operator gives ``sam deploy`` (README, Deploying): the DbSetup function in the
+        default VPC's default subnets, in a security group of its own."""
+        ec2 = self.client("ec2")
+        vpc_id = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+        subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
+        group_id = ec2.create_security_group(GroupName=DB_SETUP_GROUP_NAME, VpcId=vpc_id,
+                                             Description="analytics-provisioner database-setup function")["GroupId"]
+        return {"DbSetupSubnetIds": ",".join(sorted(s["SubnetId"] for s in subnets)), "DbSetupSecurityGroupId": group_id}
+
     def _create_secure_repo(self) -> None:
         """The template's KMS key and private bucket (also for unit tests that skip the deploy)."""
         self.secrets_key_arn = self.client("kms").create_key(Description="analytics-provisioner secrets (local)")["KeyMetadata"]["Arn"]
@@ -197,13 +209,13 @@ class Emulator:
         self.client("s3").put_bucket_versioning(Bucket=self.secure_repo_bucket, VersioningConfiguration={"Status": "Enabled"})
         self._stack.enter_context(mock.patch.dict(os.environ, {"SECURE_REPO_BUCKET": self.secure_repo_bucket, "SECRETS_KMS_KEY_ID": self.secrets_key_arn}))
 
-    def _create_function(self, logical_id: str, role: str) -> str:
+    def _create_function(self, logical_id: str, role: str, vpc_config: dict | None) -> str:
         archive = io.BytesIO()
         with zipfile.ZipFile(archive, "w") as zf:
             zf.writestr("app.py", "# runs in-process in local mode\n")
         return self.client("lambda").create_function(
             FunctionName=logical_id, Runtime="python3.12", Role=role, Handler="app.lambda_handler",
-            Code={"ZipFile": archive.getvalue()},
+            Code={"ZipFile": archive.getvalue()}, **({"VpcConfig": vpc_config} if isinstance(vpc_config, dict) else {}),
         )["FunctionArn"]
 
     def _bucket_location(self) -> dict:

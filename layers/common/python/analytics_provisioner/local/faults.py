@@ -9,6 +9,7 @@ service failure (moto reports invoke-API errors of bare-ARN tasks as a plain "Ex
 """
 
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -16,6 +17,18 @@ from botocore import handlers
 from botocore.awsrequest import AWSResponse
 
 current = threading.local()
+
+
+@contextmanager
+def outside_functions():
+    """The emulator's own AWS calls on a function's thread: neither recorded as the function's calls
+    nor subject to its fault rules. Yields the function that runs on this thread (None outside one)."""
+    function = getattr(current, "function", None)
+    current.function = None
+    try:
+        yield function
+    finally:
+        current.function = function
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 From the input: the edxapp RDS instance (pointing at the local MySQL), the admin and migration
 secrets, the tracking-logs bucket when the input names one, the grades bucket with a policy of its
-own, the edxapp IAM user; and AWS's own defaults that moto leaves out (the default VPC's route to
+own, the edxapp IAM user; the operator's rule that lets the database-setup function into the edxapp
+RDS's own group (README, "Deploying"); and AWS's own defaults that moto leaves out (the default VPC's route to
 its internet gateway). The instance, the secrets and the buckets are opted in for the input's
 deployment as their owner would (README, "Trust model"): the tag ``analytics-provisioner:allow``
 lists its id, added to what the tag already lists.
@@ -13,6 +14,7 @@ import secrets as random_secrets
 
 from ..aws import secrets as secrets_manager
 from ..aws import tags as tagging
+from ..aws.ec2 import IngressRule, ingress_rules
 from ..naming import TAG_ALLOW
 from .emulator import Emulator
 
@@ -34,8 +36,9 @@ def seed(emulator: Emulator, document: dict) -> dict:
     seeded = {"internet_gateway": _default_vpc_internet_route(emulator)}
     if edxapp.get("db_instance_id"):
         seeded["edxapp_db"] = _edxapp_db(emulator, edxapp["db_instance_id"], allowed)
+        _admit_db_setup(emulator, edxapp["db_instance_id"])
     if edxapp.get("db_admin_secret_id"):  # created only with a MySQL server behind it; opted in whenever it exists
-        _secret(emulator, edxapp["db_admin_secret_id"], emulator.mysql_admin, allowed)
+        _secret(emulator, edxapp["db_admin_secret_id"], _edxapp_admin(emulator, edxapp.get("db_instance_id")), allowed)
     if edxapp.get("migration_secret_id"):
         _secret(emulator, edxapp["migration_secret_id"], {"username": EDXAPP_DB_USER, "password": random_secrets.token_urlsafe(18)}, allowed)
     if edxapp.get("tracking_logs_bucket"):
@@ -79,6 +82,27 @@ def _edxapp_db(emulator: Emulator, identifier: str, deployment_id: str) -> str:
     if opt_in:
         rds.add_tags_to_resource(ResourceName=found[0]["DBInstanceArn"], Tags=tagging.as_list(opt_in))
     return identifier
+
+
+def _admit_db_setup(emulator: Emulator, identifier: str) -> None:
+    """The edxapp RDS's own (first) group admits the stack's DbSetup group on the RDS port."""
+    group_id = emulator.parameters.get("DbSetupSecurityGroupId")
+    if not group_id:
+        return
+    instance = emulator.client("rds").describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
+    own = instance["VpcSecurityGroups"][0]["VpcSecurityGroupId"]
+    rule = IngressRule.tcp(instance["Endpoint"]["Port"], group_id, "MySQL from the analytics-provisioner database-setup function")
+    ec2 = emulator.client("ec2")
+    if rule not in ingress_rules(ec2.describe_security_groups(GroupIds=[own])["SecurityGroups"][0]):
+        ec2.authorize_security_group_ingress(GroupId=own, IpPermissions=[rule.permission()])
+
+
+def _edxapp_admin(emulator: Emulator, identifier: str | None) -> dict | None:
+    """The local server's admin login at the edxapp RDS endpoint (which leads to that server)."""
+    if emulator.mysql_admin is None or not identifier:
+        return emulator.mysql_admin
+    endpoint = emulator.client("rds").describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]["Endpoint"]
+    return {**emulator.mysql_admin, "host": endpoint["Address"], "port": str(endpoint["Port"])}
 
 
 def _secret(emulator: Emulator, name: str, value: dict | None, deployment_id: str) -> None:

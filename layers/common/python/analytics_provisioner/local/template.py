@@ -80,18 +80,62 @@ def global_environment(template: dict) -> dict:
     return template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
 
 
-def resolve(value, refs: dict[str, str], template: dict) -> str:
-    """A Globals value as the deployed stack sees it: a literal, a Ref (a resource in ``refs``, else a
-    parameter with its default) or a Fn::Join of those (a list parameter joins to its default)."""
+def parameter_environment(template: dict) -> dict:
+    """Every function's environment variables that take a stack parameter (``!Ref <Parameter>``)."""
+    parameters = template.get("Parameters", {})
+    return {
+        name: value
+        for resource in template["Resources"].values() if resource["Type"] == "AWS::Serverless::Function"
+        for name, value in resource["Properties"].get("Environment", {}).get("Variables", {}).items()
+        if isinstance(value, dict) and value.get("Ref") in parameters
+    }
+
+
+NO_VALUE = object()  # AWS::NoValue: the property is left out
+
+
+def evaluate(value, refs: dict, template: dict):
+    """A template value as the deployed stack sees it: a literal, a Ref (a resource or parameter in
+    ``refs``, else a parameter's default; a CommaDelimitedList is a list), Fn::Join, Fn::If on one of
+    the template's Conditions (Fn::Not, Fn::Equals), AWS::NoValue, and lists and maps of those."""
+    if isinstance(value, list):
+        return [item for item in (evaluate(item, refs, template) for item in value) if item is not NO_VALUE]
     if not isinstance(value, dict):
-        return str(value)
+        return value
     if "Ref" in value:
-        name = value["Ref"]
-        return refs[name] if name in refs else str(template["Parameters"][name].get("Default", ""))
+        return _ref(value["Ref"], refs, template)
     if "Fn::Join" in value:
         separator, parts = value["Fn::Join"]
-        return separator.join(resolve(part, refs, template) for part in parts) if isinstance(parts, list) else resolve(parts, refs, template)
-    raise ValueError(f"local mode cannot resolve {value} in the template's Globals")
+        parts = evaluate(parts, refs, template)
+        return separator.join(str(part) for part in parts) if isinstance(parts, list) else str(parts)
+    if "Fn::If" in value:
+        condition, when_true, when_false = value["Fn::If"]
+        return evaluate(when_true if evaluate(template["Conditions"][condition], refs, template) else when_false, refs, template)
+    if "Fn::Not" in value:
+        return not evaluate(value["Fn::Not"][0], refs, template)
+    if "Fn::Equals" in value:
+        left, right = evaluate(value["Fn::Equals"], refs, template)
+        return left == right
+    if any(key == "Ref" or key.startswith("Fn::") for key in value):
+        raise ValueError(f"local mode cannot resolve {value} in the template")
+    return {key: item for key, item in ((key, evaluate(item, refs, template)) for key, item in value.items()) if item is not NO_VALUE}
+
+
+def _ref(name: str, refs: dict, template: dict):
+    if name == "AWS::NoValue":
+        return NO_VALUE
+    parameter = template.get("Parameters", {}).get(name)
+    if name not in refs and parameter is None:
+        raise ValueError(f"local mode cannot resolve Ref {name} in the template")
+    value = refs[name] if name in refs else parameter.get("Default", "")
+    if parameter is not None and parameter.get("Type") == "CommaDelimitedList" and isinstance(value, str):
+        return [part for part in value.split(",") if part]
+    return value
+
+
+def resolve(value, refs: dict, template: dict) -> str:
+    """A Globals value (an environment variable) as a string."""
+    return str(evaluate(value, refs, template))
 
 
 def definition(machine: dict, substitutions: dict[str, str]) -> str:

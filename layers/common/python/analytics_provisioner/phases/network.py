@@ -12,8 +12,16 @@ inbound rules, and the EMR RDS group on the existing edxapp RDS instance.
   when they exist, created (``TAG_SHARED``, no deployment tag) when missing; we only add our
   rules to them and never revoke anything there.
 - The edxapp RDS instance gets the EMR RDS group added to its groups; the others stay.
+- The database-setup function's group (stack parameter ``DbSetupSecurityGroupId``, passed in
+  ``DB_SETUP_SECURITY_GROUP_ID``) is admitted into the EMR RDS group on 3306, so DbSetup reaches the
+  analytics database. The edxapp RDS's own groups are its owner's: Validate checks that they admit
+  DbSetup too (``check_db_setup_group``) and says how, but nothing here changes them.
 """
 
+import dataclasses
+import os
+
+from .. import reachability
 from ..aws import ec2, rds
 from ..aws import tags as tagging
 from ..aws.ec2 import IngressRule
@@ -23,6 +31,12 @@ from ..errors import PreflightError
 from ..naming import EMR_MASTER_SECURITY_GROUP, EMR_SLAVE_SECURITY_GROUP
 
 MYSQL = 3306
+DB_SETUP_GROUP_ENV = "DB_SETUP_SECURITY_GROUP_ID"
+
+
+def db_setup_group_id() -> str | None:
+    """The stack parameter DbSetupSecurityGroupId: the database-setup function's group (None: it runs outside any VPC)."""
+    return os.environ.get(DB_SETUP_GROUP_ENV, "").strip() or None
 
 
 def run(state: dict) -> dict:
@@ -108,6 +122,7 @@ def ensure_own_group(deployment: Deployment, name: str, description: str) -> dic
 def own_rules(deployment: Deployment, groups: dict[str, dict]) -> dict[str, set[IngressRule]]:
     """The runbook's rules for our groups, and nothing else."""
     network, ids = deployment.network, {key: group["GroupId"] for key, group in groups.items()}
+    db_setup = db_setup_group_id()
     return {
         "analytics": {
             IngressRule.tcp(22, ids["director"], "SSH from the director"),
@@ -121,6 +136,7 @@ def own_rules(deployment: Deployment, groups: dict[str, dict]) -> dict[str, set[
             IngressRule.tcp(MYSQL, ids["emr_slave"], "MySQL from the EMR slaves"),
             # The runbook relied on the VPC's default group for this path; it is explicit here.
             IngressRule.tcp(MYSQL, ids["analytics"], "MySQL from the analytics instances"),
+            *([IngressRule.tcp(MYSQL, db_setup, "MySQL from the database-setup function (DbSetupSecurityGroupId)")] if db_setup else []),
         },
     }
 
@@ -175,3 +191,41 @@ def ensure_edxapp_db_membership(deployment: Deployment, emr_rds_group: dict, war
     # Reported on every run, not only the one that added it: the group is ours, so its membership
     # is always our doing, and teardown reads the latest output.
     return [emr_rds_group["GroupId"]]
+
+
+# The database-setup function's paths (checked by Validate, before anything exists) ---------------
+def check_db_setup_group(deployment: Deployment) -> dict | None:
+    """The DbSetup group is in the deployment's VPC (Network admits it into the EMR RDS group there)
+    and the edxapp RDS's own groups admit it on the edxapp port: a path that does not depend on a
+    deployment's EMR RDS group, which teardown takes off the instance again. Returns the facts, or
+    None when the function runs outside any VPC (DbSetupSecurityGroupId empty)."""
+    group_id, region, vpc_id = db_setup_group_id(), deployment.region, deployment.network.vpc_id
+    if group_id is None:
+        return None
+    [group] = ec2.security_groups([group_id], region) or [None]
+    if group is None:
+        raise PreflightError(f"DbSetupSecurityGroupId: the stack parameter names security group {group_id}, which does not exist in {region}; "
+                             "update the stack with the database-setup function's group")
+    if group["VpcId"] != vpc_id:
+        raise PreflightError(
+            f"network.vpc_id: the database-setup function runs in {group['VpcId']} (stack parameter DbSetupSecurityGroupId {group_id}) "
+            f"and cannot reach an analytics database in {vpc_id}; deploy into {group['VpcId']}, or update the stack with "
+            f"DbSetupSubnetIds and DbSetupSecurityGroupId of {vpc_id}"
+        )
+    instance = rds.db_instance(deployment.edxapp.db_instance_id, region)
+    own_groups = [g for g in ec2.security_groups([m["VpcSecurityGroupId"] for m in instance.get("VpcSecurityGroups", [])], region)
+                  if tagging.owner(tagging.from_list(g.get("Tags"))) is None]
+    edxapp_db = dataclasses.replace(reachability.db_instance(instance), groups=tuple(g["GroupId"] for g in own_groups))
+    network, source = reachability.Network([group, *own_groups]), reachability.group(group)
+    port = instance.get("Endpoint", {}).get("Port") or MYSQL
+    if network.vpc_of(edxapp_db) not in (None, vpc_id):
+        return {"security_group_id": group_id, "edxapp_db_admits": None}  # another VPC: peering is not modelled (Validate warns)
+    if not network.reaches(source, edxapp_db, port):
+        command = reachability.authorize_command(edxapp_db.groups[0], port, source, region) if edxapp_db.groups else "(the instance has no security group)"
+        raise PreflightError(
+            f"edxapp.db_instance_id: the security groups of the edxapp RDS {deployment.edxapp.db_instance_id} "
+            f"({', '.join(edxapp_db.groups) or 'none'}) do not admit the database-setup function's group {group_id} "
+            f"(stack parameter DbSetupSecurityGroupId) on {port}, so DbSetup cannot create the edxapp read-only user there. "
+            f"The deployment does not change groups it does not own; their owner opens the path with: {command}"
+        )
+    return {"security_group_id": group_id, "edxapp_db_admits": True}

@@ -15,7 +15,7 @@ from ..errors import OwnershipError, PreflightError
 from ..naming import EMR_EC2_ROLE, is_valid_bucket_name
 from ..render.releases import for_release
 from .compute import ubuntu_image
-from .network import require_internet_route
+from .network import check_db_setup_group, require_internet_route
 from .storage import grades_bucket_missing, tracking_logs_unreadable
 
 ADMIN_SECRET_KEYS = ("host", "port", "username", "password")
@@ -28,6 +28,7 @@ def run(document: dict, default_region: str) -> dict:
     with aws_call("preflight"):
         deployment, network_facts = resolve_network(deployment)
         edxapp_db = check_edxapp_db(deployment)
+        db_setup = check_db_setup_group(deployment)
         check_secrets(deployment)
         check_buckets_and_user(deployment)
         check_emr_role_has_room(deployment)
@@ -35,7 +36,7 @@ def run(document: dict, default_region: str) -> dict:
         check_names_are_free_or_ours(deployment)
     return {
         "deployment": deployment.to_state(),
-        "preflight": {"network": network_facts, "edxapp_db": edxapp_db},
+        "preflight": {"network": network_facts, "edxapp_db": edxapp_db, "db_setup": db_setup},
         "warnings": warnings(deployment, network_facts, edxapp_db),
     }
 
