@@ -82,3 +82,21 @@ def test_moto_still_has_no_network_so_the_emulators_rule_is_needed():
         assert pymysql.connections.socket is socket
         with pytest.raises(NotImplementedError):
             ec2.create_network_insights_path(Source=function_group, Destination=db_group, Protocol="tcp", DestinationPort=3306)
+
+
+# moto still lacks these AWS rules, which local/ applies (drop a rule once moto has it) -------------
+def test_moto_lists_deprecated_images_and_sets_no_deprecation_time():
+    """local/deprecated_images.py: AWS hides public images older than two years unless asked."""
+    from datetime import datetime, timezone
+
+    import boto3
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.amis import Ami
+
+    with mock_aws():
+        backend = ec2_backends["123456789012"]["us-east-1"]
+        old = Ami(backend, "ami-0123456789abcdef0", name="ubuntu-xenial-16.04", owner_id="099720109477", public=True,
+                  creation_date=datetime(2019, 1, 1, tzinfo=timezone.utc))
+        backend.amis[old.id] = old
+        images = boto3.client("ec2", "us-east-1").describe_images(Owners=["099720109477"])["Images"]
+        assert [(image["ImageId"], image.get("DeprecationTime")) for image in images if image["ImageId"] == old.id] == [(old.id, None)]

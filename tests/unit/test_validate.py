@@ -121,6 +121,19 @@ def test_the_newest_canonical_image_is_resolved_for_compute(ready, minimal_input
     assert image["Name"].startswith("ubuntu/images/hvm-ssd/ubuntu-focal-20.04-amd64-server-")
 
 
+def test_ironwood_finds_ubuntu_16_04_though_every_image_of_it_is_deprecated_and_warns(ready, minimal_input):
+    minimal_input["options"] = {"openedx_release": "open-release/ironwood.master"}
+    result = run(minimal_input)
+    ami_id = result["deployment"]["options"]["ami_id"]
+    image = ready.client("ec2").describe_images(ImageIds=[ami_id])["Images"][0]
+    assert image["Name"].startswith("ubuntu/images/hvm-ssd/ubuntu-xenial-16.04-amd64-server-")
+    assert f"the instances' image {ami_id} ({image['Name']}) is deprecated since 2023-10-01" in " ".join(result["warnings"])
+
+
+def test_an_image_younger_than_two_years_gives_no_deprecation_warning(ready, minimal_input):
+    assert not [warning for warning in run(minimal_input)["warnings"] if "deprecated" in warning]
+
+
 def test_release_without_an_image_is_refused_before_anything_exists(ready, minimal_input):
     from moto.ec2.models import ec2_backends
 

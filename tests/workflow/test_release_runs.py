@@ -27,6 +27,8 @@ def test_a_whole_run_renders_files_that_agree_with_the_release(emulator, minimal
     document = minimal_input | {"options": {"openedx_release": branch(release)}}
     report = run(document, tmp_path, emulator)
     assert report["status"] == "SUCCEEDED", (report["error"], report["cause"])
+    deprecated_image = [warning for warning in report["output"]["warnings"] if "is deprecated since" in warning]
+    assert len(deprecated_image) == (release == "ironwood")  # every Ubuntu 16.04 image is deprecated: found and named
     variables = load_vars(tmp_path / "vars-analytics.yml")
     override = RawConfigParser()
     override.read(tmp_path / "analytics-tasks" / "analytics-override.cfg")

@@ -5,6 +5,7 @@ leaves ``create_key_pair_into_secret``: it goes to Secrets Manager in the call t
 """
 
 import contextlib
+from datetime import datetime, timezone
 
 from botocore.exceptions import ClientError, WaiterError
 
@@ -41,9 +42,12 @@ def _transient_on(codes: tuple[str, ...], doing: str):
 
 # Images ---------------------------------------------------------------------------------------
 def newest_image(owner: str, name_patterns: list[str], architecture: str, region: str) -> dict | None:
-    """The most recently created available image of ``owner`` whose name matches one of the patterns."""
+    """The most recently created available image of ``owner`` whose name matches one of the patterns,
+    deprecated or not: AWS deprecates public images two years after creation and lists them only when
+    asked (every Ubuntu 16.04 and 18.04 image is deprecated; ``deprecated_since`` tells)."""
     images = client("ec2", region).describe_images(
         Owners=[owner],
+        IncludeDeprecated=True,
         Filters=[
             {"Name": "name", "Values": name_patterns},
             {"Name": "architecture", "Values": [architecture]},
@@ -51,6 +55,14 @@ def newest_image(owner: str, name_patterns: list[str], architecture: str, region
         ],
     )["Images"]
     return max(images, key=lambda image: (image["CreationDate"], image["Name"]), default=None)
+
+
+def deprecated_since(image: dict, now: datetime | None = None) -> str | None:
+    """The date the image was deprecated ("2023-10-01"), or None while it is not."""
+    deprecation = image.get("DeprecationTime")
+    if deprecation and datetime.fromisoformat(deprecation) <= (now or datetime.now(timezone.utc)):
+        return deprecation[:10]
+    return None
 
 
 def image(image_id: str, region: str) -> dict | None:

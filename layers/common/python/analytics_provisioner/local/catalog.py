@@ -4,7 +4,7 @@ Installed as botocore ``before-call`` handlers while the emulator runs. The figu
 public offerings: OpenSearch Service no longer offers Elasticsearch 1.5, RDS offers MySQL 8.0/8.4.
 """
 
-from botocore import handlers
+from datetime import datetime, timedelta, timezone
 
 SEARCH_VERSIONS = [
     "OpenSearch_2.17", "OpenSearch_2.15", "OpenSearch_2.13", "OpenSearch_2.11", "OpenSearch_1.3",
@@ -52,40 +52,29 @@ HANDLERS = [
 ]
 
 
-def install() -> None:
-    for entry in HANDLERS:
-        if entry not in handlers.BUILTIN_HANDLERS:
-            handlers.BUILTIN_HANDLERS.append(entry)
-
-
-def uninstall() -> None:
-    for entry in HANDLERS:
-        if entry in handlers.BUILTIN_HANDLERS:
-            handlers.BUILTIN_HANDLERS.remove(entry)
-
-
 CANONICAL = "099720109477"
+# Canonical's last 16.04 and 18.04 images (long deprecated), and 20.04 and 22.04, which it still
+# publishes: an image some days old and, for 20.04, one old enough to be deprecated.
 UBUNTU_IMAGES = [
-    ("ubuntu/images/hvm-ssd/ubuntu-xenial-16.04-{arch}-server-20211001", "2021-10-01"),
-    ("ubuntu/images/hvm-ssd/ubuntu-bionic-18.04-{arch}-server-20230531", "2023-05-31"),
-    ("ubuntu/images/hvm-ssd/ubuntu-focal-20.04-{arch}-server-20240605", "2024-06-05"),
-    ("ubuntu/images/hvm-ssd/ubuntu-focal-20.04-{arch}-server-20231011", "2023-10-11"),
-    ("ubuntu/images/hvm-ssd-gp3/ubuntu-jammy-22.04-{arch}-server-20240801", "2024-08-01"),
+    ("ubuntu/images/hvm-ssd/ubuntu-xenial-16.04-{arch}-server-{serial}", datetime(2021, 10, 1, tzinfo=timezone.utc)),
+    ("ubuntu/images/hvm-ssd/ubuntu-bionic-18.04-{arch}-server-{serial}", datetime(2023, 5, 31, tzinfo=timezone.utc)),
+    ("ubuntu/images/hvm-ssd/ubuntu-focal-20.04-{arch}-server-{serial}", timedelta(days=40)),
+    ("ubuntu/images/hvm-ssd/ubuntu-focal-20.04-{arch}-server-{serial}", timedelta(days=1000)),
+    ("ubuntu/images/hvm-ssd-gp3/ubuntu-jammy-22.04-{arch}-server-{serial}", timedelta(days=20)),
 ]
 
 
 def seed_public_images(account: str, region: str) -> None:
     """Canonical's Ubuntu LTS images, as every region lists them (moto's own catalogue has none this recent)."""
-    from datetime import datetime, timezone
-
     from moto.ec2.models import ec2_backends
     from moto.ec2.models.amis import Ami
     from moto.ec2.utils import random_ami_id
 
-    backend = ec2_backends[account][region]
+    backend, now = ec2_backends[account][region], datetime.now(timezone.utc)
     for pattern, created in UBUNTU_IMAGES:
+        created = now - created if isinstance(created, timedelta) else created
         for architecture, arch in (("x86_64", "amd64"), ("arm64", "arm64")):
-            image = Ami(backend, random_ami_id(), name=pattern.format(arch=arch), owner_id=CANONICAL, public=True,
-                        architecture=architecture, virtualization_type="hvm", root_device_type="ebs",
-                        creation_date=datetime.fromisoformat(created).replace(tzinfo=timezone.utc), region_name=region)
+            name = pattern.format(arch=arch, serial=created.strftime("%Y%m%d"))
+            image = Ami(backend, random_ami_id(), name=name, owner_id=CANONICAL, public=True, architecture=architecture,
+                        virtualization_type="hvm", root_device_type="ebs", creation_date=created, region_name=region)
             backend.amis[image.id] = image

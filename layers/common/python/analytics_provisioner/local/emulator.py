@@ -26,7 +26,7 @@ from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
 
 from ..aws import clients
-from . import bucket_tags, catalog
+from . import bucket_tags, catalog, deprecated_images, hooks
 from . import template as cfn
 from .clock import Clock
 from .faults import Faults
@@ -47,6 +47,9 @@ FAKE_ENV = {  # moto's fake credentials, only ever set inside the emulator
     "AWS_SESSION_TOKEN": "testing",
     "AWS_SECURITY_TOKEN": "testing",  # nosec B105  # moto's fake credentials, only set inside the local emulator
     "MOTO_ALLOW_NONEXISTENT_REGION": "false",
+    # moto's own images carry today's date as their creation date (a 2017 Ubuntu 16.04 image would
+    # look new): the images AWS lists are the catalogue's (catalog.UBUNTU_IMAGES).
+    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
 }
 DB_SETUP_GROUP_NAME = "analytics-provisioner-dbsetup"
 
@@ -97,8 +100,7 @@ class Emulator:
         stack.enter_context(mock_aws(config=MOTO_CONFIG))
         clients.reset()
         stack.callback(clients.reset)
-        catalog.install()
-        stack.callback(catalog.uninstall)
+        stack.enter_context(hooks.installed(catalog.HANDLERS))
         catalog.seed_public_images(ACCOUNT, self.region)
         bucket_tags.install()
         stack.callback(bucket_tags.uninstall)
@@ -132,6 +134,7 @@ class Emulator:
         for rule in (ListSecretsLag(self.clock),):
             rule.install()
             stack.callback(rule.uninstall)
+        stack.enter_context(hooks.installed(deprecated_images.rule(ACCOUNT)))
 
     def _scale_sleeps(self, stack: ExitStack) -> None:
         scale, clock = self.time_scale, self.clock

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from botocore import handlers
-from botocore.awsrequest import AWSResponse
+
+from . import hooks
 
 current = threading.local()
 
@@ -116,12 +117,5 @@ class Faults:
                 if rule.matches(function, model.name):
                     rule.remaining -= 1
                     rule.injected += 1
-                    return _error(rule, model.name)
+                    return hooks.aws_error(rule.code, f"injected {rule.code} on {model.name}", rule.status)
         return None
-
-
-def _error(rule: AwsRule, operation: str):
-    response = AWSResponse(url="https://injected.local/", status_code=rule.status, headers={}, raw=None)
-    parsed = {"Error": {"Code": rule.code, "Message": f"injected {rule.code} on {operation}"},
-              "ResponseMetadata": {"HTTPStatusCode": rule.status, "RequestId": "injected"}}
-    return response, parsed

@@ -14,6 +14,7 @@ from ..deployment import WORLD, Deployment
 from ..errors import OwnershipError, PreflightError
 from ..naming import EMR_EC2_ROLE, is_valid_bucket_name
 from ..render.releases import for_release
+from . import limits
 from .compute import ubuntu_image
 from .network import check_db_setup_group, require_internet_route
 from .storage import grades_bucket_missing, tracking_logs_unreadable
@@ -34,10 +35,11 @@ def run(document: dict, default_region: str) -> dict:
         check_emr_role_has_room(deployment)
         deployment = resolve_versions(deployment)
         check_names_are_free_or_ours(deployment)
+        limit_warnings = limits.check(deployment)
     return {
         "deployment": deployment.to_state(),
         "preflight": {"network": network_facts, "edxapp_db": edxapp_db, "db_setup": db_setup},
-        "warnings": warnings(deployment, network_facts, edxapp_db),
+        "warnings": warnings(deployment, network_facts, edxapp_db) + limit_warnings,
     }
 
 

@@ -1,0 +1,27 @@
+"""botocore handlers that every client created inside the emulator gets (the catalogue, AWS's rules).
+
+An entry is ``(event name, handler)`` as in ``botocore.handlers.BUILTIN_HANDLERS``: ``before-call.*``
+handlers may answer instead of moto, ``after-call.*`` handlers may change what moto answered.
+"""
+
+import contextlib
+
+from botocore import handlers
+from botocore.awsrequest import AWSResponse
+
+
+@contextlib.contextmanager
+def installed(entries: list[tuple]):
+    added = [entry for entry in entries if entry not in handlers.BUILTIN_HANDLERS]
+    handlers.BUILTIN_HANDLERS.extend(added)
+    try:
+        yield
+    finally:
+        for entry in added:
+            handlers.BUILTIN_HANDLERS.remove(entry)
+
+
+def aws_error(code: str, message: str, status: int = 400) -> tuple[AWSResponse, dict]:
+    """What a before-call handler returns to answer with AWS's error instead of moto's result."""
+    response = AWSResponse(url="https://emulated.local/", status_code=status, headers={}, raw=None)
+    return response, {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": "emulated"}}
