@@ -100,3 +100,21 @@ def test_moto_lists_deprecated_images_and_sets_no_deprecation_time():
         backend.amis[old.id] = old
         images = boto3.client("ec2", "us-east-1").describe_images(Owners=["099720109477"])["Images"]
         assert [(image["ImageId"], image.get("DeprecationTime")) for image in images if image["ImageId"] == old.id] == [(old.id, None)]
+
+
+def test_moto_accepts_a_principal_and_an_instance_profile_the_moment_they_exist(monkeypatch):
+    """local/iam_propagation.py: AWS refuses both until IAM has propagated them."""
+    import boto3
+
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(variable, "testing")
+    with mock_aws():
+        iam, ec2 = boto3.client("iam", "us-east-1"), boto3.client("ec2", "us-east-1")
+        user = iam.create_user(UserName="fresh")["User"]["Arn"]
+        policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": user}, "Action": "es:*", "Resource": "*"}]}
+        boto3.client("opensearch", "us-east-1").create_domain(DomainName="fresh", AccessPolicies=json.dumps(policy))
+        iam.create_role(RoleName="fresh", AssumeRolePolicyDocument="{}")
+        profile = iam.create_instance_profile(InstanceProfileName="fresh")["InstanceProfile"]
+        iam.add_role_to_instance_profile(InstanceProfileName="fresh", RoleName="fresh")
+        image = ec2.describe_images()["Images"][0]["ImageId"]
+        assert ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, IamInstanceProfile={"Arn": profile["Arn"]})["Instances"]

@@ -91,6 +91,21 @@ def test_every_task_retries_transient_errors_with_jitter():
             assert state.get("Catch"), f"{name}: every task needs a Catch"
 
 
+def _retry_ceiling_seconds(retrier: dict) -> float:
+    """The longest the retries can wait in all (every full-jitter draw at its maximum)."""
+    delays = (retrier["IntervalSeconds"] * retrier["BackoffRate"] ** attempt for attempt in range(retrier["MaxAttempts"]))
+    return sum(min(delay, retrier["MaxDelaySeconds"]) for delay in delays)
+
+
+def test_the_tasks_that_use_a_fresh_principal_wait_out_iam_propagation_up_to_a_ceiling():
+    """Search names the new ES user in the domain's access policy, Compute launches with the new instance profile."""
+    definition = json.loads((REPO / MACHINES["ProvisionStateMachine"]["DefinitionUri"]).read_text())
+    waiting = {name: r for name, state in _tasks(definition) for r in state.get("Retry", []) if "IamPropagationError" in r["ErrorEquals"]}
+    assert set(waiting) == {"Create search domain", "Launch instances"}
+    for name, retrier in waiting.items():
+        assert retrier["JitterStrategy"] == "FULL" and 120 <= _retry_ceiling_seconds(retrier) <= 600, name
+
+
 def _tasks(definition: dict):
     for name, state in definition["States"].items():
         if state["Type"] == "Task":

@@ -10,8 +10,16 @@ import pytest
 from analytics_provisioner.aws import secrets
 from analytics_provisioner.aws import tags as tagging
 from analytics_provisioner.deployment import Deployment
-from analytics_provisioner.errors import AwsCallError, OwnershipError, PreflightError, ResourceStateError, TransientAwsError
+from analytics_provisioner.errors import (
+    AwsCallError,
+    IamPropagationError,
+    OwnershipError,
+    PreflightError,
+    ResourceStateError,
+    TransientAwsError,
+)
 from analytics_provisioner.local.emulator import ACCOUNT
+from analytics_provisioner.local.iam_propagation import PROPAGATION_SECONDS
 from analytics_provisioner.naming import TAG_DEPLOYMENT, Names
 from analytics_provisioner.phases import compute
 
@@ -113,6 +121,7 @@ def state(aws, images, minimal_input):
     iam.create_role(RoleName=NAMES.analytics_role, AssumeRolePolicyDocument="{}")
     profile = iam.create_instance_profile(InstanceProfileName=NAMES.analytics_instance_profile)["InstanceProfile"]
     iam.add_role_to_instance_profile(InstanceProfileName=NAMES.analytics_instance_profile, RoleName=NAMES.analytics_role)
+    aws.clock.wait(PROPAGATION_SECONDS)  # Identity ran a while ago: IAM has propagated the profile
     deployment = Deployment.from_input(minimal_input, REGION).with_network(vpc_id, subnet_id)
     return {
         "deployment": deployment.to_state(),
@@ -354,14 +363,16 @@ def test_a_lost_launch_response_gets_the_same_instance_back(aws, state, client_t
     assert len(inventory(aws)["instances"]) == 2
 
 
-def test_fresh_instance_profile_is_retried(aws, state):
-    profile_arn = state["identity"]["analytics_instance_profile_arn"]
-    answer_once(aws, "RunInstances", "InvalidParameterValue",
-                f"Value ({profile_arn}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN")
-    with pytest.raises(TransientAwsError, match="instance profile is not usable yet"):
+def test_an_instance_profile_iam_has_not_propagated_yet_is_retried_not_fatal(aws, state):
+    iam = aws.client("iam")
+    fresh = iam.create_instance_profile(InstanceProfileName="acme-demo-fresh")["InstanceProfile"]
+    iam.add_role_to_instance_profile(InstanceProfileName="acme-demo-fresh", RoleName=NAMES.analytics_role)
+    state["identity"]["analytics_instance_profile_arn"] = fresh["Arn"]
+    with pytest.raises(IamPropagationError, match="Invalid IAM Instance Profile ARN"):
         compute.run(state)
+    aws.clock.wait(PROPAGATION_SECONDS)
     result = compute.run(state)
-    assert _instance(aws.client("ec2"), result["analytics_instances"][0]["instance_id"])["IamInstanceProfile"]["Arn"] == profile_arn
+    assert _instance(aws.client("ec2"), result["analytics_instances"][0]["instance_id"])["IamInstanceProfile"]["Arn"] == fresh["Arn"]
 
 
 def test_other_invalid_parameters_are_permanent(aws, state):

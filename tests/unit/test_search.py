@@ -6,7 +6,8 @@ import json
 import pytest
 
 from analytics_provisioner.aws import search as es
-from analytics_provisioner.errors import OwnershipError, ResourceStateError, ResourceTimeoutError
+from analytics_provisioner.errors import IamPropagationError, OwnershipError, ResourceStateError, ResourceTimeoutError
+from analytics_provisioner.local.iam_propagation import PROPAGATION_SECONDS
 from analytics_provisioner.local.seed import seed
 from analytics_provisioner.naming import TAG_DEPLOYMENT, TAG_MANAGED_BY
 from analytics_provisioner.phases import search, validate
@@ -23,6 +24,7 @@ def state_for(emulator, doc: dict, **options) -> dict:
     store_edxapp_admin_secret(emulator, doc)
     validated = validate.run(doc, REGION)
     user_arn = emulator.client("iam").create_user(UserName="acme-demo-analytics-elasticsearch")["User"]["Arn"]
+    emulator.clock.wait(PROPAGATION_SECONDS)  # Identity ran a while ago: IAM has propagated the user
     return {**validated, "identity": {"es_user_arn": user_arn}}
 
 
@@ -56,6 +58,16 @@ def test_domain_is_created_as_the_runbook_configures_it(aws, minimal_input):
     assert tags[TAG_DEPLOYMENT] == "acme-demo" and tags[TAG_MANAGED_BY] == "analytics-provisioner"
     assert result["security"] == {"encryption_at_rest": True, "node_to_node_encryption": True, "enforce_https": True}
     assert result["domain_arn"] == domain["ARN"] and result["instance_type"] == "t3.small.search"
+
+
+def test_a_user_iam_has_not_propagated_yet_is_retried_not_fatal(aws, minimal_input):
+    state = state_for(aws, minimal_input)
+    fresh = aws.client("iam").create_user(UserName="acme-demo-fresh")["User"]["Arn"]
+    state["identity"]["es_user_arn"] = fresh
+    with pytest.raises(IamPropagationError, match="InvalidTypeException: Error setting policy"):
+        search.run(state)  # before IAM propagation was retried, this failed the deployment (AwsCallError)
+    aws.clock.wait(PROPAGATION_SECONDS)
+    assert search.run(state)["domain_name"] == DOMAIN
 
 
 def test_default_versions_come_from_validate_and_limit_encryption(aws, minimal_input):

@@ -41,11 +41,16 @@ class TransientAwsError(ProvisionerError):
     retryable = True
 
 
+class IamPropagationError(TransientAwsError):
+    """A service refused an IAM principal or instance profile created seconds ago: IAM has not
+    propagated it yet. The state machine retries these longer than other transient errors."""
+
+
 class AwsCallError(ProvisionerError):
     """An AWS call failed in a way retrying will not fix (access denied, invalid parameter)."""
 
 
-RETRYABLE_ERROR_NAMES = [TransientAwsError.__name__]
+RETRYABLE_ERROR_NAMES = [TransientAwsError.__name__, IamPropagationError.__name__]
 
 
 QUOTE_LIMIT = 40

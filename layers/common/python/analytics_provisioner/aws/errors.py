@@ -5,7 +5,7 @@ import contextlib
 from botocore.exceptions import ClientError, ReadTimeoutError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from ..errors import AwsCallError, TransientAwsError
+from ..errors import AwsCallError, IamPropagationError, TransientAwsError
 
 TRANSIENT_CODES = {
     "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
@@ -40,6 +40,16 @@ def is_transient(exc: Exception) -> bool:
     return False
 
 
+def iam_not_propagated(exc: Exception) -> bool:
+    """How services answer while a fresh IAM principal or instance profile propagates (seconds to minutes):
+    OpenSearch refuses an access policy naming it, EC2 an instance profile."""
+    if not isinstance(exc, ClientError):
+        return False
+    code, message = error_code(exc), exc.response.get("Error", {}).get("Message", "").lower()
+    return (code == "InvalidTypeException" and "error setting policy" in message) or (
+        code == "InvalidParameterValue" and "invalid iam instance profile" in message)
+
+
 def classify(exc: Exception, doing: str) -> Exception:
     """A typed error for a botocore failure; the message names the call but never echoes parameters."""
     if isinstance(exc, ClientError):
@@ -48,6 +58,8 @@ def classify(exc: Exception, doing: str) -> Exception:
     else:
         operation, detail = doing, type(exc).__name__
     message = f"{doing}: AWS {operation} failed ({detail})"
+    if iam_not_propagated(exc):
+        return IamPropagationError(f"{message}; IAM has not propagated a principal created moments ago, retried shortly")
     if is_transient(exc):
         return TransientAwsError(message)
     return AwsCallError(message)

@@ -119,22 +119,14 @@ def describe(instance_ids: list[str], region: str) -> list[dict]:
     return [instance for reservation in reservations for instance in reservation["Instances"]]
 
 
-def _instance_profile_not_ready(exc: ClientError) -> bool:
-    """A fresh instance profile is refused for a few seconds after creation (IAM propagation)."""
-    message = exc.response.get("Error", {}).get("Message", "")
-    return error_code(exc) == "InvalidParameterValue" and "invalid iam instance profile" in message.lower()
-
-
 def run_instance(request: dict, region: str) -> dict | None:
     """RunInstances for one instance. None when EC2 answers IdempotentParameterMismatch: the
-    request's ClientToken was spent on an earlier, different request."""
-    doing = f"launch instance {request['ClientToken']}"
-    with aws_call(doing):
+    request's ClientToken was spent on an earlier, different request. A fresh instance profile is
+    refused until IAM propagates it: IamPropagationError (``aws_call``)."""
+    with aws_call(f"launch instance {request['ClientToken']}"):
         try:
             return client("ec2", region).run_instances(**request)["Instances"][0]
         except ClientError as exc:
-            if _instance_profile_not_ready(exc):
-                raise TransientAwsError(f"{doing}: the instance profile is not usable yet (IAM propagation); retry shortly") from exc
             if error_code(exc) == "IdempotentParameterMismatch":
                 return None
             raise

@@ -9,8 +9,9 @@ the image still launches. Every Ubuntu 16.04 and 18.04 image is deprecated. moto
 
 from datetime import datetime, timezone
 
+from . import hooks
+
 PUBLIC_IMAGE_YEARS = 2
-_REQUEST = "deprecated_images.request"  # where the request's parameters wait for the answer
 
 
 def deprecation_time(image: dict) -> datetime | None:
@@ -34,11 +35,8 @@ def _iso(moment: datetime) -> str:
 def rule(account: str) -> list[tuple]:
     """The handlers that apply the rule to DescribeImages calls of ``account``."""
 
-    def remember_request(params, context, **_):
-        context[_REQUEST] = dict(params)
-
     def hide_deprecated(parsed, context, **_):
-        request, now = context.get(_REQUEST, {}), datetime.now(timezone.utc)
+        request, now = hooks.request(context), datetime.now(timezone.utc)
         asked = bool(request.get("ImageIds") or request.get("IncludeDeprecated"))
         shown = []
         for image in parsed.get("Images", []):
@@ -50,4 +48,4 @@ def rule(account: str) -> list[tuple]:
         if "Images" in parsed:
             parsed["Images"] = shown
 
-    return [("provide-client-params.ec2.DescribeImages", remember_request), ("after-call.ec2.DescribeImages", hide_deprecated)]
+    return [("provide-client-params.ec2.DescribeImages", hooks.remember_request), ("after-call.ec2.DescribeImages", hide_deprecated)]

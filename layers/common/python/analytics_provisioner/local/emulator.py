@@ -23,13 +23,15 @@ from moto.iam.models import AWSManagedPolicy, IAMBackend
 from moto.rds.models import MasterUserSecret
 from moto.s3.models import FakeBucket
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec import execute_state
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
 
 from ..aws import clients
 from . import bucket_tags, catalog, deprecated_images, hooks
 from . import template as cfn
-from .clock import Clock
+from .clock import Clock, TaskThread
 from .faults import Faults
+from .iam_propagation import IamPropagation
 from .lambda_hook import LambdaHook
 from .mysql import MysqlServer
 from .reachability import RdsNetwork
@@ -91,6 +93,7 @@ class Emulator:
         self.secure_repo_bucket = f"analytics-provisioner-secure-repo-{ACCOUNT}"
         self.hook: LambdaHook | None = None
         self.clock = Clock()
+        self.iam_propagation = IamPropagation(self.clock)
         self.deploy = deploy
         self._stack = ExitStack()
 
@@ -131,7 +134,7 @@ class Emulator:
     # --- setup -------------------------------------------------------------------------------
     def _install_rules(self, stack: ExitStack) -> None:
         """AWS's behaviours moto lacks, each a named rule in its own module with a test that proves it bites."""
-        for rule in (ListSecretsLag(self.clock),):
+        for rule in (ListSecretsLag(self.clock), self.iam_propagation):
             rule.install()
             stack.callback(rule.uninstall)
         stack.enter_context(hooks.installed(deprecated_images.rule(ACCOUNT)))
@@ -141,7 +144,7 @@ class Emulator:
         real_sleep = retrier_decl.time.sleep
 
         def scaled_sleep(seconds):
-            clock.skip(seconds * (1 - scale))
+            clock.wait(seconds, slept=seconds * scale)
             if scale > 0:
                 real_sleep(seconds * scale)
 
@@ -151,6 +154,7 @@ class Emulator:
         stack.enter_context(mock.patch.object(retrier_decl, "time", mock.Mock(sleep=scaled_sleep)))
         stack.enter_context(mock.patch.object(botocore_endpoint, "time", mock.Mock(sleep=scaled_sleep)))
         stack.enter_context(mock.patch.object(wait_function.WaitFunction, "_wait_interval", scaled_wait))
+        stack.enter_context(mock.patch.object(execute_state, "Thread", TaskThread))  # the clock follows a Task to its Retry
 
     @staticmethod
     def _master_secrets_log_in_as(stack: ExitStack, admin: dict) -> None:

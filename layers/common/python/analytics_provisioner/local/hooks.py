@@ -1,7 +1,8 @@
 """botocore handlers that every client created inside the emulator gets (the catalogue, AWS's rules).
 
 An entry is ``(event name, handler)`` as in ``botocore.handlers.BUILTIN_HANDLERS``: ``before-call.*``
-handlers may answer instead of moto, ``after-call.*`` handlers may change what moto answered.
+handlers may answer instead of moto, ``after-call.*`` handlers may change what moto answered. Both
+see the call's parameters when ``remember_request`` is registered for its ``provide-client-params``.
 """
 
 import contextlib
@@ -19,6 +20,18 @@ def installed(entries: list[tuple]):
     finally:
         for entry in added:
             handlers.BUILTIN_HANDLERS.remove(entry)
+
+
+_REQUEST = "analytics_provisioner.request"
+
+
+def remember_request(params, context, **_):
+    """A ``provide-client-params`` handler: keeps the call's parameters where ``request`` finds them."""
+    context[_REQUEST] = dict(params)
+
+
+def request(context: dict) -> dict:
+    return context.get(_REQUEST, {})
 
 
 def aws_error(code: str, message: str, status: int = 400) -> tuple[AWSResponse, dict]:
