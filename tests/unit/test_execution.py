@@ -58,6 +58,23 @@ def test_a_failure_is_attributed_to_the_state_whose_work_failed():
     assert view.transitions == 7
 
 
+def test_a_state_whose_retry_succeeded_succeeded():
+    """A Retry's next attempt (as moto records it: Failed, then Scheduled again) decides the state's outcome."""
+    view = executions.HistoryView()
+    view.add([
+        _event(1, 0, "ExecutionStarted"),
+        _event(2, 1, "TaskStateEntered", "Launch instances", 1),
+        _event(3, 2, "LambdaFunctionScheduled"),
+        _event(4, 3, "LambdaFunctionStarted"),
+        _event(5, 4, "LambdaFunctionFailed", at=2),
+        _event(6, 5, "LambdaFunctionScheduled", at=4),
+        _event(7, 6, "LambdaFunctionStarted", at=4),
+        _event(8, 7, "LambdaFunctionSucceeded", at=5),
+        _event(9, 8, "TaskStateExited", "Launch instances", 5),
+    ])
+    assert [(state["state"], state["status"], state["seconds"]) for state in view.summary()] == [("Launch instances", "succeeded", 4.0)]
+
+
 def test_running_states_while_the_execution_runs():
     view = executions.HistoryView()
     changes = view.add(PARALLEL_FAILURE[:12])

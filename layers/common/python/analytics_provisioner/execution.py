@@ -41,6 +41,8 @@ FAILURE_EVENTS = {
     "LambdaFunctionTimedOut", "LambdaFunctionStartFailed", "LambdaFunctionScheduleFailed",
     "ActivityFailed", "ActivityTimedOut", "ActivityScheduleFailed",
 }
+# History events that start a state's work: after a failure, a Retry's next attempt.
+ATTEMPT_STARTS = {"TaskScheduled", "LambdaFunctionScheduled", "ActivityScheduled"}
 BRANCHING_FAILURES = {"ParallelStateFailed": "Parallel", "MapStateFailed": "Map"}
 TERMINAL_STATES = {"Fail": "failed", "Succeed": "succeeded"}
 EXECUTION_ENDS = {"ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"}
@@ -92,6 +94,10 @@ class HistoryView:
                 run = self._state_of(event) or self._last_running()
                 if run:
                     run.status = "failed"
+            elif kind in ATTEMPT_STARTS:
+                run = self._state_of(event)
+                if run and run.status == "failed":
+                    run.status = "running"  # retried: the attempt that ends it decides
             elif kind in BRANCHING_FAILURES:
                 run = next((run for run in reversed(self.states) if run.kind == BRANCHING_FAILURES[kind] and run.exited is None), None)
                 if run:
