@@ -19,7 +19,7 @@ def test_names_carry_the_deployment_id():
 def test_two_deployments_never_collide():
     first, second = Names("acme-prod"), Names("acme-stage")
     attributes = [a for a in dir(first) if not a.startswith("_") and isinstance(getattr(first, a), str) and a != "id"]
-    shared = {"reports_inline_policy", "iam_path", "grades_policy_sid", "rds_generation"}
+    shared = {"reports_inline_policy", "iam_path", "rds_generation"}
     for attribute in set(attributes) - shared:
         assert getattr(first, attribute) != getattr(second, attribute), attribute
 
@@ -47,3 +47,12 @@ def test_rds_generation_gives_a_fresh_name():
 @pytest.mark.parametrize("bucket, valid", [("acme-edxanalytics", True), ("Acme", False), ("a..b", False), ("192.168.1.1", False), ("xn--abc", False), ("ab", False)])
 def test_bucket_rules(bucket, valid):
     assert is_valid_bucket_name(bucket) is valid
+
+
+@pytest.mark.parametrize("first, second", [("acme-prod", "acme-stage"), ("a-b1", "ab-1"), ("a--b", "a-b")])
+def test_grades_statement_ids_are_per_deployment_and_what_policies_allow(first, second):
+    sids = Names(first).grades_policy_sid, Names(second).grades_policy_sid
+    assert sids[0] != sids[1]
+    for sid in sids:
+        assert re.fullmatch(r"[A-Za-z0-9]+", sid), sid  # IAM policy grammar: Sid is alphanumeric
+        assert sid.startswith("AnalyticsProvisionerGradesDownload")

@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 from analytics_provisioner.deployment import Deployment
 from analytics_provisioner.errors import OwnershipError, PreflightError
 from analytics_provisioner.local.seed import seed
-from analytics_provisioner.naming import TAG_ALLOW, TAG_DEPLOYMENT, TAG_MANAGED_BY, Names
+from analytics_provisioner.naming import LEGACY_GRADES_POLICY_SID, TAG_ALLOW, TAG_DEPLOYMENT, TAG_MANAGED_BY, Names
 from analytics_provisioner.phases import storage
 from testkit import ApiCalls
 
@@ -96,7 +96,7 @@ def test_grades_statement_is_merged_keeping_every_other_statement(aws, full_inpu
         {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/backup"},
          "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}"},
     ]
-    stale_ours = {"Sid": Names.grades_policy_sid, "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/old"},
+    stale_ours = {"Sid": Names("acme-prod").grades_policy_sid, "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/old"},
                   "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/grades-download/*"}
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(
         {"Version": "2008-10-17", "Id": "edxapp-policy", "Statement": [others[0], stale_ours, others[1]]}))
@@ -104,12 +104,12 @@ def test_grades_statement_is_merged_keeping_every_other_statement(aws, full_inpu
     result = storage.run(state_for(full_input))
 
     merged = policy(s3, bucket)
-    assert result["grades_policy_sid"] == Names.grades_policy_sid
+    assert result["grades_policy_sid"] == Names("acme-prod").grades_policy_sid
     assert merged["Version"] == "2008-10-17" and merged["Id"] == "edxapp-policy"
     assert merged["Statement"][0] == others[0] and merged["Statement"][2] == others[1]
-    ours = [s for s in merged["Statement"] if s.get("Sid") == Names.grades_policy_sid]
+    ours = [s for s in merged["Statement"] if s.get("Sid") == Names("acme-prod").grades_policy_sid]
     assert ours == [{
-        "Sid": Names.grades_policy_sid, "Effect": "Allow",
+        "Sid": Names("acme-prod").grades_policy_sid, "Effect": "Allow",
         "Principal": {"AWS": "arn:aws:iam::123456789012:user/acme-edxapp"},
         "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/grades-download/*",
     }]
@@ -124,7 +124,7 @@ def test_grades_bucket_without_policy_gets_one_statement(aws, full_input):
     storage.run(state_for(full_input))
     merged = policy(s3, bucket)
     assert merged["Version"] == "2012-10-17"
-    assert [s["Sid"] for s in merged["Statement"]] == [Names.grades_policy_sid]
+    assert [s["Sid"] for s in merged["Statement"]] == [Names("acme-prod").grades_policy_sid]
 
 
 def test_missing_grades_bucket_is_refused(aws, full_input):
@@ -177,3 +177,54 @@ def test_names_breaking_s3_rules_are_refused_before_anything_is_created(aws, min
     with pytest.raises(PreflightError, match="deployment_id: the bucket name 'xn--acme-analytics-emr' breaks the S3 naming rules"):
         storage.run(state_for(minimal_input))
     assert aws.client("s3").list_buckets()["Buckets"] == before
+
+
+def _sharing_grades_bucket(full_input: dict, deployment_id: str, user: str) -> dict:
+    doc = json.loads(json.dumps(full_input))
+    doc["deployment_id"] = deployment_id
+    doc["edxapp"]["tracking_logs_bucket"] = f"{deployment_id}-tracking-logs"
+    doc["edxapp"]["aws_user_arn"] = f"arn:aws:iam::123456789012:user/{user}"
+    return doc
+
+
+def _grades_sids(s3) -> list[str]:
+    return [s.get("Sid") for s in policy(s3, "acme-prod-edxapp")["Statement"]]
+
+
+def test_deployments_sharing_a_grades_bucket_keep_each_others_statement_through_teardown(aws, full_input):
+    from analytics_provisioner.phases.teardown import check
+    from analytics_provisioner.phases.teardown import storage as teardown_storage
+    from analytics_provisioner.phases.teardown.request import TeardownRequest
+
+    prod, stage = full_input, _sharing_grades_bucket(full_input, "acme-stage", "acme-stage-edxapp")
+    for doc in (prod, stage):
+        seed(aws, doc)  # the bucket's owner opts both in
+        storage.run(state_for(doc))
+    s3, prod_sid, stage_sid = aws.client("s3"), Names("acme-prod").grades_policy_sid, Names("acme-stage").grades_policy_sid
+    site = _grades_sids(s3)[0]  # the edxapp site's own statement, first
+    assert _grades_sids(s3) == [site, prod_sid, stage_sid]  # the second deployment did not replace the first
+
+    stage_request = TeardownRequest.from_event(check({"deployment": stage}, REGION))
+    assert teardown_storage.revert_grades_policy(stage_request) is True
+    (kept,) = [s for s in policy(s3, "acme-prod-edxapp")["Statement"] if s.get("Sid") == prod_sid]
+    assert kept["Principal"] == {"AWS": "arn:aws:iam::123456789012:user/acme-edxapp"}
+    assert _grades_sids(s3) == [site, prod_sid]
+    assert teardown_storage.revert_grades_policy(stage_request) is False  # again: nothing of its own left
+
+    assert teardown_storage.revert_grades_policy(TeardownRequest.from_event(check({"deployment": prod}, REGION))) is True
+    assert _grades_sids(s3) == [site]  # the site's statement stays when ours are gone
+
+
+def test_the_shared_statement_an_earlier_version_wrote_is_replaced_only_by_its_twin(aws, full_input):
+    seed(aws, full_input)
+    s3, bucket = aws.client("s3"), "acme-prod-edxapp"
+    grant = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/grades-download/*"}
+    ours_before = {"Sid": LEGACY_GRADES_POLICY_SID, "Principal": {"AWS": "arn:aws:iam::123456789012:user/acme-edxapp"}, **grant}
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [ours_before]}))
+    storage.run(state_for(full_input))
+    assert _grades_sids(s3) == [Names("acme-prod").grades_policy_sid]  # the same grant, now under the deployment's Sid
+
+    another_deployments = {**ours_before, "Principal": {"AWS": "arn:aws:iam::123456789012:user/someone-else"}}
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [another_deployments]}))
+    storage.run(state_for(full_input))
+    assert _grades_sids(s3) == [LEGACY_GRADES_POLICY_SID, Names("acme-prod").grades_policy_sid]  # not ours to take away

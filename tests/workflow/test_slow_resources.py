@@ -123,7 +123,7 @@ def test_rerun_adopts_everything_and_creates_nothing(emulator, full_input):
     merged = json.loads(s3.get_bucket_policy(Bucket=grades)["Policy"])
     assert merged["Version"] == existing["Version"]
     assert all(statement in merged["Statement"] for statement in existing["Statement"])
-    ours = [s for s in merged["Statement"] if s.get("Sid") == Names.grades_policy_sid]
+    ours = [s for s in merged["Statement"] if s.get("Sid") == Names("acme-prod").grades_policy_sid]
     assert [(s["Principal"], s["Action"], s["Resource"]) for s in ours] == [
         ({"AWS": doc["edxapp"]["aws_user_arn"]}, "s3:GetObject", f"arn:aws:s3:::{grades}/grades-download/*")
     ]

@@ -25,6 +25,9 @@ EMR_EC2_ROLE = "EMR_EC2_DefaultRole"
 EMR_MASTER_SECURITY_GROUP = "ElasticMapReduce-master"
 EMR_SLAVE_SECURITY_GROUP = "ElasticMapReduce-slave"
 
+# Before Sids were per deployment every deployment wrote this one (the last writer's grant won).
+LEGACY_GRADES_POLICY_SID = "AnalyticsProvisionerGradesDownload"
+
 
 def _fit(name: str, limit: int) -> str:
     if len(name) <= limit:
@@ -144,7 +147,12 @@ class Names:
     def default_tracking_logs_bucket(self) -> str:
         return f"{self.id}-tracking-logs"
 
-    grades_policy_sid = "AnalyticsProvisionerGradesDownload"
+    @property
+    def grades_policy_sid(self) -> str:
+        """Our statement in the grades bucket's policy, one per deployment: deployments sharing the bucket
+        keep each other's, and a teardown removes only its own. Policy Sids allow only A-Z a-z 0-9."""
+        digest = hashlib.sha256(self.id.encode()).hexdigest()[:8]
+        return f"{LEGACY_GRADES_POLICY_SID}{self.id.replace('-', '')}{digest}"
 
     # Secrets Manager
     def secret(self, purpose: str) -> str:

@@ -3,6 +3,7 @@
 import hashlib
 import json
 import shlex
+from collections.abc import Callable
 
 from botocore.exceptions import ClientError
 
@@ -129,22 +130,48 @@ def bucket_policy(name: str, region: str) -> dict | None:
     return None if text is None else json.loads(text)
 
 
-def merge_policy_statements(name: str, region: str, statements: list[dict]) -> bool:
+def _statements(policy: dict) -> list[dict]:
+    existing = policy.get("Statement", [])
+    return [existing] if isinstance(existing, dict) else list(existing)
+
+
+def merge_policy_statements(name: str, region: str, statements: list[dict], drop: Callable[[dict], bool] | None = None) -> bool:
     """Put ``statements`` into the bucket policy by ``Sid``: a statement with the same Sid is replaced in
-    place, every other statement, the Version and the Id are kept (PutBucketPolicy replaces the whole
-    document). True when the policy changed; an identical policy is not written again."""
+    place, every other statement (except those ``drop`` picks), the Version and the Id are kept
+    (PutBucketPolicy replaces the whole document). True when the policy changed; an identical policy is
+    not written again."""
     current = bucket_policy(name, region)
     policy = current or {"Version": NEW_POLICY_VERSION, "Statement": []}
-    existing = policy.get("Statement", [])
-    existing = [existing] if isinstance(existing, dict) else list(existing)
+    existing = _statements(policy)
     ours = {statement["Sid"]: statement for statement in statements}
-    merged = [ours.get(statement.get("Sid"), statement) for statement in existing]
+    merged = [ours.get(statement.get("Sid"), statement) for statement in existing
+              if statement.get("Sid") in ours or not (drop and drop(statement))]
     present = {statement.get("Sid") for statement in existing}
     merged += [statement for sid, statement in ours.items() if sid not in present]
     if current is not None and merged == existing:
         return False
     client("s3", region).put_bucket_policy(Bucket=name, Policy=json.dumps({**policy, "Statement": merged}))
     return True
+
+
+def remove_policy_statements(name: str, region: str, unwanted: Callable[[dict], bool]) -> list[str]:
+    """``merge_policy_statements``' partner: take the statements ``unwanted`` picks out of the bucket
+    policy, keeping every other statement, the Version and the Id; the policy is deleted when nothing
+    is left. Returns the Sids removed; a bucket or policy that is gone removes nothing."""
+    s3 = client("s3", region)
+    text = absent_on(lambda: s3.get_bucket_policy(Bucket=name)["Policy"], "NoSuchBucketPolicy", "NoSuchBucket")
+    if text is None:
+        return []
+    policy = json.loads(text)
+    existing = _statements(policy)
+    kept = [statement for statement in existing if not unwanted(statement)]
+    if len(kept) == len(existing):
+        return []
+    if kept:
+        s3.put_bucket_policy(Bucket=name, Policy=json.dumps({**policy, "Statement": kept}))
+    else:
+        s3.delete_bucket_policy(Bucket=name)
+    return [statement.get("Sid", "") for statement in existing if unwanted(statement)]
 
 
 # --- objects: the secure-repo files and the pipeline's credentials files ----------------------------

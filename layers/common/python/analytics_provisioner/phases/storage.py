@@ -13,7 +13,7 @@ from ..aws import tags as tagging
 from ..aws.errors import aws_call
 from ..deployment import Deployment
 from ..errors import OwnershipError, PreflightError
-from ..naming import is_valid_bucket_name
+from ..naming import LEGACY_GRADES_POLICY_SID, is_valid_bucket_name
 
 CREATED, ADOPTED = "created", "adopted"
 GRADES_PREFIX = "grades-download/"
@@ -107,7 +107,9 @@ def secure(name: str, region: str) -> None:
 
 
 def ensure_grades_download_statement(deployment: Deployment) -> str | None:
-    """The runbook's grades-download permission: the edxapp user may read grades-download/* (merged by Sid)."""
+    """The runbook's grades-download permission: the edxapp user may read grades-download/* (merged by
+    the deployment's own Sid; the statement an earlier version wrote under the shared Sid, granting
+    exactly the same, is replaced by it)."""
     bucket, user_arn = deployment.edxapp.grades_bucket, deployment.edxapp.aws_user_arn
     if not bucket:
         return None
@@ -116,13 +118,23 @@ def ensure_grades_download_statement(deployment: Deployment) -> str | None:
         raise PreflightError(grades_bucket_missing(bucket))
     s3.require_opted_in(bucket, tags, deployment.deployment_id, "edxapp.grades_bucket")
     account.require_this_account(user_arn, deployment.region, "edxapp.aws_user_arn")
-    sid = deployment.names.grades_policy_sid
-    statement = {
-        "Sid": sid,
+    statement = grades_download_statement(deployment)
+    s3.merge_policy_statements(bucket, deployment.region, [statement], drop=lambda existing: is_legacy_twin(existing, statement))
+    return statement["Sid"]
+
+
+def grades_download_statement(deployment: Deployment) -> dict:
+    return {
+        "Sid": deployment.names.grades_policy_sid,
         "Effect": "Allow",
-        "Principal": {"AWS": user_arn},
+        "Principal": {"AWS": deployment.edxapp.aws_user_arn},
         "Action": "s3:GetObject",
-        "Resource": s3.bucket_arn(bucket, deployment.region, GRADES_PREFIX + "*"),
+        "Resource": s3.bucket_arn(deployment.edxapp.grades_bucket, deployment.region, GRADES_PREFIX + "*"),
     }
-    s3.merge_policy_statements(bucket, deployment.region, [statement])
-    return sid
+
+
+def is_legacy_twin(existing: dict, statement: dict) -> bool:
+    """The shared-Sid statement of an earlier version that grants exactly what ``statement`` grants."""
+    def without_sid(s: dict) -> dict:
+        return {key: value for key, value in s.items() if key != "Sid"}
+    return existing.get("Sid") == LEGACY_GRADES_POLICY_SID and without_sid(existing) == without_sid(statement)

@@ -1,15 +1,12 @@
 """Buckets: emptied (every version) and deleted unless the request keeps data; the grades bucket
 only loses our statement; the deployment's secure-repo files go too unless data is kept."""
 
-import json
 import os
-
-from botocore.exceptions import ClientError
 
 from ...aws import s3 as buckets
 from ...aws import tags as tagging
 from ...aws.clients import client
-from ...aws.errors import error_code
+from ..storage import grades_download_statement, is_legacy_twin
 from .request import TeardownRequest
 
 
@@ -52,21 +49,13 @@ def empty(bucket: str, region: str, prefix: str = "") -> int:
 
 
 def revert_grades_policy(request: TeardownRequest) -> bool:
-    bucket, region = request.deployment.edxapp.grades_bucket, request.deployment.region
-    if not bucket:
+    """Only this deployment's statement leaves the grades bucket's policy (and an earlier version's
+    shared-Sid statement granting exactly the same): other deployments' statements stay."""
+    deployment = request.deployment
+    if not deployment.edxapp.grades_bucket:
         return False
-    s3, sid = client("s3", region), request.deployment.names.grades_policy_sid
-    try:
-        policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
-    except ClientError as exc:
-        if error_code(exc) in ("NoSuchBucketPolicy", "NoSuchBucket"):
-            return False
-        raise
-    kept = [statement for statement in policy.get("Statement", []) if statement.get("Sid") != sid]
-    if len(kept) == len(policy.get("Statement", [])):
-        return False
-    if kept:
-        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({**policy, "Statement": kept}))
-    else:
-        s3.delete_bucket_policy(Bucket=bucket)
-    return True
+    ours = grades_download_statement(deployment)
+    removed = buckets.remove_policy_statements(
+        deployment.edxapp.grades_bucket, deployment.region,
+        lambda statement: statement.get("Sid") == ours["Sid"] or is_legacy_twin(statement, ours))
+    return bool(removed)
