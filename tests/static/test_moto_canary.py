@@ -118,3 +118,22 @@ def test_moto_accepts_a_principal_and_an_instance_profile_the_moment_they_exist(
         iam.add_role_to_instance_profile(InstanceProfileName="fresh", RoleName="fresh")
         image = ec2.describe_images()["Images"][0]["ImageId"]
         assert ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, IamInstanceProfile={"Arn": profile["Arn"]})["Instances"]
+
+
+def test_moto_has_no_ssm_agents_and_its_run_command_runs_nothing(monkeypatch):
+    """local/ssm_run_command.py: AWS lists only instances whose agent registered, refuses commands for
+    any other, and reports what the script did; moto lists nothing (not implemented), takes a command
+    for an instance that does not exist and says it succeeded without running it."""
+    import boto3
+    import pytest
+
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(variable, "testing")
+    with mock_aws():
+        ssm = boto3.client("ssm", "us-east-1")
+        with pytest.raises(NotImplementedError):
+            ssm.describe_instance_information()
+        command = ssm.send_command(InstanceIds=["i-0123456789abcdef0"], DocumentName="AWS-RunShellScript",
+                                   Parameters={"commands": ["exit 1"]})["Command"]["CommandId"]
+        invocation = ssm.get_command_invocation(CommandId=command, InstanceId="i-0123456789abcdef0")
+        assert (invocation["Status"], invocation["ResponseCode"]) == ("Success", 0)

@@ -23,6 +23,7 @@ PHASES = {  # phase (as the execution's error names it) -> its function
     "DbSetup": "DbSetupFunction",
     "Storage": "StorageFunction",
     "Compute": "ComputeFunction",
+    "Verify": "VerifyFunction",
     "Render": "RenderFunction",
 }
 THROTTLES, SERVER_ERRORS = 2, 1
@@ -54,7 +55,7 @@ def test_transient_faults_in_every_phase_are_survived_without_duplicates(clean_c
 
     assert result.status == "SUCCEEDED", result.cause
     assert all(rule.remaining == 0 for rule in rules), "a phase made fewer AWS calls than faults were planned"
-    assert emulator.faults.aws_injected == len(PHASES) * (THROTTLES + SERVER_ERRORS) == 27
+    assert emulator.faults.aws_injected == len(PHASES) * (THROTTLES + SERVER_ERRORS) == 30
     assert emulator.faults.lambda_injected == 2
     assert _counts(inventory(emulator)) == clean_counts
 

@@ -46,6 +46,11 @@ class IamPropagationError(TransientAwsError):
     propagated it yet. The state machine retries these longer than other transient errors."""
 
 
+class VerificationError(ProvisionerError):
+    """A deployment whose resources exist but cannot work: a network path the runbook needs is closed,
+    a port is open to the world beyond what it asks for, or the runbook's RDS test failed."""
+
+
 class AwsCallError(ProvisionerError):
     """An AWS call failed in a way retrying will not fix (access denied, invalid parameter)."""
 

@@ -18,7 +18,9 @@ Not modelled: network ACLs, routes, outbound rules (AWS's default and our groups
 outbound), VPC peering (a path between two VPCs is never found here) and prefix-list sources.
 """
 
+import dataclasses
 import ipaddress
+import json
 from dataclasses import dataclass
 
 from .aws.ec2 import IngressRule, ingress_rules
@@ -51,9 +53,13 @@ def group(described: dict) -> Party:
 
 
 def instance(described: dict, name: str | None = None) -> Party:
-    """An EC2 instance from DescribeInstances."""
+    """An EC2 instance from DescribeInstances: its address and groups are its primary network
+    interface's (the same as ``SecurityGroups`` on AWS; moto fills only the interface's for an
+    instance launched with ``NetworkInterfaces``)."""
     private = described.get("PrivateIpAddress")
-    return Party(name or f"instance {described['InstanceId']}", tuple(g["GroupId"] for g in described.get("SecurityGroups", [])),
+    primary = next((i for i in described.get("NetworkInterfaces", []) if i.get("Attachment", {}).get("DeviceIndex") == 0), {})
+    groups = primary.get("Groups") or described.get("SecurityGroups", [])
+    return Party(name or f"instance {described['InstanceId']}", tuple(g["GroupId"] for g in groups),
                  f"{private}/32" if private else None, described.get("VpcId"), bool(described.get("PublicIpAddress")))
 
 
@@ -89,7 +95,7 @@ class Admission:
     def __str__(self) -> str:
         if self.rule is None:
             return "no security group (a public endpoint)"
-        return f"{self.group_id} admits {self.rule.source} on {_ports(self.rule)}"
+        return f"{self.group_id} admits {self.rule.source} on {ports_text(self.rule)}"
 
 
 class Network:
@@ -116,8 +122,8 @@ class Network:
         inside = self.inside(source, destination)
         if not inside and not destination.public:
             return None
-        if destination.public and not destination.groups:
-            return Admission(None, None)
+        if destination.public and not destination.groups and destination.vpc_id is None:
+            return Admission(None, None)  # a public endpoint outside every VPC (a search domain's)
         for group_id, rule in self.rules(destination):
             if covers(rule, port) and self._admits(rule.source, source, inside):
                 return Admission(group_id, rule)
@@ -166,7 +172,14 @@ def authorize_command(group_id: str, port: int, source: Party, region: str) -> s
     return f"aws ec2 authorize-security-group-ingress --region {region} --group-id {group_id} --protocol tcp --port {port} {origin}"
 
 
-def _ports(rule: IngressRule) -> str:
+def revoke_command(group_id: str, rule: IngressRule, region: str) -> str:
+    """The aws CLI command that removes ``rule`` from ``group_id``."""
+    permission = json.dumps(dataclasses.replace(rule, description="").permission(), separators=(",", ":"))
+    return f"aws ec2 revoke-security-group-ingress --region {region} --group-id {group_id} --ip-permissions '{permission}'"
+
+
+def ports_text(rule: IngressRule) -> str:
+    """"tcp 3306", "tcp 8000-8080" or "all traffic"."""
     if rule.ports is None:
         return "all traffic"
     low, high = rule.ports

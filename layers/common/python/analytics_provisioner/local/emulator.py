@@ -36,13 +36,15 @@ from .lambda_hook import LambdaHook
 from .mysql import MysqlServer
 from .reachability import RdsNetwork
 from .secrets_listing import ListSecretsLag
+from .ssm_run_command import SsmRunCommand
 
 ACCOUNT = "123456789012"
 MOTO_INTERPRETER_LOGGER = "moto.stepfunctions.parser"
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 # AWS-managed policies exist in every real account; the EMR default roles attach these. Loading
-# only them (not moto's ~1,200) keeps each emulator's first IAM call fast.
-AWS_MANAGED_POLICIES = ("AmazonElasticMapReduceRole", "AmazonElasticMapReduceforEC2Role")
+# only them (not moto's ~1,200) keeps each emulator's first IAM call fast. An operator attaches
+# AmazonSSMManagedInstanceCore to the analytics role for Verify's RDS test (README, Outputs).
+AWS_MANAGED_POLICIES = ("AmazonElasticMapReduceRole", "AmazonElasticMapReduceforEC2Role", "AmazonSSMManagedInstanceCore")
 FAKE_ENV = {  # moto's fake credentials, only ever set inside the emulator
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",  # nosec B105  # moto's fake credentials, only set inside the local emulator
@@ -94,6 +96,7 @@ class Emulator:
         self.hook: LambdaHook | None = None
         self.clock = Clock()
         self.iam_propagation = IamPropagation(self.clock)
+        self.ssm = SsmRunCommand(self.clock, region, ACCOUNT)
         self.deploy = deploy
         self._stack = ExitStack()
 
@@ -134,7 +137,7 @@ class Emulator:
     # --- setup -------------------------------------------------------------------------------
     def _install_rules(self, stack: ExitStack) -> None:
         """AWS's behaviours moto lacks, each a named rule in its own module with a test that proves it bites."""
-        for rule in (ListSecretsLag(self.clock), self.iam_propagation):
+        for rule in (ListSecretsLag(self.clock), self.iam_propagation, self.ssm):
             rule.install()
             stack.callback(rule.uninstall)
         stack.enter_context(hooks.installed(deprecated_images.rule(ACCOUNT)))
@@ -179,9 +182,11 @@ class Emulator:
         template = cfn.load()
         role = self.client("iam").create_role(RoleName="analytics-provisioner-local", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         self.parameters = {**self.stack_parameters(), **self.parameters}
-        refs = {"SecureRepoBucket": self.secure_repo_bucket, "SecretsKey": self.secrets_key_arn, **self.parameters}
+        # A function's name is its logical id here (``_create_function``).
+        refs = {"SecureRepoBucket": self.secure_repo_bucket, "SecretsKey": self.secrets_key_arn, **self.parameters,
+                **{logical_id: logical_id for logical_id in cfn.functions(template)}}
         # The functions share this process, so each one's variables are set for all of them.
-        for name, value in {**cfn.global_environment(template), **cfn.parameter_environment(template)}.items():
+        for name, value in {**cfn.global_environment(template), **cfn.referenced_environment(template)}.items():
             os.environ[name] = cfn.resolve(value, refs, template)
         arns, functions_by_name = {}, {}
         for logical_id, spec in cfn.functions(template).items():

@@ -38,3 +38,9 @@ def aws_error(code: str, message: str, status: int = 400) -> tuple[AWSResponse, 
     """What a before-call handler returns to answer with AWS's error instead of moto's result."""
     response = AWSResponse(url="https://emulated.local/", status_code=status, headers={}, raw=None)
     return response, {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": "emulated"}}
+
+
+def aws_answer(parsed: dict) -> tuple[AWSResponse, dict]:
+    """What a before-call handler returns to answer for a call moto does not implement (or answers wrongly)."""
+    response = AWSResponse(url="https://emulated.local/", status_code=200, headers={}, raw=None)
+    return response, {**parsed, "ResponseMetadata": {"HTTPStatusCode": 200, "RequestId": "emulated"}}

@@ -80,14 +80,14 @@ def global_environment(template: dict) -> dict:
     return template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
 
 
-def parameter_environment(template: dict) -> dict:
-    """Every function's environment variables that take a stack parameter (``!Ref <Parameter>``)."""
-    parameters = template.get("Parameters", {})
+def referenced_environment(template: dict) -> dict:
+    """Every function's environment variables that take a stack parameter or another function's name (``!Ref``)."""
+    referable = set(template.get("Parameters", {})) | set(functions(template))
     return {
         name: value
         for resource in template["Resources"].values() if resource["Type"] == "AWS::Serverless::Function"
         for name, value in resource["Properties"].get("Environment", {}).get("Variables", {}).items()
-        if isinstance(value, dict) and value.get("Ref") in parameters
+        if isinstance(value, dict) and value.get("Ref") in referable
     }
 
 

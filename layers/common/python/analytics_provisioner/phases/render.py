@@ -74,6 +74,7 @@ def run(state: dict) -> dict:
         "next_steps": steps,
         "warnings": found,
         "jenkins": jenkins.summary(ctx, app_secrets_arn),
+        "verify": state.get("verify"),  # the paths Verify proved and the RDS test's verdict
     }
 
 
@@ -180,7 +181,7 @@ def load_context(deployment: Deployment, state: dict, app_secrets: AppSecrets) -
 
 def warnings(state: dict, ctx: RenderContext) -> list[str]:
     """The earlier phases' warnings (already in the state) and ours: the execution's output is where people look."""
-    earlier = [*state.get("warnings", []), *state["resources"]["compute"].get("warnings", [])]
+    earlier = [*state.get("warnings", []), *state["resources"]["compute"].get("warnings", []), *(state.get("verify") or {}).get("warnings", [])]
     return list(dict.fromkeys(earlier + manifest.warnings(ctx)))
 
 
