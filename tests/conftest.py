@@ -2,8 +2,13 @@
 
 import copy
 import os
+from pathlib import Path
 
 import pytest
+
+LIBRARY = str(Path(__file__).resolve().parents[1] / "layers" / "common" / "python")
+# Subprocesses (the installed `analytics-provisioner` command) import this checkout's library too.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [LIBRARY, os.environ.get("PYTHONPATH")]))
 
 from testkit import MYSQL_URL_VARIABLE, REGION, load_event, store_edxapp_admin_secret
 
