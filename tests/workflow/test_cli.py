@@ -252,12 +252,15 @@ def test_missing_credentials_exit_3_saying_what_to_do(local, monkeypatch, tmp_pa
 def test_teardown_starts_with_the_provisioned_input(local):
     local.run("start", "--input", local.input_file(), "--wait")
     stand_in = local.stand_in("teardown-stand-in", {"deleted": []})
-    result = local.run("teardown", "acme-demo", "--keep-data", "--wait", "--json", "--poll-seconds", "0.02",
+    refused = local.run("teardown", "acme-demo", "--keep-data", "--delete-data", "--teardown-state-machine-arn", stand_in)
+    assert refused.exit_code == cli.EXIT_USAGE and "contradicts delete_data" in refused.stderr
+    assert local.executions(stand_in) == []
+    result = local.run("teardown", "acme-demo", "--delete-data", "--delete-tracking-logs", "--wait", "--json", "--poll-seconds", "0.02",
                        "--teardown-state-machine-arn", stand_in)
     assert result.exit_code == cli.EXIT_OK, result.output
     assert json.loads(result.stdout)["output"] == {"deleted": []}
     [teardown] = local.executions(stand_in)
     request = json.loads(local.sfn.describe_execution(executionArn=teardown["executionArn"])["input"])
-    assert request == {"deployment": local.document, "keep_data": True}
+    assert request == {"deployment": local.document, "delete_data": True, "delete_tracking_logs": True}
     status = local.run("status", "acme-demo", "--teardown", "--json", "--teardown-state-machine-arn", stand_in)
     assert status.exit_code == cli.EXIT_OK and json.loads(status.stdout)["execution_arn"] == teardown["executionArn"]

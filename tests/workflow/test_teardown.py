@@ -2,10 +2,12 @@
 as it was (shared EMR roles and groups kept), and a second teardown is safe."""
 
 import json
+import re
 
 from analytics_provisioner import naming
 from analytics_provisioner.local.runner import execute, tagged_resources
 from analytics_provisioner.local.seed import seed
+from analytics_provisioner.phases.teardown import storage as teardown_storage
 from testkit import diff, inventory
 
 SHARED = {
@@ -72,7 +74,7 @@ def _only_deliberate_remains(emulator, arns: list[str]) -> None:
         elif ":secret:" in arn:
             assert secrets.describe_secret(SecretId=arn).get("DeletedDate"), f"{arn} is not scheduled for deletion"
         else:
-            assert ":snapshot:acme-prod-analytics-final-" in arn, f"left behind: {arn}"
+            assert re.search(r":snapshot:acme-[a-z]+-analytics-final-", arn), f"left behind: {arn}"
 
 
 def _shared_groups_reference_nothing_of_ours(emulator, shared_groups: set[str]) -> None:
@@ -92,6 +94,30 @@ def test_keep_data_keeps_buckets_and_the_final_snapshot_is_taken(emulator, minim
     assert {"acme-demo-analytics-emr", "acme-demo-edxanalytics"} <= {b["Name"] for b in emulator.client("s3").list_buckets()["Buckets"]} <= buckets
     snapshots = emulator.client("rds").describe_db_snapshots()["DBSnapshots"]
     assert [s["DBSnapshotIdentifier"] for s in snapshots if s["DBSnapshotIdentifier"].startswith("acme-demo-analytics-final-")]
+
+
+def test_by_default_teardown_keeps_the_tracking_logs_and_every_bucket_holding_data_and_says_why(emulator, minimal_input):
+    seed(emulator, minimal_input)
+    assert execute(emulator, minimal_input).status == "SUCCEEDED"
+    names, s3 = naming.Names("acme-demo"), emulator.client("s3")
+    s3.put_object(Bucket=names.emr_bucket, Key="packages/edx-analytics-hadoop-util.jar", Body=b"jar")  # the operator's upload
+
+    result = execute(emulator, {"deployment": minimal_input}, name="teardown-default", machine="TeardownStateMachine")
+
+    assert result.status == "SUCCEEDED", result.cause
+    storage = result.output["storage"]
+    assert {kept["bucket"]: kept["reason"] for kept in storage["buckets_kept"]} == {
+        "acme-demo-tracking-logs": teardown_storage.TRACKING_LOGS, names.emr_bucket: teardown_storage.HOLDS_OBJECTS}
+    assert storage["buckets_deleted"] == [names.edxanalytics_bucket]  # it held only the deployment's own creds files
+    left = [arn for arn in tagged_resources(emulator, "acme-demo") if arn.startswith("arn:aws:s3:::")]
+    assert sorted(left) == sorted(f"arn:aws:s3:::{bucket}" for bucket in ("acme-demo-tracking-logs", names.emr_bucket))
+
+    again = execute(emulator, {"deployment": minimal_input, "delete_data": True, "delete_tracking_logs": True},
+                    name="teardown-delete-data", machine="TeardownStateMachine")
+    assert again.status == "SUCCEEDED", again.cause
+    assert again.output["storage"]["buckets_kept"] == []
+    assert sorted(again.output["storage"]["buckets_deleted"]) == sorted(["acme-demo-tracking-logs", names.emr_bucket])
+    _only_deliberate_remains(emulator, tagged_resources(emulator, "acme-demo"))
 
 
 def test_bad_teardown_request_is_refused_before_anything_is_deleted(emulator, minimal_input):

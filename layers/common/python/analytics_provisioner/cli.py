@@ -259,7 +259,11 @@ def start(input_path: Path, wait: bool, attempt: int, as_json: bool, poll_second
 @click.argument("deployment_id")
 @click.option("--input", "input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The deployment's execution input (default: the input of its latest provisioning execution).")
-@click.option("--keep-data", is_flag=True, help="Keep the buckets with their objects and the secure-repo files.")
+@click.option("--delete-data", is_flag=True,
+              help="Also empty and delete the buckets that hold objects (kept by default; the output names each bucket kept and why).")
+@click.option("--delete-tracking-logs", is_flag=True,
+              help="Also delete the tracking-logs bucket when the deployment created it (kept by default; with objects in it, add --delete-data).")
+@click.option("--keep-data", is_flag=True, help="Keep every bucket, empty ones too, and the secure-repo files.")
 @click.option("--no-final-snapshot", is_flag=True, help="Delete the analytics RDS instance without a final snapshot.")
 @click.option("--wait", is_flag=True, help="Follow the teardown to its end: exit 0 succeeded, 1 failed.")
 @click.option("--attempt", default=1, show_default=True, type=click.IntRange(1, 99), help="Run a teardown that already ran once more.")
@@ -267,16 +271,17 @@ def start(input_path: Path, wait: bool, attempt: int, as_json: bool, poll_second
 @_options(_FOLLOW_OPTIONS)
 @_options(_TARGET_OPTIONS)
 @_aws_errors
-def teardown(deployment_id: str, input_path: Path | None, keep_data: bool, no_final_snapshot: bool, wait: bool, attempt: int,
-             as_json: bool, poll_seconds: float, timeout_minutes: float, **target_options) -> None:
+def teardown(deployment_id: str, input_path: Path | None, delete_data: bool, delete_tracking_logs: bool, keep_data: bool,
+             no_final_snapshot: bool, wait: bool, attempt: int, as_json: bool, poll_seconds: float, timeout_minutes: float, **target_options) -> None:
     """Start the teardown workflow: delete what DEPLOYMENT_ID created, revert what existed before."""
     target = Target(**target_options)
     teardown_arn, provision_arn = target.teardown(), target.provision()
     sfn = target.stepfunctions()
     # Only what differs from the defaults, so the CLI and the API name identical teardowns alike.
     settings = {"deployment": _read_input(input_path)} if input_path else {}
-    if keep_data:
-        settings["keep_data"] = True
+    for setting, given in (("delete_data", delete_data), ("delete_tracking_logs", delete_tracking_logs), ("keep_data", keep_data)):
+        if given:
+            settings[setting] = True
     if no_final_snapshot:
         settings["final_snapshot"] = False
     try:

@@ -25,6 +25,10 @@ EMR_EC2_ROLE = "EMR_EC2_DefaultRole"
 EMR_MASTER_SECURITY_GROUP = "ElasticMapReduce-master"
 EMR_SLAVE_SECURITY_GROUP = "ElasticMapReduce-slave"
 
+# The pipeline's credentials files, which Render uploads to the root of the edxanalytics bucket.
+EDXAPP_CREDS = "edxapp_creds"  # read-only user on the edxapp server ([database-import])
+EDXANALYTICS_CREDS = "edxanalytics_creds"  # read-write user on the analytics server ([database-export])
+
 # Before Sids were per deployment every deployment wrote this one (the last writer's grant won).
 LEGACY_GRADES_POLICY_SID = "AnalyticsProvisionerGradesDownload"
 

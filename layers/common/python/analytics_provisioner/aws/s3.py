@@ -78,6 +78,30 @@ def create_bucket(name: str, region: str, tags: dict[str, str]) -> None:
     client("s3", region).create_bucket(Bucket=name, ObjectOwnership=OWNER_ENFORCED, CreateBucketConfiguration=configuration)
 
 
+def holds_objects(name: str, region: str) -> bool:
+    """True when any object version is stored (current or not); delete markers alone hold no data."""
+    pages = client("s3", region).get_paginator("list_object_versions").paginate(Bucket=name)
+    return any(page.get("Versions") for page in pages)
+
+
+def empty_bucket(name: str, region: str, prefix: str = "", keys: tuple[str, ...] | None = None) -> int:
+    """Delete every object version and delete marker (under ``prefix``; of exactly ``keys`` when given).
+    Returns how many were deleted."""
+    s3, removed = client("s3", region), 0
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=name, Prefix=prefix):
+        batch = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+                 if keys is None or v["Key"] in keys]
+        if batch:
+            s3.delete_objects(Bucket=name, Delete={"Objects": batch, "Quiet": True})
+            removed += len(batch)
+    return removed
+
+
+def delete_bucket(name: str, region: str) -> bool:
+    """``create_bucket``'s partner, for an emptied bucket; False when it was already gone."""
+    return absent_on(lambda: client("s3", region).delete_bucket(Bucket=name) or True, "NoSuchBucket") is not None
+
+
 def block_public_access(name: str, region: str) -> bool:
     """All four Block Public Access flags on; True when this call changed them."""
     s3 = client("s3", region)

@@ -25,6 +25,16 @@ def validate(data, custom_formats={}, name_prefix=None):
             data__deployment = data["deployment"]
             if not isinstance(data__deployment, (dict)):
                 raise JsonSchemaValueException("" + (name_prefix or "data") + ".deployment must be object")
+        if "delete_data" in data_keys:
+            data_keys.remove("delete_data")
+            data__deletedata = data["delete_data"]
+            if not isinstance(data__deletedata, (bool)):
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".delete_data must be boolean")
+        if "delete_tracking_logs" in data_keys:
+            data_keys.remove("delete_tracking_logs")
+            data__deletetrackinglogs = data["delete_tracking_logs"]
+            if not isinstance(data__deletetrackinglogs, (bool)):
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".delete_tracking_logs must be boolean")
         if "keep_data" in data_keys:
             data_keys.remove("keep_data")
             data__keepdata = data["keep_data"]

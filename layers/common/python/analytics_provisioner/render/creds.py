@@ -4,11 +4,11 @@ Strict JSON with exactly host, port (a string), username and password. The pipel
 from the root of the edxanalytics bucket; the secure repo keeps a copy.
 """
 
+from ..naming import EDXANALYTICS_CREDS as EDXANALYTICS
+from ..naming import EDXAPP_CREDS as EDXAPP
 from .context import DbLogin, RenderContext
 from .formats import dump_json
 
-EDXAPP = "edxapp_creds"  # read-only user on the edxapp server ([database-import])
-EDXANALYTICS = "edxanalytics_creds"  # read-write user on the analytics server ([database-export])
 EDXAPP_NAME = f"analytics-tasks/{EDXAPP}"
 EDXANALYTICS_NAME = f"analytics-tasks/{EDXANALYTICS}"
 

@@ -19,22 +19,25 @@ def schema() -> dict:
 @dataclass(frozen=True)
 class TeardownRequest:
     deployment: Deployment
-    keep_data: bool = False
+    keep_data: bool = False  # every bucket and the secure-repo files stay
     final_snapshot: bool = True
     poll_interval_seconds: int = 60
     timeout_minutes: float = 60
+    delete_data: bool = False  # buckets of ours that hold objects go too (else they stay)
+    delete_tracking_logs: bool = False  # the tracking-logs bucket, when ours, may go (else it stays)
+
+    SETTINGS = ("keep_data", "final_snapshot", "poll_interval_seconds", "timeout_minutes", "delete_data", "delete_tracking_logs")
 
     @classmethod
     def from_event(cls, event: dict) -> "TeardownRequest":
         if "request" in event:
             request = event["request"]
-            return cls(Deployment.from_state(request["deployment"]), request["keep_data"], request["final_snapshot"],
-                       request["poll_interval_seconds"], request["timeout_minutes"])
+            # a request checked before a setting existed runs with that setting's default
+            return cls(Deployment.from_state(request["deployment"]), **{key: request[key] for key in cls.SETTINGS if key in request})
         raise InputError("teardown: the event carries no checked request; start the teardown state machine")
 
     def to_state(self) -> dict:
-        return {"deployment": self.deployment.to_state(), "keep_data": self.keep_data, "final_snapshot": self.final_snapshot,
-                "poll_interval_seconds": self.poll_interval_seconds, "timeout_minutes": self.timeout_minutes}
+        return {"deployment": self.deployment.to_state(), **{key: getattr(self, key) for key in self.SETTINGS}}
 
 
 def _schema_problems(document: dict) -> list[str]:
@@ -50,6 +53,8 @@ def check(document: dict, default_region: str) -> dict:
     problems = [] if conforms(teardown_input.validate, document) else _schema_problems(document)
     if not problems:
         problems = [f"deployment.{message}" for message in validation_errors(document["deployment"])]
+    if not problems and document.get("keep_data") and (document.get("delete_data") or document.get("delete_tracking_logs")):
+        problems = ["keep_data: true keeps every bucket, which contradicts delete_data / delete_tracking_logs; leave out one of them"]
     if problems:
         raise InputError("The teardown input is invalid: " + " | ".join(problems))
     defaults = {key: spec["default"] for key, spec in schema()["properties"].items() if "default" in spec}

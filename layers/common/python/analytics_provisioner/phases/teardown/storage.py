@@ -1,13 +1,28 @@
-"""Buckets: emptied (every version) and deleted unless the request keeps data; the grades bucket
-only loses our statement; the deployment's secure-repo files go too unless data is kept."""
+"""Buckets: a teardown keeps data unless it is told to delete it.
+
+- What the deployment itself wrote goes first: the pipeline's credentials files Render uploaded to
+  the edxanalytics bucket (every version; the users they name are being deleted).
+- The tracking-logs bucket, the LMS's raw event data, is kept even when the deployment created it,
+  unless the request says ``delete_tracking_logs``; an adopted one is the site's and always stays.
+- Any other bucket of ours that still holds objects is kept unless the request says ``delete_data``;
+  empty ones are deleted. ``keep_data`` keeps every bucket and the secure-repo files.
+- The output names every bucket kept and why (``buckets_kept``).
+- The grades bucket only loses this deployment's statement; the deployment's secure-repo files (the
+  credentials of what this teardown deletes) go unless ``keep_data``.
+"""
 
 import os
 
 from ...aws import s3 as buckets
 from ...aws import tags as tagging
-from ...aws.clients import client
+from ...naming import EDXANALYTICS_CREDS, EDXAPP_CREDS
 from ..storage import grades_download_statement, is_legacy_twin
 from .request import TeardownRequest
+
+KEEP_DATA = "keep_data: every bucket is kept"
+TRACKING_LOGS = "the tracking-logs bucket (the LMS's raw event data): deleted only with delete_tracking_logs"
+HOLDS_OBJECTS = "holds objects: deleted only with delete_data"
+NOT_OURS = "the edxapp site's (adopted, not created by this deployment): never deleted"
 
 
 def candidate_buckets(request: TeardownRequest) -> list[str]:
@@ -18,34 +33,40 @@ def candidate_buckets(request: TeardownRequest) -> list[str]:
 
 def run(request: TeardownRequest) -> dict:
     deployment = request.deployment
+    region, tracking_logs = deployment.region, deployment.edxapp.tracking_logs_bucket
     ours = [name for name in dict.fromkeys(candidate_buckets(request)) if _is_ours(name, request)]
     deleted, kept = [], []
+    if tracking_logs not in ours and isinstance(buckets.bucket_tags(tracking_logs, region), dict):
+        kept.append({"bucket": tracking_logs, "reason": NOT_OURS})
+    if not request.keep_data and deployment.names.edxanalytics_bucket in ours:
+        for key in (EDXAPP_CREDS, EDXANALYTICS_CREDS):
+            buckets.empty_bucket(deployment.names.edxanalytics_bucket, region, prefix=key, keys=(key,))
     for name in ours:
-        if request.keep_data:
-            kept.append(name)
+        reason = _reason_to_keep(request, name)
+        if reason:
+            kept.append({"bucket": name, "reason": reason})
             continue
-        empty(name, deployment.region)
-        client("s3", deployment.region).delete_bucket(Bucket=name)
+        buckets.empty_bucket(name, region)
+        buckets.delete_bucket(name, region)
         deleted.append(name)
     if not request.keep_data:
-        empty(os.environ["SECURE_REPO_BUCKET"], deployment.region, prefix=deployment.names.secure_repo_prefix)
+        buckets.empty_bucket(os.environ["SECURE_REPO_BUCKET"], region, prefix=deployment.names.secure_repo_prefix)
     return {"buckets_deleted": deleted, "buckets_kept": kept, "grades_statement_removed": revert_grades_policy(request)}
+
+
+def _reason_to_keep(request: TeardownRequest, name: str) -> str | None:
+    if request.keep_data:
+        return KEEP_DATA
+    if name == request.deployment.edxapp.tracking_logs_bucket and not request.delete_tracking_logs:
+        return TRACKING_LOGS
+    if not request.delete_data and buckets.holds_objects(name, request.deployment.region):
+        return HOLDS_OBJECTS
+    return None
 
 
 def _is_ours(name: str, request: TeardownRequest) -> bool:
     tags = buckets.bucket_tags(name, request.deployment.region)
     return isinstance(tags, dict) and tagging.belongs_to(tags, request.deployment.deployment_id)
-
-
-def empty(bucket: str, region: str, prefix: str = "") -> int:
-    """Delete every object version and delete marker (under ``prefix``)."""
-    s3, removed = client("s3", region), 0
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
-        batch = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
-        if batch:
-            s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
-            removed += len(batch)
-    return removed
 
 
 def revert_grades_policy(request: TeardownRequest) -> bool:
