@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from analytics_provisioner.naming import Names
 from analytics_provisioner.render import render_files
 from analytics_provisioner.render.context import AccessKey, AppSecrets, Buckets, DbLogin, EmrSettings, Pipeline, RenderContext, Scheduler
 from analytics_provisioner.render.releases import for_release
@@ -45,7 +46,7 @@ def make_context(release: str, analytics_db: DbLogin, edxapp_ro_db: DbLogin) -> 
         app=AppSecrets.generate(),
         buckets=Buckets("acme-prod-analytics-emr", "acme-prod-analytics-emr", "acme-prod-edxanalytics", "acme-prod-edxanalytics",
                         "acme-prod-tracking-logs", "acme-prod-analytics-api-reports", "acme-prod-edxapp"),
-        emr=EmrSettings("EMR_EC2_DefaultRole", "acme-prod-analytics", "subnet-0abc1234", "emr-4.7.2", "acme-prod-analytics"),
+        emr=EmrSettings(Names("acme-prod").emr_instance_profile, "acme-prod-analytics", "subnet-0abc1234", "emr-4.7.2", "acme-prod-analytics"),
         pipeline=Pipeline("https://github.com/openedx/edx-analytics-pipeline.git", release,
                           "https://github.com/openedx/edx-analytics-configuration.git", release),
         analytics_private_key=PRIVATE_KEY,

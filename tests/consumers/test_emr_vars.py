@@ -3,6 +3,7 @@
 import yaml
 from secure_repo import run_ansible
 
+from analytics_provisioner.naming import EMR_EC2_ROLE, Names
 from upstream import AMI_ERA_STEP_TYPES
 
 # The arguments batch/provision.yml gives its EMR module, each from an extra var of the same name.
@@ -11,13 +12,17 @@ PROVISION_ARGUMENTS = ["name", "region", "keypair_name", "vpc_subnet_id", "log_u
 
 
 def playbook(ctx) -> list[dict]:
+    # provision.yml hands ``role`` to its emr module as job_flow_role: the instance profile of the
+    # deployment's own EMR role, never the shared default one.
+    job_flow_role = Names(ctx.deployment_id).emr_instance_profile
+    assert job_flow_role != EMR_EC2_ROLE
     return [{"hosts": "localhost", "gather_facts": False, "tasks": [
         {"name": "the arguments provision.yml passes to its emr module", "set_fact": {
             "emr_module_args": {argument: f"{{{{ {argument} }}}}" for argument in PROVISION_ARGUMENTS}}},
         {"name": "cluster and network", "assert": {"quiet": True, "that": [
             "emr_module_args.name == lookup('env', 'CLUSTER_NAME')", f"emr_module_args.name == '{ctx.emr.cluster_name}'",
             f"emr_module_args.region == '{ctx.region}'", f"emr_module_args.keypair_name == '{ctx.emr.key_pair_name}'",
-            f"emr_module_args.vpc_subnet_id == '{ctx.emr.subnet_id}'", "emr_module_args.role == 'EMR_EC2_DefaultRole'",
+            f"emr_module_args.vpc_subnet_id == '{ctx.emr.subnet_id}'", f"emr_module_args.role == '{job_flow_role}'",
             f"emr_module_args.log_uri == 's3://{ctx.buckets.emr_logs}/logs/'", f"emr_module_args.release_label == '{ctx.emr.release_label}'",
         ]}},
         {"name": "instance groups the module turns into MASTER, CORE and TASK", "assert": {"quiet": True, "that": [

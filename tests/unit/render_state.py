@@ -49,7 +49,7 @@ def provision(aws, document: dict) -> dict:
         "identity": {
             "es_key_secret_arn": user_key(names.es_user, names.es_user_key_secret),
             "reports_key_secret_arn": user_key(names.reports_user, names.reports_user_key_secret) if deployment.features.reports else None,
-            "emr_ec2_instance_profile": "EMR_EC2_DefaultRole",
+            "emr_ec2_instance_profile": "acme-prod-emr-ec2",
         },
         "network": {"vpc_id": vpc, "subnet_id": subnet},
         "resources": {

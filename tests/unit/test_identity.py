@@ -1,6 +1,7 @@
 """The Identity phase against moto: every role, profile, policy, user, key and tag it leaves, the
 EMR default roles it shares, and what a re-run does with what it finds."""
 
+import fnmatch
 import json
 
 import pytest
@@ -22,7 +23,11 @@ OUR_TAGS = {TAG_DEPLOYMENT: "acme-demo", TAG_MANAGED_BY: TOOL}
 # The actions the runbook itself grants with a wildcard: nothing else may have one.
 RUNBOOK_WILDCARD_ACTIONS = {"elasticmapreduce:*", "es:*", "route53:Get*", "route53:List*", "s3:Get*", "s3:List*"}
 # Actions that take no resource-level permission (or whose resources do not exist yet).
-STAR_RESOURCE_ACTIONS = {"elasticmapreduce:*", "route53:Get*", "route53:List*", "ec2:DescribeInstances", "rds:DescribeDBInstances"}
+STAR_RESOURCE_ACTIONS = {"elasticmapreduce:*", "route53:Get*", "route53:List*", "ec2:DescribeInstances", "rds:DescribeDBInstances",
+                         # what EMR's agents on the cluster's instances read (policies.emr_instance)
+                         "elasticmapreduce:DescribeCluster", "elasticmapreduce:DescribeStep", "elasticmapreduce:ListBootstrapActions",
+                         "elasticmapreduce:ListClusters", "elasticmapreduce:ListInstanceGroups", "elasticmapreduce:ListInstances",
+                         "elasticmapreduce:ListSteps", "ec2:DescribeTags"}
 
 
 def state_for(doc: dict) -> dict:
@@ -85,7 +90,7 @@ def inventory(aws) -> dict:
         "users": sorted(users),
         "keys": sorted(k["AccessKeyId"] for u in users for k in keys_of(aws, u)),
         "secrets": sorted(s["Name"] for s in aws.client("secretsmanager").list_secrets()["SecretList"]),
-        "attachments": {r: sorted(attached(aws, r)) for r in (EMR_EC2_ROLE, EMR_SERVICE_ROLE, NAMES.analytics_role)},
+        "attachments": {r: sorted(attached(aws, r)) for r in (NAMES.emr_instance_role, EMR_SERVICE_ROLE, NAMES.analytics_role)},
     }
 
 
@@ -116,27 +121,36 @@ def test_emr_provisioning_policy_is_the_runbooks_with_passrole_scoped(state, rea
     passes = {s["Resource"]: s["Condition"]["StringLike"]["iam:PassedToService"] for s in statements.values() if s["Action"] == "iam:PassRole"}
     assert passes == {
         f"arn:aws:iam::{ACCOUNT}:role/EMR_DefaultRole": "elasticmapreduce.amazonaws.com*",
-        f"arn:aws:iam::{ACCOUNT}:role/EMR_EC2_DefaultRole": "ec2.amazonaws.com*",
+        out["emr_ec2_role_arn"]: "ec2.amazonaws.com*",  # the deployment's own EMR instance role, no other
     }
+    assert out["emr_ec2_role_arn"] == f"arn:aws:iam::{ACCOUNT}:role{PATH}acme-demo-emr-ec2"
 
 
-def test_emr_default_roles_are_created_through_the_api_and_tagged_shared(state, ready):
+def test_the_emr_service_role_is_created_through_the_api_and_tagged_shared(state, ready):
     out = identity.run(state)
     assert ready.client("emr").list_clusters()["Clusters"] == []  # no throw-away cluster
     service = iam(ready).get_role(RoleName=EMR_SERVICE_ROLE)["Role"]
-    instance = iam(ready).get_role(RoleName=EMR_EC2_ROLE)["Role"]
-    assert trusted_services(service) == ["elasticmapreduce.amazonaws.com"]
-    assert trusted_services(instance) == ["ec2.amazonaws.com"]
-    assert (service["Path"], instance["Path"]) == ("/", "/")
+    assert trusted_services(service) == ["elasticmapreduce.amazonaws.com"] and service["Path"] == "/"
     assert attached(ready, EMR_SERVICE_ROLE) == {EMR_SERVICE_POLICY}
-    assert attached(ready, EMR_EC2_ROLE) == {EMR_EC2_POLICY, out["es_write_policy_arn"]}
-    profile = iam(ready).get_instance_profile(InstanceProfileName=EMR_EC2_ROLE)["InstanceProfile"]
-    assert [r["RoleName"] for r in profile["Roles"]] == [EMR_EC2_ROLE]
-    for resource in (service, instance, profile):
-        # Shared: teardown must never count them as this deployment's.
-        assert tags_of(resource) == {TAG_SHARED: "acme-demo", TAG_MANAGED_BY: TOOL}
-    assert out["emr_roles_created"] == [EMR_SERVICE_ROLE, EMR_EC2_ROLE]
-    assert (out["emr_service_role"], out["emr_ec2_role"], out["emr_ec2_instance_profile"]) == (EMR_SERVICE_ROLE, EMR_EC2_ROLE, EMR_EC2_ROLE)
+    # Shared: teardown must never count it as this deployment's.
+    assert tags_of(service) == {TAG_SHARED: "acme-demo", TAG_MANAGED_BY: TOOL}
+    assert out["emr_roles_created"] == [EMR_SERVICE_ROLE]
+    assert out["emr_service_role"] == EMR_SERVICE_ROLE
+    roles = {r["RoleName"] for r in iam(ready).list_roles()["Roles"]}
+    assert EMR_EC2_ROLE not in roles  # nothing of ours runs with the shared instance role any more
+
+
+def test_emr_instances_get_a_role_and_profile_of_the_deployment(state, ready):
+    out = identity.run(state)
+    role = iam(ready).get_role(RoleName=NAMES.emr_instance_role)["Role"]
+    assert (out["emr_ec2_role"], out["emr_ec2_role_arn"]) == (role["RoleName"], role["Arn"]) == (
+        "acme-demo-emr-ec2", f"arn:aws:iam::{ACCOUNT}:role{PATH}acme-demo-emr-ec2")
+    assert trusted_services(role) == ["ec2.amazonaws.com"] and tags_of(role) == OUR_TAGS
+    assert attached(ready, NAMES.emr_instance_role) == {out["es_write_policy_arn"], out["emr_instance_policy_arn"]}
+    profile = iam(ready).get_instance_profile(InstanceProfileName=NAMES.emr_instance_profile)["InstanceProfile"]
+    # EMR finds the role through a profile of the same name (emr-vars.yml's role)
+    assert out["emr_ec2_instance_profile"] == profile["InstanceProfileName"] == role["RoleName"]
+    assert [r["RoleName"] for r in profile["Roles"]] == [role["RoleName"]] and tags_of(profile) == OUR_TAGS
 
 
 def test_es_user_key_goes_to_secrets_manager_and_not_into_the_output(state, ready):
@@ -164,7 +178,7 @@ def test_es_write_policy_names_only_this_deployments_domain(state, ready):
     domain = f"arn:aws:es:{REGION}:{ACCOUNT}:domain/{NAMES.es_domain}"
     (statement,) = default_document(ready, arn)["Statement"]
     assert statement["Action"] == "es:*" and statement["Resource"] == [domain, f"{domain}/*"]
-    assert arn in attached(ready, EMR_EC2_ROLE)
+    assert arn in attached(ready, NAMES.emr_instance_role)
 
 
 def test_reports_user_reads_the_reports_bucket_and_its_objects(reports_state, ready):
@@ -204,7 +218,8 @@ def _documents(aws, out) -> dict[str, dict]:
         "es_write": default_document(aws, out["es_write_policy_arn"]),
         "reports": iam(aws).get_user_policy(UserName=NAMES.reports_user, PolicyName="s3-read-analytics-reports")["PolicyDocument"],
     }
-    for role in (NAMES.analytics_role, EMR_SERVICE_ROLE, EMR_EC2_ROLE):
+    docs["emr_instance"] = default_document(aws, out["emr_instance_policy_arn"])
+    for role in (NAMES.analytics_role, EMR_SERVICE_ROLE, NAMES.emr_instance_role):
         docs[f"trust {role}"] = iam(aws).get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
     return docs
 
@@ -264,9 +279,7 @@ def test_policy_versions_stay_within_the_iam_limit(state, ready):
     identity.run(state)
     versions = iam(ready).list_policy_versions(PolicyArn=arn)["Versions"]
     assert len(versions) == 5
-    assert default_document(ready, arn) == policies.emr_provisioning(
-        f"arn:aws:iam::{ACCOUNT}:role/EMR_DefaultRole", f"arn:aws:iam::{ACCOUNT}:role/EMR_EC2_DefaultRole"
-    )
+    assert default_document(ready, arn) == policies.emr_provisioning(f"arn:aws:iam::{ACCOUNT}:role/EMR_DefaultRole", out["emr_ec2_role_arn"])
 
 
 def test_extra_keys_on_our_user_are_deleted(state, ready):
@@ -317,7 +330,7 @@ def test_a_role_still_propagating_is_retried(state, ready):
     iam(ready).meta.events.register("before-call.iam.AttachRolePolicy", not_yet)
     with pytest.raises(TransientAwsError, match="attach policy .*AmazonElasticMapReduceRole to IAM role EMR_DefaultRole.*retrying"):
         identity.run(state)
-    assert identity.run(state)["emr_roles_created"] == [EMR_SERVICE_ROLE, EMR_EC2_ROLE]  # the retry finishes the job
+    assert identity.run(state)["emr_roles_created"] == [EMR_SERVICE_ROLE]  # the retry finishes the job
     assert attached(ready, EMR_SERVICE_ROLE) == {EMR_SERVICE_POLICY}
 
 
@@ -332,36 +345,70 @@ def test_existing_emr_roles_are_left_alone(state, ready):
     assert out["emr_roles_created"] == []
     for role in (EMR_SERVICE_ROLE, EMR_EC2_ROLE):
         assert tags_of(api.get_role(RoleName=role)["Role"]) == {}
-    assert attached(ready, EMR_SERVICE_ROLE) == set()
-    assert attached(ready, EMR_EC2_ROLE) == {out["es_write_policy_arn"]}  # the runbook's one change to it
+        assert attached(ready, role) == set()  # not even the runbook's search-write policy: our clusters never use it
     profile = api.get_instance_profile(InstanceProfileName=EMR_EC2_ROLE)["InstanceProfile"]
     assert profile["Roles"] == [] and tags_of(profile) == {}
+
+
+def test_the_search_write_policy_an_earlier_version_put_on_the_shared_role_comes_off(state, ready):
+    api = iam(ready)
+    out = identity.run(state)
+    api.create_role(RoleName=EMR_EC2_ROLE, AssumeRolePolicyDocument=json.dumps(policies.trust("ec2.amazonaws.com")))
+    api.attach_role_policy(RoleName=EMR_EC2_ROLE, PolicyArn=EMR_EC2_POLICY)
+    api.attach_role_policy(RoleName=EMR_EC2_ROLE, PolicyArn=out["es_write_policy_arn"])  # as earlier versions left it
+    identity.run(state)
+    assert attached(ready, EMR_EC2_ROLE) == {EMR_EC2_POLICY}  # only ours came off
 
 
 def test_an_interrupted_emr_role_creation_is_finished(state, ready):
     api = iam(ready)
     shared = [{"Key": TAG_SHARED, "Value": "acme-demo"}, {"Key": TAG_MANAGED_BY, "Value": TOOL}]
-    api.create_role(RoleName=EMR_EC2_ROLE, AssumeRolePolicyDocument=json.dumps(policies.trust("ec2.amazonaws.com")), Tags=shared)
-    api.create_instance_profile(InstanceProfileName=EMR_EC2_ROLE, Tags=shared)
+    api.create_role(RoleName=EMR_SERVICE_ROLE, AssumeRolePolicyDocument=json.dumps(policies.trust("elasticmapreduce.amazonaws.com")), Tags=shared)
     out = identity.run(state)
-    assert EMR_EC2_POLICY in attached(ready, EMR_EC2_ROLE)
-    assert [r["RoleName"] for r in api.get_instance_profile(InstanceProfileName=EMR_EC2_ROLE)["InstanceProfile"]["Roles"]] == [EMR_EC2_ROLE]
-    assert out["emr_roles_created"] == [EMR_SERVICE_ROLE, EMR_EC2_ROLE]
+    assert EMR_SERVICE_POLICY in attached(ready, EMR_SERVICE_ROLE)
+    assert out["emr_roles_created"] == [EMR_SERVICE_ROLE]
 
 
-def test_two_deployments_share_the_emr_roles_and_collide_nowhere(state, ready, minimal_input):
+def _allows(documents: list[dict], action: str, resource: str) -> bool:
+    """Whether any Allow statement matches (IAM's wildcards; these documents carry no Deny or condition on S3/es)."""
+    return any(fnmatch.fnmatchcase(action, a) and any(fnmatch.fnmatchcase(resource, r) for r in as_list(st["Resource"]))
+               for doc in documents for st in doc["Statement"] if st["Effect"] == "Allow" for a in as_list(st["Action"]))
+
+
+def _role_documents(aws, role: str) -> list[dict]:
+    return [default_document(aws, arn) for arn in attached(aws, role)]
+
+
+def test_two_deployments_emr_instances_reach_only_their_own_domain_and_buckets(state, ready, minimal_input):
     first = identity.run(state)
     minimal_input["deployment_id"] = "acme-other"
     seed(ready, minimal_input)  # the edxapp owner opts its database and secrets in for the second deployment too
     second = identity.run(state_for(minimal_input))
     assert second["emr_roles_created"] == []
     roles = [r["RoleName"] for r in iam(ready).list_roles()["Roles"]]
-    assert roles.count(EMR_SERVICE_ROLE) == 1 and roles.count(EMR_EC2_ROLE) == 1
-    for key in ("analytics_role_arn", "analytics_instance_profile_arn", "emr_provisioning_policy_arn", "es_write_policy_arn", "es_user_arn", "es_key_secret_arn"):
+    assert roles.count(EMR_SERVICE_ROLE) == 1 and EMR_EC2_ROLE not in roles
+    for key in ("analytics_role_arn", "analytics_instance_profile_arn", "emr_provisioning_policy_arn", "es_write_policy_arn",
+                "emr_instance_policy_arn", "emr_ec2_role_arn", "emr_ec2_instance_profile", "es_user_arn", "es_key_secret_arn"):
         assert first[key] != second[key], key
-    assert attached(ready, EMR_EC2_ROLE) == {EMR_EC2_POLICY, first["es_write_policy_arn"], second["es_write_policy_arn"]}
-    other_domain = f"arn:aws:es:{REGION}:{ACCOUNT}:domain/{Names('acme-other').es_domain}"
-    assert default_document(ready, second["es_write_policy_arn"])["Statement"][0]["Resource"] == [other_domain, f"{other_domain}/*"]
+
+    domain = {d: f"arn:aws:es:{REGION}:{ACCOUNT}:domain/{Names(d).es_domain}" for d in ("acme-demo", "acme-other")}
+    for me, other in (("acme-demo", "acme-other"), ("acme-other", "acme-demo")):
+        docs = _role_documents(ready, Names(me).emr_instance_role)
+        mine, theirs = Names(me), Names(other)
+        assert _allows(docs, "es:ESHttpPost", f"{domain[me]}/roster_1_2/_bulk")
+        assert not _allows(docs, "es:ESHttpPost", f"{domain[other]}/roster_1_2/_bulk")
+        assert not _allows(docs, "es:UpdateDomainConfig", domain[other])
+        for bucket in (mine.edxanalytics_bucket, mine.emr_bucket):
+            assert _allows(docs, "s3:PutObject", f"arn:aws:s3:::{bucket}/warehouse/x")
+        assert _allows(docs, "s3:GetObject", f"arn:aws:s3:::{mine.edxanalytics_bucket}/edxapp_creds")
+        assert _allows(docs, "s3:GetObject", f"arn:aws:s3:::{me}-tracking-logs/logs/tracking/tracking.log-1.gz")
+        assert not _allows(docs, "s3:PutObject", f"arn:aws:s3:::{me}-tracking-logs/logs/tracking/x")  # read only
+        for bucket in (theirs.edxanalytics_bucket, theirs.emr_bucket, f"{other}-tracking-logs", "acme-edxapp", "anything-else"):
+            for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"):
+                assert not _allows(docs, action, f"arn:aws:s3:::{bucket}/edxapp_creds"), (me, action, bucket)
+        # and the other deployment's Jenkins cannot start clusters with this one's instance role
+        provisioning = default_document(ready, (second if me == "acme-demo" else first)["emr_provisioning_policy_arn"])
+        assert not _allows([provisioning], "iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role{PATH}{mine.emr_instance_role}")
 
 
 def _take(aws, kind: str, tags: list[dict]) -> str:

@@ -45,7 +45,7 @@ def make_context(release="open-release/nutmeg.master", reports=True, **changes) 
         buckets=Buckets("acme-prod-analytics-emr", "acme-prod-analytics-emr-logs", "acme-prod-edxanalytics",
                         "acme-prod-edxanalytics-hadoop", "acme-prod-tracking-logs",
                         "acme-prod-analytics-api-reports" if reports else None, "acme-prod-edxapp"),
-        emr=EmrSettings("EMR_EC2_DefaultRole", "acme-prod-analytics", "subnet-0abc1234", "emr-4.7.2", "acme-prod-analytics"),
+        emr=EmrSettings("acme-prod-emr-ec2", "acme-prod-analytics", "subnet-0abc1234", "emr-4.7.2", "acme-prod-analytics"),
         pipeline=Pipeline("https://github.com/openedx/edx-analytics-pipeline.git", "master",
                           "https://github.com/openedx/edx-analytics-configuration.git", "master"),
         analytics_private_key=PRIVATE_KEY,
@@ -181,7 +181,7 @@ def test_emr_vars_has_the_keys_provision_yml_reads():
     assert set(variables) == {"name", "region", "keypair_name", "vpc_subnet_id", "role", "log_uri", "release_label",
                               "instance_groups", "applications", "configurations", "steps"}
     assert variables["name"] == "{{ lookup('env', 'CLUSTER_NAME') }}"
-    assert (variables["role"], variables["keypair_name"], variables["vpc_subnet_id"]) == ("EMR_EC2_DefaultRole", "acme-prod-analytics", "subnet-0abc1234")
+    assert (variables["role"], variables["keypair_name"], variables["vpc_subnet_id"]) == ("acme-prod-emr-ec2", "acme-prod-analytics", "subnet-0abc1234")
     assert variables["log_uri"] == "s3://acme-prod-analytics-emr-logs/logs/" and variables["region"] == "eu-west-1"
     assert set(variables["instance_groups"]) == {"master", "core", "task"}
     assert variables["steps"] == [{"type": "script", "name": "Install MySQL connector for Sqoop", "action_on_failure": "TERMINATE_JOB_FLOW",

@@ -5,7 +5,7 @@ import json
 
 from analytics_provisioner.local.runner import execute, tagged_resources
 from analytics_provisioner.local.seed import seed
-from analytics_provisioner.naming import EMR_EC2_ROLE, EMR_SERVICE_ROLE, Names
+from analytics_provisioner.naming import EMR_SERVICE_ROLE, Names
 
 IDENTITY, NETWORK = "Ensure IAM roles and users", "Ensure network and security groups"
 
@@ -34,7 +34,7 @@ def inventory(emulator, names: Names) -> dict:
         "instance_profiles": sorted(p["InstanceProfileId"] for p in iam.list_instance_profiles()["InstanceProfiles"]),
         "access_keys": sorted(k["AccessKeyId"] for u in users for k in iam.list_access_keys(UserName=u)["AccessKeyMetadata"]),
         "attached": {r: sorted(p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=r)["AttachedPolicies"])
-                     for r in (EMR_SERVICE_ROLE, EMR_EC2_ROLE, names.analytics_role)},
+                     for r in (EMR_SERVICE_ROLE, names.emr_instance_role, names.analytics_role)},
         "security_groups": sorted(g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"]),
         "security_group_rules": sorted(r["SecurityGroupRuleId"] for r in ec2.describe_security_group_rules()["SecurityGroupRules"]),
         # This phase's secrets; other phases' are counted by their own tests.
@@ -56,7 +56,8 @@ def test_identity_and_network_run_and_a_rerun_creates_nothing(emulator, full_inp
     identity, network = phase_output(first, IDENTITY, "identity"), phase_output(first, NETWORK, "network")
     after_first = inventory(emulator, names)
 
-    assert identity["emr_roles_created"] == [EMR_SERVICE_ROLE, EMR_EC2_ROLE]
+    assert identity["emr_roles_created"] == [EMR_SERVICE_ROLE]
+    assert identity["emr_ec2_instance_profile"] == names.emr_instance_profile
     assert identity["reports_user_name"] == names.reports_user and identity["reports_key_secret_arn"]
     assert {names.es_user, names.reports_user} <= set(after_first["users"])
     assert len(after_first["access_keys"]) == 2  # one per user

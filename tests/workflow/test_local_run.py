@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
+from analytics_provisioner.naming import Names
 from testkit import EVENTS
 
 COMMAND = str(Path(sys.executable).parent / "analytics-provisioner")
@@ -38,6 +41,8 @@ def test_local_run_writes_the_secure_repo_and_the_report(runbook_users, mysql_se
     assert report["status"] == "SUCCEEDED" and report["resources"]
     assert "SUCCEEDED" in result.stderr + result.stdout
     assert_private(out)
+    # provision.yml's job_flow_role: the profile of the deployment's own EMR role, which Identity made
+    assert yaml.safe_load((out / "analytics-tasks" / "emr-vars.yml").read_text())["role"] == Names("acme-demo").emr_instance_profile
 
 
 def test_local_run_of_a_bad_input_names_the_field_and_prints_no_interpreter_dump(mysql_server, tmp_path):

@@ -10,10 +10,7 @@ from analytics_provisioner.local.seed import seed
 from analytics_provisioner.phases.teardown import storage as teardown_storage
 from testkit import diff, inventory
 
-SHARED = {
-    "roles": {naming.EMR_SERVICE_ROLE, naming.EMR_EC2_ROLE},
-    "instance_profiles": {naming.EMR_EC2_ROLE},
-}
+SHARED = {"roles": {naming.EMR_SERVICE_ROLE}}  # the EMR instances had the deployment's own role and profile
 
 
 def _edxapp_state(emulator, document) -> dict:
@@ -46,6 +43,10 @@ def test_teardown_removes_everything_tagged_and_restores_what_existed(emulator, 
     # at once: ListSecrets does not list the secrets Render created yet (local/secrets_listing.py); teardown finds them by name
     removed = execute(emulator, {"deployment": full_input}, name="teardown-1", machine="TeardownStateMachine")
     assert removed.status == "SUCCEEDED", removed.cause
+    iam_removed = removed.output["identity"]
+    assert {names.analytics_role, names.emr_instance_role} == set(iam_removed["roles_deleted"])
+    assert {names.analytics_instance_profile, names.emr_instance_profile} == set(iam_removed["instance_profiles_deleted"])
+    assert names.emr_instance_policy in iam_removed["policies_deleted"]
     _only_deliberate_remains(emulator, tagged_resources(emulator, "acme-prod"))
     leftovers = diff(before, inventory(emulator))
     shared_groups = _shared_security_groups(emulator)

@@ -19,7 +19,9 @@ DEPLOYMENT_ID_PATTERN = r"^[a-z][a-z0-9-]{1,29}[a-z0-9]$"
 _S3_BUCKET = re.compile(r"(?!xn--)(?!sthree-)(?!.*-s3alias\Z)(?!.*--ol-s3\Z)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _IP_ADDRESS = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")
 
-# Account-wide EMR defaults: shared by every deployment, never renamed.
+# Account-wide EMR defaults: shared by every deployment, never renamed. The playbook's clusters run with
+# the service role; their instances use each deployment's own role (Names.emr_instance_role), not the
+# EC2 default role, which earlier versions attached every deployment's search-write policy to.
 EMR_SERVICE_ROLE = "EMR_DefaultRole"
 EMR_EC2_ROLE = "EMR_EC2_DefaultRole"
 EMR_MASTER_SECURITY_GROUP = "ElasticMapReduce-master"
@@ -67,6 +69,20 @@ class Names:
     @property
     def es_write_policy(self) -> str:
         return _fit(f"{self.id}-elasticsearch-all", 128)
+
+    @property
+    def emr_instance_role(self) -> str:
+        """The role of the deployment's EMR cluster instances, the job-flow role emr-vars.yml names. EMR
+        finds it through the instance profile of the same name (it refuses a profile named otherwise)."""
+        return _fit(f"{self.id}-emr-ec2", 64)
+
+    @property
+    def emr_instance_profile(self) -> str:
+        return self.emr_instance_role
+
+    @property
+    def emr_instance_policy(self) -> str:
+        return _fit(f"{self.id}-emr-instance", 128)
 
     @property
     def es_user(self) -> str:

@@ -92,14 +92,19 @@ def ensure_role_policy_attached(role_name: str, managed_policy_arn: str, region:
     return True
 
 
+def ensure_role_policy_detached(role_name: str, managed_policy_arn: str, region: str) -> bool:
+    """``ensure_role_policy_attached``'s partner: the policy is not attached to the role (a role that
+    does not exist holds nothing); True when it was detached now."""
+    attached = absent_on_404(lambda: attached_policy_arns(role_name, region))
+    if not attached or managed_policy_arn not in attached:
+        return False
+    absent_on_404(lambda: client("iam", region).detach_role_policy(RoleName=role_name, PolicyArn=managed_policy_arn))
+    return True
+
+
 def attached_policy_arns(role_name: str, region: str) -> set[str]:
     pages = client("iam", region).get_paginator("list_attached_role_policies").paginate(RoleName=role_name)
     return {policy["PolicyArn"] for page in pages for policy in page["AttachedPolicies"]}
-
-
-def attached_policies_per_role_quota(region: str) -> int:
-    """How many managed policies one role may hold in this account (10 unless AWS raised it)."""
-    return client("iam", region).get_account_summary()["SummaryMap"]["AttachedPoliciesPerRoleQuota"]
 
 
 def instance_profile(name: str, region: str) -> dict | None:

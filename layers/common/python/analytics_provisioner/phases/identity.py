@@ -1,15 +1,20 @@
 """Identity: the runbook's IAM steps ("Provision EMR Clusters", "ElasticSearch User and Role",
 "EMR Roles", "Analytics API Reports") as one idempotent ensure.
 
-Top to bottom: the account-wide EMR default roles, the EMR-provisioning policy and the analytics
-role + instance profile, the Elasticsearch user and its key, the ES-write policy on the EMR
-instance role, and (features.reports) the reports user and its key.
+Top to bottom: the account-wide EMR service role, the deployment's own EMR instance role and
+profile (its search-write and bucket policies), the EMR-provisioning policy and the analytics
+role + instance profile, the Elasticsearch user and its key, and (features.reports) the reports
+user and its key.
 
 - Our own roles, profiles, policies and users live under ``Names.iam_path``, carry the deployment
   tag and are refused (OwnershipError) when the name is taken by anything else.
-- The EMR default roles are shared by every deployment in the account. They are created through
-  the API when missing (never by launching a throw-away cluster) and tagged ``TAG_SHARED`` with
-  the creating deployment; roles found without that tag are left exactly as they are.
+- The EMR service role is shared by every deployment in the account. It is created through the
+  API when missing (never by launching a throw-away cluster) and tagged ``TAG_SHARED`` with the
+  creating deployment; a role found without that tag is left exactly as it is.
+- The EMR cluster instances run with the deployment's own role (emr-vars.yml's ``role``), not the
+  shared ``EMR_EC2_DefaultRole``: it may write only the deployment's search domain and its own
+  buckets, so one deployment's clusters cannot reach another's. A search-write policy an earlier
+  version attached to the shared role comes off it.
 - Access keys go straight into Secrets Manager. The secret names the key in use; a re-run keeps
   that key, deletes any other key of the user (at most one active key), and mints a new key only
   when the stored one is gone or deactivated.
@@ -25,6 +30,7 @@ from ..aws.errors import aws_call
 from ..deployment import Deployment
 from ..errors import PreflightError, ResourceStateError
 from ..naming import EMR_EC2_ROLE, EMR_SERVICE_ROLE, TAG_SHARED
+from . import storage
 
 EMR_ROLE_PATH = "/"  # where `aws emr create-default-roles` puts them; EMR looks them up by name
 
@@ -32,8 +38,7 @@ EMR_ROLE_PATH = "/"  # where `aws emr create-default-roles` puts them; EMR looks
 @dataclass(frozen=True)
 class EmrRoles:
     service_role_arn: str
-    ec2_role_arn: str
-    created: list[str]  # the roles this deployment created (in this run or an earlier one)
+    created: list[str]  # the shared roles this deployment created (in this run or an earlier one)
 
 
 def run(state: dict) -> dict:
@@ -41,19 +46,24 @@ def run(state: dict) -> dict:
     names, region = deployment.names, deployment.region
     with aws_call("ensure IAM roles and users"):
         # The EMR roles come first: the provisioning policy names their ARNs.
-        emr = ensure_emr_default_roles(deployment)
-        provisioning_arn = ensure_policy(
-            deployment, names.emr_provisioning_policy, policies.emr_provisioning(emr.service_role_arn, emr.ec2_role_arn),
-            "Start and end EMR clusters with the default roles (runbook: provision_emr_clusters)",
-        )
-        analytics_role, analytics_profile = ensure_analytics_role(deployment, provisioning_arn)
-        es_user = ensure_user(deployment, names.es_user)
-        es_key_secret_arn = ensure_access_key(deployment, names.es_user, names.es_user_key_secret)
+        emr = ensure_emr_service_role(deployment)
         es_policy_arn = ensure_policy(
             deployment, names.es_write_policy, policies.es_write(es.domain_arn(names.es_domain, region)),
             "EMR instances write the learner index (runbook: elasticsearch_all)",
         )
-        iam.ensure_role_policy_attached(EMR_EC2_ROLE, es_policy_arn, region)
+        instance_policy_arn = ensure_policy(deployment, names.emr_instance_policy, emr_instance_document(deployment),
+                                            "EMR instances read and write this deployment's buckets only")
+        emr_role, emr_profile = ensure_instance_role(deployment, names.emr_instance_role, names.emr_instance_profile,
+                                                     "EMR cluster instances of one deployment", [es_policy_arn, instance_policy_arn])
+        iam.ensure_role_policy_detached(EMR_EC2_ROLE, es_policy_arn, region)  # where earlier versions attached it
+        provisioning_arn = ensure_policy(
+            deployment, names.emr_provisioning_policy, policies.emr_provisioning(emr.service_role_arn, emr_role["Arn"]),
+            "Start and end EMR clusters with the deployment's instance role (runbook: provision_emr_clusters)",
+        )
+        analytics_role, analytics_profile = ensure_instance_role(deployment, names.analytics_role, names.analytics_instance_profile,
+                                                                 "Analytics instance: provisions EMR clusters", [provisioning_arn])
+        es_user = ensure_user(deployment, names.es_user)
+        es_key_secret_arn = ensure_access_key(deployment, names.es_user, names.es_user_key_secret)
         reports = ensure_reports_user(deployment) if deployment.features.reports else {}
     return {
         "analytics_role_arn": analytics_role["Arn"],
@@ -61,9 +71,11 @@ def run(state: dict) -> dict:
         "analytics_instance_profile_arn": analytics_profile["Arn"],
         "emr_provisioning_policy_arn": provisioning_arn,
         "es_write_policy_arn": es_policy_arn,
+        "emr_instance_policy_arn": instance_policy_arn,
         "emr_service_role": EMR_SERVICE_ROLE,
-        "emr_ec2_role": EMR_EC2_ROLE,
-        "emr_ec2_instance_profile": EMR_EC2_ROLE,
+        "emr_ec2_role": emr_role["RoleName"],
+        "emr_ec2_role_arn": emr_role["Arn"],
+        "emr_ec2_instance_profile": emr_profile["InstanceProfileName"],
         "emr_roles_created": emr.created,
         "es_user_name": es_user["UserName"],
         "es_user_arn": es_user["Arn"],
@@ -74,20 +86,15 @@ def run(state: dict) -> dict:
     }
 
 
-# EMR default roles: account-wide, shared ---------------------------------------------------------
-def ensure_emr_default_roles(deployment: Deployment) -> EmrRoles:
+# The EMR service role: account-wide, shared ------------------------------------------------------
+def ensure_emr_service_role(deployment: Deployment) -> EmrRoles:
     partition = clients.partition(deployment.region)
     service = ensure_emr_role(
         deployment, EMR_SERVICE_ROLE, policies.trust(policies.EMR_SERVICE),
         policies.aws_managed_policy_arn(partition, policies.EMR_SERVICE_MANAGED_POLICY), "EMR service role (EMR default)",
     )
-    instance = ensure_emr_role(
-        deployment, EMR_EC2_ROLE, policies.trust(policies.EC2_SERVICE),
-        policies.aws_managed_policy_arn(partition, policies.EMR_EC2_MANAGED_POLICY), "EMR cluster instances (EMR default)",
-    )
-    ensure_emr_instance_profile(deployment)
-    created = [role["RoleName"] for role in (service, instance) if _shared_tag(role) == deployment.deployment_id]
-    return EmrRoles(service["Arn"], instance["Arn"], created)
+    created = [service["RoleName"]] if _shared_tag(service) == deployment.deployment_id else []
+    return EmrRoles(service["Arn"], created)
 
 
 def ensure_emr_role(deployment: Deployment, name: str, trust: dict, managed_policy_arn: str, description: str) -> dict:
@@ -102,18 +109,13 @@ def ensure_emr_role(deployment: Deployment, name: str, trust: dict, managed_poli
     return role
 
 
-def ensure_emr_instance_profile(deployment: Deployment) -> None:
-    region = deployment.region
-    profile = iam.instance_profile(EMR_EC2_ROLE, region)
-    if profile is None:
-        tags = tagging.shared(deployment.deployment_id)
-        profile = {**iam.create_instance_profile(EMR_EC2_ROLE, EMR_ROLE_PATH, tags, region), "Tags": tagging.as_list(tags)}
-    if _shared_tag(profile) is not None:
-        iam.ensure_profile_holds_role(profile, EMR_EC2_ROLE, region)
-
-
 def _shared_tag(resource: dict) -> str | None:
     return tagging.from_list(resource.get("Tags")).get(TAG_SHARED)
+
+
+def emr_instance_document(deployment: Deployment) -> dict:
+    buckets = storage.bucket_names(deployment)
+    return policies.emr_instance(clients.partition(deployment.region), deployment.region, storage.our_buckets(buckets), buckets["tracking_logs"])
 
 
 # Our policies, the analytics role and instance profile -------------------------------------------
@@ -129,31 +131,33 @@ def ensure_policy(deployment: Deployment, name: str, document: dict, description
     return arn
 
 
-def ensure_analytics_role(deployment: Deployment, provisioning_policy_arn: str) -> tuple[dict, dict]:
-    """The runbook's ``edxanalytics`` role (EC2 trust, EMR provisioning) and its instance profile."""
+def ensure_instance_role(deployment: Deployment, role_name: str, profile_name: str, description: str,
+                         policy_arns: list[str]) -> tuple[dict, dict]:
+    """A role EC2 instances assume (the analytics instance's ``edxanalytics``, the EMR instances'),
+    holding ``policy_arns``, and its instance profile."""
     region, names, deployment_id = deployment.region, deployment.names, deployment.deployment_id
     trust = policies.trust(policies.EC2_SERVICE)
-    role = iam.role(names.analytics_role, region)
+    role = iam.role(role_name, region)
     if role is None:
-        role = iam.create_role(names.analytics_role, names.iam_path, trust, "Analytics instance: provisions EMR clusters", tagging.ours(deployment_id), region)
+        role = iam.create_role(role_name, names.iam_path, trust, description, tagging.ours(deployment_id), region)
     else:
-        tagging.require_ours(tagging.from_list(role.get("Tags")), deployment_id, f"IAM role {names.analytics_role!r}")
+        tagging.require_ours(tagging.from_list(role.get("Tags")), deployment_id, f"IAM role {role_name!r}")
         iam.ensure_trust(role, trust, region)
-    iam.ensure_role_policy_attached(names.analytics_role, provisioning_policy_arn, region)
+    for policy_arn in policy_arns:
+        iam.ensure_role_policy_attached(role_name, policy_arn, region)
 
-    name = names.analytics_instance_profile
-    profile = iam.instance_profile(name, region)
+    profile = iam.instance_profile(profile_name, region)
     if profile is None:
-        profile = iam.create_instance_profile(name, names.iam_path, tagging.ours(deployment_id), region)
+        profile = iam.create_instance_profile(profile_name, names.iam_path, tagging.ours(deployment_id), region)
     else:
-        tagging.require_ours(tagging.from_list(profile.get("Tags")), deployment_id, f"IAM instance profile {name!r}")
+        tagging.require_ours(tagging.from_list(profile.get("Tags")), deployment_id, f"IAM instance profile {profile_name!r}")
     held = [held_role["RoleName"] for held_role in profile.get("Roles", [])]
-    if held and held != [names.analytics_role]:
+    if held and held != [role_name]:
         raise ResourceStateError(
-            f"IAM instance profile {name!r} holds the role {held[0]!r} instead of {names.analytics_role!r}; "
-            f"remove it (aws iam remove-role-from-instance-profile --instance-profile-name {name} --role-name {held[0]}) and re-run"
+            f"IAM instance profile {profile_name!r} holds the role {held[0]!r} instead of {role_name!r}; "
+            f"remove it (aws iam remove-role-from-instance-profile --instance-profile-name {profile_name} --role-name {held[0]}) and re-run"
         )
-    iam.ensure_profile_holds_role(profile, names.analytics_role, region)
+    iam.ensure_profile_holds_role(profile, role_name, region)
     return role, profile
 
 

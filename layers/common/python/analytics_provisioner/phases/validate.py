@@ -12,7 +12,7 @@ from ..aws import tags as tagging
 from ..aws.errors import aws_call
 from ..deployment import WORLD, Deployment
 from ..errors import OwnershipError, PreflightError
-from ..naming import EMR_EC2_ROLE, is_valid_bucket_name
+from ..naming import is_valid_bucket_name
 from ..render.releases import for_release
 from . import limits
 from .compute import ubuntu_image
@@ -32,7 +32,6 @@ def run(document: dict, default_region: str) -> dict:
         db_setup = check_db_setup_group(deployment)
         check_secrets(deployment)
         check_buckets_and_user(deployment)
-        check_emr_role_has_room(deployment)
         deployment = resolve_versions(deployment)
         check_names_are_free_or_ours(deployment)
         limit_warnings = limits.check(deployment)
@@ -125,21 +124,6 @@ def check_buckets_and_user(deployment: Deployment) -> None:
         account.require_this_account(edxapp.aws_user_arn, region, "edxapp.aws_user_arn")
 
 
-def check_emr_role_has_room(deployment: Deployment) -> None:
-    """Identity attaches each deployment's search-write policy to the shared EMR EC2 role, which holds a limited number."""
-    region, names = deployment.region, deployment.names
-    attached = iam.absent_on_404(lambda: iam.attached_policy_arns(EMR_EC2_ROLE, region))
-    if attached is None:
-        return  # Identity creates the role
-    quota = iam.attached_policies_per_role_quota(region)
-    if iam.policy_arn(names.es_write_policy, region, names.iam_path) not in attached and len(attached) >= quota:
-        raise PreflightError(
-            f"the shared IAM role {EMR_EC2_ROLE} already holds {len(attached)} managed policies, this account's limit per role "
-            f"(AttachedPoliciesPerRoleQuota {quota}), and the deployment must attach its search-write policy to it; "
-            "detach the policy of a deployment that no longer exists, or ask AWS for a higher IAM quota, then start again"
-        )
-
-
 def resolve_versions(deployment: Deployment) -> Deployment:
     options = deployment.options
     resolved = {
@@ -199,8 +183,11 @@ def names_we_create(deployment: Deployment) -> list[tuple[str, str, callable]]:
     found = [
         ("IAM role", names.analytics_role, lambda n: iam.role_tags(n, region)),
         ("IAM instance profile", names.analytics_instance_profile, lambda n: iam.instance_profile_tags(n, region)),
+        ("IAM role", names.emr_instance_role, lambda n: iam.role_tags(n, region)),
+        ("IAM instance profile", names.emr_instance_profile, lambda n: iam.instance_profile_tags(n, region)),
         ("IAM policy", names.emr_provisioning_policy, lambda n: iam.policy_tags(n, region, names.iam_path)),
         ("IAM policy", names.es_write_policy, lambda n: iam.policy_tags(n, region, names.iam_path)),
+        ("IAM policy", names.emr_instance_policy, lambda n: iam.policy_tags(n, region, names.iam_path)),
         ("IAM user", names.es_user, lambda n: iam.user_tags(n, region)),
         ("security group", names.analytics_security_group, lambda n: ec2.security_group_tags(n, vpc, region)),
         ("security group", names.director_security_group, lambda n: ec2.security_group_tags(n, vpc, region)),

@@ -1,5 +1,6 @@
-"""IAM: our users (keys, inline and attached policies), our role and instance profile, our managed
-policies (detached from everything first, the shared EMR EC2 role included). Shared EMR roles stay."""
+"""IAM: our users (keys, inline and attached policies), our roles and instance profiles (the analytics
+instance's and the EMR instances'), our managed policies (detached from everything first, the shared
+EMR EC2 role an earlier version attached one to included). Shared EMR roles stay."""
 
 from ...aws import iam
 from ...aws import tags as tagging
@@ -13,10 +14,11 @@ def run(request: TeardownRequest) -> dict:
     users = [u for u in (names.es_user, names.reports_user) if tagging.belongs_to(iam.user_tags(u, region) or {}, owner)]
     for user in users:
         delete_user(user, region)
-    policies = [p for p in (names.emr_provisioning_policy, names.es_write_policy) if tagging.belongs_to(iam.policy_tags(p, region, names.iam_path) or {}, owner)]
-    roles = [names.analytics_role] if tagging.belongs_to(iam.role_tags(names.analytics_role, region) or {}, owner) else []
-    profile = names.analytics_instance_profile
-    profiles = [profile] if tagging.belongs_to(iam.instance_profile_tags(profile, region) or {}, owner) else []
+    policies = [p for p in (names.emr_provisioning_policy, names.es_write_policy, names.emr_instance_policy)
+                if tagging.belongs_to(iam.policy_tags(p, region, names.iam_path) or {}, owner)]
+    roles = [r for r in (names.analytics_role, names.emr_instance_role) if tagging.belongs_to(iam.role_tags(r, region) or {}, owner)]
+    profiles = [p for p in (names.analytics_instance_profile, names.emr_instance_profile)
+                if tagging.belongs_to(iam.instance_profile_tags(p, region) or {}, owner)]
     for name in profiles:
         delete_instance_profile(name, region)
     for role in roles:
