@@ -137,3 +137,22 @@ def test_moto_has_no_ssm_agents_and_its_run_command_runs_nothing(monkeypatch):
                                    Parameters={"commands": ["exit 1"]})["Command"]["CommandId"]
         invocation = ssm.get_command_invocation(CommandId=command, InstanceId="i-0123456789abcdef0")
         assert (invocation["Status"], invocation["ResponseCode"]) == ("Success", 0)
+
+
+def test_moto_deletes_a_failed_rds_instance_with_a_final_snapshot(monkeypatch):
+    """local/rds_deletion.py: AWS deletes an instance in failed/incompatible-restore/incompatible-network
+    state only with SkipFinalSnapshot."""
+    import boto3
+
+    from analytics_provisioner.local.rds_deletion import set_status
+
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(variable, "testing")
+    with mock_aws():
+        rds = boto3.client("rds", "us-east-1")
+        rds.create_db_instance(DBInstanceIdentifier="broken", Engine="mysql", DBInstanceClass="db.t3.small", AllocatedStorage=20,
+                               MasterUsername="admin", MasterUserPassword="not-a-secret-1")
+        set_status("123456789012", "us-east-1", "broken", "failed")
+        assert rds.describe_db_instances()["DBInstances"][0]["DBInstanceStatus"] == "failed"
+        rds.delete_db_instance(DBInstanceIdentifier="broken", FinalDBSnapshotIdentifier="broken-final")
+        assert [s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots()["DBSnapshots"]] == ["broken-final"]

@@ -5,6 +5,8 @@ import json
 import re
 
 from analytics_provisioner import naming
+from analytics_provisioner.local.emulator import ACCOUNT
+from analytics_provisioner.local.rds_deletion import set_status
 from analytics_provisioner.local.runner import execute, tagged_resources
 from analytics_provisioner.local.seed import seed
 from analytics_provisioner.phases.teardown import storage as teardown_storage
@@ -128,3 +130,49 @@ def test_bad_teardown_request_is_refused_before_anything_is_deleted(emulator, mi
     assert result.status == "FAILED" and result.error == "InputError"
     assert "deployment.deployment_id: 'Bad' is not valid" in result.cause
     assert inventory(emulator) == before
+
+
+def _provisioned(emulator, document) -> str:
+    seed(emulator, document)
+    assert execute(emulator, document).status == "SUCCEEDED"
+    return naming.Names(document["deployment_id"]).analytics_rds
+
+
+def test_a_failed_rds_instance_is_deleted_without_the_final_snapshot_it_cannot_have_and_that_is_reported(emulator, minimal_input):
+    identifier = _provisioned(emulator, minimal_input)
+    set_status(ACCOUNT, emulator.region, identifier, "failed")  # AWS refuses its final snapshot (local/rds_deletion.py)
+
+    result = execute(emulator, {"deployment": minimal_input}, name="teardown-failed-rds", machine="TeardownStateMachine")
+
+    assert result.status == "SUCCEEDED", result.cause
+    (reported,) = result.output["slow"]["db_instances_without_final_snapshot"]
+    assert reported["db_instance_id"] == identifier and reported["status"] == "failed"
+    assert "without the requested final snapshot" in reported["reason"] and "automated backups are kept" in reported["reason"]
+    rds = emulator.client("rds")
+    assert rds.describe_db_instances(Filters=[{"Name": "db-instance-id", "Values": [identifier]}])["DBInstances"] == []
+    assert [s for s in rds.describe_db_snapshots()["DBSnapshots"] if "-final-" in s["DBSnapshotIdentifier"]] == []
+
+
+def test_a_busy_rds_instance_is_asked_again_at_each_check_until_it_goes(emulator, minimal_input):
+    identifier = _provisioned(emulator, minimal_input)
+    busy = emulator.faults.aws("TeardownFunction", times=2, code="InvalidDBInstanceState", operation="DeleteDBInstance")
+
+    result = execute(emulator, {"deployment": minimal_input, "poll_interval_seconds": 30}, name="teardown-busy-rds",
+                     machine="TeardownStateMachine")
+
+    assert result.status == "SUCCEEDED", result.cause
+    assert busy.injected == 2  # refused at the start and at the first check, deleted at the second
+    assert result.output["slow"]["db_instances_busy"] == [] and identifier in result.output["slow"]["db_instances_deleting"]
+    assert [s for s in emulator.client("rds").describe_db_snapshots()["DBSnapshots"] if s["DBSnapshotIdentifier"].startswith(f"{identifier}-final-")]
+
+
+def test_an_rds_instance_busy_for_good_stops_the_teardown_at_its_ceiling_naming_it(emulator, minimal_input):
+    identifier = _provisioned(emulator, minimal_input)
+    emulator.faults.aws("TeardownFunction", times=10_000, code="InvalidDBInstanceState", operation="DeleteDBInstance")
+
+    result = execute(emulator, {"deployment": minimal_input, "poll_interval_seconds": 60, "timeout_minutes": 3},
+                     name="teardown-stuck-rds", machine="TeardownStateMachine")
+
+    assert result.status == "FAILED" and result.error == "ResourceTimeoutError", (result.error, result.cause)
+    assert f"db_instances {identifier}" in result.cause and f"RDS instance {identifier} refuses deletion while available" in result.cause
+    assert "not deleted after 3 minutes" in result.cause

@@ -104,3 +104,38 @@ def add_security_group(instance: dict, group_id: str, region: str) -> bool:
             raise TransientAwsError(f"add security group {group_id} to RDS instance {identifier}: the instance is busy; retry shortly") from exc
         raise
     return True
+
+
+# --- deleting our instances (teardown): create_instance's partner -----------------------------------
+# AWS deletes an instance in these states only without a final snapshot (DeleteDBInstance).
+NO_FINAL_SNAPSHOT_STATUSES = ("failed", "incompatible-restore", "incompatible-network")
+DELETING, BUSY, GONE = "deleting", "busy", "gone"
+
+
+def delete_instance(instance: dict, region: str, final_snapshot_id: str | None) -> str:
+    """Start deleting one of our instances: deletion protection off, then DeleteDBInstance with a final
+    snapshot named ``final_snapshot_id`` (the automated backups go: the snapshot is the backup), or
+    without one when it is None (the automated backups stay for their retention period).
+
+    DELETING once AWS took it (or was already deleting it); GONE when it no longer exists; BUSY when
+    the instance refuses for now (InvalidDBInstanceState: modifying, backing up, rebooting): the
+    teardown asks again at its next check, within its ceiling."""
+    identifier, rds = instance["DBInstanceIdentifier"], client("rds", region)
+    if instance.get("DBInstanceStatus") == "deleting":
+        return DELETING
+    if final_snapshot_id:
+        options = {"FinalDBSnapshotIdentifier": final_snapshot_id, "DeleteAutomatedBackups": True}
+    else:
+        options = {"SkipFinalSnapshot": True, "DeleteAutomatedBackups": False}
+    try:
+        if instance.get("DeletionProtection"):
+            rds.modify_db_instance(DBInstanceIdentifier=identifier, DeletionProtection=False, ApplyImmediately=True)
+        rds.delete_db_instance(DBInstanceIdentifier=identifier, **options)
+    except ClientError as exc:
+        code = error_code(exc)
+        if code == "DBInstanceNotFound":
+            return GONE
+        if code == "InvalidDBInstanceState":
+            return BUSY
+        raise
+    return DELETING

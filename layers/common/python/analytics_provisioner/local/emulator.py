@@ -27,7 +27,7 @@ from moto.stepfunctions.parser.asl.component.state.exec import execute_state
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
 
 from ..aws import clients
-from . import bucket_tags, catalog, deprecated_images, hooks
+from . import bucket_tags, catalog, deprecated_images, hooks, rds_deletion
 from . import template as cfn
 from .clock import Clock, TaskThread
 from .faults import Faults
@@ -141,6 +141,7 @@ class Emulator:
             rule.install()
             stack.callback(rule.uninstall)
         stack.enter_context(hooks.installed(deprecated_images.rule(ACCOUNT)))
+        stack.enter_context(hooks.installed(rds_deletion.rule(ACCOUNT, self.region)))
 
     def _scale_sleeps(self, stack: ExitStack) -> None:
         scale, clock = self.time_scale, self.clock

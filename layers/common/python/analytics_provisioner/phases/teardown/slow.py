@@ -3,12 +3,9 @@ waited on by the state machine's Wait -> status -> Choice loop."""
 
 from datetime import datetime, timezone
 
-from botocore.exceptions import ClientError
-
-from ...aws import search
+from ...aws import rds, search
 from ...aws import tags as tagging
 from ...aws.clients import client
-from ...aws.errors import error_code
 from .. import polling
 from . import compute
 from .request import TeardownRequest
@@ -36,44 +33,58 @@ def start(request: TeardownRequest) -> dict:
     domain = our_domain(request)
     if domain:
         client("opensearch", region).delete_domain(DomainName=domain["DomainName"])
-    deleting = [_delete_db_instance(request, instance) for instance in our_db_instances(request)]
     return {
         "search_domain_deleting": domain["DomainName"] if domain else None,
-        "db_instances_deleting": [d for d in deleting if d],
+        **delete_db_instances(request, our_db_instances(request)),
         "ready": False,
         "poll": polling.start(request.poll_interval_seconds),
     }
 
 
-def _delete_db_instance(request: TeardownRequest, instance: dict) -> str | None:
-    identifier = instance["DBInstanceIdentifier"]
-    if instance["DBInstanceStatus"] == "deleting":
-        return identifier
-    rds_client = client("rds", request.deployment.region)
-    if instance.get("DeletionProtection"):
-        rds_client.modify_db_instance(DBInstanceIdentifier=identifier, DeletionProtection=False, ApplyImmediately=True)
-    if request.final_snapshot:  # the final snapshot is the backup: the automated ones go
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
-        kwargs = {"FinalDBSnapshotIdentifier": f"{identifier}-final-{stamp}"[:255], "DeleteAutomatedBackups": True}
-    else:  # no final snapshot: the automated backups are kept for their retention period
-        kwargs = {"SkipFinalSnapshot": True, "DeleteAutomatedBackups": False}
-    try:
-        rds_client.delete_db_instance(DBInstanceIdentifier=identifier, **kwargs)
-    except ClientError as exc:
-        if error_code(exc) != "DBInstanceNotFound":
-            raise
+def delete_db_instances(request: TeardownRequest, instances: list[dict], previous: dict | None = None) -> dict:
+    """Start deleting each instance. One in failed/incompatible-restore/incompatible-network can go only
+    without a final snapshot (AWS refuses one): it is deleted so and reported. One that is busy
+    (InvalidDBInstanceState) is asked again at the next check, until the teardown's ceiling."""
+    previous = previous or {}
+    deleting = set(previous.get("db_instances_deleting", []))
+    without_snapshot = list(previous.get("db_instances_without_final_snapshot", []))
+    busy = []
+    for instance in instances:
+        identifier, status = instance["DBInstanceIdentifier"], instance.get("DBInstanceStatus")
+        unsnapshottable = status in rds.NO_FINAL_SNAPSHOT_STATUSES and request.final_snapshot
+        outcome = rds.delete_instance(instance, request.deployment.region, _final_snapshot_id(request, identifier, unsnapshottable))
+        if outcome == rds.BUSY:
+            busy.append({"db_instance_id": identifier, "status": status})
+        elif outcome == rds.DELETING:
+            deleting.add(identifier)
+            if unsnapshottable and identifier not in {i["db_instance_id"] for i in without_snapshot}:
+                without_snapshot.append({"db_instance_id": identifier, "status": status, "reason": NO_SNAPSHOT_REASON.format(status=status)})
+    return {"db_instances_deleting": sorted(deleting), "db_instances_busy": busy, "db_instances_without_final_snapshot": without_snapshot}
+
+
+NO_SNAPSHOT_REASON = ("deleted without the requested final snapshot: AWS deletes an instance in {status} state only without one; "
+                      "its automated backups are kept for their retention period")
+
+
+def _final_snapshot_id(request: TeardownRequest, identifier: str, unsnapshottable: bool) -> str | None:
+    if not request.final_snapshot or unsnapshottable:
         return None
-    return identifier
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+    return f"{identifier}-final-{stamp}"[:255]
 
 
 def status(request: TeardownRequest, previous: dict) -> dict:
+    remaining = our_db_instances(request)
+    retried = delete_db_instances(request, remaining, previous)  # ask again where AWS refused (busy); "deleting" costs no call
     waiting = {
         "instances": compute.remaining(request),
         "search_domain": [d["DomainName"] for d in [our_domain(request)] if d],
-        "db_instances": [i["DBInstanceIdentifier"] for i in our_db_instances(request)],
+        "db_instances": [i["DBInstanceIdentifier"] for i in remaining],
     }
     gone = not any(waiting.values())
     left = "; ".join(f"{kind} {' '.join(names)}" for kind, names in waiting.items() if names)
+    busy = "; ".join(f"RDS instance {i['db_instance_id']} refuses deletion while {i['status']}" for i in retried["db_instances_busy"])
     poll = polling.after_check(previous["poll"], gone, request.poll_interval_seconds, request.timeout_minutes,
-                               f"{request.deployment.deployment_id}: {left or 'nothing'}", REMEDY, awaited="deleted")
-    return {**previous, "waiting_for": waiting, "ready": gone, "poll": poll}
+                               f"{request.deployment.deployment_id}: {left or 'nothing'}{' (' + busy + ')' if busy else ''}", REMEDY,
+                               awaited="deleted")
+    return {**previous, **retried, "waiting_for": waiting, "ready": gone, "poll": poll}
