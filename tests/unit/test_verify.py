@@ -177,6 +177,26 @@ def test_a_port_open_to_the_world_beyond_the_runbook_fails_naming_the_command_th
     assert f"aws ec2 revoke-security-group-ingress --region {REGION} --group-id {group_id} --ip-permissions '{closing}'" in message
 
 
+def test_ssh_from_elsewhere_names_the_field_that_would_allow_it_and_a_group_not_ours_its_owner(aws, state, change):
+    default = groups(state)["default"]
+    change(default, IngressRule.tcp(22, "192.0.2.0/24"), "authorize")
+
+    with pytest.raises(VerificationError) as raised:
+        verify.run(state)
+
+    lines = failures(str(raised.value))
+    assert len(lines) == 2  # the analytics instance and the director are both in the VPC's default group
+    assert all(f"the command that closes it ({default} is not the deployment's: its owner decides)" in line for line in lines)
+    assert any("or, if 192.0.2.0/24 is meant to reach it over SSH, add it to network.director_ssh_cidrs." in line for line in lines)
+    assert any("add it to network.analytics_ssh_cidrs." in line for line in lines)
+
+
+def test_the_world_on_80_and_443_over_ipv6_is_the_runbooks_anywhere(aws, state, change):
+    for port in (80, 443):
+        change(groups(state)["analytics"], IngressRule.tcp(port, "::/0"), "authorize")
+    assert verify.run(state)["paths"]
+
+
 def test_rules_for_addresses_inside_the_vpc_are_not_the_world(aws, state, change):
     vpc_cidr = aws.client("ec2").describe_vpcs(VpcIds=[state["network"]["vpc_id"]])["Vpcs"][0]["CidrBlock"]
     change(groups(state)["analytics"], IngressRule.tcp(8080, vpc_cidr), "authorize")

@@ -108,11 +108,22 @@ def local_run(input_path: Path, out_dir: Path, mysql_url: str, time_scale: float
     sys.exit(EXIT_OK if report["status"] == "SUCCEEDED" else EXIT_FAILED)
 
 
+def verified_summary(verified: dict) -> str:
+    """One line on what Verify proved: the paths and the RDS test's verdict (with the reason it was skipped)."""
+    paths, test = verified.get("paths", []), verified.get("rds_test") or {}
+    opened = sum(1 for path in paths if path.get("open"))
+    line = f"{opened} of {len(paths)} network paths open; the RDS test from the analytics instances: {test.get('status', 'not run')}"
+    return line + (f" ({test['reason']})" if test.get("reason") else "")
+
+
 def _print_outcome(report: dict, out_dir: Path) -> None:
     if report["status"] == "SUCCEEDED":
         console.print(f"[green]SUCCEEDED[/] in {report['state_transitions']} state transitions; files in {out_dir}:")
         for name in report.get("files", []):
             console.print(f"  {escape(name)}")
+        verified = (report.get("output") or {}).get("verify")
+        if verified:
+            console.print(f"  [green]verified:[/] {escape(verified_summary(verified))}")
         for step in (report.get("output") or {}).get("next_steps", []):
             console.print(f"  [yellow]next:[/] {escape(step)}")
     else:

@@ -268,12 +268,14 @@ def _missing(deployment: Deployment, path: Path, restored: set[str]) -> str:
 def exposure(deployment: Deployment, facts: Facts) -> tuple[dict, list[str]]:
     """The inbound rules of the analytics instances' and the director's groups that admit addresses
     outside the VPC: as the output lists them, and the ones the runbook does not ask for."""
-    network = deployment.network
-    allowed_analytics = [(HTTP, WORLD), (HTTPS, WORLD), *((SSH, cidr) for cidr in network.analytics_ssh_cidrs)]
+    network, ours = deployment.network, deployment_groups(facts.groups)
+    anywhere = reachability.EVERY_ADDRESS  # the console's "Anywhere": IPv4 and IPv6
+    allowed_analytics = [*((port, every) for port in (HTTP, HTTPS) for every in anywhere), *((SSH, cidr) for cidr in network.analytics_ssh_cidrs)]
     allowed_director = [(SSH, cidr) for cidr in network.director_ssh_cidrs]
     exposed, extra = {}, []
-    targets = [(name, described, allowed_analytics) for name, described in facts.analytics] + [(*facts.director, allowed_director)]
-    for name, described, allowed in targets:
+    targets = [(name, described, allowed_analytics, "network.analytics_ssh_cidrs") for name, described in facts.analytics]
+    targets.append((*facts.director, allowed_director, "network.director_ssh_cidrs"))
+    for name, described, allowed, ssh_field in targets:
         label = f"{name} ({described['InstanceId']})"
         party = reachability.instance(described, label)
         shown = exposed.setdefault(name, [])
@@ -281,10 +283,13 @@ def exposure(deployment: Deployment, facts: Facts) -> tuple[dict, list[str]]:
             if not _from_outside(rule.source, facts.vpc_cidrs):
                 continue
             shown.append(f"{reachability.ports_text(rule)} from {rule.source} ({group_id})")
-            if not any(_within(rule, port, cidr) for port, cidr in allowed):
-                extra.append(f"{label} is open to {rule.source} on {reachability.ports_text(rule)} by a rule of {group_id}, which the runbook does not ask for "
-                             f"(from outside the VPC it allows only {_allowed(allowed)}); the command that closes it: "
-                             f"{reachability.revoke_command(group_id, rule, deployment.region)}.")
+            if any(_within(rule, port, cidr) for port, cidr in allowed):
+                continue
+            owner = "" if group_id in ours else f" ({group_id} is not the deployment's: its owner decides)"
+            ssh = f"; or, if {rule.source} is meant to reach it over SSH, add it to {ssh_field}" if _within(rule, SSH, WORLD) else ""
+            extra.append(f"{label} is open to {rule.source} on {reachability.ports_text(rule)} by a rule of {group_id}, which the runbook does not ask for "
+                         f"(from outside the VPC it allows only {_allowed(allowed)}); the command that closes it{owner}: "
+                         f"{reachability.revoke_command(group_id, rule, deployment.region)}{ssh}.")
         if not party.public:
             shown.append("no public address: nothing outside the VPC reaches it")
     return exposed, extra
