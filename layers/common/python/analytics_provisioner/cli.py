@@ -8,9 +8,11 @@ is running (start refused), or the execution is still running (status, watch tha
 
 import functools
 import json
+import os
 import re
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,10 +27,12 @@ from rich.spinner import Spinner
 from rich.table import Table
 
 from . import execution as executions
+from . import plan as model
 from .aws import clients
 from .aws.errors import error_code
 from .deployment import validation_errors
-from .errors import InputError
+from .errors import AwsCallError, InputError, ProvisionerError, TransientAwsError
+from .phases import plan as planning
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_BUSY = 0, 1, 2, 3, 4
 DEFAULT_STACK = "analytics-provisioner"
@@ -143,6 +147,7 @@ class Target:
     provision_arn: str | None
     teardown_arn: str | None
     _outputs: dict | None = field(default=None, repr=False)
+    _parameters: dict | None = field(default=None, repr=False)
 
     @property
     def region_name(self) -> str:
@@ -187,7 +192,12 @@ class Target:
                 raise EnvironmentProblem(f"stack {self.stack!r} not found in {self.region_name}: deploy it (sam deploy --guided), "
                                          "or pass --stack NAME, --region or --state-machine-arn ARN") from None
             self._outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+            self._parameters = {parameter["ParameterKey"]: parameter.get("ParameterValue", "") for parameter in stack.get("Parameters", [])}
         return self._outputs
+
+    def parameters(self) -> dict:
+        self.outputs()
+        return self._parameters
 
 
 def _state_machine_arn(ctx, param, value: str | None) -> str | None:
@@ -253,11 +263,7 @@ def _aws_errors(command):
 def start(input_path: Path, wait: bool, attempt: int, as_json: bool, poll_seconds: float, timeout_minutes: float, **target_options) -> None:
     """Start the provisioning workflow. The same input starts once: repeating answers with that execution."""
     document = _read_input(input_path)
-    problems = validation_errors(document)
-    if problems:
-        for problem in problems:
-            console.print(f"  [red]✗[/] {escape(problem)}")
-        raise BadInput(f"--input {input_path}: the execution input is invalid; nothing was started")
+    _refuse_invalid(document, input_path)
     target = Target(**target_options)
     sfn, deployment_id = target.stepfunctions(), document["deployment_id"]
     started = _start(as_json, lambda: executions.start(sfn, target.provision(), document, deployment_id, attempt,
@@ -451,3 +457,95 @@ def _finish(document: dict, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(document, indent=2))
     sys.exit({"SUCCEEDED": EXIT_OK, "RUNNING": EXIT_BUSY}.get(status, EXIT_FAILED))
+
+
+# --- plan: what start (or local run) would do, with reads only -----------------------------------
+
+PLAN_MARKS = {"+": "[green]+[/]", "~": "[yellow]~[/]", "=": "[dim]=[/]"}
+STACK_ENVIRONMENT = {"DbSetupSecurityGroupId": "DB_SETUP_SECURITY_GROUP_ID", "TrustedImageOwners": "TRUSTED_IMAGE_OWNERS"}
+
+
+@main.command("plan")
+@click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Execution input (JSON).")
+@_JSON_OPTION
+@_options(_TARGET_OPTIONS)
+@_aws_errors
+def plan_command(input_path: Path, as_json: bool, **target_options) -> None:
+    """What `start` would create (+), change (~) or leave alone (=), found with reads only: nothing is created.
+
+    Runs Validate's schema check and preflight with the stack's parameters: an input Validate refuses exits 2.
+    """
+    document = _planned_input(input_path)
+    target = Target(**target_options)
+    outputs, parameters = target.outputs(), target.parameters()
+    environment = {variable: parameters.get(parameter, "") for parameter, variable in STACK_ENVIRONMENT.items()}
+    with _environment(environment):
+        _show_plan(document, input_path, target.region_name, outputs.get("SecureRepoBucketName", "<SecureRepoBucketName>"), as_json)
+
+
+@local.command("plan")
+@click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Execution input (JSON).")
+@_JSON_OPTION
+def local_plan(input_path: Path, as_json: bool) -> None:
+    """What `local run` would create (+), change (~) or leave alone (=) in a freshly seeded emulator. No MySQL needed."""
+    try:
+        from .local.emulator import Emulator
+        from .local.seed import seed_for_plan
+    except ImportError as exc:
+        raise EnvironmentProblem(f"local mode needs the development extras: pip install 'analytics-provisioner[local]' ({exc})") from None
+    document = _planned_input(input_path)
+    region = document.get("region") or "us-east-1"
+    with Emulator(region=region) as emulator:
+        seed_for_plan(emulator, document)
+        _show_plan(document, input_path, region, emulator.secure_repo_bucket, as_json)
+
+
+def _planned_input(input_path: Path) -> dict:
+    document = _read_input(input_path)
+    _refuse_invalid(document, input_path, "nothing was planned")
+    return document
+
+
+def _refuse_invalid(document: dict, input_path: Path, outcome: str = "nothing was started") -> None:
+    """Every schema problem at once, before anything starts (exit 2), as Validate would name them."""
+    problems = validation_errors(document)
+    if problems:
+        for problem in problems:
+            console.print(f"  [red]✗[/] {escape(problem)}")
+        raise BadInput(f"--input {input_path}: the execution input is invalid; {outcome}")
+
+
+@contextmanager
+def _environment(variables: dict[str, str]):
+    """The Lambda environment Validate runs with (the stack's parameters), for the plan's preflight."""
+    previous = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _show_plan(document: dict, input_path: Path, region: str, secure_repo_bucket: str, as_json: bool) -> None:
+    try:
+        planned = planning.run(document, region, secure_repo_bucket)
+    except (AwsCallError, TransientAwsError) as exc:
+        raise EnvironmentProblem(str(exc)) from None
+    except ProvisionerError as exc:
+        console.print(f"  [red]✗[/] Validate: {escape(str(exc))}")
+        raise BadInput(f"--input {input_path}: Validate refuses the input; nothing was planned") from None
+    console.print(f"[bold]{escape(planned['deployment_id'])}[/] in {escape(planned['region'])}: what the deployment would do "
+                  "(+ create, ~ change or ensure, = unchanged); nothing was created")
+    for phase, changes in model.by_phase(planned):
+        console.print(f"[bold]{escape(phase)}[/]")
+        for change in changes:
+            console.print(f"  {PLAN_MARKS[change.action]} {escape(change.kind)} [bold]{escape(change.name)}[/] [dim]— {escape(change.reason)}[/]")
+    for warning in planned["warnings"]:
+        console.print(f"[yellow]warning:[/] {escape(warning)}")
+    console.print(model.summary_line([change for _, changes in model.by_phase(planned) for change in changes]))
+    if as_json:
+        click.echo(json.dumps(planned, indent=2))

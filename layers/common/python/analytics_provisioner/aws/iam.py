@@ -37,6 +37,10 @@ def policy_arn(name: str, region: str, path: str = "/") -> str:
     return f"arn:{partition(region)}:iam::{account_id(region)}:policy{path}{name}"
 
 
+def role_arn(name: str, region: str, path: str = "/") -> str:
+    return f"arn:{partition(region)}:iam::{account_id(region)}:role{path}{name}"
+
+
 def policy_tags(name: str, region: str, path: str = "/") -> dict | None:
     return _tags_of(managed_policy(policy_arn(name, region, path), region))
 
@@ -146,13 +150,17 @@ def create_policy(name: str, path: str, document: dict, description: str, tags: 
     )["Policy"]
 
 
+def policy_document(policy: dict, region: str) -> dict:
+    """The document of the policy's default version."""
+    return client("iam", region).get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])["PolicyVersion"]["Document"]
+
+
 def ensure_policy_document(policy: dict, document: dict, region: str) -> bool:
     """Make ``document`` the policy's default version when it differs; True when a version was added.
 
     IAM keeps at most five versions: the oldest non-default one is deleted to make room."""
     iam, arn = client("iam", region), policy["Arn"]
-    current = iam.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])["PolicyVersion"]["Document"]
-    if current == document:
+    if policy_document(policy, region) == document:
         return False
     versions = iam.list_policy_versions(PolicyArn=arn)["Versions"]
     if len(versions) >= POLICY_VERSION_LIMIT:

@@ -102,38 +102,50 @@ def delete_bucket(name: str, region: str) -> bool:
     return absent_on(lambda: client("s3", region).delete_bucket(Bucket=name) or True, "NoSuchBucket") is not None
 
 
-def block_public_access(name: str, region: str) -> bool:
-    """All four Block Public Access flags on; True when this call changed them."""
+def public_access_blocked(name: str, region: str) -> bool:
     s3 = client("s3", region)
     current = absent_on(lambda: s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"],
-                              "NoSuchPublicAccessBlockConfiguration")
-    if current == PUBLIC_ACCESS_BLOCKED:
+                        "NoSuchPublicAccessBlockConfiguration")
+    return current == PUBLIC_ACCESS_BLOCKED
+
+
+def block_public_access(name: str, region: str) -> bool:
+    """All four Block Public Access flags on; True when this call changed them."""
+    if public_access_blocked(name, region):
         return False
-    s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCKED)
+    client("s3", region).put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCKED)
     return True
+
+
+def encrypts_by_default(name: str, region: str) -> bool:
+    s3 = client("s3", region)
+    rules = absent_on(lambda: s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"],
+                      "ServerSideEncryptionConfigurationNotFoundError")
+    return any(rule.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm") in ENCRYPTING_ALGORITHMS for rule in rules or [])
 
 
 def encrypt_by_default(name: str, region: str) -> bool:
     """SSE-S3 unless the bucket already encrypts by default (a KMS setting is kept); True when changed."""
-    s3 = client("s3", region)
-    rules = absent_on(lambda: s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"],
-                            "ServerSideEncryptionConfigurationNotFoundError")
-    if any(rule.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm") in ENCRYPTING_ALGORITHMS for rule in rules or []):
+    if encrypts_by_default(name, region):
         return False
-    s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
+    client("s3", region).put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
         "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
     })
     return True
 
 
-def enforce_owner(name: str, region: str) -> bool:
-    """Object ownership BucketOwnerEnforced (ACLs disabled); True when changed."""
+def owner_enforced(name: str, region: str) -> bool:
     s3 = client("s3", region)
     rules = absent_on(lambda: s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]["Rules"],
-                            "OwnershipControlsNotFoundError")
-    if rules == [{"ObjectOwnership": OWNER_ENFORCED}]:
+                      "OwnershipControlsNotFoundError")
+    return rules == [{"ObjectOwnership": OWNER_ENFORCED}]
+
+
+def enforce_owner(name: str, region: str) -> bool:
+    """Object ownership BucketOwnerEnforced (ACLs disabled); True when changed."""
+    if owner_enforced(name, region):
         return False
-    s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": OWNER_ENFORCED}]})
+    client("s3", region).put_bucket_ownership_controls(Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": OWNER_ENFORCED}]})
     return True
 
 
@@ -154,6 +166,11 @@ def bucket_policy(name: str, region: str) -> dict | None:
     return None if text is None else json.loads(text)
 
 
+def policy_statements(name: str, region: str) -> list[dict]:
+    """The statements of the bucket's policy ([] without a policy)."""
+    return _statements(bucket_policy(name, region) or {})
+
+
 def _statements(policy: dict) -> list[dict]:
     existing = policy.get("Statement", [])
     return [existing] if isinstance(existing, dict) else list(existing)
@@ -164,6 +181,15 @@ def merge_policy_statements(name: str, region: str, statements: list[dict], drop
     place, every other statement (except those ``drop`` picks), the Version and the Id are kept
     (PutBucketPolicy replaces the whole document). True when the policy changed; an identical policy is
     not written again."""
+    merged = merged_policy(name, region, statements, drop)
+    if merged is None:
+        return False
+    client("s3", region).put_bucket_policy(Bucket=name, Policy=json.dumps(merged))
+    return True
+
+
+def merged_policy(name: str, region: str, statements: list[dict], drop: Callable[[dict], bool] | None = None) -> dict | None:
+    """The policy ``merge_policy_statements`` would write, or None when the bucket's policy already is it."""
     current = bucket_policy(name, region)
     policy = current or {"Version": NEW_POLICY_VERSION, "Statement": []}
     existing = _statements(policy)
@@ -173,9 +199,8 @@ def merge_policy_statements(name: str, region: str, statements: list[dict], drop
     present = {statement.get("Sid") for statement in existing}
     merged += [statement for sid, statement in ours.items() if sid not in present]
     if current is not None and merged == existing:
-        return False
-    client("s3", region).put_bucket_policy(Bucket=name, Policy=json.dumps({**policy, "Statement": merged}))
-    return True
+        return None
+    return {**policy, "Statement": merged}
 
 
 def remove_policy_statements(name: str, region: str, unwanted: Callable[[dict], bool]) -> list[str]:
@@ -199,8 +224,9 @@ def remove_policy_statements(name: str, region: str, unwanted: Callable[[dict], 
 
 
 # --- objects: the secure-repo files and the pipeline's credentials files ----------------------------
-def _head(bucket: str, key: str, region: str) -> dict | None:
-    return absent_on(lambda: client("s3", region).head_object(Bucket=bucket, Key=key), "404", "NoSuchKey", "NotFound")
+def head(bucket: str, key: str, region: str) -> dict | None:
+    """The object's metadata, or None when it (or its bucket) does not exist."""
+    return absent_on(lambda: client("s3", region).head_object(Bucket=bucket, Key=key), "404", "NoSuchKey", "NotFound", "NoSuchBucket")
 
 
 def put_if_changed(bucket: str, key: str, body: bytes, region: str, content_type: str) -> dict:
@@ -209,7 +235,7 @@ def put_if_changed(bucket: str, key: str, body: bytes, region: str, content_type
     The bucket's default encryption applies. Returns {"uri", "version_id", "changed"}.
     """
     digest = hashlib.sha256(body).hexdigest()
-    current = _head(bucket, key, region)
+    current = head(bucket, key, region)
     if current is not None and current.get("Metadata", {}).get("sha256") == digest:
         return {"uri": f"s3://{bucket}/{key}", "version_id": current.get("VersionId"), "changed": False}
     stored = client("s3", region).put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type, Metadata={"sha256": digest})
@@ -217,7 +243,7 @@ def put_if_changed(bucket: str, key: str, body: bytes, region: str, content_type
 
 
 def delete_if_present(bucket: str, key: str, region: str) -> bool:
-    if _head(bucket, key, region) is None:
+    if head(bucket, key, region) is None:
         return False
     client("s3", region).delete_object(Bucket=bucket, Key=key)
     return True

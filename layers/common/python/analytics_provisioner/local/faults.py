@@ -32,6 +32,18 @@ def outside_functions():
         current.function = function
 
 
+@contextmanager
+def recorded_as(function: str):
+    """This thread's AWS calls recorded (and subject to fault rules) as ``function``'s, as a Lambda
+    function's are: for what runs outside one, such as a plan or a CLI command."""
+    previous = getattr(current, "function", None)
+    current.function = function
+    try:
+        yield
+    finally:
+        current.function = previous
+
+
 @dataclass
 class AwsRule:
     function: str

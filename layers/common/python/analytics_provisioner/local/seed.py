@@ -50,6 +50,20 @@ def seed(emulator: Emulator, document: dict) -> dict:
     return seeded
 
 
+# The edxapp admin login a plan's emulator stores: no server stands behind it, and a plan never logs in.
+PLAN_ADMIN = {"username": "admin", "password": "never-used-by-a-plan"}  # nosec B105  # a placeholder, never a real credential
+
+
+def seed_for_plan(emulator: Emulator, document: dict) -> dict:
+    """``seed`` without a MySQL server (``local plan``): the admin secret holds a placeholder login."""
+    seeded = seed(emulator, document)
+    edxapp = document.get("edxapp", {})
+    if edxapp.get("db_admin_secret_id") and emulator.mysql_admin is None:
+        _secret(emulator, edxapp["db_admin_secret_id"], _edxapp_admin(emulator, edxapp.get("db_instance_id"), PLAN_ADMIN),
+                document["deployment_id"])
+    return seeded
+
+
 def _default_vpc_internet_route(emulator: Emulator) -> str:
     ec2 = emulator.client("ec2")
     vpc_id = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
@@ -97,12 +111,13 @@ def _admit_db_setup(emulator: Emulator, identifier: str) -> None:
         ec2.authorize_security_group_ingress(GroupId=own, IpPermissions=[rule.permission()])
 
 
-def _edxapp_admin(emulator: Emulator, identifier: str | None) -> dict | None:
-    """The local server's admin login at the edxapp RDS endpoint (which leads to that server)."""
-    if emulator.mysql_admin is None or not identifier:
-        return emulator.mysql_admin
+def _edxapp_admin(emulator: Emulator, identifier: str | None, admin: dict | None = None) -> dict | None:
+    """The local server's admin login (or ``admin``) at the edxapp RDS endpoint (which leads to that server)."""
+    admin = admin or emulator.mysql_admin
+    if admin is None or not identifier:
+        return admin
     endpoint = emulator.client("rds").describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]["Endpoint"]
-    return {**emulator.mysql_admin, "host": endpoint["Address"], "port": str(endpoint["Port"])}
+    return {**admin, "host": endpoint["Address"], "port": str(endpoint["Port"])}
 
 
 def _secret(emulator: Emulator, name: str, value: dict | None, deployment_id: str) -> None:

@@ -14,6 +14,7 @@ from ..aws import tags as tagging
 from ..aws.errors import aws_call
 from ..deployment import Deployment
 from ..errors import PreflightError, ResourceStateError
+from ..plan import Change, create, keep, unless_absent
 from . import polling
 
 ENGINE = "mysql"
@@ -130,3 +131,20 @@ def output(instance: dict, ready: bool, poll: dict) -> dict:
         "ready": ready,
         "poll": poll,
     }
+
+
+def plan(deployment: Deployment) -> list[Change]:
+    """What run() would do, found with reads only."""
+    name, region, options = deployment.names.analytics_rds, deployment.region, deployment.options
+    changes = [unless_absent(rds.subnet_group(name, region), "DB subnet group", name, f"one subnet per zone of {deployment.network.vpc_id}",
+                             "exists and is ours")]
+    instance = rds.db_instance(name, region)
+    if instance is None:
+        changes.append(create("RDS instance", name, f"MySQL {options.rds_engine_version} on {options.rds_instance_class}, "
+                              f"{options.rds_allocated_storage_gb} GB, encrypted, private, master password kept by RDS; "
+                              "ready some 10 minutes later"))
+    elif instance.get("DBInstanceStatus") in rds.STUCK_STATUSES:
+        changes.append(keep("RDS instance", name, f"{instance['DBInstanceStatus']}: Database stops there (repair it, or bump options.rds_generation)"))
+    else:
+        changes.append(keep("RDS instance", name, f"exists and is ours ({instance.get('DBInstanceStatus')}): adopted as it is"))
+    return changes

@@ -7,10 +7,11 @@ The migration user is the edxapp MySQL user: its credentials stay in the deploye
 """
 
 from .. import mysql
-from ..aws import secrets
+from ..aws import rds, secrets
 from ..aws.errors import aws_call
 from ..deployment import Deployment
 from ..errors import InputError, PreflightError
+from ..plan import Change, create, keep, modify
 
 ANALYTICS_DATABASES = ("dashboard", "analytics-api", "reports")
 CHARSET = "utf8"  # the runbook's "default character set utf8"
@@ -101,3 +102,36 @@ def generated_password(deployment: Deployment, secret_name: str, username: str, 
     if login != stored:
         arn = secrets.put_json(secret_name, login, region, owner, f"MySQL user {username} on {server.label} (analytics-provisioner)")
     return arn, login["password"]
+
+
+# The plan: from names only; it never logs in to a database -----------------------------------------
+NOT_LOGGED_IN = "would ensure (the plan does not log in)"
+
+
+def plan(deployment: Deployment) -> list[Change]:
+    names, region = deployment.names, deployment.region
+    new_server = rds.db_instance(names.analytics_rds, region) is None
+    analytics_server, edxapp_server = f"analytics RDS {names.analytics_rds}", f"edxapp RDS {deployment.edxapp.db_instance_id}"
+    migration_user = migration_login(deployment)[0]  # read as Validate reads it; only the name is kept
+
+    def ensured(kind: str, name: str, what: str, on_new_server: bool) -> Change:
+        return create(kind, name, f"{what} (on the new server)") if on_new_server else modify(kind, name, f"{what}: {NOT_LOGGED_IN}")
+
+    databases, server_objects = ANALYTICS_DATABASES, []
+    server_objects += [ensured("MySQL database", f"{db} on {analytics_server}", f"character set {CHARSET}", new_server) for db in databases]
+    server_objects += [
+        ensured("MySQL user", f"{ANALYTICS_USER} on {analytics_server}", f"ALL on {', '.join(databases)}", new_server),
+        ensured("MySQL user", f"{migration_user} on {analytics_server}", f"the edxapp migration user (edxapp.migration_secret_id), ALL on {', '.join(databases)}", new_server),
+        ensured("MySQL user", f"{EDXAPP_RO_USER} on {edxapp_server}", "SELECT on everything, nothing more", False),
+    ]
+    rotate = deployment.options.rotate_generated_passwords
+    for secret_name, user in ((names.analytics_db_secret, ANALYTICS_USER), (names.edxapp_ro_db_secret, EDXAPP_RO_USER)):
+        described = secrets.describe(secret_name, region)
+        if described is None:
+            server_objects.append(create("secret", secret_name, f"the generated password of MySQL user {user}"))
+        elif rotate or described.get("DeletedDate"):
+            server_objects.append(modify("secret", secret_name, f"a new password of MySQL user {user} (options.rotate_generated_passwords)" if rotate
+                                         else "scheduled for deletion: restored"))
+        else:
+            server_objects.append(keep("secret", secret_name, f"holds the password of MySQL user {user}, reused"))
+    return server_objects

@@ -30,6 +30,7 @@ from ..aws.errors import aws_call
 from ..deployment import Deployment
 from ..errors import PreflightError, ResourceStateError
 from ..naming import EMR_EC2_ROLE, EMR_SERVICE_ROLE, TAG_SHARED
+from ..plan import Change, create, keep, modify, unless_absent
 from . import storage
 
 EMR_ROLE_PATH = "/"  # where `aws emr create-default-roles` puts them; EMR looks them up by name
@@ -205,3 +206,113 @@ def ensure_reports_user(deployment: Deployment) -> dict:
         "user_arn": user["Arn"],
         "key_secret_arn": ensure_access_key(deployment, names.reports_user, names.reports_user_key_secret),
     }
+
+
+# The plan: what run() would do, found with reads only ---------------------------------------------
+def plan(deployment: Deployment) -> list[Change]:
+    names, region, partition = deployment.names, deployment.region, clients.partition(deployment.region)
+    changes = []
+    service_role_arn = plan_emr_role(deployment, EMR_SERVICE_ROLE, policies.aws_managed_policy_arn(partition, policies.EMR_SERVICE_MANAGED_POLICY), changes)
+    es_policy_arn = iam.policy_arn(names.es_write_policy, region, names.iam_path)
+    changes.append(plan_policy(deployment, names.es_write_policy, policies.es_write(es.domain_arn(names.es_domain, region))))
+    changes.append(plan_policy(deployment, names.emr_instance_policy, emr_instance_document(deployment)))
+    emr_policies = [(names.es_write_policy, es_policy_arn), (names.emr_instance_policy, iam.policy_arn(names.emr_instance_policy, region, names.iam_path))]
+    emr_role_arn = plan_instance_role(deployment, names.emr_instance_role, names.emr_instance_profile, "the EMR cluster instances' role (EC2 trust)",
+                                      emr_policies, changes)
+    if es_policy_arn in (iam.absent_on_404(lambda: iam.attached_policy_arns(EMR_EC2_ROLE, region)) or set()):
+        changes.append(modify("IAM policy attachment", f"{names.es_write_policy} on {EMR_EC2_ROLE}", "detached: an earlier version attached it to the shared role"))
+    provisioning = policies.emr_provisioning(service_role_arn, emr_role_arn)
+    changes.append(plan_policy(deployment, names.emr_provisioning_policy, provisioning))
+    plan_instance_role(deployment, names.analytics_role, names.analytics_instance_profile, "the analytics instances' role (EC2 trust): provisions EMR clusters",
+                       [(names.emr_provisioning_policy, iam.policy_arn(names.emr_provisioning_policy, region, names.iam_path))], changes)
+    changes += plan_user(deployment, names.es_user, names.es_user_key_secret)
+    if deployment.features.reports:
+        changes += plan_user(deployment, names.reports_user, names.reports_user_key_secret)
+        bucket = policies.bucket_arn(partition, names.reports_bucket)
+        inline = iam.user_inline_policy(names.reports_user, names.reports_inline_policy, region) if iam.user(names.reports_user, region) else None
+        kind, name = "IAM user policy", f"{names.reports_user}/{names.reports_inline_policy}"
+        if inline is None:
+            changes.append(create(kind, name, f"read-only on the reports bucket {names.reports_bucket}"))
+        elif inline != policies.reports_read(bucket):
+            changes.append(modify(kind, name, "its document differs: rewritten"))
+        else:
+            changes.append(keep(kind, name, f"read-only on the reports bucket {names.reports_bucket}"))
+    return changes
+
+
+def plan_emr_role(deployment: Deployment, name: str, managed_policy_arn: str, changes: list[Change]) -> str:
+    """Appends the shared role's changes; returns its ARN (the provisioning policy names it)."""
+    region = deployment.region
+    role = iam.role(name, region)
+    if role is None:
+        changes.append(create("IAM role", name, "the account's EMR default role (shared by every deployment, tagged as created by this one)"))
+        changes.append(plan_attachment(name, managed_policy_arn, managed_policy_arn.rsplit("/", 1)[-1], region))
+        return iam.role_arn(name, region, EMR_ROLE_PATH)
+    creator = _shared_tag(role)
+    if creator is None:
+        changes.append(keep("IAM role", name, "the account's EMR default role, not created by analytics-provisioner: left as it is"))
+    else:
+        changes.append(keep("IAM role", name, f"the account's EMR default role, shared (created by deployment {creator})"))
+        changes.append(plan_attachment(name, managed_policy_arn, managed_policy_arn.rsplit("/", 1)[-1], region))
+    return role["Arn"]
+
+
+def plan_attachment(role_name: str, managed_policy_arn: str, policy_name: str, region: str) -> Change:
+    kind, name = "IAM policy attachment", f"{policy_name} on {role_name}"
+    attached = managed_policy_arn in (iam.absent_on_404(lambda: iam.attached_policy_arns(role_name, region)) or set())
+    return keep(kind, name, f"{managed_policy_arn} is attached") if attached else create(kind, name, f"attaches {managed_policy_arn}")
+
+
+def plan_policy(deployment: Deployment, name: str, document: dict) -> Change:
+    region = deployment.region
+    policy = iam.managed_policy(iam.policy_arn(name, region, deployment.names.iam_path), region)
+    if policy is None:
+        return create("IAM policy", name, f"customer-managed, under {deployment.names.iam_path}")
+    if iam.policy_document(policy, region) != document:
+        return modify("IAM policy", name, "its document differs: a new default version replaces it")
+    return keep("IAM policy", name, "exists and is ours, document as wanted")
+
+
+def plan_instance_role(deployment: Deployment, role_name: str, profile_name: str, what: str, held_policies: list[tuple[str, str]],
+                       changes: list[Change]) -> str:
+    """Appends ``ensure_instance_role``'s changes: the role, its policies, its profile. Returns the role's ARN."""
+    region, path = deployment.region, deployment.names.iam_path
+    role = iam.role(role_name, region)
+    if role is None:
+        changes.append(create("IAM role", role_name, what))
+    elif role.get("AssumeRolePolicyDocument") != policies.trust(policies.EC2_SERVICE):
+        changes.append(modify("IAM role", role_name, "its trust policy differs: set back to EC2"))
+    else:
+        changes.append(keep("IAM role", role_name, "exists and is ours"))
+    changes += [plan_attachment(role_name, arn, policy_name, region) for policy_name, arn in held_policies]
+    profile, kind = iam.instance_profile(profile_name, region), "IAM instance profile"
+    held = [held_role["RoleName"] for held_role in (profile or {}).get("Roles", [])]
+    if profile is None:
+        changes.append(create(kind, profile_name, f"holds {role_name}"))
+    elif not held:
+        changes.append(modify(kind, profile_name, f"empty: {role_name} is put into it"))
+    elif held != [role_name]:
+        changes.append(keep(kind, profile_name, f"holds {held[0]}: Identity stops here until it is removed"))
+    else:
+        changes.append(keep(kind, profile_name, f"exists and is ours, holds {role_name}"))
+    return role["Arn"] if role else iam.role_arn(role_name, region, path)
+
+
+def plan_user(deployment: Deployment, name: str, key_secret: str) -> list[Change]:
+    """The user and the secret holding its one access key (the plan never reads a key)."""
+    region = deployment.region
+    user = iam.user(name, region)
+    changes = [unless_absent(user, "IAM user", name, f"under {deployment.names.iam_path}", "exists and is ours")]
+    secret = secrets.describe(key_secret, region)
+    keys = iam.access_keys(name, region) if user is not None else []
+    if secret is None:
+        changes.append(create("secret", key_secret, f"a new access key of {name}"))
+    elif secret.get("DeletedDate"):
+        changes.append(modify("secret", key_secret, f"scheduled for deletion: restored, with a new access key of {name} unless the stored one is active"))
+    elif not any(key["Status"] == "Active" for key in keys):
+        changes.append(modify("secret", key_secret, f"{name} has no active access key: a new key replaces the stored one"))
+    elif len(keys) > 1:
+        changes.append(modify("secret", key_secret, f"{name} has {len(keys)} access keys: every key but the stored one is deleted"))
+    else:
+        changes.append(keep("secret", key_secret, f"holds the access key of {name}"))
+    return changes

@@ -29,6 +29,7 @@ from ..aws.errors import aws_call
 from ..deployment import WORLD, Deployment
 from ..errors import PreflightError
 from ..naming import EMR_MASTER_SECURITY_GROUP, EMR_SLAVE_SECURITY_GROUP
+from ..plan import Change, create, keep, modify
 
 MYSQL = 3306
 DB_SETUP_GROUP_ENV = "DB_SETUP_SECURITY_GROUP_ID"
@@ -82,21 +83,28 @@ def require_internet_route(deployment: Deployment) -> None:
 
 
 # Security groups --------------------------------------------------------------------------------
-def ensure_security_groups(deployment: Deployment) -> dict[str, dict]:
-    names, vpc_id = deployment.names, deployment.network.vpc_id
-    groups = {"default": _default_group(deployment)}
-    own = {
+def own_groups(deployment: Deployment) -> dict[str, tuple[str, str]]:
+    """key -> (name, description) of this deployment's groups."""
+    names = deployment.names
+    return {
         "analytics": (names.analytics_security_group, "Analytics instances: Insights, Analytics API, Jenkins"),
         "director": (names.director_security_group, "Director: runs the analytics ansible playbooks"),
         "emr_rds": (names.emr_rds_security_group, "MySQL from the EMR clusters and the analytics instances"),
     }
-    for key, (name, description) in own.items():
+
+
+SHARED_GROUPS = {
+    "emr_master": (EMR_MASTER_SECURITY_GROUP, "Master group for Elastic MapReduce"),
+    "emr_slave": (EMR_SLAVE_SECURITY_GROUP, "Slave group for Elastic MapReduce"),
+}
+
+
+def ensure_security_groups(deployment: Deployment) -> dict[str, dict]:
+    vpc_id = deployment.network.vpc_id
+    groups = {"default": _default_group(deployment)}
+    for key, (name, description) in own_groups(deployment).items():
         groups[key] = ensure_own_group(deployment, name, description)
-    shared = {
-        "emr_master": (EMR_MASTER_SECURITY_GROUP, "Master group for Elastic MapReduce"),
-        "emr_slave": (EMR_SLAVE_SECURITY_GROUP, "Slave group for Elastic MapReduce"),
-    }
-    for key, (name, description) in shared.items():
+    for key, (name, description) in SHARED_GROUPS.items():
         groups[key] = ec2.security_group_by_name(name, vpc_id, deployment.region) or ec2.create_security_group(
             name, description, vpc_id, tagging.shared(deployment.deployment_id), deployment.region
         )
@@ -229,3 +237,61 @@ def check_db_setup_group(deployment: Deployment) -> dict | None:
             f"The deployment does not change groups it does not own; their owner opens the path with: {command}"
         )
     return {"security_group_id": group_id, "edxapp_db_admits": True}
+
+
+# The plan: what run() would do, found with reads only ---------------------------------------------
+def plan(deployment: Deployment) -> list[Change]:
+    vpc_id, region = deployment.network.vpc_id, deployment.region
+    dns = ec2.dns_hostnames_enabled(vpc_id, region)
+    changes = [keep("VPC attribute", f"{vpc_id} enableDnsHostnames", "on") if dns
+               else modify("VPC attribute", f"{vpc_id} enableDnsHostnames", "off: turned on (EMR provisioning hangs without)")]
+    default = _default_group(deployment)
+    changes.append(keep("security group", f"default ({default['GroupId']})", "the VPC's default group: the instances join it, its rules stay"))
+    wanted = {**own_groups(deployment), **SHARED_GROUPS}
+    found = {key: ec2.security_group_by_name(name, vpc_id, region) for key, (name, _) in wanted.items()}
+    # A group that does not exist yet stands in by its name, so the rules that name it can be shown.
+    named = {"default": default} | {key: found[key] or {"GroupId": name, "GroupName": name} for key, (name, _) in wanted.items()}
+    labels = {group["GroupId"]: group["GroupName"] for group in named.values()}
+    if db_setup_group_id():
+        labels[db_setup_group_id()] = f"DbSetupSecurityGroupId {db_setup_group_id()}"
+    for key, rules in own_rules(deployment, named).items():
+        changes += plan_group(named[key], found[key], rules, labels, converge=True)
+    for key, rules in shared_rules(deployment, named).items():
+        changes += plan_group(named[key], found[key], rules, labels, converge=False)
+    changes.append(plan_edxapp_db_membership(deployment, named["emr_rds"]))
+    return changes
+
+
+def plan_group(group: dict, found: dict | None, wanted: set[IngressRule], labels: dict[str, str], converge: bool) -> list[Change]:
+    """The group and each of its inbound rules: ours converge to ``wanted``; a shared group only gains what is missing."""
+    name = group["GroupName"]
+    present = ec2.ingress_rules(group)
+    added, revoked = _ordered(wanted - present), _ordered(present - wanted) if converge else []
+    whose = "this deployment's" if converge else "shared by the VPC's deployments (never revoked from)"
+    if found is None:
+        changes = [create("security group", name, f"{whose}, {len(wanted)} inbound rule(s)")]
+    elif added or revoked:
+        changes = [modify("security group", f"{name} ({group['GroupId']})", f"{whose}: {len(added)} rule(s) added, {len(revoked)} revoked")]
+    else:
+        changes = [keep("security group", f"{name} ({group['GroupId']})", f"{whose}, rules as wanted")]
+    for rule in _ordered(wanted):
+        label = f"{name}: {_rule_label(rule, labels)}"
+        changes.append(create("security group rule", label, rule.description) if rule in added else keep("security group rule", label, rule.description))
+    changes += [modify("security group rule", f"{name}: {_rule_label(rule, labels)}", "revoked: not one of the runbook's rules") for rule in revoked]
+    return changes
+
+
+def _rule_label(rule: IngressRule, labels: dict[str, str]) -> str:
+    what = "all traffic" if rule.ports is None else f"{rule.protocol} {rule.ports[0]}" + (f"-{rule.ports[1]}" if rule.ports[1] != rule.ports[0] else "")
+    return f"{what} from {labels.get(rule.source, rule.source)}"
+
+
+def plan_edxapp_db_membership(deployment: Deployment, emr_rds_group: dict) -> Change:
+    identifier, region = deployment.edxapp.db_instance_id, deployment.region
+    kind, instance = "RDS instance (edxapp's)", rds.db_instance(identifier, region)
+    db_vpc = instance.get("DBSubnetGroup", {}).get("VpcId")
+    if db_vpc and db_vpc != deployment.network.vpc_id:
+        return keep(kind, identifier, f"in {db_vpc}, another VPC: its groups stay as they are (see the warnings)")
+    if emr_rds_group["GroupId"] in rds.active_security_group_ids(instance):
+        return keep(kind, identifier, f"member of {emr_rds_group['GroupName']} already")
+    return modify(kind, identifier, f"joins security group {emr_rds_group['GroupName']} (its other groups stay)")

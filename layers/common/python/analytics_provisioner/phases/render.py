@@ -15,6 +15,7 @@ from ..aws import s3, secrets
 from ..aws.errors import aws_call
 from ..deployment import Deployment
 from ..errors import ResourceStateError
+from ..plan import Change, create, modify, unless_absent
 from ..render import jenkins, manifest
 from ..render.context import (
     API_DATABASE,
@@ -200,3 +201,19 @@ def upload_pipeline_creds(ctx: RenderContext, files: dict[str, str]) -> list[str
         s3.put_if_changed(ctx.buckets.edxanalytics, key, files[name].encode(), ctx.region, "application/json")["uri"]
         for name, key in render.PIPELINE_CREDS.items()
     ]
+
+
+# The plan: what run() would do, found with reads only ---------------------------------------------
+def plan(deployment: Deployment, secure_repo_bucket: str) -> list[Change]:
+    names, region = deployment.names, deployment.region
+    changes = [unless_absent(secrets.describe(names.app_secrets_secret, region), "secret", names.app_secrets_secret,
+                             "generated application and OAuth2 client secrets", "holds the application secrets, reused")]
+    files = [(secure_repo_bucket, names.secure_repo_prefix + name) for name in [*render.FILES, manifest.NAME]]
+    files += [(names.edxanalytics_bucket, key) for key in render.PIPELINE_CREDS.values()]
+    for bucket, key in files:
+        uri = f"s3://{bucket}/{key}"
+        if s3.head(bucket, key, region) is None:
+            changes.append(create("rendered file", uri, "rendered from the deployment's resources and secrets"))
+        else:
+            changes.append(modify("rendered file", uri, "rendered again; written only if its content changed"))
+    return changes

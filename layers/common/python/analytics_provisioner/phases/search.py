@@ -14,6 +14,7 @@ from ..aws import tags as tagging
 from ..aws.errors import aws_call
 from ..deployment import Deployment
 from ..errors import ResourceStateError
+from ..plan import Change, create, keep
 from . import polling
 
 EBS_VOLUME_TYPE = "gp2"  # the runbook's "General Purpose (SSD)", accepted by every version and instance type
@@ -105,3 +106,15 @@ def output(domain: dict, ready: bool, poll: dict) -> dict:
             "enforce_https": domain.get("DomainEndpointOptions", {}).get("EnforceHTTPS", False),
         },
     }
+
+
+def plan(deployment: Deployment) -> list[Change]:
+    """What run() would do, found with reads only."""
+    name, options = deployment.names.es_domain, deployment.options
+    domain = es.domain(name, deployment.region)
+    if domain is None:
+        return [create("search domain", name, f"{options.es_engine_version}, one {options.es_instance_type} node, {options.es_volume_gb} GB; "
+                       "ready some 10-15 minutes later")]
+    if domain.get("Deleted"):
+        return [keep("search domain", name, "being deleted: Search stops until it is gone, then creates it again")]
+    return [keep("search domain", name, f"exists and is ours ({domain['EngineVersion']}): adopted as it is")]

@@ -14,6 +14,7 @@ from ..aws.errors import aws_call
 from ..deployment import Deployment
 from ..errors import OwnershipError, PreflightError
 from ..naming import LEGACY_GRADES_POLICY_SID, is_valid_bucket_name
+from ..plan import Change, create, keep, modify
 
 CREATED, ADOPTED = "created", "adopted"
 GRADES_PREFIX = "grades-download/"
@@ -138,3 +139,52 @@ def is_legacy_twin(existing: dict, statement: dict) -> bool:
     def without_sid(s: dict) -> dict:
         return {key: value for key, value in s.items() if key != "Sid"}
     return existing.get("Sid") == LEGACY_GRADES_POLICY_SID and without_sid(existing) == without_sid(statement)
+
+
+# The plan: what run() would do, found with reads only ---------------------------------------------
+SECURE = "tagged, private, encrypted, TLS only, ACLs off"
+
+
+def plan(deployment: Deployment) -> list[Change]:
+    buckets, region = bucket_names(deployment), deployment.region
+    changes = [plan_our_bucket(name, s3.bucket_tags(name, region), region) for name in our_buckets(buckets)]
+    tracking = buckets["tracking_logs"]
+    tags = s3.bucket_tags(tracking, region)
+    if tags == s3.ABSENT or tagging.belongs_to(tags, deployment.deployment_id):
+        changes.append(plan_our_bucket(tracking, tags, region))
+    else:
+        changes.append(keep("S3 bucket", tracking, "the edxapp site's tracking logs, opted in: used as it is"))
+    if deployment.edxapp.grades_bucket:
+        changes.append(plan_grades_download_statement(deployment))
+    return changes
+
+
+def plan_our_bucket(name: str, tags, region: str) -> Change:
+    if tags == s3.ABSENT:
+        return create("S3 bucket", name, SECURE)
+    unset = unsecured(name, region)
+    return modify("S3 bucket", name, "exists and is ours; converged: " + ", ".join(unset)) if unset else keep("S3 bucket", name, f"exists and is ours, {SECURE}")
+
+
+def unsecured(name: str, region: str) -> list[str]:
+    """What ``secure`` would change on the bucket."""
+    checks = {
+        "public access blocked": s3.public_access_blocked,
+        "default encryption": s3.encrypts_by_default,
+        "ACLs off": s3.owner_enforced,
+        "TLS-only statement": lambda bucket, where: s3.merged_policy(bucket, where, [s3.tls_only_statement(bucket, where)]) is None,
+    }
+    return [setting for setting, holds in checks.items() if not holds(name, region)]
+
+
+def plan_grades_download_statement(deployment: Deployment) -> Change:
+    bucket, statement = deployment.edxapp.grades_bucket, grades_download_statement(deployment)
+    kind, name = "bucket policy statement", f"{bucket} {statement['Sid']}"
+    existing = {found.get("Sid"): found for found in s3.policy_statements(bucket, deployment.region)}
+    if existing.get(statement["Sid"]) == statement:
+        return keep(kind, name, f"{deployment.edxapp.aws_user_arn} may read {GRADES_PREFIX}*; the bucket's other statements stay")
+    if statement["Sid"] in existing:
+        return modify(kind, name, "differs: replaced by Sid; the bucket's other statements stay")
+    twin = LEGACY_GRADES_POLICY_SID in existing and is_legacy_twin(existing[LEGACY_GRADES_POLICY_SID], statement)
+    return create(kind, name, f"{deployment.edxapp.aws_user_arn} may read {GRADES_PREFIX}*; "
+                  + ("replaces an earlier version's identical shared-Sid statement" if twin else "the bucket's other statements stay"))
