@@ -41,10 +41,22 @@ def mysql_server():
         yield server
 
 
+@pytest.fixture(scope="session")
+def database_servers():
+    """Throwaway MariaDB servers for the RDS instances workflows create, one per instance (as on AWS),
+    lent to an emulator and wiped when it closes; started on first use, kept for the session."""
+    from analytics_provisioner.local.mariadb import ServerPool
+
+    pool = ServerPool()
+    yield pool
+    pool.close()
+
+
 @pytest.fixture
 def runbook_users(mysql_server):
-    """Held for the whole test: every workflow run that reaches DbSetup resets the passwords of the
-    runbook's fixed users (analytics, edxapp_ro, the migration user), so tests sharing a server
+    """Held for the whole test: workflow runs that reach DbSetup create users with fixed names on the
+    edxapp server (a deployment's read-only user, the hand-made users of ownership tests), and an
+    emulator drops what its runs made when it closes, so tests sharing a server
     (ANALYTICS_PROVISIONER_TEST_MYSQL) take turns, across pytest-xdist workers too."""
     connection = mysql_server.connect()
     with connection.cursor() as cursor:
@@ -55,8 +67,9 @@ def runbook_users(mysql_server):
 
 
 @pytest.fixture
-def emulator(request, mysql_server):
-    """moto + the Step Functions interpreter + our handlers in-process, template deployed.
+def emulator(request, mysql_server, database_servers):
+    """moto + the Step Functions interpreter + our handlers in-process, template deployed; the
+    edxapp RDS leads to ``mysql_server``, each analytics RDS to a server of its own.
 
     Executions that reach DbSetup reset the runbook users' passwords, so the test takes turns
     (``runbook_users``) unless it is marked ``without_database`` (its executions never get there).
@@ -65,7 +78,7 @@ def emulator(request, mysql_server):
 
     if not request.node.get_closest_marker("without_database"):
         request.getfixturevalue("runbook_users")
-    with Emulator(region=REGION, mysql=mysql_server) as emu:
+    with Emulator(region=REGION, mysql=mysql_server, database_servers=database_servers.server) as emu:
         yield emu
 
 

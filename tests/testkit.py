@@ -58,6 +58,12 @@ def load_event(name: str) -> dict:
     return json.loads((EVENTS / name).read_text())
 
 
+def database_server(emulator, db_instance_id: str):
+    """The MySQL server behind an emulated RDS instance (each analytics RDS has its own)."""
+    instance = emulator.client("rds").describe_db_instances(DBInstanceIdentifier=db_instance_id)["DBInstances"][0]
+    return emulator.database_server(instance)
+
+
 def inventory(emulator) -> dict:
     """Everything that exists in the emulated account, by kind, as sorted lists of names/ids.
 
@@ -82,7 +88,23 @@ def inventory(emulator) -> dict:
         "db_instances": sorted(i["DBInstanceIdentifier"] for i in emulator.client("rds").describe_db_instances()["DBInstances"]),
         "db_subnet_groups": sorted(g["DBSubnetGroupName"] for g in emulator.client("rds").describe_db_subnet_groups()["DBSubnetGroups"]),
         "search_domains": sorted(d["DomainName"] for d in emulator.client("opensearch").list_domain_names()["DomainNames"]),
+        **mysql_inventory(emulator),
     }
+
+
+def mysql_inventory(emulator) -> dict:
+    """The users and databases on the server behind each RDS instance that exists, as "<instance>: <name>"
+    (the emulators' own admin logins left out); nothing without a MySQL server."""
+    if getattr(emulator, "mysql", None) is None:
+        return {}
+    from analytics_provisioner.local.mysql import LOCAL_ADMIN_PREFIX
+
+    users, databases = [], []
+    for instance in emulator.client("rds").describe_db_instances()["DBInstances"]:
+        identifier, contents = instance["DBInstanceIdentifier"], emulator.database_server(instance).contents()
+        users += [f"{identifier}: '{user}'@'{host}'" for user, host in contents.users if not user.startswith(LOCAL_ADMIN_PREFIX)]
+        databases += [f"{identifier}: {name}" for name in contents.databases]
+    return {"mysql_users": sorted(users), "mysql_databases": sorted(databases)}
 
 
 def diff(before: dict, after: dict) -> dict:

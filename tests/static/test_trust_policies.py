@@ -47,7 +47,7 @@ def test_foreign_secrets_are_readable_only_with_the_allow_tag():
         if foreign:
             checked.append(function)
             assert _string_like(statement) == {"secretsmanager:ResourceTag/analytics-provisioner:allow": ALLOW_PRESENT}, (function, statement)
-    assert sorted(set(checked)) == ["DbSetupFunction", "RenderFunction", "ValidateFunction"]
+    assert sorted(set(checked)) == ["DbSetupFunction", "DbTeardownFunction", "RenderFunction", "ValidateFunction"]
 
 
 def test_the_edxapp_database_is_modified_only_with_the_allow_tag():

@@ -31,6 +31,7 @@ VALID = {
     ("options", "emr_release_label"): "emr-5.36.2",
     ("options", "pipeline_tasks_repo"): "https://github.com/openedx/edx-analytics-pipeline.git",
     ("options", "pipeline_tasks_branch"): "open-release/nutmeg.master",
+    ("options", "edxapp_ro_user"): "edxapp_ro",
     ("options", "pipeline_config_repo"): "git@github.com:openedx/edx-analytics-configuration.git",
     ("options", "pipeline_config_branch"): "master",
 }

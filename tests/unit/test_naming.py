@@ -4,7 +4,14 @@ import re
 
 import pytest
 
-from analytics_provisioner.naming import Names, is_valid_bucket_name
+from analytics_provisioner.naming import (
+    ANALYTICS_DB_USER,
+    ANALYTICS_RDS_MASTER_USER,
+    RUNBOOK_EDXAPP_RO_USER,
+    Names,
+    is_valid_bucket_name,
+    migration_user_refusal,
+)
 
 LONGEST_ID = "a" * 31
 
@@ -32,6 +39,20 @@ def test_names_fit_aws_limits(deployment_id):
     assert len(names.analytics_rds) <= 63 and not names.analytics_rds.endswith("-")
     for bucket in (names.emr_bucket, names.emr_logs_bucket, names.edxanalytics_bucket, names.hadoop_bucket, names.reports_bucket):
         assert is_valid_bucket_name(bucket), bucket
+    assert re.fullmatch(r"[a-z0-9-]{1,32}", names.edxapp_ro_user), names.edxapp_ro_user  # MySQL 5.7/8: 32 characters
+
+
+def test_read_only_users_of_long_ids_stay_apart():
+    assert Names("acme-prod").edxapp_ro_user == "acme-prod-edxapp-ro"
+    assert Names("a" * 30 + "b").edxapp_ro_user != Names("a" * 30 + "c").edxapp_ro_user != RUNBOOK_EDXAPP_RO_USER
+
+
+@pytest.mark.parametrize("user", [ANALYTICS_RDS_MASTER_USER, ANALYTICS_DB_USER, "rdsadmin", "mysql.sys"])
+def test_the_migration_user_cannot_take_over_the_analytics_servers_own_accounts(user):
+    refusal = migration_user_refusal(user, "acme/edxapp/db-migrate")
+    assert refusal.startswith("edxapp.migration_secret_id: the username in secret 'acme/edxapp/db-migrate'")
+    assert '"edxapp001"' in refusal
+    assert migration_user_refusal("edxapp001", "acme/edxapp/db-migrate") is None
 
 
 def test_shortened_names_stay_unique():

@@ -35,6 +35,17 @@ def test_output_holds_no_secret_value(ready, minimal_input):
     assert EDXAPP_ADMIN["password"] not in json.dumps(run(minimal_input))
 
 
+@pytest.mark.parametrize("username", ["admin", "analytics"])
+def test_a_migration_user_named_like_an_analytics_server_account_is_refused(ready, minimal_input, username):
+    """The analytics RDS master ('admin') or the analytics user would be taken over by DbSetup."""
+    secret_id = minimal_input["edxapp"]["migration_secret_id"]
+    ready.client("secretsmanager").put_secret_value(SecretId=secret_id, SecretString=json.dumps({"username": username, "password": "pw"}))
+    before = inventory(ready)
+    with pytest.raises(PreflightError, match=rf"edxapp.migration_secret_id: the username in secret '{secret_id}' is '{username}'.*edxapp001"):
+        run(minimal_input)
+    assert inventory(ready) == before
+
+
 def test_bad_schema_is_refused_before_any_call(aws, minimal_input):
     minimal_input["deployment_id"] = "Bad_Id"
     with pytest.raises(InputError, match="deployment_id: 'Bad_Id' is not valid"):

@@ -1,5 +1,6 @@
 """DbSetup in local mode against the real MariaDB, with the runbook's names: dashboard, analytics-api,
-reports, analytics, edxapp_ro and the seeded edxapp user.
+reports, analytics, the seeded edxapp user, and the read-only user (edxapp_ro in the runbook, per
+deployment here unless the input asks for the runbook's name).
 
 First the real state machine, where "Create databases and users" follows the analytics RDS poll loop;
 then the DbSetup function alone, invoked through the emulator's Lambda service (the real handler,
@@ -20,9 +21,11 @@ from analytics_provisioner.local.seed import EDXAPP_DB_USER, seed
 from analytics_provisioner.naming import TAG_DEPLOYMENT, Names
 from analytics_provisioner.phases import validate
 from analytics_provisioner.phases.dbsetup import ANALYTICS_DATABASES
+from testkit import database_server
 
 REGION = "us-east-1"
 DENIED = {1044, 1045, 1142, 1227}
+RO = Names("acme-demo").edxapp_ro_user  # the minimal input's read-only user
 SETUP_KEYS = {"analytics_db_secret_arn", "edxapp_ro_secret_arn", "migration_user", "databases", "analytics_host", "edxapp_host"}
 
 
@@ -117,7 +120,8 @@ def test_the_workflow_sets_up_the_databases_once_the_rds_instance_is_ready(emula
     # The pipeline's creds files, written by Render from our secrets, log in and do their jobs.
     analytics = creds_file(emulator, first.output["creds_uploaded"], "edxanalytics_creds")
     assert analytics == secret(emulator, setup["analytics_db_secret_arn"])
-    with login(mysql_server, analytics["username"], analytics["password"]) as connection:
+    analytics_server = database_server(emulator, Names(minimal_input["deployment_id"]).analytics_rds)  # an RDS server of its own
+    with login(analytics_server, analytics["username"], analytics["password"]) as connection:
         can_create_a_table(connection, "reports")
     read_only = creds_file(emulator, first.output["creds_uploaded"], "edxapp_creds")
     assert read_only == secret(emulator, setup["edxapp_ro_secret_arn"])
@@ -147,7 +151,7 @@ def test_dbsetup_creates_the_runbooks_databases_and_users(emulator, branch_state
     assert setup["analytics_db_secret_arn"].split(":secret:")[1].startswith(names.analytics_db_secret)
     assert setup["edxapp_ro_secret_arn"].split(":secret:")[1].startswith(names.edxapp_ro_db_secret)
     assert analytics == {"host": setup["analytics_host"], "port": "3306", "username": "analytics", "password": analytics["password"]}
-    assert read_only == {"host": setup["edxapp_host"], "port": "3306", "username": "edxapp_ro", "password": read_only["password"]}
+    assert read_only == {"host": setup["edxapp_host"], "port": "3306", "username": RO, "password": read_only["password"]}
     assert len(analytics["password"]) == len(read_only["password"]) == 32 and analytics["password"] != read_only["password"]
     for arn in (setup["analytics_db_secret_arn"], setup["edxapp_ro_secret_arn"]):
         tags = emulator.client("secretsmanager").describe_secret(SecretId=arn)["Tags"]
@@ -158,12 +162,12 @@ def test_dbsetup_creates_the_runbooks_databases_and_users(emulator, branch_state
             can_create_a_table(connection, database)
         assert refused(connection, "SELECT user FROM mysql.user") in DENIED
 
-    with login(mysql_server, "edxapp_ro", read_only["password"], database="reports") as connection:
+    with login(mysql_server, RO, read_only["password"], database="reports") as connection:
         with connection.cursor() as cursor:
             cursor.execute("SELECT COUNT(*) FROM mysql.db")  # SELECT on everything, as the runbook grants
         assert refused(connection, "CREATE TABLE probe (id INT)") in DENIED
-    assert grants(mysql_server, ["edxapp_ro"])["edxapp_ro"][0].startswith("GRANT SELECT ON *.* TO `edxapp_ro`@`%`")
-    assert len(grants(mysql_server, ["edxapp_ro"])["edxapp_ro"]) == 1
+    assert grants(mysql_server, [RO])[RO][0].startswith(f"GRANT SELECT ON *.* TO `{RO}`@`%`")
+    assert len(grants(mysql_server, [RO])[RO]) == 1
 
     migration = secret(emulator, minimal_input["edxapp"]["migration_secret_id"])
     with login(mysql_server, EDXAPP_DB_USER, migration["password"]) as connection:
@@ -179,7 +183,7 @@ def test_read_only_user_cannot_write(emulator, branch_state, mysql_server):
         cursor.execute(f"CREATE TABLE {table} (id INT PRIMARY KEY)")
         cursor.execute(f"INSERT INTO {table} VALUES (1)")
     try:
-        with login(mysql_server, "edxapp_ro", password) as connection:
+        with login(mysql_server, RO, password) as connection:
             with connection.cursor() as cursor:
                 cursor.execute(f"SELECT id FROM {table}")
                 assert cursor.fetchall() == ((1,),)
@@ -203,28 +207,61 @@ def test_no_password_reaches_the_output_or_the_logs(emulator, branch_state, mini
 def test_a_second_run_changes_nothing(emulator, branch_state, mysql_server):
     first = invoke(emulator, branch_state)
     versions = secret_versions(emulator, first)
-    before = grants(mysql_server, ["analytics", "edxapp_ro", EDXAPP_DB_USER])
+    before = grants(mysql_server, ["analytics", RO, EDXAPP_DB_USER])
 
     assert invoke(emulator, branch_state) == first
     assert secret_versions(emulator, first) == versions
-    assert grants(mysql_server, ["analytics", "edxapp_ro", EDXAPP_DB_USER]) == before
+    assert grants(mysql_server, ["analytics", RO, EDXAPP_DB_USER]) == before
     with mysql_server.connect(autocommit=True) as connection, connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM mysql.user WHERE user IN ('analytics', 'edxapp_ro', %s)", (EDXAPP_DB_USER,))
+        cursor.execute("SELECT COUNT(*) FROM mysql.user WHERE user IN ('analytics', %s, %s)", (RO, EDXAPP_DB_USER))
         assert cursor.fetchone() == (3,)
         cursor.execute("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name IN ('dashboard', 'analytics-api', 'reports')")
         assert cursor.fetchone() == (3,)
 
 
-def test_existing_users_get_the_stored_passwords(emulator, branch_state, mysql_server):
+HAND_MADE_GRANTS = {"select": "GRANT SELECT ON `reports`.* TO %s@'%%'", "insert": "GRANT INSERT ON `reports`.* TO %s@'%%'"}
+
+
+def hand_made(mysql_server, user: str, grant: str = "select") -> None:
+    """A user someone made by hand, with a grant of its own, password "set-by-hand"."""
     with mysql_server.connect(autocommit=True) as connection, connection.cursor() as cursor:
-        for user in ("analytics", "edxapp_ro"):
-            cursor.execute("CREATE USER IF NOT EXISTS %s@'%%' IDENTIFIED BY 'set-by-hand'", (user,))
-            cursor.execute("ALTER USER %s@'%%' IDENTIFIED BY 'set-by-hand'", (user,))
+        cursor.execute("CREATE USER %s@'%%' IDENTIFIED BY 'set-by-hand'", (user,))
+        cursor.execute(HAND_MADE_GRANTS[grant], (user,))
+
+
+def test_users_that_exist_without_our_record_are_refused_and_left_alone(emulator, branch_state, mysql_server, minimal_input):
+    """A hand-made user is someone else's: DbSetup neither alters nor revokes it, and says how to adopt it."""
+    names = Names(minimal_input["deployment_id"])
+    for user in ("analytics", RO):
+        hand_made(mysql_server, user)
+        before = grants(mysql_server, [user])
+        response = emulator.client("lambda").invoke(FunctionName="DbSetupFunction", Payload=json.dumps(branch_state))
+        error = json.loads(response["Payload"].read())
+        assert error["errorType"] == "OwnershipError", error
+        assert f"'{user}'@'%' already exists" in error["errorMessage"] and "aws secretsmanager create-secret" in error["errorMessage"]
+        assert grants(mysql_server, [user]) == before
+        login(mysql_server, user, "set-by-hand").close()
+        with mysql_server.connect(autocommit=True) as connection, connection.cursor() as cursor:
+            cursor.execute("DROP USER %s@'%%'", (user,))
+    assert RO in error["errorMessage"] and "options.edxapp_ro_user" in error["errorMessage"]
+    assert names.edxapp_ro_db_secret not in {s["Name"] for s in emulator.client("secretsmanager").list_secrets()["SecretList"]}
+
+
+def test_users_adopted_by_their_record_get_the_stored_passwords(emulator, branch_state, mysql_server, minimal_input):
+    """Adopting (the refusal's command): our secret, tagged with the deployment, holds the user's login."""
+    names = Names(minimal_input["deployment_id"])
+    for user, secret_name in (("analytics", names.analytics_db_secret), (RO, names.edxapp_ro_db_secret)):
+        hand_made(mysql_server, user, grant="insert")
+        emulator.client("secretsmanager").create_secret(Name=secret_name, SecretString=json.dumps({"username": user, "password": "adopted-pw"}),
+                                                        Tags=[{"Key": TAG_DEPLOYMENT, "Value": minimal_input["deployment_id"]}])
     setup = invoke(emulator, branch_state)
-    for user, arn in (("analytics", setup["analytics_db_secret_arn"]), ("edxapp_ro", setup["edxapp_ro_secret_arn"])):
-        login(mysql_server, user, secret(emulator, arn)["password"]).close()
+    for user, arn in (("analytics", setup["analytics_db_secret_arn"]), (RO, setup["edxapp_ro_secret_arn"])):
+        assert secret(emulator, arn)["password"] == "adopted-pw"
+        login(mysql_server, user, "adopted-pw").close()
         with pytest.raises(pymysql.err.OperationalError):
             login(mysql_server, user, "set-by-hand")
+    [only] = grants(mysql_server, [RO])[RO]  # adopted: the runbook's privileges, its own INSERT revoked
+    assert only.startswith(f"GRANT SELECT ON *.* TO `{RO}`@`%`")
 
 
 def test_rotation_stores_new_passwords_first_and_sets_them(emulator, branch_state, mysql_server):
@@ -233,7 +270,7 @@ def test_rotation_stores_new_passwords_first_and_sets_them(emulator, branch_stat
     branch_state["deployment"]["options"]["rotate_generated_passwords"] = True
 
     assert invoke(emulator, branch_state) == first
-    for (arn, old_password), user in zip(old.items(), ("analytics", "edxapp_ro"), strict=True):
+    for (arn, old_password), user in zip(old.items(), ("analytics", RO), strict=True):
         new_password = secret(emulator, arn)["password"]
         assert new_password != old_password
         login(mysql_server, user, new_password).close()

@@ -176,6 +176,7 @@ class Options:
     separate_emr_logs_bucket: bool = False
     separate_hadoop_bucket: bool = False
     rotate_generated_passwords: bool = False
+    edxapp_ro_user: str | None = None  # None: Names.edxapp_ro_user, the per-deployment name
     poll_interval_seconds: int = 60
     search_first_check_seconds: int = 600
     database_first_check_seconds: int = 420
@@ -209,6 +210,11 @@ class Deployment:
     @property
     def names(self) -> Names:
         return Names(self.deployment_id, self.options.rds_generation)
+
+    @property
+    def edxapp_ro_user(self) -> str:
+        """The read-only MySQL user on the edxapp server: the input's name, else the per-deployment one."""
+        return self.options.edxapp_ro_user or self.names.edxapp_ro_user
 
     @property
     def ssh_open_to_world(self) -> bool:

@@ -161,6 +161,21 @@ def ensure_user(cursor, user: User) -> None:
             values=(*account, user.password), carries_password=True)
 
 
+def user_exists(cursor, name: str, host: str = "%") -> bool:
+    """Whether the account exists (read from mysql.user: the logins we use may read it)."""
+    check_user_name(name)
+    _require(HOST, host, "host")
+    execute(cursor, f"look up user '{name}'@'{host}'", "SELECT COUNT(*) FROM mysql.user WHERE user = %s AND host = %s", values=(name, host))
+    return cursor.fetchone()[0] > 0
+
+
+def drop_user(cursor, name: str, host: str = "%") -> None:
+    """Drop the account if it exists (for users whose ownership the caller has checked)."""
+    check_user_name(name)
+    _require(HOST, host, "host")
+    execute(cursor, f"drop user '{name}'@'{host}'", "DROP USER IF EXISTS %s@%s", values=(name, host))
+
+
 def revoke_everything(cursor, user: User) -> None:
     execute(cursor, f"revoke the privileges of {user}", "REVOKE ALL PRIVILEGES, GRANT OPTION FROM %s@%s",
             values=(user.name, user.host))

@@ -34,12 +34,40 @@ EDXANALYTICS_CREDS = "edxanalytics_creds"  # read-write user on the analytics se
 # Before Sids were per deployment every deployment wrote this one (the last writer's grant won).
 LEGACY_GRADES_POLICY_SID = "AnalyticsProvisionerGradesDownload"
 
+# MySQL users. On the analytics RDS (a server of the deployment's own) the runbook's names; on the
+# edxapp server, which deployments share, the read-only user is per deployment unless the input asks
+# for the runbook's ``edxapp_ro`` (options.edxapp_ro_user).
+ANALYTICS_DB_USER = "analytics"
+ANALYTICS_RDS_MASTER_USER = "admin"  # RDS keeps its password (ManageMasterUserPassword)
+RUNBOOK_EDXAPP_RO_USER = "edxapp_ro"
+MYSQL_USER_NAME_LIMIT = 32  # MySQL 5.7.8+ and 8 (MariaDB allows 80)
+# Accounts the server or RDS keep for themselves: never a user we create.
+SYSTEM_MYSQL_USERS = frozenset({"root", "rdsadmin", "rdsrepladmin", "rds_superuser_role", "mysql.sys", "mysql.session",
+                                "mysql.infoschema", "mariadb.sys", "PUBLIC"})
+
 
 def _fit(name: str, limit: int) -> str:
     if len(name) <= limit:
         return name
     digest = hashlib.sha256(name.encode()).hexdigest()[:6]
     return f"{name[: limit - 7].rstrip('-')}-{digest}"
+
+
+def migration_user_refusal(name: str, secret_id: str) -> str | None:
+    """Why the edxapp MySQL user (the migration user, which DbSetup creates on the analytics RDS too)
+    cannot have this name, as the refusal names it; None when it can. The analytics RDS's own
+    accounts are not the deployer's to take over."""
+    if name == ANALYTICS_RDS_MASTER_USER:
+        why = "the analytics RDS master user"
+    elif name == ANALYTICS_DB_USER:
+        why = "the analytics user DbSetup creates on the analytics RDS"
+    elif name in SYSTEM_MYSQL_USERS:
+        why = "an account the server or RDS keeps for itself"
+    else:
+        return None
+    return (f"edxapp.migration_secret_id: the username in secret {secret_id!r} is {name!r}, {why}, and DbSetup creates the "
+            "migration user on the analytics RDS under that name; store the login of the edxapp MySQL user the ansible roles "
+            "migrate with, e.g. {\"username\": \"edxapp001\", \"password\": ...}")
 
 
 def is_valid_bucket_name(name: str) -> bool:
@@ -133,6 +161,11 @@ class Names:
         return f"{self.id}-insights"
 
     # Search and database
+    @property
+    def edxapp_ro_user(self) -> str:
+        """The read-only MySQL user on the shared edxapp server: per deployment, within MySQL's limit."""
+        return _fit(f"{self.id}-edxapp-ro", MYSQL_USER_NAME_LIMIT)
+
     @property
     def es_domain(self) -> str:
         return _fit(f"{self.id}-analytics-es", 28)

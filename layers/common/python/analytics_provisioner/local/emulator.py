@@ -4,7 +4,7 @@
 machines, the secure-repo bucket, the KMS key) with the stack parameters an operator would give
 (``stack_parameters``: the DbSetup function in the default VPC, in a security group of its own),
 installs the region catalogue moto lacks, makes every RDS endpoint lead to a real MySQL/MariaDB
-through the network rule (``reachability.RdsNetwork``), and scales the state machine's Wait and Retry sleeps and botocore's retry back-off (0 = instant)
+through the network rule (``reachability.RdsNetwork``; ``database_server`` says which), and scales the state machine's Wait and Retry sleeps and botocore's retry back-off (0 = instant)
 without touching ``time.sleep`` elsewhere.
 """
 
@@ -13,7 +13,8 @@ import json
 import logging
 import os
 import zipfile
-from contextlib import ExitStack
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
 from unittest import mock
 
 from botocore import endpoint as botocore_endpoint
@@ -27,13 +28,14 @@ from moto.stepfunctions.parser.asl.component.state.exec import execute_state
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
 
 from ..aws import clients
+from ..naming import TAG_DEPLOYMENT
 from . import bucket_tags, catalog, deprecated_images, hooks, rds_deletion
 from . import template as cfn
 from .clock import Clock, TaskThread
 from .faults import Faults
 from .iam_propagation import IamPropagation
 from .lambda_hook import LambdaHook
-from .mysql import MysqlServer
+from .mysql import LOCAL_ADMIN_PREFIX, MysqlServer
 from .reachability import RdsNetwork
 from .secrets_listing import ListSecretsLag
 from .ssm_run_command import SsmRunCommand
@@ -84,10 +86,14 @@ def _managed_policies(backend: IAMBackend) -> list:
 
 class Emulator:
     def __init__(self, region: str = "us-east-1", mysql: MysqlServer | None = None, time_scale: float = 0.0,
-                 log_stream: io.TextIOBase | None = None, deploy: bool = True, parameters: dict[str, str] | None = None):
+                 log_stream: io.TextIOBase | None = None, deploy: bool = True, parameters: dict[str, str] | None = None,
+                 database_servers: Callable[[], AbstractContextManager[MysqlServer]] | None = None):
         self.region = region
         self.parameters = dict(parameters or {})
         self.mysql = mysql
+        self.database_servers = database_servers
+        self._servers: dict[tuple[str, str], MysqlServer] = {}
+        self.network: RdsNetwork | None = None
         self.time_scale = time_scale
         self.log_stream = log_stream or io.StringIO()
         self.mysql_admin: dict | None = None
@@ -118,10 +124,12 @@ class Emulator:
         stack.enter_context(mock.patch.object(IAMBackend, "_init_aws_policies", _managed_policies))
         stack.enter_context(mock.patch.object(FakeBucket, "get_permission", _permission_over_tls))
         if self.mysql:
+            self._leave_the_server_as_found(stack)
             self.mysql_admin = self.mysql.create_admin()
             stack.callback(self.mysql.drop_user, self.mysql_admin["username"])
             self._master_secrets_log_in_as(stack, self.mysql_admin)
-            RdsNetwork(self.region, self.mysql).install(stack)
+            self.network = RdsNetwork(self.region, self.database_server)
+            self.network.install(stack)
         self._capture_logs(stack)
         self._create_secure_repo()
         if self.deploy:
@@ -159,6 +167,33 @@ class Emulator:
         stack.enter_context(mock.patch.object(botocore_endpoint, "time", mock.Mock(sleep=scaled_sleep)))
         stack.enter_context(mock.patch.object(wait_function.WaitFunction, "_wait_interval", scaled_wait))
         stack.enter_context(mock.patch.object(execute_state, "Thread", TaskThread))  # the clock follows a Task to its Retry
+
+    def _leave_the_server_as_found(self, stack: ExitStack) -> None:
+        """What the emulated account's deployments made on the server goes with the account: the
+        accounts and databases made while it ran are dropped when it closes (others' admins spared)."""
+        found = self.mysql.contents()
+
+        def restore():
+            if self.network is not None and self.network.used:
+                self.mysql.restore(found, spare_prefix=LOCAL_ADMIN_PREFIX)
+
+        stack.callback(restore)
+
+    def database_server(self, instance: dict) -> MysqlServer:
+        """The server behind an RDS instance: with ``database_servers``, one of its own for each instance
+        a deployment created (each analytics RDS is a server of its own on AWS too), made on its first
+        connection, with the master login of the instance's RDS-managed secret; every other instance
+        (the edxapp RDS the runbook assumes), and every instance without ``database_servers``, leads
+        to ``mysql``."""
+        tags = {tag["Key"] for tag in instance.get("TagList", [])}
+        if self.database_servers is None or TAG_DEPLOYMENT not in tags:
+            return self.mysql
+        key = (instance["DBInstanceArn"], str(instance.get("InstanceCreateTime")))  # a new instance under an old name is a new server (moto gives every instance one DbiResourceId)
+        if key not in self._servers:
+            server = self._stack.enter_context(self.database_servers())
+            server.create_admin(self.mysql_admin)
+            self._servers[key] = server
+        return self._servers[key]
 
     @staticmethod
     def _master_secrets_log_in_as(stack: ExitStack, admin: dict) -> None:

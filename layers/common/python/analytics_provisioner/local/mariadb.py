@@ -12,13 +12,13 @@ import subprocess  # nosec B404  # runs the local MariaDB binaries, never input
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from secrets import SystemRandom
 
 import pymysql
 
-from .mysql import MysqlServer
+from .mysql import Contents, MysqlServer
 
 PORT = 3306
 SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin", "/usr/local/mysql/bin"])
@@ -111,3 +111,26 @@ def throwaway_server(attempts: int = 5) -> Iterator[MysqlServer]:
                     return
         raise NoMariaDB(f"a throwaway MariaDB did not start in {attempts} tries; its log: "
                         + (root / "server.log").read_text(errors="replace")[-2000:])
+
+
+class ServerPool:
+    """Throwaway servers lent one at a time and wiped when returned (starting one takes seconds, a
+    wipe milliseconds): the emulator gives each RDS instance a workflow creates a server of its own."""
+
+    def __init__(self):
+        self._idle: list[tuple[MysqlServer, Contents]] = []
+        self._stack = ExitStack()
+
+    @contextmanager
+    def server(self) -> Iterator[MysqlServer]:
+        if self._idle:
+            server, pristine = self._idle.pop()
+        else:
+            server = self._stack.enter_context(throwaway_server())
+            pristine = server.contents()
+        yield server
+        server.restore(pristine)  # a server that fails here is not lent again
+        self._idle.append((server, pristine))
+
+    def close(self) -> None:
+        self._stack.close()

@@ -6,7 +6,10 @@ from urllib.parse import quote, unquote, urlparse
 
 import pymysql
 
+from .. import mysql  # the library's SQL layer
+
 LOCAL_ADMIN_PREFIX = "ap_admin_"
+SYSTEM_DATABASES = frozenset({"mysql", "information_schema", "performance_schema", "sys"})
 
 HOW_TO_GET_ONE = (
     "no MySQL/MariaDB answers at {url}. Start one with "
@@ -46,10 +49,11 @@ class MysqlServer:
         except pymysql.err.OperationalError as exc:
             raise RuntimeError(HOW_TO_GET_ONE.format(url=url) + f" ({exc.args[-1]})") from None
 
-    def create_admin(self) -> dict:
+    def create_admin(self, login: dict | None = None) -> dict:
         """A fresh admin user with a random password, one per emulator (RDS masters and edxapp admins
-        never have empty passwords; emulators running side by side must not share one)."""
-        user, password = LOCAL_ADMIN_PREFIX + secrets.token_hex(4), secrets.token_urlsafe(24)
+        never have empty passwords; emulators running side by side must not share one); ``login``
+        gives the same admin to another server."""
+        user, password = (login["username"], login["password"]) if login else (LOCAL_ADMIN_PREFIX + secrets.token_hex(4), secrets.token_urlsafe(24))
         with self.connect() as connection, connection.cursor() as cursor:
             cursor.execute("CREATE USER %s@'%%' IDENTIFIED BY %s", (user, password))
             cursor.execute("GRANT ALL PRIVILEGES ON *.* TO %s@'%%' WITH GRANT OPTION", (user,))
@@ -58,3 +62,29 @@ class MysqlServer:
     def drop_user(self, user: str) -> None:
         with self.connect() as connection, connection.cursor() as cursor:
             cursor.execute("DROP USER IF EXISTS %s@'%%'", (user,))
+
+    def contents(self) -> "Contents":
+        """The accounts and databases the server holds now."""
+        with self.connect() as connection, connection.cursor() as cursor:
+            cursor.execute("SELECT user, host FROM mysql.user")
+            users = frozenset((user, host) for user, host in cursor.fetchall())
+            cursor.execute("SELECT schema_name FROM information_schema.schemata")
+            databases = frozenset(name for (name,) in cursor.fetchall()) - SYSTEM_DATABASES
+        return Contents(users, databases)
+
+    def restore(self, kept: "Contents", spare_prefix: str | None = None) -> None:
+        """Drop every account and database made since ``kept`` was taken (except accounts named with
+        ``spare_prefix``: other emulators' admins on a shared server)."""
+        now = self.contents()
+        with self.connect() as connection, connection.cursor() as cursor:
+            for user, host in sorted(now.users - kept.users):
+                if not (spare_prefix and user.startswith(spare_prefix)):
+                    cursor.execute("DROP USER IF EXISTS %s@%s", (user, host))
+            for database in sorted(now.databases - kept.databases):
+                cursor.execute(f"DROP DATABASE IF EXISTS {mysql.quote(database)}")  # a name the server listed
+
+
+@dataclass(frozen=True)
+class Contents:
+    users: frozenset  # (user, host)
+    databases: frozenset

@@ -2,7 +2,7 @@
 network at all.
 
 Every RDS endpoint in local mode (moto names them ``<id>.aaaaaaaaaa.<region>.rds.amazonaws.com``)
-stands for the MySQL server behind the emulator; this module is their DNS. A pymysql connection
+stands for a MySQL server behind the emulator (``Emulator.database_server``); this module is their DNS. A pymysql connection
 to an endpoint made inside a Lambda function goes through only when the function reaches the
 instance on that port by the path model (``analytics_provisioner.reachability``): its VPC config's
 security group (for DbSetup, the stack parameter ``DbSetupSecurityGroupId``) must be admitted by the
@@ -14,6 +14,7 @@ laptop) are not judged.
 """
 
 import socket
+from collections.abc import Callable
 from contextlib import ExitStack
 from unittest import mock
 
@@ -36,8 +37,9 @@ class _SocketModule:
 
 
 class RdsNetwork:
-    def __init__(self, region: str, server: MysqlServer):
-        self.region, self.server = region, server
+    def __init__(self, region: str, server_of: Callable[[dict], MysqlServer]):
+        self.region, self.server_of = region, server_of
+        self.used = False  # a connection went to an RDS endpoint
 
     def install(self, stack: ExitStack) -> None:
         stack.enter_context(mock.patch.object(pymysql.connections, "socket", _SocketModule(self.create_connection)))
@@ -48,8 +50,10 @@ class RdsNetwork:
             instance = self.db_instance(host)
             if instance is not None and function is not None and not self.admits(function, instance, port):
                 raise TimeoutError("timed out")
-        if instance is not None:
-            address = (self.server.host, self.server.port)
+            if instance is not None:
+                self.used = True
+                server = self.server_of(instance)
+                address = (server.host, server.port)
         return socket.create_connection(address, timeout, **kwargs)
 
     def db_instance(self, host: str) -> dict | None:

@@ -14,12 +14,13 @@ from ..aws import tags as tagging
 from ..aws.errors import aws_call
 from ..deployment import Deployment
 from ..errors import PreflightError, ResourceStateError
+from ..naming import ANALYTICS_RDS_MASTER_USER
 from ..plan import Change, create, keep, unless_absent
 from . import polling
 
 ENGINE = "mysql"
 MYSQL_PORT = 3306  # the pipeline's Sqoop import ignores the port in its credentials file
-MASTER_USERNAME = "admin"
+MASTER_USERNAME = ANALYTICS_RDS_MASTER_USER
 TIMEOUT_REMEDY = (
     "see its status in the RDS console, then re-run the execution to keep waiting "
     "(the re-run adopts the instance), or raise options.database_timeout_minutes"

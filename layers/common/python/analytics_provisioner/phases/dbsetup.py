@@ -1,40 +1,49 @@
 """DbSetup: the runbook's "Create analytics databases and user", "Create migration user" and
 "Create edxapp read-only user", over pymysql, once the analytics RDS instance is available.
 
-Passwords we generate are stored in Secrets Manager before any server sees them and reused on every
-re-run, which sets them again (ALTER USER); ``options.rotate_generated_passwords`` makes new ones.
-The migration user is the edxapp MySQL user: its credentials stay in the deployer's secret.
+The users are owned: each server's users are recorded in one of the deployment's secrets before the
+server sees them (the analytics RDS: ``db/analytics-g<N>``, covering the analytics user and the
+migration user; the edxapp server: ``db/edxapp-ro``). A user that exists without that record was made
+by someone else and is refused, never altered; the teardown drops only recorded users.
+
+Passwords we generate are stored in that record and reused on every re-run, which sets them again
+(ALTER USER); ``options.rotate_generated_passwords`` makes new ones. The migration user is the edxapp
+MySQL user: its credentials stay in the deployer's secret. The read-only user on the edxapp server,
+which deployments share, is named per deployment (``Deployment.edxapp_ro_user``).
 """
 
 from .. import mysql
 from ..aws import rds, secrets
 from ..aws.errors import aws_call
 from ..deployment import Deployment
-from ..errors import InputError, PreflightError
+from ..errors import InputError, OwnershipError, PreflightError
+from ..naming import ANALYTICS_DB_USER, TAG_DEPLOYMENT, migration_user_refusal
 from ..plan import Change, create, keep, modify
 
 ANALYTICS_DATABASES = ("dashboard", "analytics-api", "reports")
 CHARSET = "utf8"  # the runbook's "default character set utf8"
-ANALYTICS_USER = "analytics"
-EDXAPP_RO_USER = "edxapp_ro"
+ANALYTICS_USER = ANALYTICS_DB_USER
 LOGIN_KEYS = ("host", "port", "username", "password")
 
 
 def run(state: dict) -> dict:
     deployment = Deployment.from_state(state["deployment"])
     database = state["database"]
+    names = deployment.names
     with aws_call("read the database credentials"):
         analytics_server = analytics_master(deployment, database)
         edxapp_server = edxapp_admin(deployment)
         migration = migration_login(deployment)
 
-    analytics_secret_arn, analytics_password = generated_password(deployment, deployment.names.analytics_db_secret, ANALYTICS_USER, analytics_server)
     with mysql.session(analytics_server) as cursor:
+        analytics_secret_arn, analytics_password = claim(deployment, cursor, analytics_server, names.analytics_db_secret,
+                                                         ANALYTICS_USER, also=(migration[0],))
         mysql.apply(cursor, *analytics_server_objects(analytics_password, migration))
 
-    edxapp_ro_secret_arn, edxapp_ro_password = generated_password(deployment, deployment.names.edxapp_ro_db_secret, EDXAPP_RO_USER, edxapp_server)
+    read_only = deployment.edxapp_ro_user
     with mysql.session(edxapp_server) as cursor:
-        mysql.apply(cursor, *edxapp_server_objects(edxapp_ro_password))
+        edxapp_ro_secret_arn, edxapp_ro_password = claim(deployment, cursor, edxapp_server, names.edxapp_ro_db_secret, read_only)
+        mysql.apply(cursor, *edxapp_server_objects(edxapp_ro_password, read_only))
 
     return {
         "analytics_db_secret_arn": analytics_secret_arn,
@@ -57,7 +66,7 @@ def analytics_server_objects(analytics_password: str, migration: tuple[str, str]
     )
 
 
-def edxapp_server_objects(password: str, user: str = EDXAPP_RO_USER) -> tuple[list[mysql.Database], list[mysql.User]]:
+def edxapp_server_objects(password: str, user: str) -> tuple[list[mysql.Database], list[mysql.User]]:
     """Runbook: "Create edxapp read-only user": SELECT on everything, and nothing more."""
     return [], [mysql.User(user, password, select_everything=True, exact_privileges=True)]
 
@@ -85,23 +94,47 @@ def migration_login(deployment: Deployment) -> tuple[str, str]:
         mysql.check_user_name(login["username"])
     except InputError as exc:
         raise PreflightError(f"edxapp.migration_secret_id: secret {secret_id!r}: {exc}") from None
-    if login["username"] == ANALYTICS_USER:
-        raise PreflightError(f"edxapp.migration_secret_id: the edxapp MySQL user cannot be {ANALYTICS_USER!r}, the analytics user's name")
+    refusal = migration_user_refusal(login["username"], secret_id)
+    if refusal:
+        raise PreflightError(refusal)
     return login["username"], login["password"]
 
 
-def generated_password(deployment: Deployment, secret_name: str, username: str, server: mysql.Server) -> tuple[str, str]:
-    """(secret ARN, password) for a user whose password we generate: the stored one, or a new one,
-    stored before it is used. The secret holds what the render phase writes into the creds files."""
+def claim(deployment: Deployment, cursor, server: mysql.Server, secret_name: str, username: str,
+          also: tuple[str, ...] = ()) -> tuple[str, str]:
+    """(secret ARN, password) of ``username``, whose record is ``secret_name`` (it covers ``also`` too).
+
+    A user that exists without our record is refused before anything changes. The record is written
+    before the user is created; a user it named before under another name (options.edxapp_ro_user
+    changed) is ours and is dropped."""
     region, owner = deployment.region, deployment.deployment_id
     with aws_call(f"read secret {secret_name}"):
         arn = secrets.arn_if_ours(secret_name, region, owner)
         stored = secrets.read_json(arn, region) if arn else {}
-    password = None if deployment.options.rotate_generated_passwords else stored.get("password")
+    owned = {stored.get("username"), *also} if stored else set()
+    for name in (username, *also):
+        if name not in owned and mysql.user_exists(cursor, name):
+            raise OwnershipError(not_ours_message(deployment, server, name, secret_name, stored))
+    retired = stored.get("username") if stored.get("username") not in (None, username) else None
+    password = None if deployment.options.rotate_generated_passwords or retired else stored.get("password")
     login = {"host": server.host, "port": str(server.port), "username": username, "password": password or mysql.new_password()}
     if login != stored:
         arn = secrets.put_json(secret_name, login, region, owner, f"MySQL user {username} on {server.label} (analytics-provisioner)")
+    if retired:
+        mysql.drop_user(cursor, retired)
     return arn, login["password"]
+
+
+def not_ours_message(deployment: Deployment, server: mysql.Server, name: str, secret_name: str, stored: dict) -> str:
+    owner = deployment.deployment_id
+    record = f"its secret {secret_name} names {stored['username']!r}" if stored else f"no secret {secret_name}"
+    rename = (f"leave options.edxapp_ro_user unset for this deployment's own name {deployment.names.edxapp_ro_user!r}, or set an unused name"
+              if name == deployment.edxapp_ro_user else f"drop or rename that user on {server.label}")
+    adopt = (f"aws secretsmanager create-secret --name {secret_name} --kms-key-id <the stack's SecretsKeyArn> "
+             f"--tags Key={TAG_DEPLOYMENT},Value={owner} --secret-string '{{\"username\": \"{name}\", \"password\": \"<its password>\"}}'")
+    return (f"MySQL user '{name}'@'%' already exists on {server.label} and deployment {owner!r} has no record of creating it "
+            f"({record}), so it was left as it is. To keep it apart, {rename}. To adopt it (its privileges become the runbook's "
+            f"and teardown drops it): {adopt}, then start again")
 
 
 # The plan: from names only; it never logs in to a database -----------------------------------------
@@ -122,10 +155,10 @@ def plan(deployment: Deployment) -> list[Change]:
     server_objects += [
         ensured("MySQL user", f"{ANALYTICS_USER} on {analytics_server}", f"ALL on {', '.join(databases)}", new_server),
         ensured("MySQL user", f"{migration_user} on {analytics_server}", f"the edxapp migration user (edxapp.migration_secret_id), ALL on {', '.join(databases)}", new_server),
-        ensured("MySQL user", f"{EDXAPP_RO_USER} on {edxapp_server}", "SELECT on everything, nothing more", False),
+        ensured("MySQL user", f"{deployment.edxapp_ro_user} on {edxapp_server}", "SELECT on everything, nothing more; refused if it exists without our record", False),
     ]
     rotate = deployment.options.rotate_generated_passwords
-    for secret_name, user in ((names.analytics_db_secret, ANALYTICS_USER), (names.edxapp_ro_db_secret, EDXAPP_RO_USER)):
+    for secret_name, user in ((names.analytics_db_secret, ANALYTICS_USER), (names.edxapp_ro_db_secret, deployment.edxapp_ro_user)):
         described = secrets.describe(secret_name, region)
         if described is None:
             server_objects.append(create("secret", secret_name, f"the generated password of MySQL user {user}"))

@@ -12,7 +12,7 @@ from ..aws import tags as tagging
 from ..aws.errors import aws_call
 from ..deployment import WORLD, Deployment
 from ..errors import OwnershipError, PreflightError
-from ..naming import is_valid_bucket_name
+from ..naming import is_valid_bucket_name, migration_user_refusal
 from ..render.releases import for_release
 from . import limits
 from .compute import ubuntu_image
@@ -104,7 +104,10 @@ def check_secrets(deployment: Deployment) -> None:
     """Opted in, readable, JSON, with the required keys. Values are read to check them and then dropped."""
     edxapp, region, deployment_id = deployment.edxapp, deployment.region, deployment.deployment_id
     secrets.read_opted_in(edxapp.db_admin_secret_id, region, deployment_id, ADMIN_SECRET_KEYS, "edxapp.db_admin_secret_id")
-    secrets.read_opted_in(edxapp.migration_secret_id, region, deployment_id, MIGRATION_SECRET_KEYS, "edxapp.migration_secret_id")
+    migration = secrets.read_opted_in(edxapp.migration_secret_id, region, deployment_id, MIGRATION_SECRET_KEYS, "edxapp.migration_secret_id")
+    refusal = migration_user_refusal(migration["username"], edxapp.migration_secret_id) if isinstance(migration["username"], str) else None
+    if refusal:
+        raise PreflightError(refusal)
 
 
 def check_buckets_and_user(deployment: Deployment) -> None:

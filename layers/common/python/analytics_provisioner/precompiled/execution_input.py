@@ -31,6 +31,7 @@ REGEX_PATTERNS = {
     '^db\\.[a-z0-9]+\\.[a-z0-9]+$': re.compile('^db\\.[a-z0-9]+\\.[a-z0-9]+\\Z'),
     '^[0-9]+\\.[0-9]+(\\.[0-9]+)?$': re.compile('^[0-9]+\\.[0-9]+(\\.[0-9]+)?\\Z'),
     '^emr-[0-9]+\\.[0-9]+\\.[0-9]+$': re.compile('^emr-[0-9]+\\.[0-9]+\\.[0-9]+\\Z'),
+    '^[A-Za-z0-9_.-]{1,32}$': re.compile('^[A-Za-z0-9_.-]{1,32}\\Z'),
     '^(https://|ssh://|git@)[A-Za-z0-9._~:/@%+=-]+$': re.compile('^(https://|ssh://|git@)[A-Za-z0-9._~:/@%+=-]+\\Z')
 }
 
@@ -442,6 +443,14 @@ def validate(data, custom_formats={}, name_prefix=None):
                     data__options__rotategeneratedpasswords = data__options["rotate_generated_passwords"]
                     if not isinstance(data__options__rotategeneratedpasswords, (bool)):
                         raise JsonSchemaValueException("" + (name_prefix or "data") + ".options.rotate_generated_passwords must be boolean")
+                if "edxapp_ro_user" in data__options_keys:
+                    data__options_keys.remove("edxapp_ro_user")
+                    data__options__edxapprouser = data__options["edxapp_ro_user"]
+                    if not isinstance(data__options__edxapprouser, (str)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".options.edxapp_ro_user must be string")
+                    if isinstance(data__options__edxapprouser, str):
+                        if not REGEX_PATTERNS['^[A-Za-z0-9_.-]{1,32}$'].search(data__options__edxapprouser):
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".options.edxapp_ro_user must match pattern ^[A-Za-z0-9_.-]{1,32}$")
                 if "poll_interval_seconds" in data__options_keys:
                     data__options_keys.remove("poll_interval_seconds")
                     data__options__pollintervalseconds = data__options["poll_interval_seconds"]
