@@ -46,6 +46,15 @@ def test_a_migration_user_named_like_an_analytics_server_account_is_refused(read
     assert inventory(ready) == before
 
 
+def test_a_read_only_user_named_like_the_edxapp_user_is_refused(ready, minimal_input):
+    migration = json.loads(ready.client("secretsmanager").get_secret_value(SecretId=minimal_input["edxapp"]["migration_secret_id"])["SecretString"])
+    minimal_input["options"] = {"edxapp_ro_user": migration["username"]}
+    before = inventory(ready)
+    with pytest.raises(PreflightError, match=r"options.edxapp_ro_user: .* is the user of edxapp.migration_secret_id .*'acme-demo-edxapp-ro'"):
+        run(minimal_input)
+    assert inventory(ready) == before
+
+
 def test_bad_schema_is_refused_before_any_call(aws, minimal_input):
     minimal_input["deployment_id"] = "Bad_Id"
     with pytest.raises(InputError, match="deployment_id: 'Bad_Id' is not valid"):

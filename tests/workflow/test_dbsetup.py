@@ -296,3 +296,26 @@ def test_a_bad_migration_user_name_stops_the_phase_before_anything_is_created(em
     names = Names(minimal_input["deployment_id"])
     listed = {s["Name"] for s in sm.list_secrets()["SecretList"]}
     assert names.analytics_db_secret not in listed and names.edxapp_ro_db_secret not in listed
+
+
+def test_a_renamed_read_only_user_replaces_ours_but_never_the_runbooks_shared_one(emulator, branch_state, mysql_server, minimal_input):
+    names = Names(minimal_input["deployment_id"])
+    invoke(emulator, branch_state)
+    branch_state["deployment"]["options"]["edxapp_ro_user"] = "acme_custom_ro"
+    setup = invoke(emulator, branch_state)
+    users = grants(mysql_server, ["acme_custom_ro"])
+    assert users["acme_custom_ro"][0].startswith("GRANT SELECT ON *.* TO `acme_custom_ro`@`%`")
+    login(mysql_server, "acme_custom_ro", secret(emulator, setup["edxapp_ro_secret_arn"])["password"]).close()
+    with mysql_server.connect() as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM mysql.user WHERE user = %s", (RO,))
+        assert cursor.fetchone() == (0,)  # ours, renamed: dropped
+
+    # A record from before read-only users were per deployment names the runbook's edxapp_ro, which
+    # another deployment on the server may still use: the new name is created, edxapp_ro stays.
+    hand_made(mysql_server, "edxapp_ro")
+    emulator.client("secretsmanager").put_secret_value(SecretId=names.edxapp_ro_db_secret,
+                                                       SecretString=json.dumps({"username": "edxapp_ro", "password": "set-by-hand"}))
+    del branch_state["deployment"]["options"]["edxapp_ro_user"]
+    invoke(emulator, branch_state)
+    login(mysql_server, "edxapp_ro", "set-by-hand").close()
+    assert secret(emulator, names.edxapp_ro_db_secret)["username"] == RO

@@ -15,7 +15,8 @@ import pytest
 from analytics_provisioner import execution as executions
 from analytics_provisioner.local.runner import execute
 from analytics_provisioner.local.seed import seed
-from analytics_provisioner.naming import RUNBOOK_EDXAPP_RO_USER, Names
+from analytics_provisioner.naming import RUNBOOK_EDXAPP_RO_USER, TAG_DEPLOYMENT, Names
+from analytics_provisioner.phases.teardown.request import check
 
 HAND_MADE_PASSWORD = "made-by-the-dba"  # nosec B105  # a test user's password on the throwaway server
 
@@ -108,3 +109,27 @@ def _setup(emulator, document: dict) -> tuple[dict, dict, object]:
     names = Names(document["deployment_id"])
     instance = emulator.client("rds").describe_db_instances(DBInstanceIdentifier=names.analytics_rds)["DBInstances"][0]
     return _secret(emulator, names.edxapp_ro_db_secret), _secret(emulator, names.analytics_db_secret), emulator.database_server(instance)
+
+
+def test_teardown_drops_only_the_users_its_own_records_name(emulator, minimal_input, mysql_server):
+    seed(emulator, minimal_input)
+    assert execute(emulator, minimal_input).status == "SUCCEEDED"
+    names = Names("acme-demo")
+    request = json.dumps(check({"deployment": minimal_input}, "us-east-1"))
+    sm = emulator.client("secretsmanager")
+
+    def drop() -> dict:
+        response = emulator.client("lambda").invoke(FunctionName="DbTeardownFunction", Payload=request)
+        payload = json.loads(response["Payload"].read())
+        assert "FunctionError" not in response, payload
+        return payload
+
+    sm.tag_resource(SecretId=names.edxapp_ro_db_secret, Tags=[{"Key": TAG_DEPLOYMENT, "Value": "someone-else"}])
+    assert not [user for user in drop()["dropped"] if user.startswith(names.edxapp_ro_user)]  # a record not ours names no user of ours
+    assert names.edxapp_ro_user in _users(mysql_server)
+
+    sm.tag_resource(SecretId=names.edxapp_ro_db_secret, Tags=[{"Key": TAG_DEPLOYMENT, "Value": "acme-demo"}])
+    dropped = drop()["dropped"]
+    assert [user for user in dropped if user.startswith(names.edxapp_ro_user)] and any(user.startswith("analytics on ") for user in dropped)
+    assert names.edxapp_ro_user not in _users(mysql_server)
+    assert drop()["dropped"] == dropped  # again: DROP USER IF EXISTS, nothing else changes

@@ -17,7 +17,7 @@ from ..aws import rds, secrets
 from ..aws.errors import aws_call
 from ..deployment import Deployment
 from ..errors import InputError, OwnershipError, PreflightError
-from ..naming import ANALYTICS_DB_USER, TAG_DEPLOYMENT, migration_user_refusal
+from ..naming import ANALYTICS_DB_USER, RUNBOOK_EDXAPP_RO_USER, TAG_DEPLOYMENT, migration_user_refusal
 from ..plan import Change, create, keep, modify
 
 ANALYTICS_DATABASES = ("dashboard", "analytics-api", "reports")
@@ -106,7 +106,8 @@ def claim(deployment: Deployment, cursor, server: mysql.Server, secret_name: str
 
     A user that exists without our record is refused before anything changes. The record is written
     before the user is created; a user it named before under another name (options.edxapp_ro_user
-    changed) is ours and is dropped."""
+    changed) is ours and is dropped, except the runbook's ``edxapp_ro``: before read-only users were
+    per deployment, every deployment on a server recorded that one, so it may still serve another."""
     region, owner = deployment.region, deployment.deployment_id
     with aws_call(f"read secret {secret_name}"):
         arn = secrets.arn_if_ours(secret_name, region, owner)
@@ -116,11 +117,12 @@ def claim(deployment: Deployment, cursor, server: mysql.Server, secret_name: str
         if name not in owned and mysql.user_exists(cursor, name):
             raise OwnershipError(not_ours_message(deployment, server, name, secret_name, stored))
     retired = stored.get("username") if stored.get("username") not in (None, username) else None
+    keep_retired = retired == RUNBOOK_EDXAPP_RO_USER
     password = None if deployment.options.rotate_generated_passwords or retired else stored.get("password")
     login = {"host": server.host, "port": str(server.port), "username": username, "password": password or mysql.new_password()}
     if login != stored:
         arn = secrets.put_json(secret_name, login, region, owner, f"MySQL user {username} on {server.label} (analytics-provisioner)")
-    if retired:
+    if retired and not keep_retired:
         mysql.drop_user(cursor, retired)
     return arn, login["password"]
 

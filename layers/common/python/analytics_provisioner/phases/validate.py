@@ -103,11 +103,26 @@ def check_edxapp_db(deployment: Deployment) -> dict:
 def check_secrets(deployment: Deployment) -> None:
     """Opted in, readable, JSON, with the required keys. Values are read to check them and then dropped."""
     edxapp, region, deployment_id = deployment.edxapp, deployment.region, deployment.deployment_id
-    secrets.read_opted_in(edxapp.db_admin_secret_id, region, deployment_id, ADMIN_SECRET_KEYS, "edxapp.db_admin_secret_id")
+    admin = secrets.read_opted_in(edxapp.db_admin_secret_id, region, deployment_id, ADMIN_SECRET_KEYS, "edxapp.db_admin_secret_id")
     migration = secrets.read_opted_in(edxapp.migration_secret_id, region, deployment_id, MIGRATION_SECRET_KEYS, "edxapp.migration_secret_id")
     refusal = migration_user_refusal(migration["username"], edxapp.migration_secret_id) if isinstance(migration["username"], str) else None
     if refusal:
         raise PreflightError(refusal)
+    check_read_only_user(deployment, {"edxapp.db_admin_secret_id": admin, "edxapp.migration_secret_id": migration})
+
+
+def check_read_only_user(deployment: Deployment, logins: dict[str, dict]) -> None:
+    """The read-only user DbSetup makes on the edxapp server is not the admin's or the edxapp user's
+    (DbSetup would refuse them later, after Identity, Network and the slow resources have started)."""
+    read_only = deployment.edxapp_ro_user
+    for field, login in logins.items():
+        if login.get("username") == read_only:
+            secret_id = getattr(deployment.edxapp, field.split(".", 1)[1])
+            raise PreflightError(
+                f"options.edxapp_ro_user: {read_only!r} is the user of {field} (secret {secret_id!r}) on the edxapp server, which "
+                f"DbSetup must not take over as the read-only user; leave options.edxapp_ro_user unset for this deployment's own "
+                f"{deployment.names.edxapp_ro_user!r}, or name a user that does not exist there"
+            )
 
 
 def check_buckets_and_user(deployment: Deployment) -> None:
