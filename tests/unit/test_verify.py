@@ -266,3 +266,34 @@ def test_no_verdict_by_the_ceiling_is_reported_as_inconclusive(aws, state, ssm_a
     assert found["rds_test"]["status"] == "inconclusive"
     assert "no result after" in found["rds_test"]["results"][0]["output"]
     assert any("gave no verdict" in warning for warning in found["warnings"])
+
+
+def test_a_database_setup_function_outside_any_vpc_is_named_with_the_stack_parameters_to_set(state, monkeypatch):
+    monkeypatch.setenv(verify.DB_SETUP_FUNCTION_ENV, "StorageFunction")  # a function of the stack without VpcConfig
+
+    with pytest.raises(VerificationError) as raised:
+        verify.run(state)
+
+    lines = failures(str(raised.value))
+    assert [line.split(" (tcp")[0] for line in lines] == ["DbSetup to the analytics database", "DbSetup to the edxapp database"]
+    assert all("the database-setup function runs outside any VPC: update the stack with DbSetupSubnetIds and DbSetupSecurityGroupId" in line
+               for line in lines)
+
+
+def test_an_edxapp_database_in_another_vpc_is_not_judged_but_warned_about(aws, state):
+    ec2, rds = aws.client("ec2"), aws.client("rds")
+    identifier = state["deployment"]["edxapp"]["db_instance_id"]
+    before = [g["VpcSecurityGroupId"] for g in rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]["VpcSecurityGroups"]]
+    other_vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    elsewhere = ec2.create_security_group(GroupName="edxapp-elsewhere", Description="edxapp elsewhere", VpcId=other_vpc)["GroupId"]
+    rds.modify_db_instance(DBInstanceIdentifier=identifier, VpcSecurityGroupIds=[elsewhere], ApplyImmediately=True)
+    try:
+        verified = verify.run(state)
+    finally:
+        rds.modify_db_instance(DBInstanceIdentifier=identifier, VpcSecurityGroupIds=before, ApplyImmediately=True)
+
+    unjudged = [path for path in verified["paths"] if path["open"] is None]
+    assert sorted(path["path"].split(" to ")[0] for path in unjudged) == sorted(
+        ["DbSetup", f"the EMR master group {groups(state)['emr_master']}", f"the EMR slave group {groups(state)['emr_slave']}"])
+    assert all(f"is in {other_vpc}" in path["note"] and "VPC peering is not modelled" in path["note"] for path in unjudged)
+    assert len(verified["warnings"]) == 3 and all(w.startswith("not verified: ") for w in verified["warnings"])
