@@ -6,7 +6,6 @@ the play passes the role's own checks, a person can log in, every repository the
 that exists, and each credential holds the stored key (compared as hashes).
 """
 
-import dataclasses
 import hashlib
 import json
 
@@ -102,7 +101,7 @@ def test_the_role_builds_a_jenkins_one_can_log_in_to_for_every_release(render_re
 
 def test_without_a_secure_repo_the_seed_job_clones_none_and_keeps_its_credentials(render_repo, tmp_path):
     ctx = render_repo().ctx
-    repo = write_repo(dataclasses.replace(ctx, scheduler=dataclasses.replace(ctx.scheduler, secure_repo_url=None)), tmp_path / "no-repo")
+    repo = write_repo(ctx._replace(scheduler=ctx.scheduler._replace(secure_repo_url=None)), tmp_path / "no-repo")
     assert "ANALYTICS_SCHEDULE_SECURE_REPO_URL" not in repo.path("vars-analytics.yml").read_text()
     result = run_play(repo, tmp_path, with_secure_repo=False)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

@@ -51,12 +51,10 @@ def test_every_option_is_one_the_pipeline_reads_and_reports_have_theirs(render_r
 
 
 def test_without_reports_there_is_no_report_output(render_repo, tmp_path):
-    import dataclasses
-
     from secure_repo import write_repo
 
     repo = render_repo()
-    ctx = dataclasses.replace(repo.ctx, reports_key=None, buckets=dataclasses.replace(repo.ctx.buckets, reports=None))
+    ctx = repo.ctx._replace(reports_key=None, buckets=repo.ctx.buckets._replace(reports=None))
     parser = read(write_repo(ctx, tmp_path / "no-reports").path("analytics-tasks/analytics-override.cfg"))
     assert "problem-response" not in parser.sections() and parser.get("course-list", "api_root_url")
 

@@ -132,3 +132,11 @@ def test_every_log_group_has_retention():
 def test_runtime_is_a_current_python():
     runtime = TEMPLATE["Globals"]["Function"]["Runtime"]
     assert re.fullmatch(r"python3\.(1[2-9])", runtime), runtime
+
+
+@pytest.mark.parametrize("logical_id", ["SearchFunction", "DatabaseFunction"])
+def test_a_status_check_can_watch_as_long_as_the_input_allows(logical_id):
+    """Lambda ends a check at its timeout: the longest watch the schema accepts, plus a minute of reads, fits."""
+    schema = json.loads((REPO / "schema" / "execution-input.schema.json").read_text())
+    longest_watch = schema["properties"]["options"]["properties"]["poll_watch_seconds"]["maximum"]
+    assert TEMPLATE["Resources"][logical_id]["Properties"]["Timeout"] >= longest_watch + 60

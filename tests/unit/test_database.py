@@ -98,7 +98,7 @@ def test_output_holds_ids_and_the_master_secret_arn_but_no_password(aws, minimal
 
 
 def test_poll_loop_keeps_waiting_while_not_available(aws, minimal_input, monkeypatch):
-    state = state_for(aws, minimal_input, database_first_check_seconds=420, poll_interval_seconds=30)
+    state = state_for(aws, minimal_input, database_first_check_seconds=420, poll_interval_seconds=30, poll_watch_seconds=0)
     current = database.run(state)
     not_ready_times(monkeypatch, rds_api, "instance_ready", 2)
     seen = []
@@ -108,8 +108,17 @@ def test_poll_loop_keeps_waiting_while_not_available(aws, minimal_input, monkeyp
     assert seen == [(False, False, 1, 420), (False, False, 2, 450), (True, True, 3, 480)]
 
 
+def test_a_check_watches_the_instance_until_available(aws, minimal_input, monkeypatch):
+    state = state_for(aws, minimal_input, database_first_check_seconds=240, poll_interval_seconds=15, poll_watch_seconds=300)
+    current = database.run(state)
+    not_ready_times(monkeypatch, rds_api, "instance_ready", 4)
+    current = check(state, current)
+    assert current["ready"] is True and current["endpoint"] is not None
+    assert current["poll"] == {"checks": 1, "waited_seconds": 240 + 4 * 15, "next_wait_seconds": 15}
+
+
 def test_ceiling_ends_the_loop_with_a_clear_cause(aws, minimal_input, monkeypatch):
-    state = state_for(aws, minimal_input, database_first_check_seconds=420, poll_interval_seconds=60, database_timeout_minutes=8)
+    state = state_for(aws, minimal_input, database_first_check_seconds=420, poll_interval_seconds=60, poll_watch_seconds=0, database_timeout_minutes=8)
     current = database.run(state)
     not_ready_times(monkeypatch, rds_api, "instance_ready", 100)
     current = check(state, current)  # waited 420 s

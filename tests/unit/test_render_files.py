@@ -1,7 +1,6 @@
 """The renderers as pure functions of a context: key names per release, agreement between files, no secret where it must not be."""
 
 import configparser
-import dataclasses
 import json
 from pathlib import Path
 
@@ -52,7 +51,7 @@ def make_context(release="open-release/nutmeg.master", reports=True, **changes) 
         insights_public_ip="203.0.113.10",
         scheduler=Scheduler(DEPLOY_KEY, DEPLOY_PUBLIC_KEY, "git@github.com:acme/analytics-secure.git", "main", "10.0.1.10", "198.51.100.20"),
     )
-    return dataclasses.replace(ctx, **changes)
+    return ctx._replace(**changes)
 
 
 def secret_values(ctx: RenderContext) -> list[str]:
@@ -197,7 +196,7 @@ def test_jenkins_env_names_the_cluster_and_buckets_and_holds_no_secret():
     assert "export EXTRA_VARS=@/home/jenkins/emr-vars.yml" in document
     assert "export SCRIPT_RUNNER_JAR_S3_URL=s3://eu-west-1.elasticmapreduce/libs/script-runner/script-runner.jar" in document
     assert "export EDXAPP_S3_BUCKET=acme-prod-edxapp" in document
-    assert "EDXAPP_S3_BUCKET" not in jenkins_env.render(make_context(buckets=dataclasses.replace(ctx.buckets, grades=None)))
+    assert "EDXAPP_S3_BUCKET" not in jenkins_env.render(make_context(buckets=ctx.buckets._replace(grades=None)))
 
 
 @pytest.mark.parametrize("release", sorted(RELEASES))
@@ -235,7 +234,7 @@ def test_jenkins_logs_in_through_the_unix_realm_with_the_generated_password_and_
 
 
 def test_without_a_secure_repo_the_next_steps_say_how_to_add_one_and_the_file_names_none():
-    ctx = make_context(scheduler=dataclasses.replace(make_context().scheduler, secure_repo_url=None))
+    ctx = make_context(scheduler=make_context().scheduler._replace(secure_repo_url=None))
     assert "ANALYTICS_SCHEDULE_SECURE_REPO_URL" not in vars_of(ctx)
     steps = "\n".join(manifest.next_steps(ctx, "arn:app", "s3://repo/acme-prod/"))
     assert "seed job clones no secure repo yet" in steps and "start this input again with jenkins.secure_repo_url" in steps

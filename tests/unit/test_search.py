@@ -60,14 +60,24 @@ def test_domain_is_created_as_the_runbook_configures_it(aws, minimal_input):
     assert result["domain_arn"] == domain["ARN"] and result["instance_type"] == "t3.small.search"
 
 
-def test_a_user_iam_has_not_propagated_yet_is_retried_not_fatal(aws, minimal_input):
+def test_a_user_iam_has_not_propagated_yet_is_waited_out_in_short_steps(aws, minimal_input):
     state = state_for(aws, minimal_input)
     fresh = aws.client("iam").create_user(UserName="acme-demo-fresh")["User"]["Arn"]
     state["identity"]["es_user_arn"] = fresh
+    before = aws.clock.now()
+    assert search.run(state)["domain_name"] == DOMAIN  # before IAM propagation was retried, this failed the deployment
+    assert fresh in aws.iam_propagation.refused
+    assert PROPAGATION_SECONDS <= aws.clock.now() - before <= PROPAGATION_SECONDS + search.IAM_RETRY_SECONDS
+
+
+def test_a_user_iam_has_not_propagated_after_the_wait_is_left_to_the_state_machines_retry(aws, minimal_input):
+    state = state_for(aws, minimal_input)
+    aws.iam_propagation.seconds = 3600
+    state["identity"]["es_user_arn"] = aws.client("iam").create_user(UserName="acme-demo-fresh")["User"]["Arn"]
+    before = aws.clock.now()
     with pytest.raises(IamPropagationError, match="InvalidTypeException: Error setting policy"):
-        search.run(state)  # before IAM propagation was retried, this failed the deployment (AwsCallError)
-    aws.clock.wait(PROPAGATION_SECONDS)
-    assert search.run(state)["domain_name"] == DOMAIN
+        search.run(state)
+    assert search.IAM_WAIT_SECONDS <= aws.clock.now() - before < search.IAM_WAIT_SECONDS + 5
 
 
 def test_default_versions_come_from_validate_and_limit_encryption(aws, minimal_input):
@@ -100,7 +110,7 @@ def test_encryption_follows_what_version_and_type_support(version, instance_type
 
 
 def test_new_domain_waits_the_first_check_then_reports_ready(aws, minimal_input):
-    state = state_for(aws, minimal_input, search_first_check_seconds=600, poll_interval_seconds=60)
+    state = state_for(aws, minimal_input, search_first_check_seconds=600, poll_interval_seconds=60, poll_watch_seconds=0)
     created = search.run(state)
     assert created["poll"] == {"checks": 0, "waited_seconds": 0, "next_wait_seconds": 600}
     checked = check(state, created)
@@ -110,7 +120,7 @@ def test_new_domain_waits_the_first_check_then_reports_ready(aws, minimal_input)
 
 
 def test_poll_loop_keeps_waiting_while_not_ready(aws, minimal_input, monkeypatch):
-    state = state_for(aws, minimal_input, search_first_check_seconds=600, poll_interval_seconds=60)
+    state = state_for(aws, minimal_input, search_first_check_seconds=600, poll_interval_seconds=60, poll_watch_seconds=0)
     current = search.run(state)
     not_ready_times(monkeypatch, es, "domain_ready", 3)
     seen = []
@@ -123,8 +133,40 @@ def test_poll_loop_keeps_waiting_while_not_ready(aws, minimal_input, monkeypatch
     ]
 
 
+def test_a_check_watches_the_domain_and_sees_it_ready_within_an_interval(aws, minimal_input, monkeypatch):
+    """The default schedule: one check reads every poll_interval_seconds for up to poll_watch_seconds; local mode
+    passes the pauses on its clock as AWS would."""
+    state = state_for(aws, minimal_input, search_first_check_seconds=420, poll_interval_seconds=15, poll_watch_seconds=300)
+    current = search.run(state)
+    not_ready_times(monkeypatch, es, "domain_ready", 7)
+    before = aws.clock.now()
+    current = check(state, current)
+    assert current["ready"] is True and current["endpoint"] == f"{DOMAIN}.us-east-1.es.amazonaws.com"
+    assert current["poll"] == {"checks": 1, "waited_seconds": 420 + 7 * 15, "next_wait_seconds": 15}
+    assert aws.clock.now() - before >= 7 * 15
+
+
+def test_a_watch_that_ends_not_ready_hands_back_to_the_wait(aws, minimal_input, monkeypatch):
+    state = state_for(aws, minimal_input, search_first_check_seconds=420, poll_interval_seconds=15, poll_watch_seconds=300)
+    current = search.run(state)
+    not_ready_times(monkeypatch, es, "domain_ready", 100)
+    current = check(state, current)
+    assert current["ready"] is False and current["poll"] == {"checks": 1, "waited_seconds": 420 + 300, "next_wait_seconds": 15}
+
+
+def test_the_watch_stops_at_the_ceiling(aws, minimal_input, monkeypatch):
+    state = state_for(aws, minimal_input, search_first_check_seconds=420, poll_interval_seconds=15, poll_watch_seconds=300,
+                      search_timeout_minutes=10)
+    current = search.run(state)
+    not_ready_times(monkeypatch, es, "domain_ready", 100)
+    before = aws.clock.now()
+    with pytest.raises(ResourceTimeoutError, match=f"Elasticsearch domain {DOMAIN} not active after 10 minutes"):
+        check(state, current)  # watched 180 s of its 300: 420 + 180 = the ceiling
+    assert 180 <= aws.clock.now() - before < 195
+
+
 def test_ceiling_ends_the_loop_with_a_clear_cause(aws, minimal_input, monkeypatch):
-    state = state_for(aws, minimal_input, search_first_check_seconds=600, poll_interval_seconds=60, search_timeout_minutes=12)
+    state = state_for(aws, minimal_input, search_first_check_seconds=600, poll_interval_seconds=60, poll_watch_seconds=0, search_timeout_minutes=12)
     current = search.run(state)
     not_ready_times(monkeypatch, es, "domain_ready", 100)
     current = check(state, current)  # waited 600 s
@@ -134,7 +176,7 @@ def test_ceiling_ends_the_loop_with_a_clear_cause(aws, minimal_input, monkeypatc
 
 
 def test_ready_at_the_ceiling_is_ready(aws, minimal_input, monkeypatch):
-    state = state_for(aws, minimal_input, search_first_check_seconds=600, poll_interval_seconds=60, search_timeout_minutes=11)
+    state = state_for(aws, minimal_input, search_first_check_seconds=600, poll_interval_seconds=60, poll_watch_seconds=0, search_timeout_minutes=11)
     current = search.run(state)
     not_ready_times(monkeypatch, es, "domain_ready", 1)
     current = check(state, current)

@@ -226,3 +226,15 @@ def test_preflight_creates_nothing(ready, minimal_input):
     before = inventory(ready)
     run(minimal_input)
     assert inventory(ready) == before
+
+
+def test_a_poll_schedule_that_would_overflow_the_execution_history_is_refused_before_any_call(aws, minimal_input):
+    minimal_input["options"] = {"poll_interval_seconds": 1, "poll_watch_seconds": 0, "search_timeout_minutes": 600}
+    with pytest.raises(InputError, match=r"options.poll_interval_seconds: every 1 s with poll_watch_seconds 0, .* Step Functions ends "
+                                         r"an execution at 25000; raise poll_interval_seconds or poll_watch_seconds"):
+        run(minimal_input)  # the bare account has no VPC: any AWS check would fail with PreflightError
+
+
+def test_the_same_interval_with_a_watch_fits(ready, minimal_input):
+    minimal_input["options"] = {"poll_interval_seconds": 1, "poll_watch_seconds": 300, "search_timeout_minutes": 600}
+    assert run(minimal_input)["deployment"]["options"]["poll_watch_seconds"] == 300

@@ -68,7 +68,8 @@ def allows_mysql_from(group: dict, source_group_id: str) -> bool:
 
 
 def test_poll_loops_wait_until_ready_and_the_analytics_instances_reach_mysql(emulator, minimal_input, monkeypatch):
-    doc = prepare(emulator, minimal_input, poll_interval_seconds=60, search_first_check_seconds=600, database_first_check_seconds=420)
+    doc = prepare(emulator, minimal_input, poll_interval_seconds=60, poll_watch_seconds=0, search_first_check_seconds=600,
+                 database_first_check_seconds=420)
     not_ready_times(monkeypatch, es, "domain_ready", 4)  # the ensure call, then three checks
     not_ready_times(monkeypatch, rds_api, "instance_ready", 3)  # the ensure call, then two checks
 
@@ -97,8 +98,27 @@ def test_poll_loops_wait_until_ready_and_the_analytics_instances_reach_mysql(emu
     assert instance["PubliclyAccessible"] is False and instance["Endpoint"]["Port"] == 3306
 
 
+def test_default_schedule_sees_readiness_inside_one_check(emulator, minimal_input, monkeypatch):
+    """The product's schedule (Options defaults): a first check near the bottom of each resource's range, which
+    keeps reading every poll_interval_seconds: readiness is seen within 15 s for one Wait -> Check -> Choice round."""
+    doc = prepare(emulator, minimal_input)
+    not_ready_times(monkeypatch, es, "domain_ready", 10)  # the ensure call, then nine reads of the first check
+    not_ready_times(monkeypatch, rds_api, "instance_ready", 3)
+
+    result = execute(emulator, doc)
+
+    assert result.status == "SUCCEEDED", result.cause
+    states = ran(result)
+    assert states.count("Check search domain") == 1 and states.count("Check analytics RDS instance") == 1
+    (domain,) = outputs(result, "Search done")
+    assert domain["poll"] == {"checks": 1, "waited_seconds": 420 + 9 * 15, "next_wait_seconds": 15}
+    (database,) = [out["database"]["poll"] for out in outputs(result, "Check analytics RDS instance")]
+    assert database == {"checks": 1, "waited_seconds": 240 + 2 * 15, "next_wait_seconds": 15}
+
+
 def test_ceiling_ends_the_execution_with_a_clear_cause(emulator, minimal_input, monkeypatch):
-    doc = prepare(emulator, minimal_input, poll_interval_seconds=60, search_first_check_seconds=600, search_timeout_minutes=12)
+    doc = prepare(emulator, minimal_input, poll_interval_seconds=60, poll_watch_seconds=0, search_first_check_seconds=600,
+                 search_timeout_minutes=12)
     monkeypatch.setattr(es, "domain_ready", lambda status: False)
 
     result = execute(emulator, doc)

@@ -177,9 +177,11 @@ class Options:
     separate_hadoop_bucket: bool = False
     rotate_generated_passwords: bool = False
     edxapp_ro_user: str | None = None  # None: Names.edxapp_ro_user, the per-deployment name
-    poll_interval_seconds: int = 60
-    search_first_check_seconds: int = 600
-    database_first_check_seconds: int = 420
+    # Poll schedule (phases/polling.py), chosen by benchmarks/critical_path.py (docs/performance.md)
+    poll_interval_seconds: int = 15
+    poll_watch_seconds: int = 300
+    search_first_check_seconds: int = 420
+    database_first_check_seconds: int = 240
     search_timeout_minutes: float = 60
     database_timeout_minutes: float = 60
     pipeline_tasks_repo: str = "https://github.com/openedx/edx-analytics-pipeline.git"

@@ -4,10 +4,13 @@
 machines, the secure-repo bucket, the KMS key) with the stack parameters an operator would give
 (``stack_parameters``: the DbSetup function in the default VPC, in a security group of its own),
 installs the region catalogue moto lacks, makes every RDS endpoint lead to a real MySQL/MariaDB
-through the network rule (``reachability.RdsNetwork``; ``database_server`` says which), and scales the state machine's Wait and Retry sleeps and botocore's retry back-off (0 = instant)
-without touching ``time.sleep`` elsewhere.
+through the network rule (``reachability.RdsNetwork``; ``database_server`` says which), and scales the state machine's Wait and
+Retry sleeps, botocore's retry back-off and a status check's pauses between reads (``polling.sleep``) (0 = instant) without
+touching ``time.sleep`` elsewhere.
 """
 
+import copy
+import functools
 import io
 import json
 import logging
@@ -21,14 +24,17 @@ from botocore import endpoint as botocore_endpoint
 from moto import mock_aws
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 from moto.iam.models import AWSManagedPolicy, IAMBackend
+from moto.kms import models as kms_models
 from moto.rds.models import MasterUserSecret
 from moto.s3.models import FakeBucket
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec import execute_state
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from ..aws import clients
 from ..naming import TAG_DEPLOYMENT
+from ..phases import polling
 from . import bucket_tags, catalog, deprecated_images, hooks, rds_deletion
 from . import template as cfn
 from .clock import Clock, TaskThread
@@ -79,9 +85,40 @@ def _denies_plain_http(statement: dict) -> bool:
     return statement.get("Effect") == "Deny" and str(condition.get("aws:SecureTransport")).lower() == "false"
 
 
-def _managed_policies(backend: IAMBackend) -> list:
+@functools.cache
+def _managed_policy_documents() -> dict:
+    """The few AWS managed policies we use, parsed once per process: moto's catalogue of all of them is a
+    JSON document of megabytes, and moto builds an IAM backend per region of every emulator."""
     data = json.loads(aws_managed_policies_data)
-    return [AWSManagedPolicy.from_data(name, backend.account_id, backend.region_name, data[name]) for name in AWS_MANAGED_POLICIES]
+    return {name: data[name] for name in AWS_MANAGED_POLICIES}
+
+
+@functools.cache
+def _private_key(key_spec: str):
+    """moto generates a private key for every KMS key it creates, symmetric ones too (an RSA-2048 key takes
+    tens of milliseconds, once per emulator); local mode signs nothing with them, so one per spec serves all."""
+    return _generate_private_key(key_spec)
+
+
+_generate_private_key = kms_models.generate_private_key
+
+
+_validate_definition = StepFunctionsParserBackend._validate_definition
+_valid_definitions: set[str] = set()
+
+
+def _validate_definition_once(definition: str) -> None:
+    """moto parses a state machine's definition with its ANTLR grammar to validate it (about 0.3 s for
+    ours); a definition it accepted once is accepted again, so each process validates it once."""
+    if definition not in _valid_definitions:
+        _validate_definition(definition)
+        _valid_definitions.add(definition)
+
+
+def _managed_policies(backend: IAMBackend) -> list:
+    documents = _managed_policy_documents()
+    return [AWSManagedPolicy.from_data(name, backend.account_id, backend.region_name, copy.deepcopy(documents[name]))
+            for name in AWS_MANAGED_POLICIES]
 
 
 class Emulator:
@@ -122,6 +159,8 @@ class Emulator:
         self._install_rules(stack)
         self._scale_sleeps(stack)
         stack.enter_context(mock.patch.object(IAMBackend, "_init_aws_policies", _managed_policies))
+        stack.enter_context(mock.patch.object(kms_models, "generate_private_key", _private_key))
+        stack.enter_context(mock.patch.object(StepFunctionsParserBackend, "_validate_definition", staticmethod(_validate_definition_once)))
         stack.enter_context(mock.patch.object(FakeBucket, "get_permission", _permission_over_tls))
         if self.mysql:
             self._leave_the_server_as_found(stack)
@@ -166,6 +205,7 @@ class Emulator:
         stack.enter_context(mock.patch.object(retrier_decl, "time", mock.Mock(sleep=scaled_sleep)))
         stack.enter_context(mock.patch.object(botocore_endpoint, "time", mock.Mock(sleep=scaled_sleep)))
         stack.enter_context(mock.patch.object(wait_function.WaitFunction, "_wait_interval", scaled_wait))
+        stack.enter_context(mock.patch.object(polling, "sleep", scaled_sleep))  # a status check's pauses between reads
         stack.enter_context(mock.patch.object(execute_state, "Thread", TaskThread))  # the clock follows a Task to its Retry
 
     def _leave_the_server_as_found(self, stack: ExitStack) -> None:

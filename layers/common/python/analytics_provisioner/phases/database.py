@@ -1,7 +1,8 @@
 """Database: the analytics RDS MySQL instance that holds the Insights and Analytics API databases.
 
 ``run`` (ensure) creates the instance, or adopts ours, and returns the poll state; ``status`` is one
-round of the state machine's Wait -> status -> Choice loop (DbSetup follows once it is ready).
+round of the state machine's Wait -> status -> Choice loop, which watches the instance for up to
+``options.poll_watch_seconds`` (``polling.watch``); DbSetup follows once it is ready.
 The runbook's instance: MySQL on 3306, not public, member of the EMR RDS security group (the Network
 phase opens 3306 on it to EMR and to the analytics instances). We add storage encryption, deletion
 protection, backups and a master password that RDS generates and keeps in Secrets Manager, so no
@@ -42,15 +43,20 @@ def status(event: dict) -> dict:
     deployment = Deployment.from_state(event["deployment"])
     previous = event["database"]
     name = previous["db_instance_id"]
-    with aws_call(f"check analytics RDS instance {name}"):
-        instance = rds.db_instance(name, deployment.region)
-    if instance is None:
-        raise ResourceStateError(f"RDS instance {name} was deleted while we waited for it; re-run the execution to create it again")
-    refuse_stuck(instance)
-    ready = rds.instance_ready(instance)
     options = deployment.options
+
+    def read() -> tuple[dict, bool]:
+        with aws_call(f"check analytics RDS instance {name}"):
+            instance = rds.db_instance(name, deployment.region)
+        if instance is None:
+            raise ResourceStateError(f"RDS instance {name} was deleted while we waited for it; re-run the execution to create it again")
+        refuse_stuck(instance)
+        return instance, rds.instance_ready(instance)
+
+    budget = polling.watch_budget(previous["poll"], options.poll_watch_seconds, options.database_timeout_minutes)
+    instance, ready, watched = polling.watch(read, options.poll_interval_seconds, budget)
     poll = polling.after_check(previous["poll"], ready, options.poll_interval_seconds, options.database_timeout_minutes,
-                               f"RDS instance {name}", TIMEOUT_REMEDY)
+                               f"RDS instance {name}", TIMEOUT_REMEDY, watched_seconds=watched)
     return output(instance, ready, poll)
 
 

@@ -1,12 +1,28 @@
 """Bookkeeping for the state machine's poll loops (Create -> Wait -> status -> Choice).
 
 The ensure call returns ``poll`` with the first wait; each status call adds the wait the state
-machine was told to take to ``waited_seconds`` and schedules the next one. The ceiling counts these
-scheduled waits, not the wall clock, so it still ends the loop when local mode runs Wait states in
-0 s.
+machine was told to take, and the time it spent watching, to ``waited_seconds`` and schedules the
+next one. The ceiling counts these scheduled waits and watches, not the wall clock, so it still ends
+the loop when local mode runs Wait states in 0 s.
+
+A status call may watch: read the resource, and while it is not ready read it again every
+``interval_seconds`` for up to ``watch_seconds`` (``watch``). The reads then fall on one grid, every
+``interval_seconds`` from the first check, whether they happen inside a check or after a Wait state:
+a resource is seen ready about half an interval late, while one round of the loop (three state
+transitions) covers ``watch_seconds + interval_seconds`` instead of ``interval_seconds``. The price is
+Lambda time: a check bills its watch (docs/performance.md weighs it).
 """
 
+import math
+import time
+from collections.abc import Callable
+
 from ..errors import ResourceTimeoutError
+
+
+def sleep(seconds: float) -> None:
+    """A pause between two reads of one check. Local mode scales it as it scales Wait states."""
+    time.sleep(seconds)
 
 
 def first_wait(created: bool, ready: bool, first_check_seconds: int, interval_seconds: int) -> int:
@@ -20,10 +36,42 @@ def start(next_wait_seconds: int) -> dict:
     return {"checks": 0, "waited_seconds": 0, "next_wait_seconds": next_wait_seconds}
 
 
+def watch(read: Callable[[], tuple[dict, bool]], interval_seconds: int, watch_seconds: int) -> tuple[dict, bool, int]:
+    """``read()`` -> (description, ready), again every ``interval_seconds`` while not ready, as long as
+    the next read stays within ``watch_seconds``; returns the last read and the seconds spent watching."""
+    described, ready = read()
+    watched = 0
+    while not ready and watched + interval_seconds <= watch_seconds:
+        sleep(interval_seconds)
+        watched += interval_seconds
+        described, ready = read()
+    return described, ready, watched
+
+
+def watch_budget(poll: dict, watch_seconds: int, timeout_minutes: float) -> int:
+    """How long this check may watch: ``watch_seconds``, but never past the ceiling."""
+    return max(0, min(watch_seconds, int(timeout_minutes * 60) - poll["waited_seconds"] - poll["next_wait_seconds"]))
+
+
 def after_check(poll: dict, ready: bool, interval_seconds: int, timeout_minutes: float, resource: str, remedy: str,
-                awaited: str = "active") -> dict:
-    """The poll state after one status check; ResourceTimeoutError when still not ready at the ceiling."""
-    waited = poll["waited_seconds"] + poll["next_wait_seconds"]
+                awaited: str = "active", watched_seconds: int = 0) -> dict:
+    """The poll state after one status check (which watched ``watched_seconds``); ResourceTimeoutError
+    when still not ready at the ceiling."""
+    waited = poll["waited_seconds"] + poll["next_wait_seconds"] + watched_seconds
     if not ready and waited >= timeout_minutes * 60:
         raise ResourceTimeoutError(f"{resource} not {awaited} after {timeout_minutes:g} minutes; {remedy}")
     return {"checks": poll["checks"] + 1, "waited_seconds": waited, "next_wait_seconds": interval_seconds}
+
+
+# Step Functions ends an execution whose history passes 25,000 events. One round of a poll loop writes
+# 9: Wait entered and exited, Task entered, scheduled, started, succeeded and exited, Choice entered
+# and exited. The two loops run side by side; the rest of the execution writes a few hundred.
+HISTORY_EVENTS_LIMIT = 25_000
+EVENTS_PER_ROUND = 9
+POLL_HISTORY_BUDGET = 20_000
+
+
+def rounds_at_ceiling(first_check_seconds: int, interval_seconds: int, watch_seconds: int, timeout_minutes: float) -> int:
+    """How many rounds a loop runs before its ceiling ends it (the resource never ready)."""
+    remaining = max(0.0, timeout_minutes * 60 - first_check_seconds)
+    return 1 + math.ceil(remaining / (interval_seconds + watch_seconds))

@@ -1,7 +1,8 @@
 """Search: the Elasticsearch/OpenSearch domain the pipeline writes and the Analytics API reads.
 
 ``run`` (ensure) creates the domain as the runbook configures it, or adopts ours, and returns the
-poll state; ``status`` is one round of the state machine's Wait -> status -> Choice loop. The
+poll state; ``status`` is one round of the state machine's Wait -> status -> Choice loop, which
+watches the domain for up to ``options.poll_watch_seconds`` (``polling.watch``). The
 runbook's domain: one data node, no dedicated master, no zone awareness, EBS General Purpose 10 GB,
 ``rest.action.multi.allow_explicit_index: true``, full access for the ES IAM user. We add encryption
 at rest, node-to-node encryption and HTTPS-only wherever the engine version and instance type allow.
@@ -13,10 +14,12 @@ from ..aws import search as es
 from ..aws import tags as tagging
 from ..aws.errors import aws_call
 from ..deployment import Deployment
-from ..errors import ResourceStateError
+from ..errors import IamPropagationError, ResourceStateError
 from ..plan import Change, create, keep
 from . import polling
 
+IAM_RETRY_SECONDS = 2
+IAM_WAIT_SECONDS = 30
 EBS_VOLUME_TYPE = "gp2"  # the runbook's "General Purpose (SSD)", accepted by every version and instance type
 TIMEOUT_REMEDY = (
     "see its status in the OpenSearch Service console, then re-run the execution to keep waiting "
@@ -38,14 +41,19 @@ def status(event: dict) -> dict:
     deployment = Deployment.from_state(event["deployment"])
     previous = event["search"]
     name = previous["domain_name"]
-    with aws_call(f"check search domain {name}"):
-        domain = es.domain(name, deployment.region)
-    if domain is None or domain.get("Deleted"):
-        raise ResourceStateError(f"search domain {name} was deleted while we waited for it; re-run the execution to create it again")
-    ready = es.domain_ready(domain)
     options = deployment.options
+
+    def read() -> tuple[dict, bool]:
+        with aws_call(f"check search domain {name}"):
+            domain = es.domain(name, deployment.region)
+        if domain is None or domain.get("Deleted"):
+            raise ResourceStateError(f"search domain {name} was deleted while we waited for it; re-run the execution to create it again")
+        return domain, es.domain_ready(domain)
+
+    budget = polling.watch_budget(previous["poll"], options.poll_watch_seconds, options.search_timeout_minutes)
+    domain, ready, watched = polling.watch(read, options.poll_interval_seconds, budget)
     poll = polling.after_check(previous["poll"], ready, options.poll_interval_seconds, options.search_timeout_minutes,
-                               f"Elasticsearch domain {name}", TIMEOUT_REMEDY)
+                               f"Elasticsearch domain {name}", TIMEOUT_REMEDY, watched_seconds=watched)
     return output(domain, ready, poll)
 
 
@@ -54,11 +62,30 @@ def ensure_domain(deployment: Deployment, es_user_arn: str) -> tuple[dict, bool]
     name, region, deployment_id = deployment.names.es_domain, deployment.region, deployment.deployment_id
     domain = es.domain(name, region)
     if domain is None:
-        return es.create_domain(domain_config(deployment, es_user_arn), tagging.ours(deployment_id), region), True
+        config = domain_config(deployment, es_user_arn)
+        return when_iam_propagated(lambda: es.create_domain(config, tagging.ours(deployment_id), region), f"create search domain {name}"), True
     tagging.require_ours(es.tags_of(domain["ARN"], region), deployment_id, f"search domain {name!r}")
     if domain.get("Deleted"):
         raise ResourceStateError(f"search domain {name} is being deleted; re-run the execution once it is gone")
     return domain, False
+
+
+def when_iam_propagated(create, doing: str):
+    """``create()``, tried again every IAM_RETRY_SECONDS for up to IAM_WAIT_SECONDS while OpenSearch refuses
+    the access policy because IAM has not propagated the search user Identity created moments before. The
+    domain is the slowest resource, so its create call is on the critical path: a short fixed step sees
+    propagation within seconds, where the state machine's jittered Retry (which takes over after this)
+    overshoots by several, and costs no state transitions."""
+    waited = 0
+    while True:
+        try:
+            with aws_call(doing):
+                return create()
+        except IamPropagationError:
+            if waited + IAM_RETRY_SECONDS > IAM_WAIT_SECONDS:
+                raise
+            polling.sleep(IAM_RETRY_SECONDS)
+            waited += IAM_RETRY_SECONDS
 
 
 def domain_config(deployment: Deployment, es_user_arn: str) -> dict:

@@ -11,10 +11,10 @@ from ..aws import account, clients, ec2, iam, rds, s3, search, secrets
 from ..aws import tags as tagging
 from ..aws.errors import aws_call
 from ..deployment import WORLD, Deployment
-from ..errors import OwnershipError, PreflightError
+from ..errors import InputError, OwnershipError, PreflightError
 from ..naming import is_valid_bucket_name, migration_user_refusal
 from ..render.releases import for_release
-from . import limits
+from . import limits, polling
 from .compute import ubuntu_image
 from .network import check_db_setup_group, require_internet_route
 from .storage import grades_bucket_missing, tracking_logs_unreadable
@@ -25,6 +25,7 @@ MIGRATION_SECRET_KEYS = ("username", "password")
 
 def run(document: dict, default_region: str) -> dict:
     deployment = Deployment.from_input(document, default_region)
+    check_poll_schedule(deployment)
     check_region(deployment.region)
     with aws_call("preflight"):
         deployment, network_facts = resolve_network(deployment)
@@ -40,6 +41,23 @@ def run(document: dict, default_region: str) -> dict:
         "preflight": {"network": network_facts, "edxapp_db": edxapp_db, "db_setup": db_setup},
         "warnings": warnings(deployment, network_facts, edxapp_db) + limit_warnings,
     }
+
+
+def check_poll_schedule(deployment: Deployment) -> None:
+    """Both poll loops at their ceilings must fit in the execution's history (polling.POLL_HISTORY_BUDGET)."""
+    options = deployment.options
+    rounds = sum(
+        polling.rounds_at_ceiling(first, options.poll_interval_seconds, options.poll_watch_seconds, timeout)
+        for first, timeout in ((options.search_first_check_seconds, options.search_timeout_minutes),
+                               (options.database_first_check_seconds, options.database_timeout_minutes))
+    )
+    if rounds * polling.EVENTS_PER_ROUND > polling.POLL_HISTORY_BUDGET:
+        raise InputError(
+            f"options.poll_interval_seconds: every {options.poll_interval_seconds} s with poll_watch_seconds "
+            f"{options.poll_watch_seconds}, the two poll loops would write about {rounds * polling.EVENTS_PER_ROUND} history "
+            f"events before their timeouts, and Step Functions ends an execution at {polling.HISTORY_EVENTS_LIMIT}; raise "
+            "poll_interval_seconds or poll_watch_seconds, or lower search_timeout_minutes and database_timeout_minutes"
+        )
 
 
 def check_region(region: str) -> None:

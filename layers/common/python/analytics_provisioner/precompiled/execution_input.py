@@ -461,6 +461,16 @@ def validate(data, custom_formats={}, name_prefix=None):
                             raise JsonSchemaValueException("" + (name_prefix or "data") + ".options.poll_interval_seconds must be bigger than or equal to 1")
                         if data__options__pollintervalseconds > 3600:
                             raise JsonSchemaValueException("" + (name_prefix or "data") + ".options.poll_interval_seconds must be smaller than or equal to 3600")
+                if "poll_watch_seconds" in data__options_keys:
+                    data__options_keys.remove("poll_watch_seconds")
+                    data__options__pollwatchseconds = data__options["poll_watch_seconds"]
+                    if not isinstance(data__options__pollwatchseconds, (int)) and not (isinstance(data__options__pollwatchseconds, float) and data__options__pollwatchseconds.is_integer()) or isinstance(data__options__pollwatchseconds, bool):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".options.poll_watch_seconds must be integer")
+                    if isinstance(data__options__pollwatchseconds, (int, float, Decimal)) and not isinstance(data__options__pollwatchseconds, bool):
+                        if data__options__pollwatchseconds < 0:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".options.poll_watch_seconds must be bigger than or equal to 0")
+                        if data__options__pollwatchseconds > 600:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".options.poll_watch_seconds must be smaller than or equal to 600")
                 if "search_first_check_seconds" in data__options_keys:
                     data__options_keys.remove("search_first_check_seconds")
                     data__options__searchfirstcheckseconds = data__options["search_first_check_seconds"]

@@ -6,7 +6,7 @@ branch, whose code the row follows (``configuration``, ``edx-analytics-pipeline`
 ``edx-analytics-configuration``); tests/consumers/upstream.py holds the facts the tests check.
 """
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import InputError
 
@@ -33,8 +33,7 @@ CONFIGURATION_REPO = "configuration"
 EMR_CONFIGURATION_REPO = "edx-analytics-configuration"
 
 
-@dataclass(frozen=True)
-class Release:
+class Release(NamedTuple):
     name: str
     oauth2: str
     jenkins_version_key: str
