@@ -1,5 +1,5 @@
 """Cold start: each function's import and handler setup in a fresh interpreter, as a ratio to a
-bare ``import boto3`` measured in the same run (target <= 1.5 for every function).
+bare ``import boto3`` measured in the same run (target <= 1.3 for every function).
 
     make sam-build && .venv/bin/python benchmarks/cold_start.py [--rounds 7] [--json]
 
@@ -18,7 +18,10 @@ reached: each request fails before it is sent, so the invocation is followed up 
 call, which is where our lazy imports (input validation) happen.
 
 Each figure is the median of ``--rounds`` fresh interpreters; rounds alternate between the
-baseline and the functions so machine noise hits both alike.
+baseline and the functions so machine noise hits both alike. Time is the interpreter's CPU time
+(``--clock cpu``, the default): importing is CPU work, and on a machine shared with other jobs the
+elapsed time (``--clock wall``) counts the waits for a core too, which moved the same function by
++-0.15 x between runs; on Lambda's own vCPU the two agree.
 """
 
 import argparse
@@ -32,7 +35,7 @@ from pathlib import Path
 from lambda_env import BUILD, REPO, LambdaTree
 
 EVENTS = REPO / "events" / "functions"
-TARGET = 1.5
+TARGET = 1.3
 # A region, fake credentials and no config files: nothing looks for real ones.
 ENV = {
     "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
@@ -44,12 +47,13 @@ ENV = {
 PROBE = """
 import importlib, sys, time
 sys.path[:0] = {path!r}
-start = time.perf_counter()
+clock = time.{clock}
+start = clock()
 {body}
-init = time.perf_counter()
+init = clock()
 for name in {first_invocation!r}:
     importlib.import_module(name)
-print(init - start, time.perf_counter() - init)
+print(init - start, clock() - init)
 """
 
 DISCOVER = """
@@ -106,9 +110,13 @@ def first_invocation_imports(tree: LambdaTree, function: str) -> list[str]:
     return json.loads(python(DISCOVER.format(path=tree.sys_path(function), event=str(event))))
 
 
+CLOCKS = {"cpu": "process_time", "wall": "perf_counter"}
+CLOCK = "cpu"
+
+
 def measure(path: list[str], body: str, first_invocation: list[str]) -> tuple[float, float]:
-    """(Init seconds, first-invocation import seconds) in a fresh interpreter."""
-    init, first = python(PROBE.format(path=path, body=body, first_invocation=first_invocation)).split()
+    """(Init seconds, first-invocation import seconds) in a fresh interpreter, on CLOCK."""
+    init, first = python(PROBE.format(path=path, body=body, first_invocation=first_invocation, clock=CLOCKS[CLOCK])).split()
     return float(init), float(first)
 
 
@@ -116,8 +124,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--build", type=Path, default=BUILD, help="the sam build output (default .aws-sam/build)")
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu",
+                        help="cpu (default): the interpreter's CPU time, which other processes do not inflate; wall: elapsed time")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    global CLOCK
+    CLOCK = args.clock
     with tempfile.TemporaryDirectory(prefix="cold-start-") as root:
         tree = LambdaTree.build(Path(root), args.build)
         functions = sorted(tree.by_name)
@@ -140,9 +152,11 @@ def main() -> int:
         }
     met = all(figure["ratio"] <= TARGET for figure in figures.values())
     if args.json:
-        print(json.dumps({"baseline_seconds": round(baseline, 4), "rounds": args.rounds, "target": TARGET, "met": met, "functions": figures}, indent=2))
+        print(json.dumps({"baseline_seconds": round(baseline, 4), "rounds": args.rounds, "clock": args.clock, "target": TARGET, "met": met,
+                          "functions": figures}, indent=2))
     else:
-        print(f"import boto3 (baseline): {baseline * 1000:.0f} ms, median of {args.rounds} fresh interpreters, in the unpacked sam build output")
+        print(f"import boto3 (baseline): {baseline * 1000:.0f} ms {args.clock} time, median of {args.rounds} fresh interpreters, "
+              "in the unpacked sam build output")
         print(f"  {'':<5}{'function':<10}{'init ms':>8}{'1st call ms':>12}{'total ms':>9}{'x boto3':>8}   first call imports")
         for name, figure in sorted(figures.items(), key=lambda item: -item[1]["ratio"]):
             flag = "ok" if figure["ratio"] <= TARGET else "SLOW"

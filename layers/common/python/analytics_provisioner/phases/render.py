@@ -10,12 +10,12 @@ change is not written again. Returns S3 URIs and next steps: never a secret valu
 import os
 from pathlib import PurePosixPath
 
-from .. import render
 from ..aws import s3, secrets
 from ..aws.errors import aws_call
 from ..deployment import Deployment
 from ..errors import ResourceStateError
 from ..plan import Change, create, modify, unless_absent
+from ..render import files as writers  # every writer and PyYAML: needed on every call, loaded at Init
 from ..render import jenkins, manifest
 from ..render.context import (
     API_DATABASE,
@@ -62,7 +62,7 @@ def run(state: dict) -> dict:
     with aws_call("write the secure repo"):
         app_secrets, app_secrets_arn = ensure_app_secrets(deployment)
         ctx = load_context(deployment, state, app_secrets)
-        files = render.render_files(ctx)
+        files = writers.render_files(ctx)
         written = [write_file(bucket, prefix, name, text, region) for name, text in files.items()]
         creds_uploaded = upload_pipeline_creds(ctx, files)
         steps, found = manifest.next_steps(ctx, app_secrets_arn, secure_repo), warnings(state, ctx)
@@ -199,7 +199,7 @@ def upload_pipeline_creds(ctx: RenderContext, files: dict[str, str]) -> list[str
     """The pipeline reads the credentials files from the root of the edxanalytics bucket."""
     return [
         s3.put_if_changed(ctx.buckets.edxanalytics, key, files[name].encode(), ctx.region, "application/json")["uri"]
-        for name, key in render.PIPELINE_CREDS.items()
+        for name, key in writers.PIPELINE_CREDS.items()
     ]
 
 
@@ -208,8 +208,8 @@ def plan(deployment: Deployment, secure_repo_bucket: str) -> list[Change]:
     names, region = deployment.names, deployment.region
     changes = [unless_absent(secrets.describe(names.app_secrets_secret, region), "secret", names.app_secrets_secret,
                              "generated application and OAuth2 client secrets", "holds the application secrets, reused")]
-    files = [(secure_repo_bucket, names.secure_repo_prefix + name) for name in [*render.FILES, manifest.NAME]]
-    files += [(names.edxanalytics_bucket, key) for key in render.PIPELINE_CREDS.values()]
+    files = [(secure_repo_bucket, names.secure_repo_prefix + name) for name in [*writers.FILES, manifest.NAME]]
+    files += [(names.edxanalytics_bucket, key) for key in writers.PIPELINE_CREDS.values()]
     for bucket, key in files:
         uri = f"s3://{bucket}/{key}"
         if s3.head(bucket, key, region) is None:

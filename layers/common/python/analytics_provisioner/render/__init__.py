@@ -2,24 +2,18 @@
 
 ``render_files(ctx)`` returns {path in the secure repo: text}; the manifest is rendered last, by
 the phase, once the S3 versions of the others are known.
+
+The renderers (``files``) load on first use: Validate imports ``render.releases`` only, and
+importing a package's module runs its ``__init__``, which would otherwise load every writer and
+PyYAML into Validate's cold start.
 """
 
-from . import creds, emr_vars, jenkins_env, override_cfg, pem, vars_analytics
-from .context import RenderContext
-
-FILES = {
-    pem.NAME: pem.render,
-    vars_analytics.NAME: vars_analytics.render,
-    jenkins_env.NAME: jenkins_env.render,
-    emr_vars.NAME: emr_vars.render,
-    override_cfg.NAME: override_cfg.render,
-    creds.EDXAPP_NAME: creds.render_edxapp,
-    creds.EDXANALYTICS_NAME: creds.render_edxanalytics,
-}
-
-# Uploaded, under their bare names, to the root of the edxanalytics bucket for the pipeline.
-PIPELINE_CREDS = {creds.EDXAPP_NAME: creds.EDXAPP, creds.EDXANALYTICS_NAME: creds.EDXANALYTICS}
+LAZY = ("FILES", "PIPELINE_CREDS", "render_files")
 
 
-def render_files(ctx: RenderContext) -> dict[str, str]:
-    return {name: render(ctx) for name, render in FILES.items()}
+def __getattr__(name: str):
+    if name in LAZY:
+        from . import files
+
+        return getattr(files, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
