@@ -54,6 +54,25 @@ def not_ready_times(monkeypatch, module, function: str, times: int) -> None:
     monkeypatch.setattr(module, function, slow)
 
 
+def race(calls, refused: type[Exception]) -> tuple[list, list]:
+    """Run every call on its own thread at the same moment: (what the calls returned, the ``refused`` they raised)."""
+    barrier, returned, raised = threading.Barrier(len(calls)), [], []
+
+    def run(call):
+        barrier.wait()
+        try:
+            returned.append(call())
+        except refused as exc:
+            raised.append(exc)
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return returned, raised
+
+
 def load_event(name: str) -> dict:
     return json.loads((EVENTS / name).read_text())
 

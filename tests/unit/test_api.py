@@ -211,8 +211,8 @@ def test_status_of_a_running_execution_names_the_running_state(api):
     assert status == 200
     assert body["status"] == "RUNNING" and body["execution_arn"] == started["execution_arn"]
     assert body["running_states"] == ["Validate input"]
-    assert body["states"][0]["state"] == "Validate input"
-    assert body["states"][0]["status"] == "running" and body["states"][0]["seconds"] is None
+    assert [(s["state"], s["status"]) for s in body["states"]] == [("Take deployment lock", "succeeded"), ("Validate input", "running")]
+    assert body["states"][1]["seconds"] is None
     assert "output" not in body and "error" not in body
 
 
@@ -225,9 +225,10 @@ def test_status_of_a_failed_execution_gives_each_state_with_timing_and_the_error
     assert body["status"] == "FAILED" and body["stopped_at"]
     assert body["error"] == "Validate.PreflightError"
     assert "network.vpc_id: VPC vpc-0badbadbadbadbad0 does not exist" in body["cause"]
-    assert [s["state"] for s in body["states"]] == ["Validate input", "Validate failed", "Write failure report", "Deployment failed"]
-    assert body["states"][0]["status"] == "failed"
-    assert all(s["seconds"] is not None for s in body["states"][:3])
+    assert [s["state"] for s in body["states"]] == ["Take deployment lock", "Validate input", "Validate failed", "Write failure report",
+                                                    "Release deployment lock (failed)", "Deployment failed"]
+    assert body["states"][1]["status"] == "failed"
+    assert all(s["seconds"] is not None for s in body["states"][:5])
     assert "output" not in body
     assert "acme/edxapp/db-admin" not in json.dumps(body), "the status must not echo the execution input"
 

@@ -107,7 +107,7 @@ def test_start_wait_follows_every_state_and_exits_1_when_the_deployment_fails(lo
     report = json.loads(result.stdout)
     assert report["status"] == "FAILED" and report["error"] == "Validate.PreflightError" and report["started"] is True
     assert report["execution_name"] == executions.execution_name(document)
-    assert [s["state"] for s in report["states"]][:2] == ["Validate input", "Validate failed"]
+    assert [s["state"] for s in report["states"]][:3] == ["Take deployment lock", "Validate input", "Validate failed"]
     for line in ("→ Validate input", "✗ Validate input", "→ Write failure report", "FAILED", "network.vpc_id"):
         assert line in result.stderr, line
     assert len(local.executions()) == 1
@@ -189,7 +189,7 @@ def test_status_exits_4_while_running_then_by_the_outcome(local):
     finished = local.run("status", "acme-demo", "--json")
     assert finished.exit_code == cli.EXIT_FAILED
     report = json.loads(finished.stdout)
-    assert report["status"] == "FAILED" and report["states"][0] == {**report["states"][0], "state": "Validate input", "status": "failed"}
+    assert report["status"] == "FAILED" and report["states"][1] == {**report["states"][1], "state": "Validate input", "status": "failed"}
     assert "Validate input" in finished.stderr and "RuntimeError" in finished.stderr
 
 
@@ -205,7 +205,8 @@ def test_watch_shows_each_state_as_it_happens_then_the_result(local):
     lines = result.stderr.splitlines()
     assert "RUNNING since" in lines[0]
     progress = [line.split(None, 1)[1] for line in lines[1:] if line.startswith("  ") and line.split()[1] in ("→", "✓", "✗")]
-    assert progress[:3] == ["→ Validate input", f"✗ Validate input {progress[1].rsplit(' ', 1)[1]}", "→ Validate failed"]
+    assert progress[0] == "→ Take deployment lock" and progress[1].startswith("✓ Take deployment lock")
+    assert progress[2:5] == ["→ Validate input", f"✗ Validate input {progress[3].rsplit(' ', 1)[1]}", "→ Validate failed"]
     assert any(line.startswith("FAILED") and "Validate.PreflightError" in line for line in lines)
     assert json.loads(result.stdout)["error"] == "Validate.PreflightError"
 

@@ -51,6 +51,10 @@ class VerificationError(ProvisionerError):
     a port is open to the world beyond what it asks for, or the runbook's RDS test failed."""
 
 
+class Busy(ProvisionerError):
+    """Another execution of the deployment holds its lock: this one must not run (the message names it)."""
+
+
 class AwsCallError(ProvisionerError):
     """An AWS call failed in a way retrying will not fix (access denied, invalid parameter)."""
 

@@ -167,8 +167,8 @@ def history(stepfunctions, execution_arn: str) -> list[dict]:
 
 def iso(moment) -> str | None:
     """ISO 8601 in UTC, from a datetime (boto3) or epoch seconds (HistoryView)."""
-    if moment is None:
-        return None
+    if moment is None or isinstance(moment, str):
+        return moment
     if not isinstance(moment, datetime):
         moment = datetime.fromtimestamp(moment, tz=timezone.utc)
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
@@ -176,15 +176,35 @@ def iso(moment) -> str | None:
 
 # --- one execution at a time per deployment --------------------------------------------------
 
+BUSY_ERROR = "Busy"  # the error of an execution refused by its deployment's lock (locking.py)
+LOCK_STATE, BUSY_STATE = "Take deployment lock", "Deployment busy"  # the first state of both state machines, and its refusal
+LOCK_DECISION_SECONDS = 10.0  # how long a start waits for its execution to take the lock (or be refused)
+
+
+def busy_message(deployment_id: str, execution_arn: str, since: str | None) -> str:
+    """Why a start is refused; ``Busy.from_cause`` reads the execution back out of it."""
+    name = execution_arn.rsplit(":", 1)[-1]
+    return (f"deployment {deployment_id!r} is busy: execution {name} is still running (started {since or 'unknown'}; {execution_arn}); "
+            "wait for it to end, or stop it, then start again")
+
+
 class Busy(Exception):
     """Another execution of the deployment is running: starting a different one is refused."""
 
     def __init__(self, deployment_id: str, running: dict):
         self.deployment_id, self.running = deployment_id, running
-        super().__init__(
-            f"deployment {deployment_id!r} is busy: execution {running['name']} is still running "
-            f"(started {iso(running['startDate'])}); wait for it to end, or stop it, then start again"
-        )
+        super().__init__(busy_message(deployment_id, running["executionArn"], iso(running["startDate"])))
+
+    @classmethod
+    def from_cause(cls, deployment_id: str, cause: str) -> "Busy":
+        """The refusal an execution's lock state reported: its Cause is the Lambda error (JSON) or the message."""
+        try:
+            message = str(json.loads(cause).get("errorMessage", cause))
+        except (ValueError, AttributeError):
+            message = cause
+        found = re.search(r"\(started (\S+); (arn:[^\s)]+)\)", message or "")
+        since, arn = found.groups() if found else (None, "")
+        return cls(deployment_id, {"name": arn.rsplit(":", 1)[-1], "executionArn": arn, "startDate": since, "stateMachineArn": machine_of(arn)})
 
     def running_execution(self) -> dict:
         """The execution in the way, as the CLI and the API report it."""
@@ -210,7 +230,12 @@ class Start:
 def belongs_to(name: str, deployment_id: str) -> bool:
     """Execution names of one deployment: ``<id>-<16 hex>[-r<n>]``; another id may extend this one's prefix."""
     prefix = Names(deployment_id).execution_name("")
-    return re.fullmatch(re.escape(prefix) + r"[0-9a-f]{16}(-r\d+)?", name) is not None
+    return re.fullmatch(re.escape(prefix) + r"[0-9a-f]{16}(-r\d+)?(-b\d+)?", name) is not None
+
+
+def first_name(name: str) -> str:
+    """The name a start asked for: ``-b<n>`` marks a start again after its first name was refused as busy."""
+    return re.sub(r"-b\d+$", "", name)
 
 
 def region_of(arn: str) -> str:
@@ -219,6 +244,11 @@ def region_of(arn: str) -> str:
 
 def execution_arn(machine_arn: str, name: str) -> str:
     return f"{machine_arn.replace(':stateMachine:', ':execution:', 1)}:{name}"
+
+
+def machine_of(execution_arn: str) -> str:
+    """The state machine of an execution ARN (``...:execution:<machine>:<name>``)."""
+    return execution_arn.replace(":execution:", ":stateMachine:", 1).rsplit(":", 1)[0] if ":execution:" in execution_arn else ""
 
 
 def executions_of(stepfunctions, machine_arn: str, deployment_id: str, status: str | None = None) -> list[dict]:
@@ -231,10 +261,18 @@ def executions_of(stepfunctions, machine_arn: str, deployment_id: str, status: s
 
 
 def latest(stepfunctions, machine_arn: str, deployment_id: str) -> dict:
-    found = executions_of(stepfunctions, machine_arn, deployment_id)
-    if not found:
-        raise NotFound(f"no execution of deployment {deployment_id!r} in {machine_arn.rsplit(':', 1)[-1]}")
-    return found[0]
+    """The deployment's newest execution that ran: one its lock refused (``Busy``) never did."""
+    for found in executions_of(stepfunctions, machine_arn, deployment_id):
+        if found["status"] != "FAILED" or not refused_as_busy(stepfunctions.describe_execution(executionArn=found["executionArn"])):
+            return found
+    raise NotFound(f"no execution of deployment {deployment_id!r} in {machine_arn.rsplit(':', 1)[-1]}")
+
+
+def refused_as_busy(described: dict) -> bool:
+    return described["status"] == "FAILED" and described.get("error") == BUSY_ERROR
+
+
+MAX_BUSY_RENAMES = 20
 
 
 def start(stepfunctions, machine_arn: str, document: dict, deployment_id: str, attempt: int = 1,
@@ -242,23 +280,53 @@ def start(stepfunctions, machine_arn: str, document: dict, deployment_id: str, a
     """Start ``document`` once per attempt; refuse (Busy) while another execution of the deployment runs,
     in this state machine or in ``exclusive_with`` (provisioning and teardown exclude each other).
 
-    An identical repeated request answers with the execution the first one started, running or finished.
+    The list of running executions answers most refusals before anything starts; the guarantee is the
+    deployment lock the execution's first state takes (locking.py), so a start that raced another one
+    waits for that decision (``LOCK_DECISION_SECONDS`` at most) and is refused the same way.
+    An identical repeated request answers with the execution the first one started, running or finished;
+    one whose execution was refused as busy starts again under the next name (``-b2``, ``-b3``, ...).
     """
     name = execution_name(document, attempt, deployment_id)
     running = [execution for machine in (machine_arn, *exclusive_with) for execution in executions_of(stepfunctions, machine, deployment_id, RUNNING)]
     for execution in running:
-        if execution["name"] == name and execution["stateMachineArn"] == machine_arn:
-            return Start(execution["executionArn"], name, RUNNING, started=False)
+        if first_name(execution["name"]) == name and execution["stateMachineArn"] == machine_arn:
+            return Start(execution["executionArn"], execution["name"], RUNNING, started=False)
     if running:
         raise Busy(deployment_id, running[0])
-    try:
-        arn = stepfunctions.start_execution(stateMachineArn=machine_arn, name=name, input=json.dumps(document))["executionArn"]
-    except ClientError as exc:
-        if error_code(exc) != "ExecutionAlreadyExists":
-            raise
-        arn = execution_arn(machine_arn, name)  # names are unique per state machine for 90 days
-        return Start(arn, name, stepfunctions.describe_execution(executionArn=arn)["status"], started=False)
-    return Start(arn, name, RUNNING, started=True)
+    for rename in range(1, MAX_BUSY_RENAMES + 1):
+        candidate = name if rename == 1 else f"{name}-b{rename}"
+        try:
+            arn = stepfunctions.start_execution(stateMachineArn=machine_arn, name=candidate, input=json.dumps(document))["executionArn"]
+        except ClientError as exc:
+            if error_code(exc) != "ExecutionAlreadyExists":
+                raise
+            arn = execution_arn(machine_arn, candidate)  # names are unique per state machine for 90 days
+            described = stepfunctions.describe_execution(executionArn=arn)
+            if refused_as_busy(described):
+                continue  # it never ran: this request may start under the next name
+            return Start(arn, candidate, described["status"], started=False)
+        lock_decision(stepfunctions, arn, deployment_id)
+        return Start(arn, candidate, RUNNING, started=True)
+    raise InputError(f"this request was refused as busy {MAX_BUSY_RENAMES} times; start it with the next attempt number")
+
+
+def lock_decision(stepfunctions, arn: str, deployment_id: str, timeout_seconds: float = LOCK_DECISION_SECONDS, poll_seconds: float = 0.1) -> None:
+    """Return once the execution's first state took the deployment lock (or its state machine takes none,
+    or it ended otherwise, or ``timeout_seconds`` passed undecided); raise Busy when the lock refused it."""
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        described = stepfunctions.describe_execution(executionArn=arn)
+        if refused_as_busy(described):
+            raise Busy.from_cause(deployment_id, described.get("cause") or "")
+        if described["status"] != RUNNING:
+            return
+        events = stepfunctions.get_execution_history(executionArn=arn, maxResults=25)["events"]
+        entered = [event["stateEnteredEventDetails"]["name"] for event in events if "stateEnteredEventDetails" in event]
+        if entered and (entered[0] != LOCK_STATE or any(state not in (LOCK_STATE, BUSY_STATE) for state in entered[1:])):
+            return
+        if time.monotonic() > deadline:
+            return
+        time.sleep(poll_seconds)
 
 
 def teardown_request(stepfunctions, provision_arn: str, deployment_id: str, settings: dict, region: str) -> dict:

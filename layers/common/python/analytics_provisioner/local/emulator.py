@@ -38,6 +38,8 @@ from ..phases import polling
 from . import bucket_tags, catalog, deprecated_images, hooks, rds_deletion
 from . import template as cfn
 from .clock import Clock, TaskThread
+from .dynamodb_atomic import AtomicWrites
+from .execution_events import ExecutionEvents
 from .faults import Faults
 from .iam_propagation import IamPropagation
 from .lambda_hook import LambdaHook
@@ -140,6 +142,8 @@ class Emulator:
         self.clock = Clock()
         self.iam_propagation = IamPropagation(self.clock)
         self.ssm = SsmRunCommand(self.clock, region, ACCOUNT)
+        self.execution_events = ExecutionEvents()
+        self.tables: dict[str, str] = {}
         self.deploy = deploy
         self._stack = ExitStack()
 
@@ -184,7 +188,7 @@ class Emulator:
     # --- setup -------------------------------------------------------------------------------
     def _install_rules(self, stack: ExitStack) -> None:
         """AWS's behaviours moto lacks, each a named rule in its own module with a test that proves it bites."""
-        for rule in (ListSecretsLag(self.clock), self.iam_propagation, self.ssm):
+        for rule in (ListSecretsLag(self.clock), self.iam_propagation, self.ssm, self.execution_events, AtomicWrites()):
             rule.install()
             stack.callback(rule.uninstall)
         stack.enter_context(hooks.installed(deprecated_images.rule(ACCOUNT)))
@@ -261,6 +265,7 @@ class Emulator:
         # A function's name is its logical id here (``_create_function``).
         refs = {"SecureRepoBucket": self.secure_repo_bucket, "SecretsKey": self.secrets_key_arn, **self.parameters,
                 **{logical_id: logical_id for logical_id in cfn.functions(template)}}
+        refs.update(self.create_tables(template))
         # The functions share this process, so each one's variables are set for all of them.
         for name, value in {**cfn.global_environment(template), **cfn.referenced_environment(template)}.items():
             os.environ[name] = cfn.resolve(value, refs, template)
@@ -279,6 +284,24 @@ class Emulator:
             self.state_machines[logical_id] = self.client("stepfunctions").create_state_machine(
                 name=logical_id, definition=definition, roleArn=role
             )["stateMachineArn"]
+        self._create_rules(template, {**refs, **self.state_machines}, arns)
+
+    def create_tables(self, template: dict) -> dict[str, str]:
+        """The template's DynamoDB tables (named by their logical ids), as CloudFormation creates them."""
+        dynamodb = self.client("dynamodb")
+        for logical_id, spec in cfn.tables(template).items():
+            keys = {key: spec[key] for key in ("KeySchema", "AttributeDefinitions", "BillingMode", "GlobalSecondaryIndexes") if key in spec}
+            dynamodb.create_table(TableName=logical_id, **keys)
+            self.tables[logical_id] = logical_id
+        return dict(self.tables)
+
+    def _create_rules(self, template: dict, refs: dict, function_arns: dict) -> None:
+        """The functions' EventBridgeRule events: a rule on the default bus with the function as its target."""
+        events = self.client("events")
+        for (logical_id, event_name), spec in cfn.eventbridge_rules(template).items():
+            rule = f"{logical_id}-{event_name}"
+            events.put_rule(Name=rule, EventPattern=json.dumps(cfn.evaluate(spec["Pattern"], refs, template)), State="ENABLED")
+            events.put_targets(Rule=rule, Targets=[{"Id": logical_id, "Arn": function_arns[logical_id]}])
 
     def stack_parameters(self) -> dict[str, str]:
         """What an operator gives ``sam deploy`` (README, Deploying): the DbSetup function in the

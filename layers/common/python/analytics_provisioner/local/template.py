@@ -81,13 +81,28 @@ def global_environment(template: dict) -> dict:
 
 
 def referenced_environment(template: dict) -> dict:
-    """Every function's environment variables that take a stack parameter or another function's name (``!Ref``)."""
-    referable = set(template.get("Parameters", {})) | set(functions(template))
+    """Every function's environment variables that take a stack parameter, another function's name or a
+    table's name (``!Ref``)."""
+    referable = set(template.get("Parameters", {})) | set(functions(template)) | set(tables(template))
     return {
         name: value
         for resource in template["Resources"].values() if resource["Type"] == "AWS::Serverless::Function"
         for name, value in resource["Properties"].get("Environment", {}).get("Variables", {}).items()
         if isinstance(value, dict) and value.get("Ref") in referable
+    }
+
+
+def tables(template: dict) -> dict[str, dict]:
+    return {logical_id: resource["Properties"] for logical_id, resource in template["Resources"].items()
+            if resource["Type"] == "AWS::DynamoDB::Table"}
+
+
+def eventbridge_rules(template: dict) -> dict[tuple[str, str], dict]:
+    """(function, event name) -> the Properties of each function's ``EventBridgeRule`` event."""
+    return {
+        (logical_id, name): event["Properties"]
+        for logical_id, resource in template["Resources"].items() if resource["Type"] == "AWS::Serverless::Function"
+        for name, event in resource["Properties"].get("Events", {}).items() if event["Type"] == "EventBridgeRule"
     }
 
 

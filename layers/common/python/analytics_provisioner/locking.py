@@ -1,0 +1,174 @@
+"""One execution per deployment, whatever starts it: a lock item per deployment in DynamoDB.
+
+The first state of both state machines (``Take deployment lock``) takes it with one conditional
+write: the item names no holder, or names this very execution (a retried Lambda call re-enters).
+Any other holder refuses the start with ``Busy`` naming it, unless that holder has ended (its
+release was lost): then the lock is taken over, again conditionally, so two racers cannot both win.
+Every terminal path releases it: the state machines' last states on success and failure, and for
+every end (aborted and timed-out executions too) an EventBridge rule on Step Functions' "Execution
+Status Change" events. A release only ever clears the lock the ending execution holds.
+
+The same item keeps the latest execution of each workflow of the deployment (``latest_provision``,
+``latest_teardown``), written when it ends.
+"""
+
+import json
+import os
+import re
+from datetime import datetime, timezone
+
+from botocore.exceptions import ClientError
+
+from . import execution as executions
+from .aws import clients
+from .aws.errors import error_code
+from .errors import Busy
+from .naming import DEPLOYMENT_ID_PATTERN
+
+TABLE_ENV = "DEPLOYMENT_LOCKS_TABLE"
+WORKFLOWS = ("provision", "teardown")
+ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+STATUS_CHANGE = "Step Functions Execution Status Change"
+_HOLDER = "lock_execution_arn"
+
+
+def deployment_id_of(document, workflow: str) -> str | None:
+    """The deployment an execution input is for (provisioning: ``deployment_id``; teardown:
+    ``deployment.deployment_id``), or None when it names none validly (Validate then refuses it)."""
+    if workflow == "teardown":
+        document = document.get("deployment") if isinstance(document, dict) else None
+    deployment_id = document.get("deployment_id") if isinstance(document, dict) else None
+    return deployment_id if isinstance(deployment_id, str) and re.fullmatch(DEPLOYMENT_ID_PATTERN, deployment_id) else None
+
+
+def workflow_of(document) -> str:
+    """Which workflow an execution input belongs to: a teardown request wraps the deployment's document."""
+    return "teardown" if isinstance(document, dict) and "deployment" in document and "deployment_id" not in document else "provision"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+class Locks:
+    """The lock table (``DEPLOYMENT_LOCKS_TABLE``) of one region."""
+
+    def __init__(self, region: str, table: str | None = None):
+        self.region = region
+        self.table = table or os.environ[TABLE_ENV]
+        self.dynamodb = clients.client("dynamodb", region)
+
+    def acquire(self, deployment_id: str, execution_arn: str, workflow: str, attempts: int = 3) -> dict:
+        """Take the deployment's lock for ``execution_arn``, or raise ``Busy`` naming the execution holding it."""
+        holder: dict = {}
+        for _ in range(attempts):
+            try:  # free, or already ours (a retried call): keep the time it was first taken
+                self._take(deployment_id, execution_arn, workflow, "attribute_not_exists(#holder) OR #holder = :arn",
+                           "if_not_exists(lock_acquired_at, :now)")
+                return {"deployment_id": deployment_id, "locked": True, "took_over_from": None}
+            except ClientError as exc:
+                holder = self._refused(exc) or self.holder(deployment_id)
+            current = holder.get(_HOLDER)
+            if current and self._running(current):
+                raise Busy(executions.busy_message(deployment_id, current, holder.get("lock_acquired_at")))
+            if current:  # it ended and its release was lost (or is on its way): take over from that very holder only
+                try:
+                    self._take(deployment_id, execution_arn, workflow, "#holder = :stale", ":now", {":stale": {"S": current}})
+                    return {"deployment_id": deployment_id, "locked": True, "took_over_from": current}
+                except ClientError as exc:
+                    holder = self._refused(exc)  # another start took it over first: look again
+        raise Busy(executions.busy_message(deployment_id, holder.get(_HOLDER) or "(changing hands)", holder.get("lock_acquired_at")))
+
+    def release(self, deployment_id: str, execution_arn: str, status: str) -> dict:
+        """Clear the lock if ``execution_arn`` holds it, and record how that execution ended."""
+        holder = self.holder(deployment_id)
+        workflow = holder.get("lock_workflow") if holder.get(_HOLDER) == execution_arn else None
+        if workflow not in WORKFLOWS:
+            return {"deployment_id": deployment_id, "released": False}
+        latest = {"M": {"execution_arn": {"S": execution_arn}, "execution_name": {"S": execution_arn.rsplit(":", 1)[-1]},
+                        "status": {"S": status}, "started_at": {"S": holder.get("lock_acquired_at", "")}, "ended_at": {"S": _now()}}}
+        try:
+            self.dynamodb.update_item(
+                TableName=self.table, Key={"deployment_id": {"S": deployment_id}},
+                UpdateExpression="REMOVE #holder, lock_workflow, lock_acquired_at SET #latest = :latest",
+                ConditionExpression="#holder = :arn",
+                ExpressionAttributeNames={"#holder": _HOLDER, "#latest": f"latest_{workflow}"},
+                ExpressionAttributeValues={":arn": {"S": execution_arn}, ":latest": latest},
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            return {"deployment_id": deployment_id, "released": False}  # released meanwhile (the other path)
+        return {"deployment_id": deployment_id, "released": True}
+
+    def holder(self, deployment_id: str) -> dict:
+        item = self.dynamodb.get_item(TableName=self.table, Key={"deployment_id": {"S": deployment_id}}, ConsistentRead=True).get("Item")
+        return _plain(item)
+
+    def _take(self, deployment_id: str, execution_arn: str, workflow: str, condition: str, since: str, values: dict | None = None) -> None:
+        self.dynamodb.update_item(
+            TableName=self.table, Key={"deployment_id": {"S": deployment_id}},
+            UpdateExpression=f"SET #holder = :arn, lock_workflow = :workflow, lock_acquired_at = {since}",
+            ConditionExpression=condition,
+            ExpressionAttributeNames={"#holder": _HOLDER},
+            ExpressionAttributeValues={":arn": {"S": execution_arn}, ":workflow": {"S": workflow}, ":now": {"S": _now()}, **(values or {})},
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+
+    @staticmethod
+    def _refused(exc: ClientError) -> dict:
+        """The item that made a conditional write fail (DynamoDB returns it with ALL_OLD); other errors propagate."""
+        if error_code(exc) != "ConditionalCheckFailedException":
+            raise exc
+        return _plain(exc.response.get("Item"))
+
+    def _running(self, execution_arn: str) -> bool:
+        sfn = clients.client("stepfunctions", executions.region_of(execution_arn))
+        try:
+            return sfn.describe_execution(executionArn=execution_arn)["status"] == executions.RUNNING
+        except ClientError as exc:
+            if error_code(exc) == "ExecutionDoesNotExist":
+                return False
+            raise
+
+
+def _plain(item: dict | None) -> dict:
+    """A DynamoDB item's string attributes as a plain dict (the lock's fields are strings)."""
+    return {name: value["S"] for name, value in (item or {}).items() if "S" in value}
+
+
+# --- the Lambda's three entry points ------------------------------------------------------------
+
+def handle(event: dict, region: str) -> dict:
+    """``{"action": "acquire"|"release", "workflow", "execution_arn", "input", ["status"]}`` from a state
+    machine, or an EventBridge "Execution Status Change" event of an ended execution."""
+    if event.get("detail-type") == STATUS_CHANGE:
+        return on_execution_ended(event["detail"], region)
+    action, workflow = event["action"], event["workflow"]
+    deployment_id = deployment_id_of(event.get("input"), workflow)
+    if deployment_id is None:  # not a valid deployment: nothing to lock; Validate refuses it
+        return {"deployment_id": None, "locked": False, "released": False}
+    locks = Locks(region)
+    if action == "acquire":
+        return locks.acquire(deployment_id, event["execution_arn"], workflow)
+    if action == "release":
+        return locks.release(deployment_id, event["execution_arn"], event["status"])
+    raise ValueError(f"unknown lock action {action!r}")
+
+
+def on_execution_ended(detail: dict, region: str) -> dict:
+    """The safety net for every end, aborted and timed-out executions included: release what it holds."""
+    if detail.get("status") not in ENDED:
+        return {"released": False}
+    document = detail.get("input")
+    if document is None or not (detail.get("inputDetails") or {}).get("included", True):
+        sfn = clients.client("stepfunctions", executions.region_of(detail["executionArn"]))
+        document = sfn.describe_execution(executionArn=detail["executionArn"])["input"]
+    try:
+        document = json.loads(document) if isinstance(document, str) else document
+    except ValueError:
+        return {"released": False}
+    deployment_id = deployment_id_of(document, workflow_of(document))
+    if deployment_id is None:
+        return {"released": False}
+    return Locks(region).release(deployment_id, detail["executionArn"], detail["status"])
