@@ -3,6 +3,7 @@ written and on what SAM deploys (the translator's expansion, run in .venv-sam, w
 
 import json
 import os
+import re
 import subprocess
 
 import pytest
@@ -60,7 +61,7 @@ def deployed() -> dict:
 
 
 def test_the_template_declares_the_three_routes():
-    assert sorted(ROUTES) == [("GET", "/deployments/{id}"), ("POST", "/deployments"), ("POST", "/deployments/{id}/teardown")]
+    assert sorted(ROUTES) == [("GET", "/deployments/{id}"), ("POST", "/deployments/{id}"), ("POST", "/deployments/{id}/teardown")]
 
 
 def test_every_rest_api_requires_aws_iam_by_default():
@@ -150,3 +151,58 @@ def _allowed(statements: list[dict], resource) -> set[str]:
         if statement["Effect"] == "Allow" and resource in resources:
             allowed |= set(statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
     return allowed
+
+
+def _readme_policy() -> dict:
+    """The per-deployment policy the README shows (Trust model, "What an API caller needs")."""
+    blocks = re.findall(r"```json\n(.*?)```", (REPO / "README.md").read_text(), re.S)
+    [policy] = [json.loads(block) for block in blocks if "execute-api:Invoke" in block]
+    return policy
+
+
+def _iam_match(pattern: str, value: str) -> bool:
+    """IAM's wildcards: ``*`` any run of characters (``/`` included), ``?`` one character, nothing else special."""
+    regex = "".join(".*" if char == "*" else "." if char == "?" else re.escape(char) for char in pattern)
+    return re.fullmatch(regex, value, re.S) is not None
+
+
+def _invokes(policy: dict, method: str, path: str) -> bool:
+    """Whether ``policy`` lets its holder call ``method path`` on the README's API (id a1b2c3d4e5, stage v1)."""
+    arn = f"arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/v1/{method}{path}"
+    return any(statement["Effect"] == "Allow" and _iam_match(statement["Action"], "execute-api:Invoke")
+               and _iam_match(statement["Resource"], arn) for statement in policy["Statement"])
+
+
+def test_every_route_names_one_deployment_in_its_path():
+    """No route without the id: a caller confined to some deployments has no route that reaches others."""
+    from analytics_provisioner.api import app
+
+    for method, path in ROUTES:
+        assert re.fullmatch(r"/deployments/\{id\}(/[a-z]+)?", path), f"{method} {path}: the deployment id must follow /deployments/"
+    assert {(method, pattern.pattern) for method, pattern, _ in app.routes} == {
+        (method, path.replace("{id}", "(?P<deployment_id>[^/]+)")) for method, path in ROUTES}, "the function routes exactly the template's routes"
+
+
+def test_the_readmes_policy_lets_a_caller_reach_its_deployments_and_no_other():
+    policy = _readme_policy()
+    assert [statement["Resource"].rsplit("/", 2)[-2:] for statement in policy["Statement"]] == [["deployments", "acme-*"]]
+    for method, path in ROUTES:
+        for deployment in ("acme-prod", "acme-staging-2"):
+            assert _invokes(policy, method, path.replace("{id}", deployment)), f"{method} {path} for {deployment}"
+        for deployment in ("other-prod", "acme", "acm", "xacme-prod", "prod-acme-x"):
+            assert not _invokes(policy, method, path.replace("{id}", deployment)), f"{method} {path} for {deployment}"
+    assert not _invokes(policy, "POST", "/deployments"), "the old route without the id"
+
+
+def test_the_resolver_acts_only_on_the_deployment_its_path_names(monkeypatch):
+    """A body for another deployment, or a path id that is not a deployment id, is refused before any AWS call."""
+    from analytics_provisioner.api import app
+
+    monkeypatch.setenv("PROVISION_STATE_MACHINE_ARN", "arn:aws:states:us-east-1:123456789012:stateMachine:never-called")
+    document = json.loads((REPO / "events" / "input-minimal.json").read_text())
+    for path_id, body in (("acme-prod", {**document, "deployment_id": "other-prod"}), ("acme-prod", {k: v for k, v in document.items() if k != "deployment_id"}),
+                          ("acme-prod%2F..%2Fother", document), ("acme-*", document)):
+        event = {"httpMethod": "POST", "path": f"/deployments/{path_id}", "resource": "/deployments/{id}", "headers": {}, "body": json.dumps(body),
+                 "requestContext": {"stage": "v1", "path": f"/v1/deployments/{path_id}"}, "pathParameters": {"id": path_id}}
+        answer = app.resolve(event, Context("ApiFunction", 30))
+        assert answer["statusCode"] == 400, (path_id, answer["body"])

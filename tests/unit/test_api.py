@@ -65,6 +65,8 @@ class Api:
         if query is not None:
             event["queryStringParameters"] = query
             event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
+        if deployment_id is None and name.startswith("start-") and isinstance(body, dict) and isinstance(body.get("deployment_id"), str):
+            deployment_id = body["deployment_id"]  # POST /deployments/{id} of the body's deployment
         if deployment_id:
             event["path"] = event["path"].replace("acme-demo", deployment_id)
             event["requestContext"]["path"] = event["requestContext"]["path"].replace("acme-demo", deployment_id)
@@ -134,6 +136,14 @@ def test_bad_input_is_refused_naming_each_field_and_starts_nothing(api):
     assert "nothing was started" in body["message"]
     assert any(error.startswith("deployment_id: 'Acme Demo' is not valid") for error in body["errors"])
     assert any(error.startswith("edxapp.contact_email: is required") for error in body["errors"])
+    assert api.executions() == []
+
+
+def test_a_body_for_another_deployment_than_the_paths_is_refused_and_starts_nothing(api, minimal_input):
+    other = {**minimal_input, "deployment_id": "acme-other"}
+    status, body = api.call("start-minimal.json", body=other, deployment_id="acme-demo")
+    assert status == 400 and "nothing was started" in body["message"]
+    assert body["errors"][0].startswith("deployment_id: 'acme-other' is not the deployment of the path, 'acme-demo'")
     assert api.executions() == []
 
 

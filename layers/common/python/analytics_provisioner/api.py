@@ -1,13 +1,16 @@
 """The deployments API behind API Gateway (AWS_IAM on every route): start, follow and tear down.
 
-    POST /deployments                  body: the execution input. 202 started (execution ARN, status URL);
-                                       200 this exact input already ran (the existing execution); 400 bad input,
-                                       nothing started; 409 another execution of the deployment is running.
+    POST /deployments/{id}             body: the execution input of deployment {id} (its deployment_id must be {id}).
+                                       202 started (execution ARN, status URL); 200 this exact input already ran
+                                       (the existing execution); 400 bad input, nothing started; 409 another
+                                       execution of the deployment is running.
     GET  /deployments/{id}             the latest execution: status, each state's outcome and timing, the
                                        output (secret-free by contract) or the error. ?workflow=teardown for teardowns.
     POST /deployments/{id}/teardown    body (optional): the teardown settings (keep_data, final_snapshot, ...) and
                                        "deployment" (default: the input of the latest provisioning execution).
 
+Every route names its deployment in the path and acts on that deployment only, so an IAM policy can grant
+``execute-api:Invoke`` on ``.../deployments/acme-*`` and nothing else (README, Trust model).
 ``?attempt=N`` (N > 1) runs an input that already ran once more. The rules (deterministic execution
 names, one execution at a time per deployment) live in ``execution``, shared with the CLI.
 """
@@ -26,6 +29,7 @@ from .deployment import validation_errors  # imports jsonschema only to describe
 from .errors import InputError, quote
 from .handler import logger
 from .naming import DEPLOYMENT_ID_PATTERN
+from .schemacheck import MAX_PROBLEMS
 
 PROVISION_ENV, TEARDOWN_ENV = "PROVISION_STATE_MACHINE_ARN", "TEARDOWN_STATE_MACHINE_ARN"
 WORKFLOWS = ("provision", "teardown")
@@ -40,12 +44,16 @@ class HttpError(Exception):
 
 # --- routes: each gets the API Gateway (REST, proxy integration) event and the path's parameters ----
 
-def start_deployment(event: dict) -> dict:
+def start_deployment(event: dict, deployment_id: str) -> dict:
+    _check_id(deployment_id)
     document = _json_body(event)
     problems = validation_errors(document)
+    if document.get("deployment_id") != deployment_id:  # the path is what IAM authorised: the body may not name another
+        problems = [f"deployment_id: {quote(document.get('deployment_id'))} is not the deployment of the path, {deployment_id!r}; "
+                    f"POST a deployment's input to /deployments/<its deployment_id>", *problems][:MAX_PROBLEMS]
     if problems:
         raise HttpError(400, "The execution input is invalid; nothing was started", errors=problems)
-    deployment_id, provision, attempt = document["deployment_id"], _machine("provision"), _attempt(event)
+    provision, attempt = _machine("provision"), _attempt(event)
     teardown = os.environ.get(TEARDOWN_ENV)
     started = executions.start(_stepfunctions(provision), provision, document, deployment_id, attempt,
                                exclusive_with=(teardown,) if teardown else ())
@@ -103,7 +111,7 @@ class Api:
 
 DEPLOYMENT = "/deployments/(?P<deployment_id>[^/]+)"
 app = Api([
-    ("POST", "/deployments", start_deployment),
+    ("POST", DEPLOYMENT, start_deployment),
     ("GET", DEPLOYMENT, deployment_status),
     ("POST", f"{DEPLOYMENT}/teardown", start_teardown),
 ])
