@@ -48,6 +48,7 @@ def _api_events():
 
 
 ROUTES = [(event["Properties"]["Method"].upper(), event["Properties"]["Path"]) for _, _, event in _api_events()]
+LIST = ("GET", "/deployments")  # the one route without an id: read-only, for whoever may see every deployment
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +62,7 @@ def deployed() -> dict:
 
 
 def test_the_template_declares_the_three_routes():
-    assert sorted(ROUTES) == [("GET", "/deployments/{id}"), ("POST", "/deployments/{id}"), ("POST", "/deployments/{id}/teardown")]
+    assert sorted(ROUTES) == [LIST, ("GET", "/deployments/{id}"), ("POST", "/deployments/{id}"), ("POST", "/deployments/{id}/teardown")]
 
 
 def test_every_rest_api_requires_aws_iam_by_default():
@@ -140,6 +141,12 @@ def test_the_api_function_knows_each_state_machine_and_may_use_only_those():
         assert _allowed(statements, executions) >= {"states:DescribeExecution", "states:GetExecutionHistory"}, machine
     for statement in statements:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        if statement.get("Sid") == "ListTheDeployments":  # GET /deployments reads the lock table, nothing else
+            assert (actions, statement["Resource"]) == (["dynamodb:Scan"], {"Fn::GetAtt": ["DeploymentLocksTable", "Arn"]})
+            continue
+        if statement.get("Sid") == "ReadTheLockTableThroughDynamoDB":
+            assert statement["Condition"]["StringEquals"]["kms:ViaService"] == {"Fn::Sub": "dynamodb.${AWS::Region}.amazonaws.com"}
+            continue
         assert all(action.startswith("states:") and "*" not in action for action in actions), statement
         assert statement["Resource"] != "*", statement
 
@@ -178,7 +185,7 @@ def test_every_route_names_one_deployment_in_its_path():
     from analytics_provisioner.api import app
 
     for method, path in ROUTES:
-        assert re.fullmatch(r"/deployments/\{id\}(/[a-z]+)?", path), f"{method} {path}: the deployment id must follow /deployments/"
+        assert (method, path) == LIST or re.fullmatch(r"/deployments/\{id\}(/[a-z]+)?", path), f"{method} {path}: the deployment id must follow /deployments/"
     assert {(method, pattern.pattern) for method, pattern, _ in app.routes} == {
         (method, path.replace("{id}", "(?P<deployment_id>[^/]+)")) for method, path in ROUTES}, "the function routes exactly the template's routes"
 
@@ -186,7 +193,8 @@ def test_every_route_names_one_deployment_in_its_path():
 def test_the_readmes_policy_lets_a_caller_reach_its_deployments_and_no_other():
     policy = _readme_policy()
     assert [statement["Resource"].rsplit("/", 2)[-2:] for statement in policy["Statement"]] == [["deployments", "acme-*"]]
-    for method, path in ROUTES:
+    assert not _invokes(policy, *LIST), "the list shows every deployment: a confined caller may not have it"
+    for method, path in (route for route in ROUTES if route != LIST):
         for deployment in ("acme-prod", "acme-staging-2"):
             assert _invokes(policy, method, path.replace("{id}", deployment)), f"{method} {path} for {deployment}"
         for deployment in ("other-prod", "acme", "acm", "xacme-prod", "prod-acme-x"):

@@ -149,3 +149,24 @@ def test_two_executions_racing_for_one_deployment_never_both_hold_it(locks, mini
         [(_, document, workflow)] = [contender for contender in contenders if contender[0] == won[0]]
         assert _release(won[0], document, workflow)["released"] is True
     assert (double_runs, refusals) == (0, RACES)
+
+
+def test_the_table_lists_each_deployment_with_what_runs_and_how_the_latest_executions_ended(locks, minimal_input):
+    table, running = locks
+    other = {**minimal_input, "deployment_id": "acme-other"}
+    provisioned, torn_down, now = f"{MACHINE}:acme-demo-1111111111111111", f"{TEARDOWN}:acme-demo-3333333333333333", f"{MACHINE}:acme-other-2222222222222222"
+    running.add(now)
+    _acquire(provisioned, minimal_input)
+    locking.handle({"action": "release", "workflow": "provision", "execution_arn": provisioned, "input": minimal_input, "status": "SUCCEEDED",
+                    "state": {"warnings": ["open SSH", "no encryption at rest"]}}, REGION)
+    _acquire(torn_down, {"deployment": minimal_input}, "teardown")
+    _release(torn_down, {"deployment": minimal_input}, "teardown", status="FAILED")
+    _acquire(now, other)
+    demo, running_one = table.deployments()
+    assert demo["deployment_id"] == "acme-demo" and running_one["deployment_id"] == "acme-other"
+    assert {key: demo["provision"][key] for key in ("execution_name", "status", "warnings")} == \
+        {"execution_name": "acme-demo-1111111111111111", "status": "SUCCEEDED", "warnings": 2}
+    assert demo["provision"]["started_at"] <= demo["provision"]["ended_at"]
+    assert (demo["teardown"]["status"], demo["teardown"]["warnings"]) == ("FAILED", None)
+    assert running_one["provision"] == {**running_one["provision"], "status": "RUNNING", "execution_arn": now, "ended_at": None}
+    assert running_one["teardown"] is None

@@ -6,6 +6,8 @@
                                        execution of the deployment is running.
     GET  /deployments/{id}             the latest execution: status, each state's outcome and timing, the
                                        output (secret-free by contract) or the error. ?workflow=teardown for teardowns.
+    GET  /deployments                  every deployment: what runs now, the latest provisioning and teardown (status,
+                                       when, warnings count); the one route without an id, for whoever may see them all.
     POST /deployments/{id}/teardown    body (optional): the teardown settings (keep_data, final_snapshot, ...) and
                                        "deployment" (default: the input of the latest provisioning execution).
 
@@ -23,11 +25,12 @@ import re
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import execution as executions
+from . import locking
 from .aws import clients
 from .aws.errors import classify
 from .deployment import validation_errors  # imports jsonschema only to describe a body that does not conform
 from .errors import InputError, quote
-from .handler import logger
+from .handler import default_region, logger
 from .naming import DEPLOYMENT_ID_PATTERN
 from .schemacheck import MAX_PROBLEMS
 
@@ -80,6 +83,13 @@ def start_teardown(event: dict, deployment_id: str) -> dict:
     return _started(event, deployment_id, "teardown", started, attempt)
 
 
+def list_deployments(event: dict) -> dict:
+    table = os.environ.get(locking.TABLE_ENV)
+    if not table:
+        raise HttpError(501, f"the deployments list is not deployed in this stack ({locking.TABLE_ENV} is not set on the API function)")
+    return _json(200, {"deployments": locking.Locks(default_region(), table).deployments()})
+
+
 # --- dispatch ----------------------------------------------------------------------------------
 
 class Api:
@@ -111,6 +121,7 @@ class Api:
 
 DEPLOYMENT = "/deployments/(?P<deployment_id>[^/]+)"
 app = Api([
+    ("GET", "/deployments", list_deployments),
     ("POST", DEPLOYMENT, start_deployment),
     ("GET", DEPLOYMENT, deployment_status),
     ("POST", f"{DEPLOYMENT}/teardown", start_teardown),

@@ -27,6 +27,7 @@ from rich.spinner import Spinner
 from rich.table import Table
 
 from . import execution as executions
+from . import locking
 from . import plan as model
 from .aws import clients
 from .aws.errors import error_code
@@ -340,6 +341,36 @@ def watch(deployment_id: str, of_teardown: bool, as_json: bool, poll_seconds: fl
     target = Target(**target_options)
     sfn = target.stepfunctions()
     _finish(_follow(sfn, _latest(sfn, target, deployment_id, of_teardown)["executionArn"], poll_seconds, timeout_minutes), as_json)
+
+
+@main.command("list")
+@click.option("--locks-table", envvar=locking.TABLE_ENV, help="The deployments table (default: the stack's DeploymentLocksTableName).")
+@_JSON_OPTION
+@_options(_TARGET_OPTIONS)
+@_aws_errors
+def list_deployments(locks_table: str | None, as_json: bool, **target_options) -> None:
+    """Every deployment: what runs now, the latest provisioning and teardown (status, when, warnings)."""
+    target = Target(**target_options)
+    table = locks_table or target.outputs().get("DeploymentLocksTableName")
+    if not table:
+        raise EnvironmentProblem(f"stack {target.stack!r} has no DeploymentLocksTableName output (update it with `sam deploy`, or pass --locks-table)")
+    deployments = locking.Locks(target.region_name, table).deployments()
+    listing = Table("deployment", "provisioning", "teardown", "warnings", box=None, pad_edge=False)
+    for deployment in deployments:
+        provision, teardown = deployment["provision"], deployment["teardown"]
+        warnings = (provision or {}).get("warnings")
+        listing.add_row(deployment["deployment_id"], _latest_line(provision), _latest_line(teardown), "" if warnings is None else str(warnings))
+    console.print(listing if deployments else "no deployment has run yet")
+    if as_json:
+        click.echo(json.dumps({"deployments": deployments}, indent=2))
+    sys.exit(EXIT_OK)
+
+
+def _latest_line(latest: dict | None) -> str:
+    if not latest:
+        return "-"
+    colour = {"SUCCEEDED": "green", "RUNNING": "cyan"}.get(latest["status"], "red")
+    return f"[{colour}]{latest['status']}[/] {latest.get('ended_at') or latest.get('started_at') or ''}"
 
 
 def _latest(sfn, target: Target, deployment_id: str, of_teardown: bool) -> dict:

@@ -9,7 +9,8 @@ every end (aborted and timed-out executions too) an EventBridge rule on Step Fun
 Status Change" events. A release only ever clears the lock the ending execution holds.
 
 The same item keeps the latest execution of each workflow of the deployment (``latest_provision``,
-``latest_teardown``), written when it ends.
+``latest_teardown``: name, status, when, warnings count), written when it ends, so the table is also
+the list of deployments (``Locks.deployments``: ``analytics-provisioner list``, ``GET /deployments``).
 """
 
 import json
@@ -79,14 +80,15 @@ class Locks:
                     holder = self._refused(exc)  # another start took it over first: look again
         raise Busy(executions.busy_message(deployment_id, holder.get(_HOLDER) or "(changing hands)", holder.get("lock_acquired_at")))
 
-    def release(self, deployment_id: str, execution_arn: str, status: str) -> dict:
-        """Clear the lock if ``execution_arn`` holds it, and record how that execution ended."""
+    def release(self, deployment_id: str, execution_arn: str, status: str, warnings: int | None = None) -> dict:
+        """Clear the lock if ``execution_arn`` holds it, and record how that execution ended (and its warnings count)."""
         holder = self.holder(deployment_id)
         workflow = holder.get("lock_workflow") if holder.get(_HOLDER) == execution_arn else None
         if workflow not in WORKFLOWS:
             return {"deployment_id": deployment_id, "released": False}
         latest = {"M": {"execution_arn": {"S": execution_arn}, "execution_name": {"S": execution_arn.rsplit(":", 1)[-1]},
-                        "status": {"S": status}, "started_at": {"S": holder.get("lock_acquired_at", "")}, "ended_at": {"S": _now()}}}
+                        "status": {"S": status}, "started_at": {"S": holder.get("lock_acquired_at", "")}, "ended_at": {"S": _now()},
+                        **({"warnings": {"N": str(warnings)}} if warnings is not None else {})}}
         try:
             self.dynamodb.update_item(
                 TableName=self.table, Key={"deployment_id": {"S": deployment_id}},
@@ -100,6 +102,13 @@ class Locks:
                 raise
             return {"deployment_id": deployment_id, "released": False}  # released meanwhile (the other path)
         return {"deployment_id": deployment_id, "released": True}
+
+    def deployments(self) -> list[dict]:
+        """Every deployment an execution ever ran for, by id: what runs now, and how the latest of each workflow ended."""
+        items = []
+        for page in self.dynamodb.get_paginator("scan").paginate(TableName=self.table, ConsistentRead=True):
+            items += page["Items"]
+        return sorted((summary(item) for item in items), key=lambda deployment: deployment["deployment_id"])
 
     def holder(self, deployment_id: str) -> dict:
         item = self.dynamodb.get_item(TableName=self.table, Key={"deployment_id": {"S": deployment_id}}, ConsistentRead=True).get("Item")
@@ -132,6 +141,25 @@ class Locks:
             raise
 
 
+def summary(item: dict) -> dict:
+    """One deployment as the list shows it: ``provision`` and ``teardown`` are each workflow's running or latest
+    execution (``execution_name``, ``status``, ``started_at``, ``ended_at``, ``warnings``), or None."""
+    plain, shown = _plain(item), {"deployment_id": item["deployment_id"]["S"]}
+    for workflow in WORKFLOWS:
+        latest = {name: value.get("S", int(value["N"]) if "N" in value else None) for name, value in item.get(f"latest_{workflow}", {}).get("M", {}).items()}
+        if plain.get("lock_workflow") == workflow and plain.get(_HOLDER):
+            latest = {"execution_name": plain[_HOLDER].rsplit(":", 1)[-1], "execution_arn": plain[_HOLDER], "status": executions.RUNNING,
+                      "started_at": plain.get("lock_acquired_at"), "ended_at": None, "warnings": None}
+        shown[workflow] = {key: latest.get(key) for key in ("execution_name", "execution_arn", "status", "started_at", "ended_at", "warnings")} if latest else None
+    return shown
+
+
+def warnings_count(state) -> int | None:
+    """How many warnings the state at the end of an execution holds (Render's output, or Validate's on a failure)."""
+    warnings = state.get("warnings") if isinstance(state, dict) else None
+    return len(warnings) if isinstance(warnings, list) else None
+
+
 def _plain(item: dict | None) -> dict:
     """A DynamoDB item's string attributes as a plain dict (the lock's fields are strings)."""
     return {name: value["S"] for name, value in (item or {}).items() if "S" in value}
@@ -152,7 +180,7 @@ def handle(event: dict, region: str) -> dict:
     if action == "acquire":
         return locks.acquire(deployment_id, event["execution_arn"], workflow)
     if action == "release":
-        return locks.release(deployment_id, event["execution_arn"], event["status"])
+        return locks.release(deployment_id, event["execution_arn"], event["status"], warnings_count(event.get("state")))
     raise ValueError(f"unknown lock action {action!r}")
 
 
