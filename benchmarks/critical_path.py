@@ -517,7 +517,7 @@ def measure(args) -> dict:
         chosen.append(RUNBOOK_ORDER_SCHEDULE)
     base = json.loads(Path(args.input).read_text())
     server = MysqlServer.from_url(args.mysql)
-    server.check(args.mysql)
+    server.check()
     longest = max(max(d.search, d.database) for d in draws) * scale
     progress(f"{len(chosen)} schedules x {len(draws)} draws, one process per schedule; the longest draw alone takes {longest:.0f} s")
     began, load_before = time.monotonic(), os.getloadavg()

@@ -34,7 +34,7 @@ def mysql_server():
     url = os.environ.get(MYSQL_URL_VARIABLE)
     if url:
         server = MysqlServer.from_url(url)
-        server.check(url)
+        server.check()
         yield server
         return
     with throwaway_server() as server:

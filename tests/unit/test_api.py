@@ -244,12 +244,14 @@ def test_status_of_a_failed_execution_gives_each_state_with_timing_and_the_error
 
 
 def test_status_of_a_succeeded_execution_returns_its_outputs(api, monkeypatch):
-    monkeypatch.setenv("PROVISION_STATE_MACHINE_ARN", api.stand_in("provision-stand-in", RENDER_OUTPUT))
+    warned = {**RENDER_OUTPUT, "warnings": ["t2.small.search cannot encrypt the domain at rest"]}
+    monkeypatch.setenv("PROVISION_STATE_MACHINE_ARN", api.stand_in("provision-stand-in", warned))
     _, started = api.call("start-minimal.json")
     api.finish(started["execution_arn"])
     status, body = api.call("status.json")
     assert status == 200
-    assert body["status"] == "SUCCEEDED" and body["output"] == RENDER_OUTPUT
+    assert body["status"] == "SUCCEEDED" and body["output"] == warned
+    assert body["warnings"] == warned["warnings"], "the status answer shows the warnings where a pipeline looks"
     assert body["states"] == [{"state": "Render secure-repo files", "status": "succeeded", "seconds": body["states"][0]["seconds"],
                                "started_at": body["states"][0]["started_at"]}]
     assert "error" not in body

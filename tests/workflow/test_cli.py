@@ -132,6 +132,31 @@ def test_messages_are_printed_verbatim(local):
     assert "✗ Deployment failed" in result.stderr
 
 
+VALIDATE_WARNINGS = ["director_ssh_cidrs: 0.0.0.0/0 opens SSH to the world", "t2.small.search cannot encrypt the domain at rest"]
+
+
+def test_warnings_of_a_failed_execution_are_printed_at_the_end_of_status(local):
+    """The warnings Validate put in the state reach the terminal even when a later phase failed."""
+    failing = local._machine("provision-warned-then-failing", {
+        "Validate input": {"Type": "Pass", "Result": {"deployment": {}, "warnings": VALIDATE_WARNINGS}, "Next": "Network failed"},
+        "Network failed": {"Type": "Fail", "Error": "Network.AwsCallError", "Cause": "Network: refused"},
+    })
+    local.run("start", "--input", local.input_file(), "--wait", "--poll-seconds", "0.02", machine=failing)
+    result = local.run("status", "acme-demo", "--json", machine=failing)
+    assert result.exit_code == cli.EXIT_FAILED
+    assert json.loads(result.stdout)["warnings"] == VALIDATE_WARNINGS
+    tail = result.stderr[result.stderr.index("Network.AwsCallError"):]
+    assert "2 warnings:" in tail and all(warning in tail for warning in VALIDATE_WARNINGS)
+
+
+def test_warnings_of_a_finished_deployment_are_printed_after_its_outputs(local):
+    stand_in = local.stand_in("provision-warned", {**RENDER_OUTPUT, "warnings": VALIDATE_WARNINGS[:1]})
+    result = local.run("start", "--input", local.input_file(), "--wait", "--poll-seconds", "0.02", machine=stand_in)
+    assert result.exit_code == cli.EXIT_OK, result.output
+    assert result.stderr.rindex("1 warning:") > result.stderr.index("outputs:")
+    assert VALIDATE_WARNINGS[0] in result.stderr.splitlines()[-1]
+
+
 def test_start_twice_answers_with_one_execution_and_a_different_start_is_refused_while_it_runs(local):
     local.hold()
     first = local.run("start", "--input", local.input_file(), "--json")
@@ -265,3 +290,51 @@ def test_teardown_starts_with_the_provisioned_input(local):
     assert request == {"deployment": local.document, "delete_data": True, "delete_tracking_logs": True}
     status = local.run("status", "acme-demo", "--teardown", "--json", "--teardown-state-machine-arn", stand_in)
     assert status.exit_code == cli.EXIT_OK and json.loads(status.stdout)["execution_arn"] == teardown["executionArn"]
+
+
+# --- the exit-code table of the README, one row each, with --json on stdout on the refusal paths --------
+
+def test_exit_2_for_a_bad_mysql_url_with_a_json_refusal(tmp_path):
+    (tmp_path / "input.json").write_text("{}")
+    result = CliRunner().invoke(cli.main, ["local", "run", "--input", str(tmp_path / "input.json"), "--out", str(tmp_path / "out"),
+                                           "--mysql", "postgres://root:pw@localhost", "--json"], env=UNSET)
+    assert result.exit_code == cli.EXIT_USAGE
+    refusal = json.loads(result.stdout)
+    assert refusal["error"] == "bad_input" and refusal["exit_code"] == 2 and "--mysql" in refusal["message"]
+    assert "pw@" not in result.stdout + result.stderr
+
+
+def test_exit_3_when_no_mysql_answers_saying_so_without_the_password(tmp_path):
+    (tmp_path / "input.json").write_text(json.dumps({**_minimal(), "deployment_id": "acme-demo"}))
+    result = CliRunner().invoke(cli.main, ["local", "run", "--input", str(tmp_path / "input.json"), "--out", str(tmp_path / "out"),
+                                           "--mysql", "mysql://root:hunter22@127.0.0.1:1", "--json"], env=UNSET)
+    assert result.exit_code == cli.EXIT_ENVIRONMENT
+    refusal = json.loads(result.stdout)
+    assert refusal["error"] == "environment" and "no MySQL/MariaDB answers at mysql://root@127.0.0.1:1" in refusal["message"]
+    assert "hunter22" not in result.stdout + result.stderr
+
+
+def test_exit_2_json_for_a_status_without_executions(local):
+    result = local.run("status", "acme-unknown", "--json")
+    assert result.exit_code == cli.EXIT_USAGE
+    assert json.loads(result.stdout)["error"] == "bad_input"
+
+
+def test_exit_3_json_for_a_missing_stack(local):
+    result = local.run("status", "acme-demo", "--stack", "no-such-stack", "--json")
+    assert result.exit_code == cli.EXIT_ENVIRONMENT
+    assert json.loads(result.stdout) == {"error": "environment", "exit_code": 3, "message": json.loads(result.stdout)["message"]}
+
+
+def test_the_rerun_hint_names_the_next_attempt_not_one_that_ran(local):
+    local.run("start", "--input", local.input_file(), "--wait", "--poll-seconds", "0.02")
+    local.run("start", "--input", local.input_file(), "--attempt", "2", "--wait", "--poll-seconds", "0.02")
+    again = local.run("start", "--input", local.input_file())
+    assert again.exit_code == cli.EXIT_FAILED
+    assert "--attempt 3" in again.stderr and "--attempt 2" not in again.stderr
+
+
+def _minimal() -> dict:
+    from testkit import load_event
+
+    return load_event("input-minimal.json")

@@ -19,8 +19,8 @@ SECURE_REPO_FILES = {
 }
 
 
-def local_run(document: Path, out: Path, server) -> subprocess.CompletedProcess:
-    return subprocess.run([COMMAND, "local", "run", "--input", str(document), "--out", str(out), "--mysql", server.url],
+def local_run(document: Path, out: Path, server, *options: str) -> subprocess.CompletedProcess:
+    return subprocess.run([COMMAND, "local", "run", "--input", str(document), "--out", str(out), "--mysql", server.url, *options],
                           capture_output=True, text=True, timeout=600)
 
 
@@ -42,13 +42,17 @@ def test_local_run_writes_the_secure_repo_and_the_report(runbook_users, mysql_se
     assert "SUCCEEDED" in result.stderr + result.stdout
     assert "verified: 15 of 15 network paths open; the RDS test from the analytics instances: skipped (no analytics instance" in (
         " ".join((result.stderr + result.stdout).split()))
+    assert report["warnings"] and report["warnings"] == report["output"]["warnings"]
+    ending = result.stderr[result.stderr.index("SUCCEEDED"):]
+    assert f"{len(report['warnings'])} warning" in ending and all(warning in ending for warning in report["warnings"])
     assert_private(out)
     # provision.yml's job_flow_role: the profile of the deployment's own EMR role, which Identity made
     assert yaml.safe_load((out / "analytics-tasks" / "emr-vars.yml").read_text())["role"] == Names("acme-demo").emr_instance_profile
 
 
-def test_local_run_of_a_bad_input_names_the_field_and_prints_no_interpreter_dump(mysql_server, tmp_path):
-    document = json.loads((EVENTS / "input-minimal.json").read_text()) | {"deployment_id": "Bad_Id"}
+def test_local_run_of_an_input_aws_refuses_names_the_field_and_prints_no_interpreter_dump(mysql_server, tmp_path):
+    document = json.loads((EVENTS / "input-minimal.json").read_text())
+    document["network"]["vpc_id"] = "vpc-0badbadbadbadbad0"
     (tmp_path / "bad.json").write_text(json.dumps(document))
     out = tmp_path / "out"
     out.mkdir(mode=0o755)
@@ -57,7 +61,17 @@ def test_local_run_of_a_bad_input_names_the_field_and_prints_no_interpreter_dump
     result = local_run(tmp_path / "bad.json", out, mysql_server)
     assert result.returncode == 1
     assert_private(out)
-    assert "FAILED: Validate.InputError" in result.stderr
-    assert "deployment_id: 'Bad_Id' is not valid" in result.stderr
+    assert "FAILED: Validate.PreflightError" in result.stderr
+    assert "network.vpc_id: VPC vpc-0badbadbadbadbad0 does not exist" in result.stderr
     assert "FailureEventException" not in result.stderr + result.stdout  # moto's multi-kilobyte log lines
     assert max(map(len, result.stderr.splitlines())) < 1000
+
+
+def test_local_run_of_an_invalid_input_exits_2_before_anything_runs(mysql_server, tmp_path):
+    document = json.loads((EVENTS / "input-minimal.json").read_text()) | {"deployment_id": "Bad_Id"}
+    (tmp_path / "bad.json").write_text(json.dumps(document))
+    result = local_run(tmp_path / "bad.json", tmp_path / "out", mysql_server, "--json")
+    assert result.returncode == 2
+    assert "deployment_id: 'Bad_Id' is not valid" in result.stderr and "nothing was started" in result.stderr
+    assert json.loads(result.stdout) == {"error": "bad_input", "exit_code": 2, "message": json.loads(result.stdout)["message"]}
+    assert not (tmp_path / "out").exists()

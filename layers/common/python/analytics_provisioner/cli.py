@@ -70,7 +70,28 @@ def _progress_printer(started_label: str = "→"):
     return on_change
 
 
-@click.group()
+ERROR_KINDS = {EXIT_FAILED: "failed", EXIT_USAGE: "bad_input", EXIT_ENVIRONMENT: "environment", EXIT_BUSY: "busy"}
+
+
+class _Commands(click.Group):
+    """With ``--json`` anywhere on the command line, a refusal is a JSON document on stdout too
+    (``{"error", "message", "exit_code"}``), so a script never parses an empty stdout."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            if "--json" in ctx.meta.get("arguments", []):
+                click.echo(json.dumps({"error": ERROR_KINDS.get(exc.exit_code, "error"), "message": exc.format_message(),
+                                       "exit_code": exc.exit_code}, indent=2))
+            raise
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["arguments"] = list(args)
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="analytics-provisioner")
 def main() -> None:
     """Provision the Open edX analytics stack on AWS from one JSON document."""
@@ -81,28 +102,37 @@ def local() -> None:
     """Run the real state machine offline (moto's interpreter, handlers in-process)."""
 
 
+def _mysql_url(ctx, param, value: str):
+    from .local.mysql import MysqlServer
+
+    try:
+        return MysqlServer.from_url(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @local.command("run")
 @click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Execution input (JSON).")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Where the secure-repo files and report.json go.")
-@click.option("--mysql", "mysql_url", default="mysql://root@127.0.0.1:3306", show_default=True, help="MySQL/MariaDB standing in for both RDS servers.")
+@click.option("--mysql", "server", default="mysql://root@127.0.0.1:3306", show_default=True, callback=_mysql_url,
+              help="MySQL/MariaDB standing in for both RDS servers.")
 @click.option("--time-scale", default=0.0, show_default=True, type=click.FloatRange(min=0), help="Multiply Wait and Retry delays (0 = instant).")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json to stdout.")
-def local_run(input_path: Path, out_dir: Path, mysql_url: str, time_scale: float, as_json: bool) -> None:
+def local_run(input_path: Path, out_dir: Path, server, time_scale: float, as_json: bool) -> None:
     """Execute the provisioning workflow locally and write the secure repo into --out."""
     try:
         from .local import runner
         from .local.emulator import Emulator
-        from .local.mysql import MysqlServer
     except ImportError as exc:
-        console.print(f"[red]local mode needs the development extras:[/] pip install 'analytics-provisioner\\[local]' ({escape(str(exc))})")
-        sys.exit(EXIT_ENVIRONMENT)
+        raise EnvironmentProblem(f"local mode needs the development extras: pip install 'analytics-provisioner[local]' ({exc})") from None
+    except FileNotFoundError as exc:  # no template.yaml: not run from the checkout
+        raise EnvironmentProblem(str(exc)) from None
     document = _read_input(input_path)
+    _refuse_invalid(document, input_path)
     try:
-        server = MysqlServer.from_url(mysql_url)
-        server.check(mysql_url)
-    except (ValueError, RuntimeError) as exc:
-        console.print(f"[red]local run:[/] {escape(str(exc))}")
-        sys.exit(EXIT_ENVIRONMENT)
+        server.check()
+    except RuntimeError as exc:
+        raise EnvironmentProblem(f"local run: {exc}") from None
     region = document.get("region") or "us-east-1"
     console.print(f"[bold]analytics-provisioner[/] local run of [bold]{escape(str(document.get('deployment_id')))}[/] in {escape(region)} (emulated)")
     with Emulator(region=region, mysql=server, time_scale=time_scale) as emulator:
@@ -134,7 +164,16 @@ def _print_outcome(report: dict, out_dir: Path) -> None:
     else:
         console.print(f"[red]{report['status']}[/]: {escape(str(report['error']))}")
         console.print(f"  {escape(str(report['cause']))}")
+    _print_warnings(report.get("warnings") or [])
     console.print(f"report: {out_dir / 'report.json'}")
+
+
+def _print_warnings(warnings: list[str]) -> None:
+    """At the end of every command that shows an outcome: what AWS accepted but the operator should know."""
+    if warnings:
+        console.print(f"[yellow]{len(warnings)} warning{'s' if len(warnings) > 1 else ''}:[/]")
+        for warning in warnings:
+            console.print(f"  [yellow]![/] {escape(warning)}")
 
 
 # --- the deployed stack: start, status, watch, teardown ----------------------------------------
@@ -269,7 +308,7 @@ def start(input_path: Path, wait: bool, attempt: int, as_json: bool, poll_second
     sfn, deployment_id = target.stepfunctions(), document["deployment_id"]
     started = _start(as_json, lambda: executions.start(sfn, target.provision(), document, deployment_id, attempt,
                                                        exclusive_with=target.teardown_if_deployed()))
-    _report_start(deployment_id, started, attempt, "start")
+    _report_start(sfn, target.provision(), deployment_id, started, "start")
     _conclude(sfn, started, f"watch {deployment_id}", wait, as_json, poll_seconds, timeout_minutes)
 
 
@@ -307,7 +346,7 @@ def teardown(deployment_id: str, input_path: Path | None, delete_data: bool, del
     except (InputError, executions.NotFound) as exc:
         raise BadInput(f"{exc}; nothing was started") from None
     started = _start(as_json, lambda: executions.start(sfn, teardown_arn, request, deployment_id, attempt, exclusive_with=(provision_arn,)))
-    _report_start(deployment_id, started, attempt, "teardown")
+    _report_start(sfn, teardown_arn, deployment_id, started, "teardown")
     _conclude(sfn, started, f"watch --teardown {deployment_id}", wait, as_json, poll_seconds, timeout_minutes)
 
 
@@ -390,14 +429,14 @@ def _start(as_json: bool, start_once):
         sys.exit(EXIT_BUSY)
 
 
-def _report_start(deployment_id: str, started, attempt: int, command: str) -> None:
+def _report_start(sfn, machine_arn: str, deployment_id: str, started, command: str) -> None:
     if started.started:
         console.print(f"[bold]{deployment_id}[/]: started {started.execution_name}")
     elif started.status == executions.RUNNING:
         console.print(f"[bold]{deployment_id}[/]: {started.execution_name} was started by an identical request and is still running")
     else:
         console.print(f"[bold]{deployment_id}[/]: this exact request already ran ({started.status}) as {started.execution_name}; "
-                      f"nothing new was started. Run it again with `{command} --attempt {attempt + 1}`")
+                      f"nothing new was started. Run it again with `{command} --attempt {executions.next_attempt(sfn, machine_arn, started.execution_name, deployment_id)}`")
     console.print(f"  {started.execution_arn}")
 
 
@@ -485,6 +524,7 @@ def _finish(document: dict, as_json: bool) -> None:
         console.print(f"[red]{status}[/] {name} after {elapsed}: {escape(str(document.get('error')))}")
         if document.get("cause"):
             console.print(f"  {escape(document['cause'])}")
+    _print_warnings(document.get("warnings") or [])
     if as_json:
         click.echo(json.dumps(document, indent=2))
     sys.exit({"SUCCEEDED": EXIT_OK, "RUNNING": EXIT_BUSY}.get(status, EXIT_FAILED))

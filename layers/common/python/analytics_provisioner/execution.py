@@ -67,6 +67,7 @@ class HistoryView:
 
     events: list[dict] = field(default_factory=list)
     states: list[StateRun] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     _entered: dict[int, StateRun] = field(default_factory=dict, repr=False)
     _previous: dict[int, int] = field(default_factory=dict, repr=False)
 
@@ -90,6 +91,7 @@ class HistoryView:
                 if run:
                     run.exited, run.status = stamp, "succeeded" if run.status == "running" else run.status
                     changes.append(("exited", run))
+                self._collect_warnings(event["stateExitedEventDetails"].get("output"))
             elif kind in FAILURE_EVENTS:
                 run = self._state_of(event) or self._last_running()
                 if run:
@@ -107,6 +109,19 @@ class HistoryView:
                     if run.exited is None and run.status == "running":
                         run.status = "stopped"
         return changes
+
+    def _collect_warnings(self, output: str | None) -> None:
+        """Warnings the phases put in the state (``$.warnings`` from Validate, ``$.network.warnings``,
+        ``$.resources.compute.warnings``), so a failed or running execution shows them too."""
+        try:
+            state = json.loads(output or "null")
+        except ValueError:
+            return
+        if not isinstance(state, dict):
+            return
+        for warnings in _values_named("warnings", state, depth=3):
+            if isinstance(warnings, list):
+                self.warnings += [str(warning) for warning in warnings if str(warning) not in self.warnings]
 
     def _state_of(self, event: dict) -> StateRun | None:
         """The open state whose work ``event`` belongs to (parallel branches interleave their events)."""
@@ -131,6 +146,16 @@ class HistoryView:
 
     def running(self) -> list[str]:
         return [run.name for run in self.states if run.exited is None and run.status == "running"]
+
+
+def _values_named(key: str, document: dict, depth: int) -> list:
+    """``document[key]`` and the same key in the dicts nested up to ``depth`` levels (``$.resources.compute``)."""
+    found = [document[key]] if key in document else []
+    if depth > 1:
+        for value in document.values():
+            if isinstance(value, dict):
+                found += _values_named(key, value, depth - 1)
+    return found
 
 
 def follow(stepfunctions, execution_arn: str, on_change=None, poll_seconds: float = 0.05, timeout_seconds: float = 3600) -> tuple[dict, HistoryView]:
@@ -275,6 +300,15 @@ def refused_as_busy(described: dict) -> bool:
 MAX_BUSY_RENAMES = 20
 
 
+def next_attempt(stepfunctions, machine_arn: str, name: str, deployment_id: str) -> int:
+    """The first ``--attempt`` of the request named ``name`` (its attempt-1 execution name) not yet run."""
+    base = name.rsplit("-r", 1)[0] if re.search(r"-r\d+$", name) else name
+    attempts = [1 if execution["name"] == base else int(execution["name"].rsplit("-r", 1)[1])
+                for execution in executions_of(stepfunctions, machine_arn, deployment_id)
+                if re.fullmatch(re.escape(base) + r"(-r\d+)?", execution["name"])]
+    return max(attempts, default=0) + 1
+
+
 def start(stepfunctions, machine_arn: str, document: dict, deployment_id: str, attempt: int = 1,
           exclusive_with: tuple[str, ...] = ()) -> Start:
     """Start ``document`` once per attempt; refuse (Busy) while another execution of the deployment runs,
@@ -367,9 +401,11 @@ def status_document(described: dict, view: HistoryView) -> dict:
         "running_states": view.running() if status == RUNNING else [],
         "states": view.summary(),
         "state_transitions": view.transitions,
+        "warnings": view.warnings,
     }
     if status == SUCCEEDED:
         document["output"] = json.loads(described.get("output") or "null")
+        document["warnings"] = (document["output"] or {}).get("warnings") or view.warnings
     elif status != RUNNING:
         document["error"], document["cause"] = described.get("error"), described.get("cause")
     return document

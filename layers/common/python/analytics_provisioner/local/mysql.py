@@ -11,6 +11,7 @@ from .. import mysql  # the library's SQL layer
 LOCAL_ADMIN_PREFIX = "ap_admin_"
 SYSTEM_DATABASES = frozenset({"mysql", "information_schema", "performance_schema", "sys"})
 
+ACCESS_DENIED, CANNOT_CONNECT = 1045, 2003
 HOW_TO_GET_ONE = (
     "no MySQL/MariaDB answers at {url}. Start one with "
     "`start-stop-daemon --start --oknodo --background --exec \"$(command -v mariadbd)\"` "
@@ -31,7 +32,7 @@ class MysqlServer:
     def from_url(cls, url: str) -> "MysqlServer":
         parsed = urlparse(url)
         if parsed.scheme not in ("mysql", "mariadb"):
-            raise ValueError(f"--mysql: {url!r} is not a mysql:// URL; use e.g. mysql://root@127.0.0.1:3306")
+            raise ValueError(f"a {parsed.scheme or 'schemeless'}:// URL is not a MySQL server: use e.g. mysql://root@127.0.0.1:3306")
         return cls(parsed.hostname or "127.0.0.1", parsed.port or 3306, unquote(parsed.username or "root"), unquote(parsed.password or ""))
 
     @property
@@ -43,25 +44,46 @@ class MysqlServer:
     def connect(self, **kwargs):
         return pymysql.connect(host=self.host, port=self.port, user=self.user, password=self.password, connect_timeout=5, **kwargs)
 
-    def check(self, url: str) -> None:
+    @property
+    def display(self) -> str:
+        """The URL without its password: what messages may show."""
+        return f"mysql://{quote(self.user, safe='')}@{self.host}:{self.port}"
+
+    def check(self) -> None:
+        """The server answers and lets ``user`` in; else a RuntimeError saying which of the two failed."""
         try:
             self.connect().close()
         except pymysql.err.OperationalError as exc:
-            raise RuntimeError(HOW_TO_GET_ONE.format(url=url) + f" ({exc.args[-1]})") from None
+            code = exc.args[0] if exc.args else None
+            if code == ACCESS_DENIED:
+                raise RuntimeError(f"MySQL at {self.display} answers but refuses user {self.user!r}: access denied "
+                                   "(check the user and password in --mysql; the password is not shown)") from None
+            raise RuntimeError(HOW_TO_GET_ONE.format(url=self.display) + f" (MySQL error {code})") from None
 
     def create_admin(self, login: dict | None = None) -> dict:
         """A fresh admin user with a random password, one per emulator (RDS masters and edxapp admins
         never have empty passwords; emulators running side by side must not share one); ``login``
-        gives the same admin to another server."""
+        gives the same admin to another server.
+
+        Created for '%' and for every host an anonymous account names: MySQL matches the most specific
+        host first, so a stock server's ''@'localhost' would otherwise refuse the admin's password."""
         user, password = (login["username"], login["password"]) if login else (LOCAL_ADMIN_PREFIX + secrets.token_hex(4), secrets.token_urlsafe(24))
         with self.connect() as connection, connection.cursor() as cursor:
-            cursor.execute("CREATE USER %s@'%%' IDENTIFIED BY %s", (user, password))
-            cursor.execute("GRANT ALL PRIVILEGES ON *.* TO %s@'%%' WITH GRANT OPTION", (user,))
+            for host in ["%", *self._anonymous_hosts(cursor)]:
+                cursor.execute("CREATE USER %s@%s IDENTIFIED BY %s", (user, host, password))
+                cursor.execute("GRANT ALL PRIVILEGES ON *.* TO %s@%s WITH GRANT OPTION", (user, host))
         return {"host": self.host, "port": str(self.port), "username": user, "password": password}
 
     def drop_user(self, user: str) -> None:
         with self.connect() as connection, connection.cursor() as cursor:
-            cursor.execute("DROP USER IF EXISTS %s@'%%'", (user,))
+            cursor.execute("SELECT host FROM mysql.user WHERE user = %s", (user,))
+            for (host,) in cursor.fetchall():
+                cursor.execute("DROP USER IF EXISTS %s@%s", (user, host))
+
+    @staticmethod
+    def _anonymous_hosts(cursor) -> list[str]:
+        cursor.execute("SELECT host FROM mysql.user WHERE user = '' AND host <> '%'")
+        return [host for (host,) in cursor.fetchall()]
 
     def contents(self) -> "Contents":
         """The accounts and databases the server holds now."""

@@ -36,6 +36,7 @@ class Result:
             "state_transitions": self.transitions,
             "resources": resources,
             "output": self.output,
+            "warnings": (self.output or {}).get("warnings") or self.view.warnings,
         }
 
 

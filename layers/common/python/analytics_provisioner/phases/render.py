@@ -182,7 +182,8 @@ def load_context(deployment: Deployment, state: dict, app_secrets: AppSecrets) -
 
 def warnings(state: dict, ctx: RenderContext) -> list[str]:
     """The earlier phases' warnings (already in the state) and ours: the execution's output is where people look."""
-    earlier = [*state.get("warnings", []), *state["resources"]["compute"].get("warnings", []), *(state.get("verify") or {}).get("warnings", [])]
+    earlier = [*state.get("warnings", []), *state.get("network", {}).get("warnings", []), *state["resources"]["compute"].get("warnings", []),
+               *(state.get("verify") or {}).get("warnings", [])]
     return list(dict.fromkeys(earlier + manifest.warnings(ctx)))
 
 

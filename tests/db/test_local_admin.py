@@ -1,0 +1,52 @@
+"""Local mode's MySQL admin on a stock server, and what `local run --mysql` says when it cannot log in."""
+
+import dataclasses
+
+import pymysql
+import pytest
+
+
+@pytest.fixture
+def anonymous_accounts(mysql_server):
+    """A stock mariadb-install-db server: anonymous accounts for the hosts clients come from."""
+    with mysql_server.connect() as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT SUBSTRING_INDEX(USER(), '@', -1)")
+        client_host = cursor.fetchone()[0]
+        hosts = sorted({client_host, "localhost"})
+        for host in hosts:
+            cursor.execute("CREATE USER IF NOT EXISTS ''@%s", (host,))
+    yield hosts
+    with mysql_server.connect() as connection, connection.cursor() as cursor:
+        for host in hosts:
+            cursor.execute("DROP USER IF EXISTS ''@%s", (host,))
+
+
+def test_the_local_admin_logs_in_whatever_anonymous_accounts_exist(mysql_server, anonymous_accounts):
+    admin = mysql_server.create_admin()
+    try:
+        as_admin = dataclasses.replace(mysql_server, user=admin["username"], password=admin["password"])
+        with as_admin.connect() as connection, connection.cursor() as cursor:
+            cursor.execute("SELECT CURRENT_USER()")
+            assert cursor.fetchone()[0].startswith(admin["username"] + "@")
+    finally:
+        mysql_server.drop_user(admin["username"])
+    with mysql_server.connect() as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM mysql.user WHERE user = %s", (admin["username"],))
+        assert cursor.fetchone() == (0,), "the admin is dropped for every host it was created for"
+
+
+def test_a_wrong_password_is_access_denied_and_the_password_is_never_shown(mysql_server):
+    wrong = dataclasses.replace(mysql_server, password="s3cret-Wrong-pw")
+    with pytest.raises(RuntimeError) as refused:
+        wrong.check()
+    assert "access denied" in str(refused.value) and "s3cret-Wrong-pw" not in str(refused.value)
+    assert "no MySQL/MariaDB answers" not in str(refused.value)
+
+
+def test_no_server_is_cannot_connect_and_the_password_is_never_shown(mysql_server):
+    nowhere = dataclasses.replace(mysql_server, host="127.0.0.1", port=1, password="s3cret-pw")
+    with pytest.raises(RuntimeError) as refused:
+        nowhere.check()
+    assert "no MySQL/MariaDB answers at mysql://" in str(refused.value) and "s3cret-pw" not in str(refused.value)
+    with pytest.raises(pymysql.err.OperationalError):
+        nowhere.connect()
