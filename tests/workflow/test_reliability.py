@@ -10,7 +10,7 @@ import pytest
 
 from analytics_provisioner import execution as executions
 from analytics_provisioner.local.emulator import Emulator
-from analytics_provisioner.local.runner import execute
+from analytics_provisioner.local.runner import execute, tagged_resources
 from analytics_provisioner.local.seed import seed
 from testkit import REGION, inventory
 
@@ -74,6 +74,11 @@ def test_a_permanent_fault_names_its_phase_and_a_rerun_completes(emulator, minim
     assert report["phase"] == phase and report["nothing_created"] is (phase == "Validate")
     created = report["created_before_the_failure"]
     assert ("identity" in created) is (phase not in ("Validate", "Identity"))
+    assert set(report["tagged_resources"]) <= set(tagged_resources(emulator, minimal_input["deployment_id"]))
+    if phase == "DbSetup":  # the parallel branches' resources, which the state never handed on
+        kinds = {arn.split(":")[2] + ":" + arn.split(":")[5].split("/")[0] for arn in report["tagged_resources"]}
+        assert {"rds:db", "s3:" + minimal_input["deployment_id"] + "-edxanalytics"} <= kinds, sorted(kinds)
+        assert "resources" not in created, "the state hands nothing of the parallel block on"
 
     emulator.faults.aws_rules.clear()
     rerun = execute(emulator, minimal_input, name=executions.execution_name(minimal_input, attempt=2))

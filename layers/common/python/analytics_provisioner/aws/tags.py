@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from .. import naming
 from ..errors import NotOptedInError, OwnershipError, quote
+from .clients import client
 
 # Values of the allow tag that admit every deployment. RDS (and other services) refuse "*" in a tag
 # value (letters, digits, spaces and _ . : / = + - @ only), so "@all" says the same everywhere.
@@ -34,6 +35,14 @@ def owner(tags: dict[str, str]) -> str | None:
 
 def belongs_to(tags: dict[str, str], deployment_id: str) -> bool:
     return owner(tags) == deployment_id
+
+
+def tagged_arns(region: str, deployment_id: str) -> list[str]:
+    """Every resource in ``region`` that carries the deployment's tag, by ARN, whatever created it:
+    what a failure report must list even when a parallel branch never handed its output on."""
+    pages = client("resourcegroupstaggingapi", region).get_paginator("get_resources").paginate(
+        TagFilters=[{"Key": naming.TAG_DEPLOYMENT, "Values": [deployment_id]}])
+    return sorted(item["ResourceARN"] for page in pages for item in page["ResourceTagMappingList"])
 
 
 def shared(deployment_id: str) -> dict[str, str]:

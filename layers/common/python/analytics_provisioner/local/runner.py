@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import execution as executions
+from ..aws import tags
 from ..naming import Names
 from .emulator import Emulator
 from .seed import seed
@@ -51,16 +52,7 @@ def execute(emulator: Emulator, document: dict, name: str | None = None, on_chan
 
 
 def tagged_resources(emulator: Emulator, deployment_id: str) -> list[str]:
-    from ..naming import TAG_DEPLOYMENT
-
-    tagging = emulator.client("resourcegroupstaggingapi")
-    found, token = [], ""
-    while True:
-        page = tagging.get_resources(TagFilters=[{"Key": TAG_DEPLOYMENT, "Values": [deployment_id]}], PaginationToken=token)
-        found += [item["ResourceARN"] for item in page["ResourceTagMappingList"]]
-        token = page.get("PaginationToken")
-        if not token:
-            return sorted(found)
+    return tags.tagged_arns(emulator.region, deployment_id)
 
 
 PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600  # the files hold passwords, keys and OAuth2 client secrets

@@ -9,6 +9,7 @@ import os
 import re
 from datetime import datetime, timezone
 
+from ..aws import tags
 from ..aws.clients import client
 from ..handler import default_region
 from ..naming import DEPLOYMENT_ID_PATTERN, Names
@@ -26,6 +27,7 @@ def run(event: dict) -> dict:
     deployment = state.get("deployment") or {}
     deployment_id = deployment.get("deployment_id") or state.get("deployment_id")
     region = deployment.get("region") or default_region()
+    has_valid_id = isinstance(deployment_id, str) and re.fullmatch(DEPLOYMENT_ID_PATTERN, deployment_id) is not None
     body = {
         "status": "FAILED",
         "phase": phase,
@@ -35,6 +37,9 @@ def run(event: dict) -> dict:
         "written_at": datetime.now(timezone.utc).isoformat(),
         "deployment_id": deployment_id,
         "created_before_the_failure": {key: state[key] for key in PHASE_OUTPUT_KEYS if key in state},
+        # Found by tag, not from the state (a parallel branch stopped by another's failure hands nothing
+        # on): what carries the deployment tag now, from this run or an earlier one.
+        "tagged_resources": tags.tagged_arns(region, deployment_id) if has_valid_id else [],
         "nothing_created": phase == "Validate",
         "next": "Fix the cause and start the same input again: every phase adopts what it created before.",
     }
