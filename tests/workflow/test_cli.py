@@ -231,7 +231,7 @@ def test_watch_shows_each_state_as_it_happens_then_the_result(local):
     assert "RUNNING since" in lines[0]
     progress = [line.split(None, 1)[1] for line in lines[1:] if line.startswith("  ") and line.split()[1] in ("→", "✓", "✗")]
     assert progress[0] == "→ Take deployment lock" and progress[1].startswith("✓ Take deployment lock")
-    assert progress[2:5] == ["→ Validate input", f"✗ Validate input {progress[3].rsplit(' ', 1)[1]}", "→ Validate failed"]
+    assert progress[2:5] == ["→ Validate input", f"✗ Validate input {progress[3].rsplit(' ', 1)[1]}", "→ Write failure report"]
     assert any(line.startswith("FAILED") and "Validate.PreflightError" in line for line in lines)
     assert json.loads(result.stdout)["error"] == "Validate.PreflightError"
 
@@ -338,3 +338,42 @@ def _minimal() -> dict:
     from testkit import load_event
 
     return load_event("input-minimal.json")
+
+
+def test_progress_groups_states_by_branch_and_ends_every_branch_with_a_line(local):
+    """Every branch ends with a line saying how; Choice and Pass stay hidden; a Wait says how long until
+    its next check."""
+    failing = local._machine("provision-parallel-stand-in", {
+        "Create resources in parallel": {"Type": "Parallel", "End": True, "Branches": [
+            {"StartAt": "Create search domain", "States": {
+                "Create search domain": {"Type": "Pass", "Result": {"next_wait_seconds": 3}, "ResultPath": "$.search", "Next": "Wait for search domain"},
+                "Wait for search domain": {"Type": "Wait", "SecondsPath": "$.search.next_wait_seconds", "Next": "Search done"},
+                "Search done": {"Type": "Pass", "End": True}}},
+            {"StartAt": "Ensure S3 buckets", "States": {
+                "Ensure S3 buckets": {"Type": "Pass", "Next": "Storage failed"},
+                "Storage failed": {"Type": "Fail", "Error": "Storage.AwsCallError", "Cause": "Storage: refused"}}},
+        ]},
+    })
+    result = local.run("start", "--input", local.input_file(), "--wait", "--poll-seconds", "0.02", machine=failing)
+    assert result.exit_code == cli.EXIT_FAILED, result.output
+    lines = [line.split(None, 1)[1] for line in result.stderr.splitlines() if line.startswith("  ") and ":" in line.split()[0] and " " in line.strip()]
+    assert "┌ Create resources in parallel: search domain, S3 buckets" in lines
+    assert "│ search domain … waiting for search domain (next check in 3 s)" in lines
+    assert "│ S3 buckets    ✗ Storage failed" in lines and "│ S3 buckets    ■ failed" in lines
+    assert "│ search domain ■ done" in lines
+    assert not any("Search done" in line or "Ensure S3 buckets" in line for line in lines), "Pass states are bookkeeping"
+
+
+def test_a_branch_the_execution_stopped_gets_its_own_end_line(capsys):
+    from analytics_provisioner.local import template as cfn
+    from analytics_provisioner.progress import Layout
+
+    shown = cli._Progress(0.0, Layout.of((cfn.REPO_ROOT / "statemachine" / "provision.asl.json").read_text()))
+    for name, kind in (("Create search domain", "Task"), ("Ensure S3 buckets", "Task")):
+        shown.on_change("entered", executions.StateRun(name, 1.0, kind=kind))
+    shown.on_change("exited", executions.StateRun("Ensure S3 buckets", 1.0, 2.0, "failed"))
+    shown.on_change("entered", executions.StateRun("Storage failed", 2.0, kind="Fail"))
+    shown.finish()
+    lines = [line.split(None, 1)[1] for line in capsys.readouterr().err.splitlines()]
+    assert "│ S3 buckets             ■ failed" in lines
+    assert any(line.startswith("│ search domain          ■ stopped") for line in lines), lines

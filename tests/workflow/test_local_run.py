@@ -43,6 +43,7 @@ def test_local_run_writes_the_secure_repo_and_the_report(runbook_users, mysql_se
     assert "verified: 15 of 15 network paths open; the RDS test from the analytics instances: skipped (no analytics instance" in (
         " ".join((result.stderr + result.stdout).split()))
     assert report["warnings"] and report["warnings"] == report["output"]["warnings"]
+    assert (out / "timeline.svg").read_text().startswith("<svg")
     ending = result.stderr[result.stderr.index("SUCCEEDED"):]
     assert f"{len(report['warnings'])} warning" in ending and all(warning in ending for warning in report["warnings"])
     assert_private(out)
@@ -63,6 +64,8 @@ def test_local_run_of_an_input_aws_refuses_names_the_field_and_prints_no_interpr
     assert_private(out)
     assert "FAILED: Validate.PreflightError" in result.stderr
     assert "network.vpc_id: VPC vpc-0badbadbadbadbad0 does not exist" in result.stderr
+    assert f"(failure report: {out / 'failure-report.json'})" in " ".join(result.stderr.split()), "the local copy, not the emulator's S3"
+    assert json.loads((out / "failure-report.json").read_text())["phase"] == "Validate"
     assert "FailureEventException" not in result.stderr + result.stdout  # moto's multi-kilobyte log lines
     assert max(map(len, result.stderr.splitlines())) < 1000
 
@@ -75,3 +78,17 @@ def test_local_run_of_an_invalid_input_exits_2_before_anything_runs(mysql_server
     assert "deployment_id: 'Bad_Id' is not valid" in result.stderr and "nothing was started" in result.stderr
     assert json.loads(result.stdout) == {"error": "bad_input", "exit_code": 2, "message": json.loads(result.stdout)["message"]}
     assert not (tmp_path / "out").exists()
+
+
+def test_a_run_first_removes_what_the_previous_run_wrote_and_nothing_else(tmp_path):
+    from analytics_provisioner.local.runner import clear_previous_run
+
+    out = tmp_path / "out"
+    (out / "analytics-tasks").mkdir(parents=True)
+    for name in ("vars-analytics.yml", "analytics-tasks/emr-vars.yml", "failure-report.json", "timeline.svg", "notes.txt"):
+        (out / name).write_text("x")
+    (out / "report.json").write_text(json.dumps({"files": ["vars-analytics.yml", "analytics-tasks/emr-vars.yml", "../outside.txt"]}))
+    (tmp_path / "outside.txt").write_text("x")
+    clear_previous_run(out)
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) == ["notes.txt"]
+    assert (tmp_path / "outside.txt").exists(), "a report never reaches outside --out"

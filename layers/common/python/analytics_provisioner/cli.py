@@ -11,6 +11,7 @@ import json
 import os
 import re
 import sys
+import textwrap
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from rich.table import Table
 from . import execution as executions
 from . import locking
 from . import plan as model
+from . import progress, timeline
 from .aws import clients
 from .aws.errors import error_code
 from .deployment import validation_errors
@@ -57,17 +59,6 @@ def _read_input(path: Path) -> dict:
         raise click.UsageError(f"--input {path}: cannot read a JSON document ({exc})") from None
     except RecursionError:
         raise click.UsageError(f"--input {path}: the JSON nests thousands of levels deep; an execution input is a few levels of objects") from None
-
-
-def _progress_printer(started_label: str = "→"):
-    def on_change(what: str, run) -> None:
-        if what == "entered":
-            console.print(f"  [cyan]{started_label}[/] {run.name}")
-        else:
-            mark = "[green]✓[/]" if run.status == "succeeded" else "[red]✗[/]"
-            console.print(f"  {mark} {run.name} [dim]{run.seconds:.2f}s[/]")
-
-    return on_change
 
 
 ERROR_KINDS = {EXIT_FAILED: "failed", EXIT_USAGE: "bad_input", EXIT_ENVIRONMENT: "environment", EXIT_BUSY: "busy"}
@@ -136,7 +127,10 @@ def local_run(input_path: Path, out_dir: Path, server, time_scale: float, as_jso
     region = document.get("region") or "us-east-1"
     console.print(f"[bold]analytics-provisioner[/] local run of [bold]{escape(str(document.get('deployment_id')))}[/] in {escape(region)} (emulated)")
     with Emulator(region=region, mysql=server, time_scale=time_scale) as emulator:
-        report = runner.run(document, out_dir, emulator, on_change=_progress_printer())
+        shown = _Progress(time.time(), runner.layout(emulator), time_scale)
+        with _live(shown):
+            report = runner.run(document, out_dir, emulator, on_change=shown.on_change)
+        shown.finish()
     _print_outcome(report, out_dir)
     if as_json:
         click.echo(json.dumps(report, indent=2, default=str))
@@ -160,12 +154,25 @@ def _print_outcome(report: dict, out_dir: Path) -> None:
         if verified:
             console.print(f"  [green]verified:[/] {escape(verified_summary(verified))}")
         for step in (report.get("output") or {}).get("next_steps", []):
-            console.print(f"  [yellow]next:[/] {escape(step)}")
+            _print_wrapped("  [yellow]next:[/] ", "  next: ", step)
     else:
         console.print(f"[red]{report['status']}[/]: {escape(str(report['error']))}")
-        console.print(f"  {escape(str(report['cause']))}")
+        cause = str(report["cause"])
+        if report.get("failure_report"):  # the local copy, not the emulator's S3 URI nobody can open
+            cause = re.sub(r"\(failure report: s3://[^)]*\)", f"(failure report: {report['failure_report']})", cause)
+        _print_wrapped("  ", "  ", cause)
     _print_warnings(report.get("warnings") or [])
     console.print(f"report: {out_dir / 'report.json'}")
+
+
+def _print_wrapped(markup_prefix: str, plain_prefix: str, text: str) -> None:
+    """``text`` wrapped to the terminal (80 columns elsewhere), continuation lines indented under it."""
+    width = max(console.width, 60)
+    lines = textwrap.wrap(text, width=width, initial_indent=plain_prefix, subsequent_indent=" " * len(plain_prefix),
+                          break_long_words=False, break_on_hyphens=False) or [plain_prefix]
+    console.print(markup_prefix + escape(lines[0][len(plain_prefix):]))
+    for line in lines[1:]:
+        console.print(escape(line))
 
 
 def _print_warnings(warnings: list[str]) -> None:
@@ -353,17 +360,25 @@ def teardown(deployment_id: str, input_path: Path | None, delete_data: bool, del
 @main.command()
 @click.argument("deployment_id")
 @click.option("--teardown", "of_teardown", is_flag=True, help="The latest teardown instead of the latest provisioning.")
+@click.option("--timeline", "timeline_path", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Also write the execution's timeline as an SVG file (one lane per branch, waits hatched, the critical path outlined).")
 @_JSON_OPTION
 @_options(_TARGET_OPTIONS)
 @_aws_errors
-def status(deployment_id: str, of_teardown: bool, as_json: bool, **target_options) -> None:
+def status(deployment_id: str, of_teardown: bool, timeline_path: Path | None, as_json: bool, **target_options) -> None:
     """The latest execution of DEPLOYMENT_ID: status, each state's outcome and timing, outputs or error.
 
     Exit 0 succeeded, 1 failed, 4 still running.
     """
     target = Target(**target_options)
     sfn = target.stepfunctions()
-    document = executions.describe(sfn, _latest(sfn, target, deployment_id, of_teardown)["executionArn"])
+    execution_arn = _latest(sfn, target, deployment_id, of_teardown)["executionArn"]
+    document = executions.describe(sfn, execution_arn)
+    if timeline_path:
+        view = executions.HistoryView()
+        view.add(executions.history(sfn, execution_arn))
+        timeline_path.write_text(timeline.svg(view, _layout(sfn, execution_arn), f"{document['execution_name']} {document['status']}"))
+        console.print(f"timeline: {timeline_path}")
     _print_states(document)
     _finish(document, as_json)
 
@@ -455,41 +470,102 @@ def _follow(sfn, execution_arn: str, poll_seconds: float, timeout_minutes: float
     """Print each state as it starts and ends (time since the execution started) until the execution ends."""
     described = sfn.describe_execution(executionArn=execution_arn)
     console.print(f"[bold]{described['name']}[/] {described['status']} since {executions.iso(described['startDate'])}")
-    progress = _Progress(described["startDate"].timestamp())
+    shown = _Progress(described["startDate"].timestamp(), _layout(sfn, execution_arn))
     try:
-        with Live(progress, console=console, transient=True, refresh_per_second=4, redirect_stdout=False, redirect_stderr=False):
-            final, view = executions.follow(sfn, execution_arn, progress.on_change, poll_seconds, timeout_minutes * 60)
+        with _live(shown):
+            final, view = executions.follow(sfn, execution_arn, shown.on_change, poll_seconds, timeout_minutes * 60)
     except (TimeoutError, KeyboardInterrupt):
         console.print("[yellow]stopped watching[/]; the execution goes on (`status` or `watch` it again)")
         sys.exit(EXIT_BUSY)
+    shown.finish()
     return executions.status_document(final, view)
 
 
-class _Progress:
-    """One line per state change, and a spinner with the elapsed time and the running states."""
+def _live(shown: "_Progress") -> Live:
+    return Live(shown, console=console, transient=True, refresh_per_second=4, redirect_stdout=False, redirect_stderr=False)
 
-    def __init__(self, started_at: float):
-        self.started_at = started_at
+
+class _Progress:
+    """Phases grouped by parallel branch, waits with their next check (a live countdown on a terminal),
+    a line for every branch that ends or is stopped; Choice and Pass states stay out of sight."""
+
+    def __init__(self, started_at: float, layout: progress.Layout, time_scale: float = 1.0):
+        self.started_at, self.layout, self.time_scale = started_at, layout, time_scale
+        self.width = max((len(branch.label) for branch in layout.branch_of.values()), default=0)
         self.running: list[str] = []
+        self.next_checks: dict[str, float] = {}  # "waiting for x" -> when its wait ends
+        self.started: list[progress.Branch] = []
+        self.ended: set[progress.Branch] = set()
         self.spinner = Spinner("dots")
 
     def __rich__(self):
-        running = ", ".join(self.running) or "…"
-        self.spinner.update(text=f"{_clock(time.time() - self.started_at)} running: {running}")
+        now = time.time()
+        parts = [", ".join(self.running) or "…"]
+        parts += [f"{what}: next check in {max(0.0, at - now):.0f} s" for what, at in self.next_checks.items()]
+        self.spinner.update(text=f"{_clock(now - self.started_at)} running: {escape('; '.join(parts))}")
         return self.spinner
 
     def on_change(self, what: str, run) -> None:
+        branch = self.layout.branch_of.get(run.name)
+        if branch and branch not in self.started:
+            self.started.append(branch)
         if what == "entered":
-            if run.kind == "Fail":
-                console.print(f"  [dim]{_clock(run.entered - self.started_at)}[/] [red]✗[/] {run.name}")
-                return
-            self.running.append(run.name)
-            console.print(f"  [dim]{_clock(run.entered - self.started_at)}[/] [cyan]→[/] {run.name}")
+            self._entered(run, branch)
+        else:
+            self._exited(run, branch)
+
+    def _entered(self, run, branch) -> None:
+        if not self.layout.shown(run.name, run.kind):
             return
+        if run.kind == "Parallel":
+            labels = ", ".join(branch.label for branch in self.layout.parallels.get(run.name, []))
+            self._line(run.entered, None, f"┌ {escape(run.name)}: {escape(labels)}")
+        elif run.kind == "Wait":
+            seconds, waiting = self.layout.wait_seconds(run.name, run.state_input), progress.waiting_for(run.name)
+            self.next_checks[waiting] = run.entered + (seconds or 0) * self.time_scale  # local mode scales its waits
+            after = f" (next check in {seconds:.0f} s)" if seconds is not None else ""
+            self._line(run.entered, branch, f"[cyan]…[/] {escape(waiting)}{after}")
+        elif run.kind == "Fail":
+            self._line(run.entered, branch, f"[red]✗[/] {escape(run.name)}")
+            self._branch_ended(branch, "[red]failed[/]", run.entered)
+        else:
+            self.running.append(run.name)
+            self._line(run.entered, branch, f"[cyan]→[/] {escape(run.name)}")
+
+    def _exited(self, run, branch) -> None:
         if run.name in self.running:
             self.running.remove(run.name)
-        mark = "[green]✓[/]" if run.status == "succeeded" else "[red]✗[/]"
-        console.print(f"  [dim]{_clock(run.exited - self.started_at)}[/] {mark} {run.name} [dim]{run.seconds:.2f}s[/]")
+        if run.kind == "Wait":
+            self.next_checks.pop(progress.waiting_for(run.name), None)
+        elif run.kind == "Parallel":
+            self._line(run.exited, None, f"└ {escape(run.name)}: {run.status}")
+        elif self.layout.shown(run.name, run.kind):
+            mark = "[green]✓[/]" if run.status == "succeeded" else "[red]✗[/]"
+            self._line(run.exited, branch, f"{mark} {escape(run.name)} [dim]{run.seconds:.2f}s[/]")
+        if branch and run.name in branch.ends and run.status == "succeeded":
+            self._branch_ended(branch, "[green]done[/]", run.exited)
+
+    def _branch_ended(self, branch, how: str, at: float) -> None:
+        if branch and branch not in self.ended:
+            self.ended.add(branch)
+            self._line(at, branch, f"■ {how}")
+
+    def finish(self) -> None:
+        """Once the execution has ended: a line for every branch that started and never ended."""
+        for branch in self.started:
+            self._branch_ended(branch, "[yellow]stopped[/] (the execution ended first: another branch failed)", time.time())
+
+    def _line(self, at: float, branch, text: str) -> None:
+        lane = f"│ {escape(branch.label):<{self.width}} " if branch else ""
+        console.print(f"  [dim]{_clock(at - self.started_at)}[/] {lane}{text}")
+
+
+def _layout(sfn, execution_arn: str) -> progress.Layout:
+    """The execution's own state machine definition; a flat list of states when the caller may not read it."""
+    try:
+        return progress.Layout.of(sfn.describe_state_machine_for_execution(executionArn=execution_arn)["definition"])
+    except ClientError:
+        return progress.Layout()
 
 
 def _clock(seconds: float) -> str:

@@ -55,6 +55,7 @@ class StateRun:
     exited: float | None = None
     status: str = "running"  # succeeded | failed | stopped (its execution or branch ended first)
     kind: str = "Task"
+    state_input: str | None = field(default=None, repr=False)  # Wait states only: where their seconds come from
 
     @property
     def seconds(self) -> float | None:
@@ -80,7 +81,10 @@ class HistoryView:
             kind = event["type"]
             stamp = event["timestamp"].timestamp() if hasattr(event["timestamp"], "timestamp") else float(event["timestamp"])
             if kind.endswith("StateEntered"):
-                run = StateRun(event["stateEnteredEventDetails"]["name"], stamp, kind=kind[: -len("StateEntered")])
+                details = event["stateEnteredEventDetails"]
+                run = StateRun(details["name"], stamp, kind=kind[: -len("StateEntered")])
+                if run.kind == "Wait":
+                    run.state_input = details.get("input")
                 if run.kind in TERMINAL_STATES:  # they end the execution (or a branch) and may never exit
                     run.status = TERMINAL_STATES[run.kind]
                 self.states.append(run)

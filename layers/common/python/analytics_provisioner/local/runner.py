@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import execution as executions
+from .. import timeline
 from ..aws import tags
 from ..naming import Names
+from ..progress import Layout
 from .emulator import Emulator
 from .seed import seed
 
@@ -83,14 +85,41 @@ def download_secure_repo(emulator: Emulator, deployment_id: str, out_dir: Path) 
     return written
 
 
+REPORT, FAILURE_REPORT, TIMELINE = "report.json", "failure-report.json", "timeline.svg"
+
+
+def layout(emulator: Emulator, machine: str = PROVISION) -> Layout:
+    """Branches and waits of the deployed state machine, for progress lines and the timeline."""
+    return Layout.of(emulator.client("stepfunctions").describe_state_machine(stateMachineArn=emulator.state_machines[machine])["definition"])
+
+
+def clear_previous_run(out_dir: Path) -> None:
+    """Remove what an earlier run wrote into ``out_dir`` (the files its report lists, the report), so a
+    stale failure report never sits next to a later success; anything else in the directory stays."""
+    try:
+        previous = json.loads((out_dir / REPORT).read_text())
+    except (OSError, ValueError):
+        return
+    listed = previous.get("files", []) if isinstance(previous, dict) else []
+    for name in [*listed, FAILURE_REPORT, TIMELINE, REPORT]:
+        path = (out_dir / str(name)).resolve()
+        if path.is_relative_to(out_dir.resolve()) and path.is_file():
+            path.unlink()
+
+
 def run(document: dict, out_dir: Path, emulator: Emulator, on_change=None) -> dict:
     """Seed, execute once, write the secure-repo files and ``report.json`` into ``out_dir``."""
     seed(emulator, document)
+    clear_previous_run(out_dir)
     result = execute(emulator, document, on_change=on_change)
     private_dir(out_dir)
     deployment_id = str(document.get("deployment_id", "invalid"))
     files = download_secure_repo(emulator, deployment_id, out_dir)
     report = result.report(tagged_resources(emulator, deployment_id))
     report["files"] = [str(path.relative_to(out_dir)) for path in files]
-    write_private(out_dir / "report.json", (json.dumps(report, indent=2, default=str) + "\n").encode())
+    if (out_dir / FAILURE_REPORT).is_file() and result.status != executions.SUCCEEDED:
+        report["failure_report"] = str(out_dir / FAILURE_REPORT)
+    write_private(out_dir / TIMELINE, timeline.svg(result.view, layout(emulator), f"{result.name} {result.status}").encode())
+    report["timeline"] = str(out_dir / TIMELINE)
+    write_private(out_dir / REPORT, (json.dumps(report, indent=2, default=str) + "\n").encode())
     return report
