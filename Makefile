@@ -9,12 +9,16 @@ MYSQL_URL ?= mysql://root@127.0.0.1:3306
 
 .PHONY: setup setup-sam setup-gates demo test gates sam-build bench-critical-path bench-cold-start bench-size clean
 
-$(VENV)/.installed: requirements/runtime.txt requirements/dev.txt pyproject.toml
+# The demo needs only requirements/demo.txt; the tests add requirements/dev.txt on top.
+$(VENV)/.demo-installed: requirements/runtime.txt requirements/demo.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo 'Python 3.12 not found: install it (pyenv install 3.12) or pass PYTHON=/path/to/python3.12'; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -r requirements/dev.txt
-	$(VENV)/bin/pip install -q --no-deps -e .
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/pip install -q --disable-pip-version-check --no-compile -r requirements/demo.txt
+	@$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+$(VENV)/.installed: $(VENV)/.demo-installed requirements/dev.txt
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements/dev.txt
 	touch $@
 
 $(SAM_VENV)/.installed: requirements/sam.txt
@@ -39,8 +43,8 @@ setup-gates: $(GATES_VENV)/.installed
 gates: setup-gates
 	scripts/gates.sh
 
-demo: setup
-	$(VENV)/bin/analytics-provisioner local run --input events/input-minimal.json --out out/demo --mysql $(MYSQL_URL)
+demo: $(VENV)/.demo-installed
+	@$(VENV)/bin/analytics-provisioner local run --input events/input-minimal.json --out out/demo --mysql $(MYSQL_URL)
 
 test: setup setup-sam setup-gates
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile

@@ -50,3 +50,19 @@ def test_no_server_is_cannot_connect_and_the_password_is_never_shown(mysql_serve
     assert "no MySQL/MariaDB answers at mysql://" in str(refused.value) and "s3cret-pw" not in str(refused.value)
     with pytest.raises(pymysql.err.OperationalError):
         nowhere.connect()
+
+
+def test_the_demo_succeeds_on_a_stock_server_and_leaves_its_users_and_databases_as_they_were(mysql_server, anonymous_accounts,
+                                                                                              runbook_users, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from testkit import EVENTS
+
+    before = mysql_server.contents()
+    command = str(Path(sys.executable).parent / "analytics-provisioner")
+    result = subprocess.run([command, "local", "run", "--input", str(EVENTS / "input-minimal.json"), "--out", str(tmp_path / "out"),
+                             "--mysql", mysql_server.url], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert mysql_server.contents() == before
