@@ -53,10 +53,10 @@ class Local:
         path.write_text(json.dumps(document or self.document))
         return str(path)
 
-    def run(self, *args: str, machine: str | None = None):
+    def run(self, *args: str, machine: str | None = None, input: str | None = None):
         """The CLI as a user runs it, pointed at the emulator's state machine unless --stack is given."""
         target = [] if "--stack" in args else ["--state-machine-arn", machine or self.provision]
-        return CliRunner().invoke(cli.main, [*args, *target], env=UNSET, catch_exceptions=False)
+        return CliRunner().invoke(cli.main, [*args, *target], env=UNSET, catch_exceptions=False, input=input)
 
     def executions(self, machine: str | None = None) -> list[dict]:
         return self.sfn.list_executions(stateMachineArn=machine or self.provision)["executions"]
@@ -248,7 +248,7 @@ def test_the_stack_outputs_name_the_state_machines(local):
     result = local.run("status", "acme-demo", "--json", "--stack", "analytics-provisioner")
     assert result.exit_code == cli.EXIT_FAILED
     assert json.loads(result.stdout)["execution_arn"].startswith(local.provision.replace(":stateMachine:", ":execution:"))
-    teardown = local.run("teardown", "acme-demo", "--stack", "analytics-provisioner")
+    teardown = local.run("teardown", "acme-demo", "--stack", "analytics-provisioner", "--yes")
     assert teardown.exit_code == cli.EXIT_ENVIRONMENT
     assert "the teardown workflow is not deployed" in teardown.stderr
 
@@ -281,8 +281,12 @@ def test_teardown_starts_with_the_provisioned_input(local):
     refused = local.run("teardown", "acme-demo", "--keep-data", "--delete-data", "--teardown-state-machine-arn", stand_in)
     assert refused.exit_code == cli.EXIT_USAGE and "contradicts delete_data" in refused.stderr
     assert local.executions(stand_in) == []
+    unconfirmed = local.run("teardown", "acme-demo", "--delete-data", "--teardown-state-machine-arn", stand_in, input="acme-other\n")
+    assert unconfirmed.exit_code == cli.EXIT_USAGE and "not confirmed" in unconfirmed.stderr
+    assert "teardown of acme-demo would:" in unconfirmed.stderr and "revert RDS instance acme-edxapp-db" in unconfirmed.stderr
+    assert local.executions(stand_in) == []
     result = local.run("teardown", "acme-demo", "--delete-data", "--delete-tracking-logs", "--wait", "--json", "--poll-seconds", "0.02",
-                       "--teardown-state-machine-arn", stand_in)
+                       "--teardown-state-machine-arn", stand_in, input="acme-demo\n")
     assert result.exit_code == cli.EXIT_OK, result.output
     assert json.loads(result.stdout)["output"] == {"deleted": []}
     [teardown] = local.executions(stand_in)
@@ -290,6 +294,9 @@ def test_teardown_starts_with_the_provisioned_input(local):
     assert request == {"deployment": local.document, "delete_data": True, "delete_tracking_logs": True}
     status = local.run("status", "acme-demo", "--teardown", "--json", "--teardown-state-machine-arn", stand_in)
     assert status.exit_code == cli.EXIT_OK and json.loads(status.stdout)["execution_arn"] == teardown["executionArn"]
+    provisioned = local.run("status", "acme-demo", "--json", "--teardown-state-machine-arn", stand_in)
+    assert json.loads(provisioned.stdout)["torn_down"]["execution_name"] == teardown["name"]
+    assert "TORN DOWN by " + teardown["name"] in provisioned.stderr
 
 
 # --- the exit-code table of the README, one row each, with --json on stdout on the refusal paths --------

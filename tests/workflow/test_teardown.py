@@ -10,6 +10,8 @@ from analytics_provisioner.local.rds_deletion import set_status
 from analytics_provisioner.local.runner import execute, tagged_resources
 from analytics_provisioner.local.seed import seed
 from analytics_provisioner.phases.teardown import storage as teardown_storage
+from analytics_provisioner.phases.teardown.preview import preview
+from analytics_provisioner.phases.teardown.request import TeardownRequest, check
 from testkit import diff, inventory
 
 SHARED = {"roles": {naming.EMR_SERVICE_ROLE}}  # the EMR instances had the deployment's own role and profile
@@ -42,9 +44,17 @@ def test_teardown_removes_everything_tagged_and_restores_what_existed(emulator, 
     created = {s["Name"] for s in emulator.client("secretsmanager").list_secrets()["SecretList"] if s["Name"].startswith(names.secret(""))}
     assert created and created <= set(names.secrets), "teardown finds secrets by name: name every new one in Names.secrets"
 
+    shown = preview(TeardownRequest.from_event(check({"deployment": full_input}, "us-east-1")))
+    assert any(":db:" in arn for arn in shown["delete"]) and any(arn.endswith(names.emr_bucket) for arn in shown["delete"])
+    assert {kept["what"] for kept in shown["keep"]} >= {f"a final snapshot of RDS instance {names.analytics_rds}"}
+    assert len(shown["revert"]) == 2  # the grades statement and the edxapp RDS instance's groups
+
     # at once: ListSecrets does not list the secrets Render created yet (local/secrets_listing.py); teardown finds them by name
     removed = execute(emulator, {"deployment": full_input}, name="teardown-1", machine="TeardownStateMachine")
     assert removed.status == "SUCCEEDED", removed.cause
+    still_tagged = set(tagged_resources(emulator, "acme-prod"))
+    assert not [arn for arn in shown["delete"] if arn in still_tagged and ":instance/" not in arn and ":secret:" not in arn], \
+        "the preview listed something the teardown kept"
     iam_removed = removed.output["identity"]
     assert {names.analytics_role, names.emr_instance_role} == set(iam_removed["roles_deleted"])
     assert {names.analytics_instance_profile, names.emr_instance_profile} == set(iam_removed["instance_profiles_deleted"])

@@ -36,6 +36,9 @@ from .aws.errors import error_code
 from .deployment import validation_errors
 from .errors import AwsCallError, InputError, ProvisionerError, TransientAwsError
 from .phases import plan as planning
+from .phases.teardown.preview import preview as teardown_preview
+from .phases.teardown.request import TeardownRequest
+from .phases.teardown.request import check as check_teardown
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_BUSY = 0, 1, 2, 3, 4
 DEFAULT_STACK = "analytics-provisioner"
@@ -330,14 +333,19 @@ def start(input_path: Path, wait: bool, attempt: int, as_json: bool, poll_second
 @click.option("--keep-data", is_flag=True, help="Keep every bucket, empty ones too, and the secure-repo files.")
 @click.option("--no-final-snapshot", is_flag=True, help="Delete the analytics RDS instance without a final snapshot.")
 @click.option("--wait", is_flag=True, help="Follow the teardown to its end: exit 0 succeeded, 1 failed.")
+@click.option("--yes", "confirmed", is_flag=True, help="Do not ask for the deployment id to be typed (scripts); the preview is still printed.")
 @click.option("--attempt", default=1, show_default=True, type=click.IntRange(1, 99), help="Run a teardown that already ran once more.")
 @_JSON_OPTION
 @_options(_FOLLOW_OPTIONS)
 @_options(_TARGET_OPTIONS)
 @_aws_errors
 def teardown(deployment_id: str, input_path: Path | None, delete_data: bool, delete_tracking_logs: bool, keep_data: bool,
-             no_final_snapshot: bool, wait: bool, attempt: int, as_json: bool, poll_seconds: float, timeout_minutes: float, **target_options) -> None:
-    """Start the teardown workflow: delete what DEPLOYMENT_ID created, revert what existed before."""
+             no_final_snapshot: bool, wait: bool, confirmed: bool, attempt: int, as_json: bool, poll_seconds: float, timeout_minutes: float,
+             **target_options) -> None:
+    """Start the teardown workflow: delete what DEPLOYMENT_ID created, revert what existed before.
+
+    First shows what it would delete, revert and keep, and asks for DEPLOYMENT_ID to be typed (--yes: not asked).
+    """
     target = Target(**target_options)
     teardown_arn, provision_arn = target.teardown(), target.provision()
     sfn = target.stepfunctions()
@@ -352,9 +360,30 @@ def teardown(deployment_id: str, input_path: Path | None, delete_data: bool, del
         request = executions.teardown_request(sfn, provision_arn, deployment_id, settings, target.region_name)
     except (InputError, executions.NotFound) as exc:
         raise BadInput(f"{exc}; nothing was started") from None
+    _confirm_teardown(deployment_id, teardown_preview(TeardownRequest.from_event(check_teardown(request, target.region_name))), confirmed)
     started = _start(as_json, lambda: executions.start(sfn, teardown_arn, request, deployment_id, attempt, exclusive_with=(provision_arn,)))
     _report_start(sfn, teardown_arn, deployment_id, started, "teardown")
     _conclude(sfn, started, f"watch --teardown {deployment_id}", wait, as_json, poll_seconds, timeout_minutes)
+
+
+def _confirm_teardown(deployment_id: str, preview: dict, confirmed: bool) -> None:
+    """Print what the teardown would delete, revert and keep; unless --yes, the id must be typed."""
+    console.print(f"[bold]teardown of {escape(deployment_id)}[/] would:")
+    for arn in preview["delete"]:
+        console.print(f"  [red]-[/] delete {escape(arn)}")
+    console.print(f"  [red]-[/] delete {escape(preview['also_deleted'])}")
+    for change in preview["revert"]:
+        console.print(f"  [yellow]~[/] revert {escape(change)}")
+    for kept in preview["keep"]:
+        console.print(f"  [green]=[/] keep {escape(kept['what'])} ({escape(kept['reason'])})")
+    if confirmed:
+        return
+    try:
+        typed = click.prompt(f"Type {deployment_id} to start this teardown", default="", show_default=False, err=True)
+    except click.Abort:
+        typed = ""
+    if typed.strip() != deployment_id:
+        raise BadInput(f"teardown of {deployment_id!r} not confirmed (type the deployment id, or pass --yes in scripts); nothing was started")
 
 
 @main.command()
@@ -374,6 +403,8 @@ def status(deployment_id: str, of_teardown: bool, timeline_path: Path | None, as
     sfn = target.stepfunctions()
     execution_arn = _latest(sfn, target, deployment_id, of_teardown)["executionArn"]
     document = executions.describe(sfn, execution_arn)
+    if not of_teardown:
+        _note_teardown(sfn, target, deployment_id, document)
     if timeline_path:
         view = executions.HistoryView()
         view.add(executions.history(sfn, execution_arn))
@@ -586,10 +617,27 @@ def _print_states(document: dict) -> None:
     console.print(table)
 
 
+def _note_teardown(sfn, target: Target, deployment_id: str, document: dict) -> None:
+    """``torn_down`` in the status of a provisioning that a later teardown undid: its outputs are gone."""
+    machines = target.teardown_if_deployed()
+    if not machines:
+        return
+    try:
+        teardown = executions.latest(sfn, machines[0], deployment_id)
+    except executions.NotFound:
+        return
+    if teardown["status"] == executions.SUCCEEDED and executions.iso(teardown["startDate"]) > document["started_at"]:
+        document["torn_down"] = {"execution_name": teardown["name"], "at": executions.iso(teardown.get("stopDate") or teardown["startDate"])}
+
+
 def _finish(document: dict, as_json: bool) -> None:
     """The outcome on stderr, the document on stdout with --json; the exit code from the status."""
     status, name, elapsed = document["status"], document["execution_name"], _clock(document["elapsed_seconds"])
-    if status == "SUCCEEDED":
+    if document.get("torn_down"):
+        torn_down = document["torn_down"]
+        console.print(f"[yellow]TORN DOWN[/] by {torn_down['execution_name']} at {torn_down['at']}: the resources of {name} "
+                      f"({status}) no longer exist (`status --teardown` shows what was kept)")
+    elif status == "SUCCEEDED":
         console.print(f"[green]SUCCEEDED[/] {name} in {elapsed}")
         if document.get("output") is not None:
             console.print("outputs:")

@@ -31,13 +31,32 @@ def candidate_buckets(request: TeardownRequest) -> list[str]:
             names.reports_bucket, request.deployment.edxapp.tracking_logs_bucket]
 
 
+def our_buckets(request: TeardownRequest) -> list[str]:
+    return [name for name in dict.fromkeys(candidate_buckets(request)) if _is_ours(name, request)]
+
+
+def adopted_tracking_logs(request: TeardownRequest, ours: list[str]) -> list[dict]:
+    """The site's own tracking-logs bucket, which a teardown never touches (when it exists)."""
+    tracking_logs, region = request.deployment.edxapp.tracking_logs_bucket, request.deployment.region
+    if tracking_logs not in ours and isinstance(buckets.bucket_tags(tracking_logs, region), dict):
+        return [{"bucket": tracking_logs, "reason": NOT_OURS}]
+    return []
+
+
+def preview(request: TeardownRequest) -> tuple[list[str], list[dict]]:
+    """Read-only: the buckets this teardown would delete, and those it would keep with the reason (as
+    their objects are now: the pipeline's credentials files it removes first still count here)."""
+    ours = our_buckets(request)
+    decisions = {name: _reason_to_keep(request, name) for name in ours}
+    kept = adopted_tracking_logs(request, ours) + [{"bucket": name, "reason": reason} for name, reason in decisions.items() if reason]
+    return [name for name, reason in decisions.items() if not reason], kept
+
+
 def run(request: TeardownRequest) -> dict:
     deployment = request.deployment
-    region, tracking_logs = deployment.region, deployment.edxapp.tracking_logs_bucket
-    ours = [name for name in dict.fromkeys(candidate_buckets(request)) if _is_ours(name, request)]
-    deleted, kept = [], []
-    if tracking_logs not in ours and isinstance(buckets.bucket_tags(tracking_logs, region), dict):
-        kept.append({"bucket": tracking_logs, "reason": NOT_OURS})
+    region = deployment.region
+    ours = our_buckets(request)
+    deleted, kept = [], adopted_tracking_logs(request, ours)
     if not request.keep_data and deployment.names.edxanalytics_bucket in ours:
         for key in (EDXAPP_CREDS, EDXANALYTICS_CREDS):
             buckets.empty_bucket(deployment.names.edxanalytics_bucket, region, prefix=key, keys=(key,))
