@@ -6,6 +6,7 @@ import re
 import pytest
 import yaml
 
+from analytics_provisioner.errors import RETRYABLE_ERROR_NAMES, IamPropagationError
 from analytics_provisioner.local import template as cfn
 from testkit import REPO
 
@@ -87,7 +88,8 @@ def test_every_task_retries_transient_errors_with_jitter():
         definition = json.loads((REPO / machine["DefinitionUri"]).read_text())
         for name, state in _tasks(definition):
             retriers = state.get("Retry", [])
-            assert any("TransientAwsError" in r["ErrorEquals"] and "Lambda.TooManyRequestsException" in r["ErrorEquals"] and r.get("JitterStrategy") == "FULL" for r in retriers), name
+            assert any(set(RETRYABLE_ERROR_NAMES) <= set(r["ErrorEquals"]) and "Lambda.TooManyRequestsException" in r["ErrorEquals"]
+                       and r.get("JitterStrategy") == "FULL" for r in retriers), name
             assert state.get("Catch"), f"{name}: every task needs a Catch"
 
 
@@ -100,7 +102,7 @@ def _retry_ceiling_seconds(retrier: dict) -> float:
 def test_the_tasks_that_use_a_fresh_principal_wait_out_iam_propagation_up_to_a_ceiling():
     """Search names the new ES user in the domain's access policy, Compute launches with the new instance profile."""
     definition = json.loads((REPO / MACHINES["ProvisionStateMachine"]["DefinitionUri"]).read_text())
-    waiting = {name: r for name, state in _tasks(definition) for r in state.get("Retry", []) if "IamPropagationError" in r["ErrorEquals"]}
+    waiting = {name: r for name, state in _tasks(definition) for r in state.get("Retry", []) if IamPropagationError.__name__ in r["ErrorEquals"]}
     assert set(waiting) == {"Create search domain", "Launch instances"}
     for name, retrier in waiting.items():
         assert retrier["JitterStrategy"] == "FULL" and 120 <= _retry_ceiling_seconds(retrier) <= 600, name

@@ -59,7 +59,13 @@ class AwsCallError(ProvisionerError):
     """An AWS call failed in a way retrying will not fix (access denied, invalid parameter)."""
 
 
-RETRYABLE_ERROR_NAMES = [TransientAwsError.__name__, IamPropagationError.__name__]
+class InternalError(ProvisionerError):
+    """An exception no phase expected (a defect): the handler names its type, never lets it out bare."""
+
+
+# What every Task of both state machines retries (tests/static/test_template.py reads this list);
+# IamPropagationError is retried, longer, only by the Tasks that use a principal created seconds before.
+RETRYABLE_ERROR_NAMES = [TransientAwsError.__name__]
 
 
 QUOTE_LIMIT = 40

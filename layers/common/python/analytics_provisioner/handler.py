@@ -3,7 +3,9 @@
 It injects the Lambda context into the logger (never the event: it may hold the input document),
 logs the phase's start and end with durations, and turns any failure into a typed error whose
 message starts with the phase name, so the state machine's Retry/Catch and the failure report see
-``TransientAwsError`` (retry) or a permanent error, never a bare botocore exception.
+``TransientAwsError`` (retry) or a permanent error, never a bare botocore exception; an exception
+nobody expected becomes ``InternalError`` naming its type (its message may carry data, so neither the
+error nor the log repeats it: the log gets the traceback's frames).
 """
 
 import functools
@@ -12,11 +14,12 @@ import logging
 import os
 import sys
 import time
+import traceback
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .aws.errors import classify
-from .errors import ProvisionerError
+from .errors import InternalError, ProvisionerError
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "analytics-provisioner")
 API_GATEWAY_REQUEST_ID = ("requestContext", "requestId")
@@ -121,6 +124,10 @@ def phase_handler(phase: str):
                 typed = classify(exc, phase)
                 _log_failure(phase, typed, started)
                 raise typed from None
+            except Exception as exc:  # a defect: typed, named, and logged with its traceback for whoever fixes it
+                frames = "".join(traceback.format_tb(exc.__traceback__))  # where, not the message: it may carry data
+                logger.error("phase failed unexpectedly", extra={"phase": phase, "error": type(exc).__name__, "traceback": frames})
+                raise InternalError(f"{phase}: unexpected {type(exc).__name__} (a defect; the function's log has the traceback)") from None
             logger.info("phase finished", extra={"phase": phase, "seconds": round(time.monotonic() - started, 3)})
             return result
 
