@@ -5,6 +5,8 @@ PYTHON ?= $(shell for p in $$HOME/.pyenv/versions/3.12*/bin/python3.12 $$(comman
 VENV := .venv
 SAM_VENV := .venv-sam
 GATES_VENV := .venv-gates
+# The demo runs on a private MariaDB it starts and removes (needs mariadb-server's binaries); or a URL
+DEMO_MYSQL ?= throwaway
 MYSQL_URL ?= mysql://root@127.0.0.1:3306
 
 .PHONY: setup setup-sam setup-gates demo test gates sam-build bench-critical-path bench-cold-start bench-size clean
@@ -44,7 +46,7 @@ gates: setup-gates
 	scripts/gates.sh
 
 demo: $(VENV)/.demo-installed
-	@$(VENV)/bin/analytics-provisioner local run --input events/input-minimal.json --out out/demo --mysql $(MYSQL_URL)
+	@$(VENV)/bin/analytics-provisioner local run --input events/input-minimal.json --out out/demo --mysql $(DEMO_MYSQL)
 
 test: setup setup-sam setup-gates
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile

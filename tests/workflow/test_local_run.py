@@ -92,3 +92,11 @@ def test_a_run_first_removes_what_the_previous_run_wrote_and_nothing_else(tmp_pa
     clear_previous_run(out)
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) == ["notes.txt"]
     assert (tmp_path / "outside.txt").exists(), "a report never reaches outside --out"
+
+
+def test_a_local_run_on_a_throwaway_server_needs_no_running_mysql(tmp_path):
+    """`make demo`'s default: a private MariaDB started for the run and removed after it."""
+    result = subprocess.run([COMMAND, "local", "run", "--input", str(EVENTS / "input-minimal.json"), "--out", str(tmp_path / "out"),
+                             "--mysql", "throwaway"], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads((tmp_path / "out" / "report.json").read_text())["status"] == "SUCCEEDED"

@@ -28,9 +28,8 @@ from rich.spinner import Spinner
 from rich.table import Table
 
 from . import execution as executions
-from . import locking
+from . import locking, progress, timeline
 from . import plan as model
-from . import progress, timeline
 from .aws import clients
 from .aws.errors import error_code
 from .deployment import validation_errors
@@ -96,20 +95,44 @@ def local() -> None:
     """Run the real state machine offline (moto's interpreter, handlers in-process)."""
 
 
+THROWAWAY = "throwaway"
+
+
 def _mysql_url(ctx, param, value: str):
     from .local.mysql import MysqlServer
 
+    if value == THROWAWAY:
+        return THROWAWAY
     try:
         return MysqlServer.from_url(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
 
 
+@contextmanager
+def _database_server(server):
+    """The --mysql server, checked; ``throwaway``: a private MariaDB in a temporary directory, gone afterwards."""
+    if server != THROWAWAY:
+        try:
+            server.check()
+        except RuntimeError as exc:
+            raise EnvironmentProblem(f"local run: {exc}") from None
+        yield server
+        return
+    from .local.mariadb import NoMariaDB, throwaway_server
+
+    try:
+        with throwaway_server() as private:
+            yield private
+    except NoMariaDB as exc:
+        raise EnvironmentProblem(f"local run --mysql throwaway: {exc}") from None
+
+
 @local.command("run")
 @click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Execution input (JSON).")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Where the secure-repo files and report.json go.")
 @click.option("--mysql", "server", default="mysql://root@127.0.0.1:3306", show_default=True, callback=_mysql_url,
-              help="MySQL/MariaDB standing in for both RDS servers.")
+              help="MySQL/MariaDB standing in for both RDS servers, or 'throwaway': a private MariaDB started for the run and removed after it.")
 @click.option("--time-scale", default=0.0, show_default=True, type=click.FloatRange(min=0), help="Multiply Wait and Retry delays (0 = instant).")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json to stdout.")
 def local_run(input_path: Path, out_dir: Path, server, time_scale: float, as_json: bool) -> None:
@@ -123,17 +146,14 @@ def local_run(input_path: Path, out_dir: Path, server, time_scale: float, as_jso
         raise EnvironmentProblem(str(exc)) from None
     document = _read_input(input_path)
     _refuse_invalid(document, input_path)
-    try:
-        server.check()
-    except RuntimeError as exc:
-        raise EnvironmentProblem(f"local run: {exc}") from None
     region = document.get("region") or "us-east-1"
-    console.print(f"[bold]analytics-provisioner[/] local run of [bold]{escape(str(document.get('deployment_id')))}[/] in {escape(region)} (emulated)")
-    with Emulator(region=region, mysql=server, time_scale=time_scale) as emulator:
-        shown = _Progress(time.time(), runner.layout(emulator), time_scale)
-        with _live(shown):
-            report = runner.run(document, out_dir, emulator, on_change=shown.on_change)
-        shown.finish()
+    with _database_server(server) as mysql:
+        console.print(f"[bold]analytics-provisioner[/] local run of [bold]{escape(str(document.get('deployment_id')))}[/] in {escape(region)} (emulated)")
+        with Emulator(region=region, mysql=mysql, time_scale=time_scale) as emulator:
+            shown = _Progress(time.time(), runner.layout(emulator), time_scale)
+            with _live(shown):
+                report = runner.run(document, out_dir, emulator, on_change=shown.on_change)
+            shown.finish()
     _print_outcome(report, out_dir)
     if as_json:
         click.echo(json.dumps(report, indent=2, default=str))
