@@ -46,10 +46,21 @@ def _as_root() -> list[str]:
     return ["--user=root"] if os.geteuid() == 0 else []  # mariadbd refuses root unless told
 
 
-def _install(data_dir: Path, log) -> None:
+def _install(data_dir: Path, log, attempts: int = 3) -> None:
+    """A fresh data directory. mariadb-install-db now and then exits 1 on a loaded machine (its bootstrap
+    server); a fresh try in an empty directory succeeds, so it gets ``attempts``, then its log is shown."""
     command = [_binary("mariadb-install-db", "mysql_install_db"), "--no-defaults", f"--datadir={data_dir}",
                "--auth-root-authentication-method=normal", "--skip-test-db", *_as_root()]
-    subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, check=True, timeout=120)  # nosec B603  # the installed MariaDB binary, a fixed argument list
+    for attempt in range(1, attempts + 1):
+        try:
+            subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, check=True, timeout=120)  # nosec B603  # the installed MariaDB binary, a fixed argument list
+            return
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            shutil.rmtree(data_dir, ignore_errors=True)
+            if attempt == attempts:
+                log.flush()
+                raise NoMariaDB(f"mariadb-install-db failed {attempts} times; its log: "
+                                + Path(log.name).read_text(errors="replace")[-2000:]) from None
 
 
 def _free_addresses() -> Iterator[str]:
