@@ -116,6 +116,11 @@ def _tasks(definition: dict):
             yield from _tasks(branch)
 
 
+def test_arns_in_the_template_name_the_stacks_partition():
+    """aws-cn and aws-us-gov stacks need arn:aws-cn:/arn:aws-us-gov:, which only ${AWS::Partition} gives."""
+    assert re.findall(r"arn:aws[a-z-]*:", (REPO / "template.yaml").read_text()) == []
+
+
 def test_state_machine_logging_excludes_execution_data():
     for machine in MACHINES.values():
         assert machine["Logging"]["IncludeExecutionData"] is False
