@@ -202,3 +202,32 @@ def test_moto_lets_two_racing_conditional_writes_both_succeed(monkeypatch):
     with mock_aws():
         dynamodb = boto3.client("dynamodb", "us-east-1")
         assert len(race_conditional_writes(dynamodb, create_lock_table(dynamodb))) == 2, "moto's conditional writes are atomic now: local/dynamodb_atomic.py may go"
+
+
+def test_moto_accepts_names_types_and_volumes_aws_refuses(monkeypatch):
+    """local/ec2_limits.py and local/search_limits.py: AWS refuses each of these; catalog.py answers
+    DescribeInstanceTypeLimits, which moto does not implement."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(variable, "testing")
+    with mock_aws():
+        ec2, opensearch = boto3.client("ec2", "us-east-1"), boto3.client("opensearch", "us-east-1")
+        vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+        assert ec2.create_security_group(GroupName="sg-acme", Description="x", VpcId=vpc)["GroupId"]
+        subnet_1e = ec2.describe_subnets(Filters=[{"Name": "availability-zone", "Values": ["us-east-1e"]}])["Subnets"][0]["SubnetId"]
+        offered_1e = ec2.describe_instance_type_offerings(LocationType="availability-zone", Filters=[
+            {"Name": "location", "Values": ["us-east-1e"]}, {"Name": "instance-type", "Values": ["t3.medium"]}])["InstanceTypeOfferings"]
+        x86 = next(i for i in ec2.describe_images()["Images"] if i["Architecture"] == "x86_64")["ImageId"]
+        assert offered_1e == [] and ec2.run_instances(ImageId=x86, InstanceType="t3.medium", SubnetId=subnet_1e, MinCount=1, MaxCount=1)["Instances"]
+        assert ec2.run_instances(ImageId=x86, InstanceType="t4g.medium", MinCount=1, MaxCount=1)["Instances"]  # arm64-only type, x86 image
+        domain = opensearch.create_domain(DomainName="big", EngineVersion="Elasticsearch_7.10", ClusterConfig={"InstanceType": "t2.small.search"},
+                                          EBSOptions={"EBSEnabled": True, "VolumeSize": 500}, EncryptionAtRestOptions={"Enabled": True})
+        assert domain["DomainStatus"]["EBSOptions"]["VolumeSize"] == 500
+        try:
+            opensearch.describe_instance_type_limits(InstanceType="t2.small.search", EngineVersion="Elasticsearch_7.10")
+            implemented = True
+        except ClientError:
+            implemented = False
+        assert not implemented

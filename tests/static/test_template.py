@@ -8,6 +8,7 @@ import yaml
 
 from analytics_provisioner.errors import RETRYABLE_ERROR_NAMES, IamPropagationError
 from analytics_provisioner.local import template as cfn
+from analytics_provisioner.phases import polling, verify
 from testkit import REPO
 
 TEMPLATE = cfn.load()
@@ -106,6 +107,43 @@ def test_the_tasks_that_use_a_fresh_principal_wait_out_iam_propagation_up_to_a_c
     assert set(waiting) == {"Create search domain", "Launch instances"}
     for name, retrier in waiting.items():
         assert retrier["JitterStrategy"] == "FULL" and 120 <= _retry_ceiling_seconds(retrier) <= 600, name
+
+
+# Events Step Functions writes per state: Task = entered, scheduled, started, succeeded, exited; every
+# other state = entered, exited; a failed attempt that a Retry repeats = scheduled, started, failed.
+STATE_EVENTS = {"Task": 5}
+FAILED_ATTEMPT_EVENTS = 3
+EXECUTION_AND_PARALLEL_EVENTS = 2 + 4  # execution started/succeeded; parallel started/succeeded beyond entered/exited
+
+
+def _states(definition: dict):
+    for name, state in definition["States"].items():
+        yield name, state
+        for branch in state.get("Branches", []):
+            yield from _states(branch)
+
+
+def test_the_execution_history_budget_of_the_poll_settings_follows_the_definition():
+    """Validate's history check (poll settings past 25,000 events) counts polling.EVENTS_PER_ROUND per
+    round of the two loops the options drive (search domain, RDS instance), and what it leaves beside
+    POLL_HISTORY_BUDGET covers every other state once, each Task's Retry at its ceiling and Verify's
+    RDS-test loop at its own."""
+    definition = json.loads((REPO / MACHINES["ProvisionStateMachine"]["DefinitionUri"]).read_text())
+    states = dict(_states(definition))
+    loops = {}
+    for name, state in states.items():
+        if state["Type"] == "Wait" and "SecondsPath" in state:
+            check = states[state["Next"]]
+            choice = states[check["Next"]]
+            back = [choice.get("Default")] + [rule["Next"] for rule in choice.get("Choices", [])]
+            assert check["Type"] == "Task" and choice["Type"] == "Choice" and name in back, name
+            assert sum(STATE_EVENTS.get(s["Type"], 2) for s in (state, check, choice)) == polling.EVENTS_PER_ROUND, name
+            loops[state["SecondsPath"]] = name
+    assert set(loops) == {"$.search.poll.next_wait_seconds", "$.database.poll.next_wait_seconds", "$.verify.rds_test.poll.next_wait_seconds"}
+    verify_rounds = verify.RDS_TEST_CEILING_SECONDS // verify.RDS_TEST_WAIT_SECONDS + 1
+    once = sum(STATE_EVENTS.get(state["Type"], 2) for state in states.values()) + EXECUTION_AND_PARALLEL_EVENTS
+    retried = FAILED_ATTEMPT_EVENTS * sum(r["MaxAttempts"] for state in states.values() for r in state.get("Retry", []))
+    assert once + retried + polling.EVENTS_PER_ROUND * verify_rounds <= polling.HISTORY_EVENTS_LIMIT - polling.POLL_HISTORY_BUDGET
 
 
 def _tasks(definition: dict):

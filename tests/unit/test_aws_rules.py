@@ -99,3 +99,76 @@ def test_propagation_counts_the_waits_of_the_asking_thread_only(aws):
     other.start()
     other.join()
     assert aws.iam_propagation.fresh(user)
+
+
+# EC2 limits (local/ec2_limits.py) -----------------------------------------------------------------
+def _default_subnet(ec2, zone: str) -> str:
+    filters = [{"Name": "availability-zone", "Values": [zone]}, {"Name": "default-for-az", "Values": ["true"]}]
+    return ec2.describe_subnets(Filters=filters)["Subnets"][0]["SubnetId"]
+
+
+def test_a_security_group_name_starting_with_sg_is_refused(aws):
+    ec2 = aws.client("ec2")
+    vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+    code, status, message = _refusal(lambda: ec2.create_security_group(GroupName="sg-acme-analytics", Description="x", VpcId=vpc))
+    assert (code, status) == ("InvalidParameterValue", 400)
+    assert message == "Value (sg-acme-analytics) for parameter GroupName is invalid. Group names may not be in the format sg-*."
+    assert ec2.create_security_group(GroupName="acme-sg-analytics", Description="x", VpcId=vpc)["GroupId"].startswith("sg-")
+
+
+def test_an_instance_type_runs_only_images_of_its_architectures(aws):
+    ec2 = aws.client("ec2")
+    x86 = _canonical(ec2, ["ubuntu/images/hvm-ssd/ubuntu-focal-20.04-amd64-server-*"])[0]["ImageId"]
+    arm = _canonical(ec2, ["ubuntu/images/hvm-ssd/ubuntu-focal-20.04-arm64-server-*"])[0]["ImageId"]
+    code, _, message = _refusal(lambda: ec2.run_instances(ImageId=arm, InstanceType="t2.medium", MinCount=1, MaxCount=1))
+    assert code == "InvalidParameterValue" and message.startswith("The architecture 'x86_64' of the specified instance type does not match the architecture 'arm64'")
+    assert _refusal(lambda: ec2.run_instances(ImageId=x86, InstanceType="t4g.medium", MinCount=1, MaxCount=1))[0] == "InvalidParameterValue"
+    assert ec2.run_instances(ImageId=arm, InstanceType="t4g.medium", MinCount=1, MaxCount=1)["Instances"]
+
+
+def test_an_instance_type_launches_only_in_a_zone_that_offers_it(aws):
+    ec2 = aws.client("ec2")
+    image = _canonical(ec2, ["ubuntu/images/hvm-ssd/ubuntu-focal-20.04-amd64-server-*"])[0]["ImageId"]
+
+    def launch(zone: str, **request):
+        interface = {"DeviceIndex": 0, "SubnetId": _default_subnet(ec2, zone)}
+        return ec2.run_instances(ImageId=image, InstanceType="t3.medium", MinCount=1, MaxCount=1, NetworkInterfaces=[interface], **request)
+
+    code, _, message = _refusal(lambda: launch("us-east-1e"))
+    assert code == "Unsupported"
+    assert message.startswith("Your requested instance type (t3.medium) is not supported in your requested Availability Zone (us-east-1e).")
+    assert launch("us-east-1a")["Instances"]
+
+
+# OpenSearch limits (local/search_limits.py and the catalogue) -------------------------------------
+def _domain(opensearch, instance_type: str, size: int, encrypted: bool = False):
+    return opensearch.create_domain(
+        DomainName=f"d{size}{instance_type[:2]}{int(encrypted)}", EngineVersion="Elasticsearch_7.10", ClusterConfig={"InstanceType": instance_type, "InstanceCount": 1},
+        EBSOptions={"EBSEnabled": True, "VolumeType": "gp2", "VolumeSize": size}, EncryptionAtRestOptions={"Enabled": encrypted},
+    )
+
+
+def test_a_search_volume_beyond_the_instance_types_limit_is_refused(aws):
+    opensearch = aws.client("opensearch")
+    code, status, message = _refusal(lambda: _domain(opensearch, "t2.small.search", 36))
+    assert (code, status) == ("ValidationException", 400)
+    assert message == "Volume size must be between 10 and 35 for t2.small.search instance type and ElasticSearch version 7.10"
+    assert _refusal(lambda: _domain(opensearch, "t3.small.search", 101))[2].startswith("Volume size must be between 10 and 100")
+    assert _domain(opensearch, "t2.small.search", 35) and _domain(opensearch, "t3.small.search", 100)
+
+
+def test_encryption_at_rest_is_refused_on_a_type_that_cannot(aws):
+    opensearch = aws.client("opensearch")
+    code, _, message = _refusal(lambda: _domain(opensearch, "t2.small.search", 10, encrypted=True))
+    assert code == "ValidationException" and message == "Encryption at rest is not supported with t2.small.search instance type"
+    assert _domain(opensearch, "t3.small.search", 10, encrypted=True)
+
+
+def test_the_catalogue_answers_the_limits_and_details_the_rule_applies(aws):
+    opensearch = aws.client("opensearch")
+    limits = opensearch.describe_instance_type_limits(InstanceType="t2.small.search", EngineVersion="Elasticsearch_7.10")["LimitsByRole"]
+    (gp2,) = [s for s in limits["data"]["StorageTypes"] if s["StorageSubTypeName"] == "gp2"]
+    assert {limit["LimitName"]: limit["LimitValues"] for limit in gp2["StorageTypeLimits"]} == {"MinimumVolumeSize": ["10"], "MaximumVolumeSize": ["35"]}
+    details = opensearch.list_instance_type_details(EngineVersion="Elasticsearch_7.10")["InstanceTypeDetails"]
+    encrypts = {detail["InstanceType"]: detail["EncryptionEnabled"] for detail in details}
+    assert encrypts["t2.small.search"] is False and encrypts["t3.small.search"] is True

@@ -7,10 +7,13 @@ import pytest
 from analytics_provisioner.naming import (
     ANALYTICS_DB_USER,
     ANALYTICS_RDS_MASTER_USER,
+    DEPLOYMENT_ID_PATTERN,
     RUNBOOK_EDXAPP_RO_USER,
     Names,
     is_valid_bucket_name,
     migration_user_refusal,
+    name_rule_breaks,
+    working_id,
 )
 
 LONGEST_ID = "a" * 31
@@ -77,3 +80,23 @@ def test_grades_statement_ids_are_per_deployment_and_what_policies_allow(first, 
     for sid in sids:
         assert re.fullmatch(r"[A-Za-z0-9]+", sid), sid  # IAM policy grammar: Sid is alphanumeric
         assert sid.startswith("AnalyticsProvisionerGradesDownload")
+
+
+@pytest.mark.parametrize("deployment_id, broken", [
+    ("sg-acme", "the security group name 'sg-acme-analytics' starts with 'sg-', which EC2 refuses"),
+    ("acme--prod", "the RDS identifier 'acme--prod-analytics' contains '--' or ends with '-', which RDS refuses"),
+])
+def test_ids_whose_names_aws_refuses_are_named_with_an_id_that_works(deployment_id, broken):
+    assert name_rule_breaks(deployment_id) == [broken]
+    working = working_id(deployment_id)
+    assert re.fullmatch(DEPLOYMENT_ID_PATTERN, working) and name_rule_breaks(working) == []
+
+
+@pytest.mark.parametrize("deployment_id, working", [("sg-acme", "acme-sg"), ("sg-1a", "sg1a"), ("a--b---c", "a-b-c"), ("sg--x", "x-sg")])
+def test_the_suggested_id_stays_close_to_the_refused_one(deployment_id, working):
+    assert working_id(deployment_id) == working
+
+
+def test_ids_the_pattern_takes_otherwise_make_names_aws_accepts():
+    for deployment_id in ("acme-prod", "sgx", "s-g", "acme-sg-1", LONGEST_ID):
+        assert name_rule_breaks(deployment_id) == [], deployment_id

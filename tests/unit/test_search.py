@@ -6,7 +6,7 @@ import json
 import pytest
 
 from analytics_provisioner.aws import search as es
-from analytics_provisioner.errors import IamPropagationError, OwnershipError, ResourceStateError, ResourceTimeoutError
+from analytics_provisioner.errors import AwsCallError, IamPropagationError, OwnershipError, ResourceStateError, ResourceTimeoutError
 from analytics_provisioner.local.iam_propagation import PROPAGATION_SECONDS
 from analytics_provisioner.local.seed import seed
 from analytics_provisioner.naming import TAG_DEPLOYMENT, TAG_MANAGED_BY
@@ -95,18 +95,39 @@ def test_default_versions_come_from_validate_and_limit_encryption(aws, minimal_i
     assert result["security"] == {"encryption_at_rest": False, "node_to_node_encryption": False, "enforce_https": True}
 
 
-@pytest.mark.parametrize("version, instance_type, at_rest, node_to_node", [
-    ("Elasticsearch_1.5", "t3.small.search", False, False),
-    ("Elasticsearch_5.1", "t3.small.search", True, False),
-    ("Elasticsearch_5.6", "t2.small.search", False, False),
-    ("Elasticsearch_6.0", "t3.small.search", True, True),
-    ("Elasticsearch_7.10", "t2.medium.search", False, False),
-    ("OpenSearch_1.3", "m5.large.search", True, True),
+@pytest.mark.parametrize("version, type_encrypts, at_rest, node_to_node", [
+    ("Elasticsearch_1.5", True, False, False),
+    ("Elasticsearch_5.1", True, True, False),
+    ("Elasticsearch_5.6", False, False, False),
+    ("Elasticsearch_6.0", True, True, True),
+    ("Elasticsearch_7.10", False, False, False),
+    ("OpenSearch_1.3", True, True, True),
 ])
-def test_encryption_follows_what_version_and_type_support(version, instance_type, at_rest, node_to_node):
-    assert es.encryption_support(version, instance_type) == {
+def test_encryption_follows_what_version_and_type_support(version, type_encrypts, at_rest, node_to_node):
+    assert es.encryption_support(version, type_encrypts) == {
         "encryption_at_rest": at_rest, "node_to_node_encryption": node_to_node, "enforce_https": True,
     }
+
+
+def test_encryption_follows_the_type_details_validate_read_not_the_type_name(aws, minimal_input):
+    """Validate resolves options.es_encryption_at_rest from ListInstanceTypeDetails' EncryptionEnabled."""
+    state = state_for(aws, minimal_input, es_engine_version="Elasticsearch_7.10", es_instance_type="t2.small.search")
+    assert state["deployment"]["options"]["es_encryption_at_rest"] is False
+    calls = ApiCalls("opensearch")
+    search.run(state)
+    (sent,) = calls.named("CreateDomain")
+    assert sent["EncryptionAtRestOptions"] == {"Enabled": False} and sent["NodeToNodeEncryptionOptions"] == {"Enabled": False}
+
+
+def test_a_domain_asking_what_its_type_cannot_is_refused_by_opensearch(aws, minimal_input):
+    """The rule local/search_limits.py applies: the domain Search asked for before Validate knew the limits."""
+    state = state_for(aws, minimal_input, es_engine_version="Elasticsearch_7.10", es_instance_type="t2.small.search")
+    state["deployment"]["options"].update(es_encryption_at_rest=True)
+    with pytest.raises(AwsCallError, match="ValidationException.*Encryption at rest is not supported with t2.small.search"):
+        search.run(state)
+    state["deployment"]["options"].update(es_encryption_at_rest=False, es_volume_gb=100)
+    with pytest.raises(AwsCallError, match="Volume size must be between 10 and 35 for t2.small.search"):
+        search.run(state)
 
 
 def test_new_domain_waits_the_first_check_then_reports_ready(aws, minimal_input):

@@ -172,9 +172,9 @@ def test_bucket_of_another_deployment_is_refused(aws, minimal_input):
 
 
 def test_names_breaking_s3_rules_are_refused_before_anything_is_created(aws, minimal_input):
-    minimal_input["deployment_id"] = "xn--acme"  # valid deployment id, but S3 reserves the prefix
+    minimal_input["deployment_id"] = "sthree-acme"  # valid deployment id, but S3 reserves the prefix
     before = aws.client("s3").list_buckets()["Buckets"]
-    with pytest.raises(PreflightError, match="deployment_id: the bucket name 'xn--acme-analytics-emr' breaks the S3 naming rules"):
+    with pytest.raises(PreflightError, match="deployment_id: the bucket name 'sthree-acme-analytics-emr' breaks the S3 naming rules"):
         storage.run(state_for(minimal_input))
     assert aws.client("s3").list_buckets()["Buckets"] == before
 

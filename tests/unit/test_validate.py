@@ -1,6 +1,7 @@
 """The Validate phase's read-only preflight: each refusal names the problem, nothing is created."""
 
 import json
+import re
 
 import pytest
 
@@ -8,7 +9,7 @@ from analytics_provisioner.errors import InputError, OwnershipError, PreflightEr
 from analytics_provisioner.local.emulator import ACCOUNT
 from analytics_provisioner.naming import EMR_EC2_ROLE, TAG_DEPLOYMENT
 from analytics_provisioner.phases import validate
-from testkit import EDXAPP_ADMIN, inventory
+from testkit import EDXAPP_ADMIN, ApiCalls, inventory
 
 
 def run(doc):
@@ -238,3 +239,84 @@ def test_a_poll_schedule_that_would_overflow_the_execution_history_is_refused_be
 def test_the_same_interval_with_a_watch_fits(ready, minimal_input):
     minimal_input["options"] = {"poll_interval_seconds": 1, "poll_watch_seconds": 300, "search_timeout_minutes": 600}
     assert run(minimal_input)["deployment"]["options"]["poll_watch_seconds"] == 300
+
+
+# The limits AWS applies only when it creates a resource (phases/limits.py), each refused up front ----
+def _refused(ready, doc, error=PreflightError) -> str:
+    before = inventory(ready)
+    with pytest.raises(error) as refused:
+        run(doc)
+    assert inventory(ready) == before
+    return str(refused.value)
+
+
+@pytest.mark.parametrize("instance_type, size, working", [
+    ("t2.small.search", 100, "give at most 35"), ("t3.small.search", 101, "give at most 100"),
+])
+def test_a_search_volume_beyond_the_instance_types_limit_is_refused_with_one_that_fits(ready, minimal_input, instance_type, size, working):
+    minimal_input["options"] = {"es_engine_version": "Elasticsearch_7.10", "es_instance_type": instance_type, "es_volume_gb": size}
+    message = _refused(ready, minimal_input)
+    assert message.startswith(f"options.es_volume_gb: {size} GiB is outside what a {instance_type} data node takes") and working in message
+
+
+def test_search_volumes_within_the_limits_are_taken(ready, minimal_input):
+    minimal_input["options"] = {"es_engine_version": "Elasticsearch_7.10", "es_instance_type": "t3.small.search", "es_volume_gb": 100}
+    assert run(minimal_input)["deployment"]["options"]["es_volume_gb"] == 100
+
+
+def test_encryption_at_rest_follows_the_instance_type_details(ready, minimal_input):
+    minimal_input["options"] = {"es_engine_version": "OpenSearch_2.17", "es_instance_type": "t3.small.search"}
+    result = run(minimal_input)
+    assert result["deployment"]["options"]["es_encryption_at_rest"] is True
+    assert not [w for w in result["warnings"] if "not encrypted at rest" in w]
+    minimal_input["options"] = {"es_engine_version": "Elasticsearch_7.10", "es_instance_type": "t2.small.search"}
+    result = run(minimal_input)
+    assert result["deployment"]["options"]["es_encryption_at_rest"] is False
+    assert any("the search domain (t2.small.search) is not encrypted at rest" in w for w in result["warnings"])
+
+
+def test_encryption_asked_of_a_type_that_cannot_is_refused_with_one_that_can(ready, minimal_input):
+    minimal_input["options"] = {"es_engine_version": "Elasticsearch_7.10", "es_instance_type": "t2.small.search", "es_encryption_at_rest": True}
+    message = _refused(ready, minimal_input)
+    assert message.startswith("options.es_encryption_at_rest: t2.small.search cannot encrypt at rest with Elasticsearch_7.10")
+    assert 'choose options.es_instance_type "t3.small.search"' in message
+
+
+def test_arm64_with_an_x86_only_type_is_refused_with_an_arm_type(ready, minimal_input):
+    minimal_input["options"] = {"architecture": "arm64"}
+    message = _refused(ready, minimal_input)
+    assert message == ("options.analytics_instance_type: t2.medium runs i386, x86_64, not options.architecture 'arm64'; "
+                       "choose a type such as \"t4g.medium\", or set options.architecture to 'x86_64'")
+
+
+def test_arm64_with_arm_types_is_taken(ready, minimal_input):
+    minimal_input["options"] = {"architecture": "arm64", "analytics_instance_type": "t4g.medium", "director_instance_type": "t4g.micro"}
+    ami_id = run(minimal_input)["deployment"]["options"]["ami_id"]
+    assert ready.client("ec2").describe_images(ImageIds=[ami_id])["Images"][0]["Architecture"] == "arm64"
+
+
+def test_a_type_the_subnets_zone_does_not_offer_is_refused_though_the_region_offers_it(ready, minimal_input):
+    ec2 = ready.client("ec2")
+    subnet = ec2.describe_subnets(Filters=[{"Name": "availability-zone", "Values": ["us-east-1e"]}, {"Name": "default-for-az", "Values": ["true"]}])["Subnets"][0]["SubnetId"]
+    minimal_input["network"]["subnet_id"] = subnet
+    minimal_input["options"] = {"analytics_instance_type": "t3.medium"}
+    assert _refused(ready, minimal_input) == (
+        f"options.analytics_instance_type: t3.medium is not offered in us-east-1e, the Availability Zone of network.subnet_id {subnet}; "
+        "choose a type offered there such as \"t2.medium\", or a subnet in us-east-1a, us-east-1b, us-east-1c, us-east-1d, us-east-1f"
+    )
+    minimal_input["options"] = {"analytics_instance_type": "t2.medium"}
+    assert run(minimal_input)["preflight"]["network"]["availability_zone"] == "us-east-1e"
+
+
+@pytest.mark.parametrize("deployment_id, message", [
+    ("sg-acme", "deployment_id: 'sg-acme' makes names AWS refuses: the security group name 'sg-acme-analytics' starts with 'sg-', "
+                "which EC2 refuses; choose another id such as 'acme-sg'"),
+    ("acme--demo", "deployment_id: 'acme--demo' makes names AWS refuses: the RDS identifier 'acme--demo-analytics' contains '--' "
+                   "or ends with '-', which RDS refuses; choose another id such as 'acme-demo'"),
+])
+def test_an_id_that_makes_names_aws_refuses_is_refused_before_any_call(aws, minimal_input, deployment_id, message):
+    minimal_input["deployment_id"] = deployment_id
+    calls = ApiCalls("ec2")
+    with pytest.raises(InputError, match=re.escape(message)):
+        run(minimal_input)
+    assert calls.named("DescribeVpcs") == []

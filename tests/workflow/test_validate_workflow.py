@@ -31,12 +31,28 @@ def _missing_edxapp_db(doc):
     doc["edxapp"]["db_instance_id"] = "acme-no-such-db"
 
 
+def _id_making_a_group_name_ec2_refuses(doc):
+    doc["deployment_id"] = "sg-acme"
+
+
+def _polling_past_the_history_limit(doc):
+    doc["options"] = {"poll_interval_seconds": 2, "search_timeout_minutes": 600}
+
+
+def _search_volume_beyond_its_type(doc):
+    doc["options"] = {"es_instance_type": "t2.small.search", "es_volume_gb": 100}
+
+
 BAD_INPUTS = [
     (_missing_field, "Validate.InputError", "edxapp.contact_email: is required; expected an e-mail address"),
     (_bad_id, "Validate.InputError", "deployment_id: 'ACME prod!' is not valid"),
     (_unknown_vpc, "Validate.PreflightError", "network.vpc_id: VPC vpc-0badbadbadbadbad0 does not exist in us-east-1"),
     (_unreadable_secret, "Validate.PreflightError", "secret 'acme/edxapp/no-such-secret' (edxapp.db_admin_secret_id) is not readable"),
     (_missing_edxapp_db, "Validate.PreflightError", "edxapp.db_instance_id: no RDS instance 'acme-no-such-db'"),
+    (_id_making_a_group_name_ec2_refuses, "Validate.InputError",
+     "deployment_id: 'sg-acme' makes names AWS refuses: the security group name 'sg-acme-analytics' starts with 'sg-', which EC2 refuses; choose another id such as 'acme-sg'"),
+    (_polling_past_the_history_limit, "Validate.InputError", "past Step Functions' 25,000; set it to 16 or more, or shorten the timeouts"),
+    (_search_volume_beyond_its_type, "Validate.PreflightError", "options.es_volume_gb: 100 GiB is outside what a t2.small.search data node takes"),
 ]
 
 

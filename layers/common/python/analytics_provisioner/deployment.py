@@ -13,7 +13,7 @@ from importlib import resources
 
 from . import schemacheck
 from .errors import QUOTE_LIMIT, InputError, quote
-from .naming import Names
+from .naming import Names, name_rule_breaks, working_id
 from .precompiled import conforms
 
 WORLD = "0.0.0.0/0"
@@ -105,6 +105,9 @@ def _semantic_errors(doc: dict) -> list[str]:
                 ipaddress.IPv4Network(cidr, strict=True)
             except ValueError as exc:
                 messages.append(f"network.{key}.{index}: {quote(cidr)} is not a valid CIDR block ({exc}); expected e.g. \"203.0.113.7/32\"")
+    deployment_id = doc["deployment_id"]
+    for rule_break in name_rule_breaks(deployment_id):
+        messages.append(f"deployment_id: {quote(deployment_id)} makes names AWS refuses: {rule_break}; choose another id such as {working_id(deployment_id)!r}")
     return messages
 
 
@@ -167,6 +170,7 @@ class Options:
     es_engine_version: str | None = None  # None: Elasticsearch_1.5 if offered, else nearest
     es_instance_type: str | None = None  # None: t2.small if offered, else nearest small type
     es_volume_gb: int = 10
+    es_encryption_at_rest: bool | None = None  # None: wherever the instance type can (Validate resolves it)
     rds_instance_class: str = "db.t3.small"
     rds_engine_version: str = "8.0"
     rds_allocated_storage_gb: int = 20

@@ -18,6 +18,10 @@ DEPLOYMENT_ID_PATTERN = r"^[a-z][a-z0-9-]{1,29}[a-z0-9]$"
 # Matched with fullmatch and \Z: Python's "$" also matches before a final newline.
 _S3_BUCKET = re.compile(r"(?!xn--)(?!sthree-)(?!.*-s3alias\Z)(?!.*--ol-s3\Z)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _IP_ADDRESS = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")
+# What AWS refuses in names the id pattern lets through: EC2 CreateSecurityGroup a group name that
+# starts with "sg-" (InvalidParameterValue), RDS an identifier with "--" or a final "-".
+SECURITY_GROUP_RESERVED_PREFIX = "sg-"
+_RDS_IDENTIFIER = re.compile(r"[A-Za-z](?!.*--)[A-Za-z0-9-]{0,62}(?<!-)")
 
 # Account-wide EMR defaults: shared by every deployment, never renamed. The playbook's clusters run with
 # the service role; their instances use each deployment's own role (Names.emr_instance_role), not the
@@ -72,6 +76,26 @@ def migration_user_refusal(name: str, secret_id: str) -> str | None:
 
 def is_valid_bucket_name(name: str) -> bool:
     return bool(_S3_BUCKET.fullmatch(name)) and ".." not in name and not _IP_ADDRESS.fullmatch(name)
+
+
+def name_rule_breaks(deployment_id: str) -> list[str]:
+    """Each name of ``deployment_id`` that AWS would refuse, with the rule it breaks (empty: all fine)."""
+    names = Names(deployment_id)
+    groups = (names.analytics_security_group, names.director_security_group, names.emr_rds_security_group)
+    breaks = [f"the security group name {group!r} starts with {SECURITY_GROUP_RESERVED_PREFIX!r}, which EC2 refuses"
+              for group in groups if group.lower().startswith(SECURITY_GROUP_RESERVED_PREFIX)][:1]
+    if not _RDS_IDENTIFIER.fullmatch(names.analytics_rds):
+        breaks.append(f"the RDS identifier {names.analytics_rds!r} contains '--' or ends with '-', which RDS refuses")
+    return breaks
+
+
+def working_id(deployment_id: str) -> str:
+    """A deployment id close to ``deployment_id`` whose names AWS accepts (for refusals to suggest)."""
+    collapsed = re.sub("-{2,}", "-", deployment_id)
+    rest = collapsed[len(SECURITY_GROUP_RESERVED_PREFIX):] if collapsed.startswith(SECURITY_GROUP_RESERVED_PREFIX) else None
+    candidates = [collapsed] if rest is None else [f"{rest}-sg", f"sg{rest}"]
+    fits = (c for c in candidates if re.fullmatch(DEPLOYMENT_ID_PATTERN.strip("^$"), c) and not name_rule_breaks(c))
+    return next(fits, "acme-prod")
 
 
 class Names:

@@ -79,11 +79,21 @@ def key_pair_tags(name: str, region: str) -> dict | None:
     return None if not pairs else tagging.from_list(pairs[0].get("Tags"))
 
 
-def offered_instance_types(instance_types: list[str], region: str) -> set[str]:
-    offerings = client("ec2", region).describe_instance_type_offerings(
-        LocationType="region", Filters=[{"Name": "instance-type", "Values": instance_types}]
-    )["InstanceTypeOfferings"]
-    return {offer["InstanceType"] for offer in offerings}
+def zones_offering(instance_types: list[str], region: str) -> dict[str, set[str]]:
+    """Instance type -> the Availability Zones (names) that offer it; a type offered nowhere is left out."""
+    zones: dict[str, set[str]] = {}
+    pages = client("ec2", region).get_paginator("describe_instance_type_offerings").paginate(
+        LocationType="availability-zone", Filters=[{"Name": "instance-type", "Values": instance_types}]
+    )
+    for offer in (offer for page in pages for offer in page["InstanceTypeOfferings"]):
+        zones.setdefault(offer["InstanceType"], set()).add(offer["Location"])
+    return zones
+
+
+def architectures(instance_types: list[str], region: str) -> dict[str, list[str]]:
+    """Instance type -> ProcessorInfo.SupportedArchitectures (types EC2 offers in the region only)."""
+    found = client("ec2", region).describe_instance_types(InstanceTypes=instance_types)["InstanceTypes"]
+    return {info["InstanceType"]: info.get("ProcessorInfo", {}).get("SupportedArchitectures", []) for info in found}
 
 
 def vpc_subnets(vpc_id: str, region: str) -> list[dict]:

@@ -33,15 +33,31 @@ def offered_versions(region: str) -> list[str]:
             return versions
 
 
-def offered_instance_types(engine_version: str, region: str) -> list[str]:
+def instance_type_details(engine_version: str, region: str) -> dict[str, dict]:
+    """The instance types offered for ``engine_version``, each with its InstanceTypeDetails (EncryptionEnabled, ...)."""
     opensearch = client("opensearch", region)
-    types, token = [], None
+    details, token = {}, None
     while True:
         page = opensearch.list_instance_type_details(EngineVersion=engine_version, **({"NextToken": token} if token else {}))
-        types += [detail["InstanceType"] for detail in page["InstanceTypeDetails"]]
+        details.update((detail["InstanceType"], detail) for detail in page["InstanceTypeDetails"])
         token = page.get("NextToken")
         if not token:
-            return types
+            return details
+
+
+def offered_instance_types(engine_version: str, region: str) -> list[str]:
+    return list(instance_type_details(engine_version, region))
+
+
+def volume_limits_gib(instance_type: str, engine_version: str, volume_type: str, region: str) -> tuple[int, int] | None:
+    """(minimum, maximum) EBS volume size of a data node of ``instance_type``, from DescribeInstanceTypeLimits; None if not given."""
+    limits = client("opensearch", region).describe_instance_type_limits(InstanceType=instance_type, EngineVersion=engine_version)
+    for storage in limits.get("LimitsByRole", {}).get("data", {}).get("StorageTypes", []):
+        if (storage.get("StorageTypeName"), storage.get("StorageSubTypeName")) == ("ebs", volume_type):
+            values = {limit["LimitName"]: int(limit["LimitValues"][0]) for limit in storage.get("StorageTypeLimits", []) if limit.get("LimitValues")}
+            if "MinimumVolumeSize" in values and "MaximumVolumeSize" in values:
+                return values["MinimumVolumeSize"], values["MaximumVolumeSize"]
+    return None
 
 
 def _version_number(engine_version: str) -> tuple[int, int]:
@@ -88,16 +104,15 @@ def tags_of(arn: str, region: str) -> dict:
     return tagging.from_list(client("opensearch", region).list_tags(ARN=arn).get("TagList"))
 
 
-def encryption_support(engine_version: str, instance_type: str) -> dict[str, bool]:
-    """What the version and type allow. Encryption at rest needs Elasticsearch 5.1+, node-to-node
-    encryption 6.0+ (every OpenSearch version has both); T2 types support neither. HTTPS-only with
-    TLS 1.2 works on every version."""
+def encryption_support(engine_version: str, type_encrypts_at_rest: bool) -> dict[str, bool]:
+    """What the version and instance type allow. Encryption at rest needs Elasticsearch 5.1+ and a type
+    whose InstanceTypeDetails say EncryptionEnabled (not t2, m3, r3); node-to-node encryption 6.0+ on
+    such a type (every OpenSearch version has both). HTTPS-only with TLS 1.2 works on every version."""
     opensearch = engine_version.startswith("OpenSearch_")
     version = _version_number(engine_version)
-    t2 = instance_type.startswith("t2.")
     return {
-        "encryption_at_rest": (opensearch or version >= (5, 1)) and not t2,
-        "node_to_node_encryption": (opensearch or version >= (6, 0)) and not t2,
+        "encryption_at_rest": (opensearch or version >= (5, 1)) and type_encrypts_at_rest,
+        "node_to_node_encryption": (opensearch or version >= (6, 0)) and type_encrypts_at_rest,
         "enforce_https": True,
     }
 

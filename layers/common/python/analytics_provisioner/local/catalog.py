@@ -1,7 +1,10 @@
 """What AWS offers in a region, for the calls moto does not implement.
 
 Installed as botocore ``before-call`` handlers while the emulator runs. The figures mirror the
-public offerings: OpenSearch Service no longer offers Elasticsearch 1.5, RDS offers MySQL 8.0/8.4.
+public offerings: OpenSearch Service no longer offers Elasticsearch 1.5, RDS offers MySQL 8.0/8.4;
+each search instance type's EBS volume limits and whether it can encrypt at rest are AWS's published
+figures ("Amazon OpenSearch Service quotas", "Encryption of data at rest"), which
+``local/search_limits.py`` also applies to CreateDomain.
 """
 
 from datetime import datetime, timedelta, timezone
@@ -11,6 +14,13 @@ SEARCH_VERSIONS = [
     "Elasticsearch_7.10", "Elasticsearch_7.9", "Elasticsearch_6.8", "Elasticsearch_5.6",
 ]
 SEARCH_INSTANCE_TYPES = ["t3.small.search", "t3.medium.search", "m5.large.search", "r6g.large.search"]
+# gp2 EBS volume size per instance type, GiB (min, max), as DescribeInstanceTypeLimits answers.
+SEARCH_EBS_GIB = {
+    "t2.micro.search": (10, 35), "t2.small.search": (10, 35), "t2.medium.search": (10, 35),
+    "t3.small.search": (10, 100), "t3.medium.search": (10, 200),
+    "m5.large.search": (10, 512), "r6g.large.search": (10, 1024),
+}
+SEARCH_NO_ENCRYPTION_AT_REST = ("t2.", "m3.", "r3.")  # InstanceTypeDetails.EncryptionEnabled is false
 SEARCH_T2_VERSIONS = {"Elasticsearch_7.10", "Elasticsearch_7.9", "Elasticsearch_6.8", "Elasticsearch_5.6", "OpenSearch_1.3"}
 MYSQL_VERSIONS = ["8.0.39", "8.0.40", "8.0.41", "8.4.3", "8.4.4"]
 DB_CLASSES = ["db.t3.micro", "db.t3.small", "db.t3.medium", "db.t4g.small", "db.m6g.large"]
@@ -28,7 +38,21 @@ def _list_versions(**_):
 def _list_instance_type_details(params, **_):
     version = params["url_path"].rsplit("/", 1)[-1]
     types = SEARCH_INSTANCE_TYPES + (["t2.small.search", "t2.medium.search"] if version in SEARCH_T2_VERSIONS else [])
-    return _Ok(), {"InstanceTypeDetails": [{"InstanceType": t} for t in types]}
+    return _Ok(), {"InstanceTypeDetails": [{"InstanceType": t, "EncryptionEnabled": search_encrypts_at_rest(t)} for t in types]}
+
+
+def search_encrypts_at_rest(instance_type: str) -> bool:
+    return not instance_type.startswith(SEARCH_NO_ENCRYPTION_AT_REST)
+
+
+def _describe_instance_type_limits(params, **_):
+    instance_type = params["url_path"].split("?", 1)[0].rsplit("/", 1)[-1]
+    if instance_type not in SEARCH_EBS_GIB:
+        return _Ok(), {"LimitsByRole": {}}
+    low, high = SEARCH_EBS_GIB[instance_type]
+    limits = [{"LimitName": "MinimumVolumeSize", "LimitValues": [str(low)]}, {"LimitName": "MaximumVolumeSize", "LimitValues": [str(high)]}]
+    storage = [{"StorageTypeName": "ebs", "StorageSubTypeName": "gp2", "StorageTypeLimits": limits}]
+    return _Ok(), {"LimitsByRole": {"data": {"StorageTypes": storage, "InstanceLimits": {}, "AdditionalLimits": []}}}
 
 
 def _describe_db_engine_versions(params, **_):
@@ -47,6 +71,7 @@ def _describe_orderable(params, **_):
 HANDLERS = [
     ("before-call.opensearch.ListVersions", _list_versions),
     ("before-call.opensearch.ListInstanceTypeDetails", _list_instance_type_details),
+    ("before-call.opensearch.DescribeInstanceTypeLimits", _describe_instance_type_limits),
     ("before-call.rds.DescribeDBEngineVersions", _describe_db_engine_versions),
     ("before-call.rds.DescribeOrderableDBInstanceOptions", _describe_orderable),
 ]

@@ -65,7 +65,9 @@ def after_check(poll: dict, ready: bool, interval_seconds: int, timeout_minutes:
 
 # Step Functions ends an execution whose history passes 25,000 events. One round of a poll loop writes
 # 9: Wait entered and exited, Task entered, scheduled, started, succeeded and exited, Choice entered
-# and exited. The two loops run side by side; the rest of the execution writes a few hundred.
+# and exited. The two loops run side by side; the rest of the execution (every other state once, each
+# Task's Retry at its ceiling, Verify's RDS-test loop) stays within the other 5,000, which
+# tests/static/test_template.py derives from the definition.
 HISTORY_EVENTS_LIMIT = 25_000
 EVENTS_PER_ROUND = 9
 POLL_HISTORY_BUDGET = 20_000

@@ -91,7 +91,7 @@ def when_iam_propagated(create, doing: str):
 def domain_config(deployment: Deployment, es_user_arn: str) -> dict:
     options, name = deployment.options, deployment.names.es_domain
     version, instance_type = options.es_engine_version, options.es_instance_type
-    allowed = es.encryption_support(version, instance_type)
+    allowed = es.encryption_support(version, options.es_encryption_at_rest is not False)  # Validate resolved it
     return {
         "DomainName": name,
         "EngineVersion": version,

@@ -35,7 +35,7 @@ def run(document: dict, default_region: str) -> dict:
         check_buckets_and_user(deployment)
         deployment = resolve_versions(deployment)
         check_names_are_free_or_ours(deployment)
-        limit_warnings = limits.check(deployment)
+        limit_warnings = limits.check(deployment, network_facts["availability_zone"])
     return {
         "deployment": deployment.to_state(),
         "preflight": {"network": network_facts, "edxapp_db": edxapp_db, "db_setup": db_setup},
@@ -168,7 +168,6 @@ def resolve_versions(deployment: Deployment) -> Deployment:
         "rds_engine_version": _rds_engine_version(deployment),
     }
     resolved.update(_search_choice(deployment))
-    _check_ec2_types(deployment)
     return dataclasses.replace(deployment, options=dataclasses.replace(options, **resolved))
 
 
@@ -194,23 +193,32 @@ def _search_choice(deployment: Deployment) -> dict:
         version = search.nearest_version(search.RUNBOOK_ENGINE_VERSION, offered)
         if version is None:
             raise PreflightError(f"options.es_engine_version: {region} offers no Elasticsearch version; give an OpenSearch_x.y version")
-    types = search.offered_instance_types(version, region)
+    details = search.instance_type_details(version, region)
+    types = list(details)
     if options.es_instance_type:
         instance_type = search.normalise_instance_type(options.es_instance_type, version)
         if instance_type not in types:
             raise PreflightError(f"options.es_instance_type: {options.es_instance_type} is not offered for {version} in {region}; offered small types: {', '.join(t for t in sorted(types) if '.small.' in t) or ', '.join(sorted(types)[:8])}")
     else:
         instance_type = search.nearest_instance_type(search.RUNBOOK_INSTANCE_TYPE, types)
-    return {"es_engine_version": version, "es_instance_type": instance_type}
+    return {"es_engine_version": version, "es_instance_type": instance_type, "es_encryption_at_rest": _encryption_at_rest(deployment, version, instance_type, details)}
 
 
-def _check_ec2_types(deployment: Deployment) -> None:
-    options = deployment.options
-    wanted = {"options.analytics_instance_type": options.analytics_instance_type, "options.director_instance_type": options.director_instance_type}
-    offered = ec2.offered_instance_types(sorted(set(wanted.values())), deployment.region)
-    for field, instance_type in wanted.items():
-        if instance_type not in offered:
-            raise PreflightError(f"{field}: {instance_type} is not offered in {deployment.region}; choose an offered type such as \"t3.medium\"")
+def _encryption_at_rest(deployment: Deployment, version: str, instance_type: str, details: dict[str, dict]) -> bool:
+    """As asked, else wherever the type can (InstanceTypeDetails.EncryptionEnabled for this version)."""
+    def can(candidate: str) -> bool:
+        return search.encryption_support(version, bool(details.get(candidate, {}).get("EncryptionEnabled")))["encryption_at_rest"]
+
+    asked = deployment.options.es_encryption_at_rest
+    if asked and not can(instance_type):
+        size = instance_type.split(".")[1]
+        able = sorted(t for t in details if can(t) and t.split(".")[1] == size) or sorted(t for t in details if can(t))
+        fix = f"choose options.es_instance_type \"{able[0]}\"" if able else "choose another options.es_engine_version"
+        raise PreflightError(
+            f"options.es_encryption_at_rest: {instance_type} cannot encrypt at rest with {version} (its InstanceTypeDetails say "
+            f"EncryptionEnabled false); {fix}, or leave options.es_encryption_at_rest unset"
+        )
+    return can(instance_type) if asked is None else asked
 
 
 def names_we_create(deployment: Deployment) -> list[tuple[str, str, callable]]:
@@ -287,8 +295,9 @@ def warnings(deployment: Deployment, network: dict, edxapp_db: dict) -> list[str
         found.append(f"the edxapp RDS listens on {edxapp_db['port']}, but the pipeline's Sqoop import assumes 3306")
     if edxapp_db["vpc_id"] and edxapp_db["vpc_id"] != network["vpc_id"]:
         found.append(f"the edxapp RDS is in {edxapp_db['vpc_id']}, not in the deployment's VPC {network['vpc_id']}; EMR cannot reach it without peering")
-    if deployment.options.es_instance_type.startswith("t2."):
-        found.append(f"{deployment.options.es_instance_type} cannot encrypt the search domain at rest; set options.es_instance_type to e.g. \"t3.small.search\" for encryption")
+    if not deployment.options.es_encryption_at_rest:
+        found.append(f"the search domain ({deployment.options.es_instance_type}) is not encrypted at rest; set options.es_instance_type to "
+                     "e.g. \"t3.small.search\" and options.es_encryption_at_rest to true for encryption")
     if deployment.options.es_engine_version != "Elasticsearch_1.5":
         found.append(f"the runbook's Elasticsearch 1.5 is not offered here; using {deployment.options.es_engine_version}")
     signing = for_release(deployment.options.openedx_release).search_signing_problem(deployment.region)

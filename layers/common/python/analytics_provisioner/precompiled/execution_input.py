@@ -374,6 +374,11 @@ def validate(data, custom_formats={}, name_prefix=None):
                             raise JsonSchemaValueException("" + (name_prefix or "data") + ".options.es_volume_gb must be bigger than or equal to 10")
                         if data__options__esvolumegb > 1024:
                             raise JsonSchemaValueException("" + (name_prefix or "data") + ".options.es_volume_gb must be smaller than or equal to 1024")
+                if "es_encryption_at_rest" in data__options_keys:
+                    data__options_keys.remove("es_encryption_at_rest")
+                    data__options__esencryptionatrest = data__options["es_encryption_at_rest"]
+                    if not isinstance(data__options__esencryptionatrest, (bool)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".options.es_encryption_at_rest must be boolean")
                 if "rds_instance_class" in data__options_keys:
                     data__options_keys.remove("rds_instance_class")
                     data__options__rdsinstanceclass = data__options["rds_instance_class"]
