@@ -231,3 +231,19 @@ def test_moto_accepts_names_types_and_volumes_aws_refuses(monkeypatch):
         except ClientError:
             implemented = False
         assert not implemented
+
+
+def test_moto_gives_a_restored_instance_its_sources_tags_though_the_snapshot_has_none(monkeypatch):
+    """local/rds_snapshot_tags.py: AWS gives a restored instance the snapshot's tags."""
+    import boto3
+
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(variable, "testing")
+    with mock_aws():
+        rds = boto3.client("rds", "us-east-1")
+        rds.create_db_instance(DBInstanceIdentifier="source", Engine="mysql", DBInstanceClass="db.t3.small", MasterUsername="admin",
+                               ManageMasterUserPassword=True, AllocatedStorage=20, CopyTagsToSnapshot=False, Tags=[{"Key": "owner", "Value": "me"}])
+        rds.create_db_snapshot(DBInstanceIdentifier="source", DBSnapshotIdentifier="snap")
+        assert rds.describe_db_snapshots(DBSnapshotIdentifier="snap")["DBSnapshots"][0].get("TagList", []) == []
+        restored = rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="copy", DBSnapshotIdentifier="snap")["DBInstance"]
+        assert restored["TagList"] == [{"Key": "owner", "Value": "me"}]

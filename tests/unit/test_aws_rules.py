@@ -172,3 +172,19 @@ def test_the_catalogue_answers_the_limits_and_details_the_rule_applies(aws):
     details = opensearch.list_instance_type_details(EngineVersion="Elasticsearch_7.10")["InstanceTypeDetails"]
     encrypts = {detail["InstanceType"]: detail["EncryptionEnabled"] for detail in details}
     assert encrypts["t2.small.search"] is False and encrypts["t3.small.search"] is True
+
+
+# Restored instances take the snapshot's tags (local/rds_snapshot_tags.py) ----------------------------
+def test_an_instance_restored_from_a_snapshot_carries_the_snapshots_tags_not_its_sources(aws):
+    rds = aws.client("rds")
+    for copy_tags in (False, True):
+        source = f"source{int(copy_tags)}"
+        rds.create_db_instance(DBInstanceIdentifier=source, Engine="mysql", DBInstanceClass="db.t3.small", MasterUsername="admin",
+                               ManageMasterUserPassword=True, AllocatedStorage=20, CopyTagsToSnapshot=copy_tags, Tags=[{"Key": "owner", "Value": "me"}])
+        rds.create_db_snapshot(DBInstanceIdentifier=source, DBSnapshotIdentifier=f"{source}-snap")
+        restored = rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier=f"{source}-copy", DBSnapshotIdentifier=f"{source}-snap")["DBInstance"]
+        listed = rds.describe_db_instances(DBInstanceIdentifier=f"{source}-copy")["DBInstances"][0]
+        expected = [{"Key": "owner", "Value": "me"}] if copy_tags else []
+        assert restored.get("TagList", []) == listed.get("TagList", []) == expected, copy_tags
+    given = rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="given", DBSnapshotIdentifier="source1-snap", Tags=[{"Key": "a", "Value": "b"}])
+    assert given["DBInstance"]["TagList"] == [{"Key": "a", "Value": "b"}]

@@ -100,3 +100,11 @@ def test_the_suggested_id_stays_close_to_the_refused_one(deployment_id, working)
 def test_ids_the_pattern_takes_otherwise_make_names_aws_accepts():
     for deployment_id in ("acme-prod", "sgx", "s-g", "acme-sg-1", LONGEST_ID):
         assert name_rule_breaks(deployment_id) == [], deployment_id
+
+
+def test_the_analytics_rds_of_every_generation_is_known_by_name_and_nothing_else():
+    names = Names("acme-prod", rds_generation=3)
+    assert all(names.is_analytics_rds(Names("acme-prod", g).analytics_rds) for g in (1, 2, 3, 42))
+    for other in ("acme-prod-analytics-g1", "acme-prod-analytics-restored", "acme-prod-analytics-g2x", "acme-prod-x-analytics",
+                  "acme-analytics", "acme-prod-analytics-final-20261201"):
+        assert not names.is_analytics_rds(other), other

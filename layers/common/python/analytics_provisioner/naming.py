@@ -199,6 +199,14 @@ class Names:
         suffix = "" if self.rds_generation == 1 else f"-g{self.rds_generation}"
         return _fit(f"{self.id}-analytics{suffix}", 63)
 
+    def is_analytics_rds(self, identifier: str) -> bool:
+        """``identifier`` names one of this deployment's analytics RDS instances (any generation).
+        Teardown owns an instance by this name and the tag together: a copy restored from a snapshot
+        under another identifier may carry the tag (snapshots of instances created before
+        CopyTagsToSnapshot was off, or tagged by hand)."""
+        match = re.fullmatch(re.escape(f"{self.id}-analytics") + r"(?:-g([0-9]+))?", identifier)
+        return bool(match) and Names(self.id, int(match.group(1) or 1)).analytics_rds == identifier
+
     # S3 (global names)
     @property
     def emr_bucket(self) -> str:

@@ -114,7 +114,9 @@ def instance_params(deployment: Deployment, subnet_group: str, emr_rds_group: st
         "StorageEncrypted": True,
         "DeletionProtection": True,
         "BackupRetentionPeriod": options.rds_backup_retention_days,
-        "CopyTagsToSnapshot": True,
+        # Ownership must not travel: a snapshot with our tags would give an instance restored from it
+        # our deployment tag, and a later teardown would delete that copy (teardown also owns by name).
+        "CopyTagsToSnapshot": False,
         "AutoMinorVersionUpgrade": True,
     }
 

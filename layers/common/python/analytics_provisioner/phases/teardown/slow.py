@@ -14,10 +14,13 @@ REMEDY = "check the resources in the console, then start the teardown again (it 
 
 
 def our_db_instances(request: TeardownRequest) -> list[dict]:
+    """Our analytics instances of every generation: our name and our tag, never the tag alone (an
+    instance an operator restored from one of our snapshots may carry it under a name of its own)."""
     deployment = request.deployment
     pages = client("rds", deployment.region).get_paginator("describe_db_instances").paginate()
     found = [instance for page in pages for instance in page["DBInstances"]]
-    return [i for i in found if tagging.belongs_to(tagging.from_list(i.get("TagList")), deployment.deployment_id)]
+    return [i for i in found if deployment.names.is_analytics_rds(i["DBInstanceIdentifier"])
+            and tagging.belongs_to(tagging.from_list(i.get("TagList")), deployment.deployment_id)]
 
 
 def our_domain(request: TeardownRequest) -> dict | None:
