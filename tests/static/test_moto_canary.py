@@ -247,3 +247,17 @@ def test_moto_gives_a_restored_instance_its_sources_tags_though_the_snapshot_has
         assert rds.describe_db_snapshots(DBSnapshotIdentifier="snap")["DBSnapshots"][0].get("TagList", []) == []
         restored = rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="copy", DBSnapshotIdentifier="snap")["DBInstance"]
         assert restored["TagList"] == [{"Key": "owner", "Value": "me"}]
+
+
+def test_moto_ignores_engine_lifecycle_support(monkeypatch):
+    """local/rds_lifecycle.py: AWS enrolls a new instance in Extended Support unless told otherwise, and reports it."""
+    import boto3
+
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(variable, "testing")
+    with mock_aws():
+        rds = boto3.client("rds", "us-east-1")
+        for identifier, request in (("unasked", {}), ("disabled", {"EngineLifecycleSupport": "open-source-rds-extended-support-disabled"})):
+            rds.create_db_instance(DBInstanceIdentifier=identifier, Engine="mysql", EngineVersion="8.0.41", DBInstanceClass="db.t3.small",
+                                   AllocatedStorage=20, MasterUsername="admin", ManageMasterUserPassword=True, **request)
+        assert [i.get("EngineLifecycleSupport") for i in rds.describe_db_instances()["DBInstances"]] == [None, None]

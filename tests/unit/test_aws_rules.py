@@ -188,3 +188,30 @@ def test_an_instance_restored_from_a_snapshot_carries_the_snapshots_tags_not_its
         assert restored.get("TagList", []) == listed.get("TagList", []) == expected, copy_tags
     given = rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="given", DBSnapshotIdentifier="source1-snap", Tags=[{"Key": "a", "Value": "b"}])
     assert given["DBInstance"]["TagList"] == [{"Key": "a", "Value": "b"}]
+
+
+# RDS Extended Support (local/rds_lifecycle.py) -----------------------------------------------------
+def _mysql(rds, identifier: str, version: str, **request) -> dict:
+    return rds.create_db_instance(DBInstanceIdentifier=identifier, Engine="mysql", EngineVersion=version, DBInstanceClass="db.t3.small",
+                                  AllocatedStorage=20, MasterUsername="admin", ManageMasterUserPassword=True, **request)["DBInstance"]
+
+
+def test_a_new_mysql_instance_is_enrolled_in_paid_extended_support_unless_told_otherwise(aws):
+    rds = aws.client("rds")
+    assert _mysql(rds, "unasked", "8.4.4")["EngineLifecycleSupport"] == "open-source-rds-extended-support"  # what the code did before
+    _mysql(rds, "disabled", "8.4.4", EngineLifecycleSupport="open-source-rds-extended-support-disabled")
+    listed = {i["DBInstanceIdentifier"]: i["EngineLifecycleSupport"] for i in rds.describe_db_instances()["DBInstances"]}
+    assert listed == {"unasked": "open-source-rds-extended-support", "disabled": "open-source-rds-extended-support-disabled"}
+
+
+def test_without_extended_support_rds_creates_no_instance_of_a_major_past_standard_support(aws):
+    rds = aws.client("rds")
+    code, _, message = _refusal(lambda: _mysql(rds, "old", "8.0.41", EngineLifecycleSupport="open-source-rds-extended-support-disabled"))
+    assert code == "InvalidParameterCombination" and "past its end of standard support date (2026-07-31)" in message
+    assert _mysql(rds, "old", "8.0.41")["EngineLifecycleSupport"] == "open-source-rds-extended-support"
+
+
+def test_the_catalogue_answers_each_majors_support_dates(aws):
+    majors = aws.client("rds").describe_db_major_engine_versions(Engine="mysql")["DBMajorEngineVersions"]
+    ends = {m["MajorEngineVersion"]: [(lc["LifecycleSupportName"], f"{lc['LifecycleSupportEndDate']:%Y-%m-%d}") for lc in m["SupportedEngineLifecycles"]] for m in majors}
+    assert ends["8.0"] == [("open-source-rds-standard-support", "2026-07-31"), ("open-source-rds-extended-support", "2029-07-31")]

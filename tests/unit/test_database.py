@@ -49,7 +49,7 @@ def test_instance_is_created_private_encrypted_and_protected(aws, minimal_input)
 
     (sent,) = calls.named("CreateDBInstance")
     options = state["deployment"]["options"]
-    assert sent["Engine"] == "mysql" and sent["EngineVersion"] == options["rds_engine_version"] == "8.0.41"
+    assert sent["Engine"] == "mysql" and sent["EngineVersion"] == options["rds_engine_version"] == "8.4.4"
     assert sent["DBInstanceClass"] == "db.t3.small" and sent["AllocatedStorage"] == 20
     assert sent["Port"] == 3306
     assert sent["PubliclyAccessible"] is False
@@ -58,6 +58,9 @@ def test_instance_is_created_private_encrypted_and_protected(aws, minimal_input)
     assert sent["BackupRetentionPeriod"] == 7
     assert sent["ManageMasterUserPassword"] is True
     assert "MasterUserPassword" not in sent  # no password we invent travels anywhere
+    assert sent["CopyTagsToSnapshot"] is False  # ownership must not travel to snapshots and restored copies
+    assert sent["EngineLifecycleSupport"] == "open-source-rds-extended-support-disabled"  # RDS's default: paid Extended Support
+    assert describe(aws, sent["DBInstanceIdentifier"])["EngineLifecycleSupport"] == "open-source-rds-extended-support-disabled"
 
     instance = describe(aws, INSTANCE)
     assert instance["Endpoint"]["Port"] == 3306 and instance["PubliclyAccessible"] is False

@@ -27,7 +27,7 @@ def test_good_input_resolves_network_and_versions(ready, minimal_input):
     options = deployment["options"]
     assert options["es_engine_version"] == "Elasticsearch_5.6"  # nearest offered to the runbook's 1.5
     assert options["es_instance_type"] == "t2.small.search"
-    assert options["rds_engine_version"] == "8.0.41"  # newest 8.0 minor
+    assert options["rds_engine_version"] == "8.4.4"  # newest 8.4 minor
     assert options["ubuntu_release"] == "20.04"
     assert any("Elasticsearch 1.5 is not offered" in w for w in result["warnings"])
 
@@ -193,7 +193,7 @@ def test_a_full_shared_emr_role_no_longer_matters(ready, minimal_input):
 
 def test_rds_class_not_offered(ready, minimal_input):
     minimal_input["options"] = {"rds_instance_class": "db.zz9.huge"}
-    with pytest.raises(PreflightError, match="options.rds_instance_class: db.zz9.huge is not offered for MySQL 8.0.41"):
+    with pytest.raises(PreflightError, match="options.rds_instance_class: db.zz9.huge is not offered for MySQL 8.4.4"):
         run(minimal_input)
 
 
@@ -320,3 +320,23 @@ def test_an_id_that_makes_names_aws_refuses_is_refused_before_any_call(aws, mini
     with pytest.raises(InputError, match=re.escape(message)):
         run(minimal_input)
     assert calls.named("DescribeVpcs") == []
+
+
+# RDS Extended Support (options.rds_engine_lifecycle_support) -----------------------------------------
+def test_a_mysql_major_past_standard_support_is_refused_unless_extended_support_is_asked_for(ready, minimal_input):
+    minimal_input["options"] = {"rds_engine_version": "8.0"}
+    assert _refused(ready, minimal_input) == (
+        "options.rds_engine_version: MySQL 8.0 left RDS standard support on 2026-07-31, and RDS creates no new instance of it with "
+        "options.rds_engine_lifecycle_support \"open-source-rds-extended-support-disabled\"; choose options.rds_engine_version \"8.4\", "
+        "or set options.rds_engine_lifecycle_support to \"open-source-rds-extended-support\" (paid RDS Extended Support)"
+    )
+    minimal_input["options"]["rds_engine_lifecycle_support"] = "open-source-rds-extended-support"
+    assert run(minimal_input)["deployment"]["options"]["rds_engine_version"] == "8.0.41"
+
+
+def test_an_existing_analytics_instance_on_an_old_major_is_not_refused_again(ready, minimal_input):
+    ready.client("rds").create_db_instance(DBInstanceIdentifier="acme-demo-analytics", Engine="mysql", EngineVersion="8.0.41", DBInstanceClass="db.t3.small",
+                                           AllocatedStorage=20, MasterUsername="admin", ManageMasterUserPassword=True,
+                                           EngineLifecycleSupport="open-source-rds-extended-support", Tags=[{"Key": TAG_DEPLOYMENT, "Value": "acme-demo"}])
+    minimal_input["options"] = {"rds_engine_version": "8.0"}
+    assert run(minimal_input)["deployment"]["options"]["rds_engine_lifecycle_support"] == "open-source-rds-extended-support-disabled"

@@ -172,7 +172,8 @@ class Options:
     es_volume_gb: int = 10
     es_encryption_at_rest: bool | None = None  # None: wherever the instance type can (Validate resolves it)
     rds_instance_class: str = "db.t3.small"
-    rds_engine_version: str = "8.0"
+    rds_engine_version: str = "8.4"  # 8.0 left RDS standard support on 2026-07-31
+    rds_engine_lifecycle_support: str = "open-source-rds-extended-support-disabled"  # never paid Extended Support unasked
     rds_allocated_storage_gb: int = 20
     rds_backup_retention_days: int = 7
     rds_generation: int = 1

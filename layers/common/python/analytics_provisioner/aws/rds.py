@@ -42,6 +42,26 @@ def engine_versions(engine: str, major: str, region: str) -> list[str]:
     return sorted(set(matching), key=_version_key)
 
 
+STANDARD_SUPPORT = "open-source-rds-standard-support"
+EXTENDED_SUPPORT_DISABLED = "open-source-rds-extended-support-disabled"
+
+
+def standard_support_ends(engine: str, region: str) -> dict[str, str]:
+    """Major version -> the end of its RDS standard support (ISO timestamp), from DescribeDBMajorEngineVersions."""
+    ends = {}
+    pages = client("rds", region).get_paginator("describe_db_major_engine_versions").paginate(Engine=engine)
+    for major in (major for page in pages for major in page["DBMajorEngineVersions"]):
+        for lifecycle in major.get("SupportedEngineLifecycles", []):
+            if lifecycle.get("LifecycleSupportName") == STANDARD_SUPPORT and lifecycle.get("LifecycleSupportEndDate"):
+                ends[major["MajorEngineVersion"]] = lifecycle["LifecycleSupportEndDate"].isoformat()
+    return ends
+
+
+def major_version(version: str) -> str:
+    """``8.0.41`` -> ``8.0``."""
+    return ".".join(version.split(".")[:2])
+
+
 def _version_key(version: str) -> tuple:
     return tuple(int(part) if part.isdigit() else 0 for part in version.split("."))
 

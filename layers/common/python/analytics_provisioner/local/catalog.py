@@ -23,6 +23,12 @@ SEARCH_EBS_GIB = {
 SEARCH_NO_ENCRYPTION_AT_REST = ("t2.", "m3.", "r3.")  # InstanceTypeDetails.EncryptionEnabled is false
 SEARCH_T2_VERSIONS = {"Elasticsearch_7.10", "Elasticsearch_7.9", "Elasticsearch_6.8", "Elasticsearch_5.6", "OpenSearch_1.3"}
 MYSQL_VERSIONS = ["8.0.39", "8.0.40", "8.0.41", "8.4.3", "8.4.4"]
+# RDS for MySQL release calendar: (end of standard support, end of Extended Support) per major version.
+MYSQL_SUPPORT = {
+    "8.0": (datetime(2026, 7, 31, 23, 59, 59, tzinfo=timezone.utc), datetime(2029, 7, 31, 23, 59, 59, tzinfo=timezone.utc)),
+    "8.4": (datetime(2029, 7, 31, 23, 59, 59, tzinfo=timezone.utc), datetime(2032, 7, 31, 23, 59, 59, tzinfo=timezone.utc)),
+}
+MYSQL_RELEASED = {"8.0": datetime(2018, 10, 23, tzinfo=timezone.utc), "8.4": datetime(2024, 11, 21, tzinfo=timezone.utc)}
 DB_CLASSES = ["db.t3.micro", "db.t3.small", "db.t3.medium", "db.t4g.small", "db.m6g.large"]
 
 
@@ -68,12 +74,25 @@ def _describe_orderable(params, **_):
     return _Ok(), {"OrderableDBInstanceOptions": options}
 
 
+def _describe_db_major_engine_versions(params, **_):
+    engine = params["body"].get("Engine", "mysql")
+    majors = []
+    for major, (standard_end, extended_end) in (MYSQL_SUPPORT.items() if engine == "mysql" else ()):
+        lifecycles = [
+            {"LifecycleSupportName": "open-source-rds-standard-support", "LifecycleSupportStartDate": MYSQL_RELEASED[major], "LifecycleSupportEndDate": standard_end},
+            {"LifecycleSupportName": "open-source-rds-extended-support", "LifecycleSupportStartDate": standard_end, "LifecycleSupportEndDate": extended_end},
+        ]
+        majors.append({"Engine": engine, "MajorEngineVersion": major, "SupportedEngineLifecycles": lifecycles})
+    return _Ok(), {"DBMajorEngineVersions": majors}
+
+
 HANDLERS = [
     ("before-call.opensearch.ListVersions", _list_versions),
     ("before-call.opensearch.ListInstanceTypeDetails", _list_instance_type_details),
     ("before-call.opensearch.DescribeInstanceTypeLimits", _describe_instance_type_limits),
     ("before-call.rds.DescribeDBEngineVersions", _describe_db_engine_versions),
     ("before-call.rds.DescribeOrderableDBInstanceOptions", _describe_orderable),
+    ("before-call.rds.DescribeDBMajorEngineVersions", _describe_db_major_engine_versions),
 ]
 
 

@@ -35,7 +35,7 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from ..aws import clients
 from ..naming import TAG_DEPLOYMENT
 from ..phases import polling
-from . import bucket_tags, catalog, deprecated_images, ec2_limits, hooks, rds_deletion, rds_snapshot_tags, search_limits
+from . import bucket_tags, catalog, deprecated_images, ec2_limits, hooks, rds_deletion, rds_lifecycle, rds_snapshot_tags, search_limits
 from . import template as cfn
 from .clock import Clock, TaskThread
 from .dynamodb_atomic import AtomicWrites
@@ -192,7 +192,7 @@ class Emulator:
             rule.install()
             stack.callback(rule.uninstall)
         stack.enter_context(hooks.installed(deprecated_images.rule(ACCOUNT) + ec2_limits.rule(ACCOUNT) + search_limits.RULE))
-        stack.enter_context(hooks.installed(rds_deletion.rule(ACCOUNT, self.region) + rds_snapshot_tags.rule(ACCOUNT)))
+        stack.enter_context(hooks.installed(rds_deletion.rule(ACCOUNT, self.region) + rds_snapshot_tags.rule(ACCOUNT) + rds_lifecycle.rule()))
 
     def _scale_sleeps(self, stack: ExitStack) -> None:
         scale, clock = self.time_scale, self.clock

@@ -102,6 +102,7 @@ def instance_params(deployment: Deployment, subnet_group: str, emr_rds_group: st
         "DBInstanceIdentifier": deployment.names.analytics_rds,
         "Engine": ENGINE,
         "EngineVersion": options.rds_engine_version,
+        "EngineLifecycleSupport": options.rds_engine_lifecycle_support,  # RDS's default enrolls in paid Extended Support
         "DBInstanceClass": options.rds_instance_class,
         "AllocatedStorage": options.rds_allocated_storage_gb,
         "Port": MYSQL_PORT,

@@ -6,6 +6,7 @@ the facts found and the warnings for the operator.
 """
 
 import dataclasses
+from datetime import datetime, timezone
 
 from ..aws import account, clients, ec2, iam, rds, s3, search, secrets
 from ..aws import tags as tagging
@@ -175,11 +176,28 @@ def _rds_engine_version(deployment: Deployment) -> str:
     options, region = deployment.options, deployment.region
     offered = rds.engine_versions("mysql", options.rds_engine_version, region)
     if not offered:
-        raise PreflightError(f"options.rds_engine_version: RDS in {region} offers no MySQL {options.rds_engine_version}; choose an offered version such as \"8.0\"")
+        raise PreflightError(f"options.rds_engine_version: RDS in {region} offers no MySQL {options.rds_engine_version}; choose an offered version such as \"8.4\"")
     version = options.rds_engine_version if options.rds_engine_version in offered else offered[-1]
     if not rds.orderable("mysql", version, options.rds_instance_class, region):
         raise PreflightError(f"options.rds_instance_class: {options.rds_instance_class} is not offered for MySQL {version} in {region}; choose another class such as \"db.t3.small\"")
+    if options.rds_engine_lifecycle_support == rds.EXTENDED_SUPPORT_DISABLED and rds.db_instance(deployment.names.analytics_rds, region) is None:
+        _require_standard_support(version, region)
     return version
+
+
+def _require_standard_support(version: str, region: str) -> None:
+    """RDS creates no instance of a major version past its standard support without paid Extended Support."""
+    ends, now = rds.standard_support_ends("mysql", region), datetime.now(timezone.utc).isoformat()
+    major = rds.major_version(version)
+    if major not in ends or ends[major] > now:
+        return
+    supported = sorted((m for m, end in ends.items() if end > now), key=lambda m: tuple(map(int, m.split("."))))
+    choice = f"choose options.rds_engine_version \"{supported[-1]}\"" if supported else "choose a newer options.rds_engine_version"
+    raise PreflightError(
+        f"options.rds_engine_version: MySQL {major} left RDS standard support on {ends[major][:10]}, and RDS creates no new instance of "
+        f"it with options.rds_engine_lifecycle_support \"{rds.EXTENDED_SUPPORT_DISABLED}\"; {choice}, or set "
+        "options.rds_engine_lifecycle_support to \"open-source-rds-extended-support\" (paid RDS Extended Support)"
+    )
 
 
 def _search_choice(deployment: Deployment) -> dict:

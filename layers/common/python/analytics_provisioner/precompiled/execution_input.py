@@ -395,6 +395,11 @@ def validate(data, custom_formats={}, name_prefix=None):
                     if isinstance(data__options__rdsengineversion, str):
                         if not REGEX_PATTERNS['^[0-9]+\\.[0-9]+(\\.[0-9]+)?$'].search(data__options__rdsengineversion):
                             raise JsonSchemaValueException("" + (name_prefix or "data") + ".options.rds_engine_version must match pattern ^[0-9]+\\.[0-9]+(\\.[0-9]+)?$")
+                if "rds_engine_lifecycle_support" in data__options_keys:
+                    data__options_keys.remove("rds_engine_lifecycle_support")
+                    data__options__rdsenginelifecyclesupport = data__options["rds_engine_lifecycle_support"]
+                    if not (isinstance(data__options__rdsenginelifecyclesupport, str) and data__options__rdsenginelifecyclesupport == 'open-source-rds-extended-support-disabled' or isinstance(data__options__rdsenginelifecyclesupport, str) and data__options__rdsenginelifecyclesupport == 'open-source-rds-extended-support'):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".options.rds_engine_lifecycle_support must be one of ['open-source-rds-extended-support-disabled', 'open-source-rds-extended-support']")
                 if "rds_allocated_storage_gb" in data__options_keys:
                     data__options_keys.remove("rds_allocated_storage_gb")
                     data__options__rdsallocatedstoragegb = data__options["rds_allocated_storage_gb"]
