@@ -46,6 +46,11 @@ class Held:
     def release(self):
         self.gate.set()
 
+    def wait_for_one(self, seconds: float = 30) -> None:
+        deadline = time.monotonic() + seconds
+        while self.most == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+
 
 @pytest.fixture
 def held(emulator):
@@ -81,6 +86,7 @@ def test_two_starts_racing_past_the_running_list_run_one_execution_and_refuse_th
         else:
             other = functools.partial(executions.start, sfn, teardown, {"deployment": minimal_input}, "acme-demo", attempt=trial + 1, exclusive_with=(provision,))
         started, refused = race([first, other], executions.Busy)
+        held.wait_for_one()  # the winner reaches its first phase in its own thread: at times after the race returned
         assert (len(started), len(refused), held.most) == (1, 1, 1), (trial, started, refused)
         assert started[0].started
         [winner], [busy] = started, refused

@@ -36,7 +36,7 @@ def _id_making_a_group_name_ec2_refuses(doc):
 
 
 def _polling_past_the_history_limit(doc):
-    doc["options"] = {"poll_interval_seconds": 2, "search_timeout_minutes": 600}
+    doc["options"] = {"poll_interval_seconds": 1, "poll_watch_seconds": 0, "search_timeout_minutes": 600}
 
 
 def _search_volume_beyond_its_type(doc):
@@ -51,7 +51,7 @@ BAD_INPUTS = [
     (_missing_edxapp_db, "Validate.PreflightError", "edxapp.db_instance_id: no RDS instance 'acme-no-such-db'"),
     (_id_making_a_group_name_ec2_refuses, "Validate.InputError",
      "deployment_id: 'sg-acme' makes names AWS refuses: the security group name 'sg-acme-analytics' starts with 'sg-', which EC2 refuses; choose another id such as 'acme-sg'"),
-    (_polling_past_the_history_limit, "Validate.InputError", "past Step Functions' 25,000; set it to 16 or more, or shorten the timeouts"),
+    (_polling_past_the_history_limit, "Validate.InputError", "Step Functions ends an execution at 25000; raise poll_interval_seconds or poll_watch_seconds"),
     (_search_volume_beyond_its_type, "Validate.PreflightError", "options.es_volume_gb: 100 GiB is outside what a t2.small.search data node takes"),
 ]
 
