@@ -186,3 +186,18 @@ def test_an_rds_instance_busy_for_good_stops_the_teardown_at_its_ceiling_naming_
     assert result.status == "FAILED" and result.error == "ResourceTimeoutError", (result.error, result.cause)
     assert f"db_instances {identifier}" in result.cause and f"RDS instance {identifier} refuses deletion while available" in result.cause
     assert "not deleted after 3 minutes" in result.cause
+
+
+def test_a_busy_edxapp_instance_is_retried_until_our_group_comes_off(emulator, full_input):
+    _provisioned(emulator, full_input)
+    edxapp = full_input["edxapp"]["db_instance_id"]
+    # the edxapp RDS is backing up when teardown takes the EMR RDS group off it (after the secrets step)
+    busy = emulator.faults.aws("TeardownFunction", times=2, code="InvalidDBInstanceState", operation="ModifyDBInstance", after="DeleteSecret")
+
+    result = execute(emulator, {"deployment": full_input}, name="teardown-busy-edxapp", machine="TeardownStateMachine")
+
+    assert result.status == "SUCCEEDED", result.cause
+    assert busy.injected == 2
+    assert result.output["network"]["edxapp_db_groups_removed"]
+    groups = emulator.client("rds").describe_db_instances(DBInstanceIdentifier=edxapp)["DBInstances"][0]["VpcSecurityGroups"]
+    assert not set(result.output["network"]["edxapp_db_groups_removed"]) & {g["VpcSecurityGroupId"] for g in groups}

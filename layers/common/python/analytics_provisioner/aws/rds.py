@@ -102,28 +102,39 @@ def instance_ready(instance: dict) -> bool:
     return instance.get("DBInstanceStatus") == "available" and bool(instance.get("Endpoint", {}).get("Address"))
 
 
-# --- the edxapp instance's security groups (the Network phase) ------------------------------------
+# --- the edxapp instance's security groups (the Network phase adds ours, teardown takes it off) ------
 def active_security_group_ids(instance: dict) -> list[str]:
     return [g["VpcSecurityGroupId"] for g in instance.get("VpcSecurityGroups", []) if g.get("Status") != "removing"]
 
 
 def add_security_group(instance: dict, group_id: str, region: str) -> bool:
-    """Add ``group_id`` to the instance's VPC security groups, keeping the others; True when added now.
-
-    An instance that is busy (modifying, backing up) refuses changes for a while: that is retryable."""
+    """Add ``group_id`` to the instance's VPC security groups, keeping the others; True when added now."""
     current = active_security_group_ids(instance)
     if group_id in current:
         return False
-    identifier = instance["DBInstanceIdentifier"]
+    _set_security_groups(instance["DBInstanceIdentifier"], current + [group_id], region, f"add security group {group_id} to")
+    return True
+
+
+def remove_security_groups(instance: dict, group_ids: set[str], region: str) -> list[str]:
+    """``add_security_group``'s partner: take ``group_ids`` off the instance, keeping its others; the ids removed now."""
+    current = [g["VpcSecurityGroupId"] for g in instance.get("VpcSecurityGroups", [])]
+    removed = [g for g in current if g in group_ids]
+    if removed:
+        _set_security_groups(instance["DBInstanceIdentifier"], [g for g in current if g not in group_ids], region,
+                             f"remove security group {' '.join(removed)} from")
+    return removed
+
+
+def _set_security_groups(identifier: str, group_ids: list[str], region: str, doing: str) -> None:
+    """An instance that is busy (modifying, backing up) refuses changes for a while: that is retryable,
+    and the state machine's Retry is the ceiling."""
     try:
-        client("rds", region).modify_db_instance(
-            DBInstanceIdentifier=identifier, VpcSecurityGroupIds=current + [group_id], ApplyImmediately=True
-        )
+        client("rds", region).modify_db_instance(DBInstanceIdentifier=identifier, VpcSecurityGroupIds=group_ids, ApplyImmediately=True)
     except ClientError as exc:
         if error_code(exc) == "InvalidDBInstanceState":
-            raise TransientAwsError(f"add security group {group_id} to RDS instance {identifier}: the instance is busy; retry shortly") from exc
+            raise TransientAwsError(f"{doing} RDS instance {identifier}: the instance is busy; retry shortly") from exc
         raise
-    return True
 
 
 # --- deleting our instances (teardown): create_instance's partner -----------------------------------

@@ -4,6 +4,7 @@ break the references between our own groups, then delete our DB subnet groups an
 
 from botocore.exceptions import ClientError
 
+from ...aws import rds
 from ...aws import tags as tagging
 from ...aws.clients import client
 from ...aws.errors import error_code
@@ -32,18 +33,9 @@ def run(request: TeardownRequest) -> dict:
 
 
 def revert_edxapp_db(identifier: str, our_ids: set[str], region: str) -> list[str]:
-    rds = client("rds", region)
-    try:
-        instance = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
-    except ClientError as exc:
-        if error_code(exc) == "DBInstanceNotFound":
-            return []
-        raise
-    current = [g["VpcSecurityGroupId"] for g in instance.get("VpcSecurityGroups", [])]
-    removed = [g for g in current if g in our_ids]
-    if removed:
-        rds.modify_db_instance(DBInstanceIdentifier=identifier, VpcSecurityGroupIds=[g for g in current if g not in our_ids], ApplyImmediately=True)
-    return removed
+    """Our groups come off the edxapp instance; a busy instance is retried by the state machine, within its ceiling."""
+    instance = rds.db_instance(identifier, region)
+    return [] if instance is None else rds.remove_security_groups(instance, our_ids, region)
 
 
 def revoke_references(group: dict, our_ids: set[str], region: str) -> int:
