@@ -201,3 +201,25 @@ def test_a_busy_edxapp_instance_is_retried_until_our_group_comes_off(emulator, f
     assert result.output["network"]["edxapp_db_groups_removed"]
     groups = emulator.client("rds").describe_db_instances(DBInstanceIdentifier=edxapp)["DBInstances"][0]["VpcSecurityGroups"]
     assert not set(result.output["network"]["edxapp_db_groups_removed"]) & {g["VpcSecurityGroupId"] for g in groups}
+
+
+def _jenkins_cluster(emulator, name: str, instance_profile: str, protected: bool = False) -> str:
+    """What batch/provision.yml starts from the analytics instance: a cluster kept alive, with emr-vars.yml's role."""
+    return emulator.client("emr").run_job_flow(
+        Name=name, JobFlowRole=instance_profile, ServiceRole=naming.EMR_SERVICE_ROLE, ReleaseLabel="emr-5.36.0", VisibleToAllUsers=True,
+        Instances={"MasterInstanceType": "m4.xlarge", "SlaveInstanceType": "m4.xlarge", "InstanceCount": 3,
+                   "KeepJobFlowAliveWhenNoSteps": True, "TerminationProtected": protected},
+    )["JobFlowId"]
+
+
+def test_the_deployments_emr_clusters_are_terminated_before_its_buckets_and_role_go(emulator, minimal_input):
+    _provisioned(emulator, minimal_input)
+    ours = _jenkins_cluster(emulator, "acme-demo-analytics", naming.Names("acme-demo").emr_instance_profile, protected=True)
+    others = _jenkins_cluster(emulator, "acme-other-analytics", naming.Names("acme-other").emr_instance_profile)
+
+    result = execute(emulator, {"deployment": minimal_input}, name="teardown-clusters", machine="TeardownStateMachine")
+
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output["slow"]["emr_clusters_terminating"] == [ours] and result.output["slow"]["waiting_for"]["emr_clusters"] == []
+    state = {cluster: emulator.client("emr").describe_cluster(ClusterId=cluster)["Cluster"]["Status"]["State"] for cluster in (ours, others)}
+    assert state == {ours: "TERMINATED", others: "WAITING"}  # another deployment's cluster is not ours to end

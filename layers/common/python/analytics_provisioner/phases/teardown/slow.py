@@ -1,9 +1,10 @@
-"""The slow deletions: the search domain and the analytics RDS instance(s), started here and
-waited on by the state machine's Wait -> status -> Choice loop."""
+"""The slow deletions: the EMR clusters the deployment's Jenkins started, the search domain and the
+analytics RDS instance(s), started here and waited on by the state machine's Wait -> status -> Choice
+loop, so that no cluster still writes to the buckets or uses the groups and role that go next."""
 
 from datetime import datetime, timezone
 
-from ...aws import rds, search
+from ...aws import emr, rds, search
 from ...aws import tags as tagging
 from ...aws.clients import client
 from .. import polling
@@ -31,12 +32,20 @@ def our_domain(request: TeardownRequest) -> dict | None:
     return status if tagging.belongs_to(search.tags_of(status["ARN"], region), request.deployment.deployment_id) else None
 
 
+def our_clusters(request: TeardownRequest) -> list[dict]:
+    return emr.clusters_with_instance_profile(request.deployment.names.emr_instance_profile, request.deployment.region)
+
+
 def start(request: TeardownRequest) -> dict:
     region = request.deployment.region
+    clusters = our_clusters(request)
+    for cluster in clusters:
+        emr.terminate(cluster, region)
     domain = our_domain(request)
     if domain:
         client("opensearch", region).delete_domain(DomainName=domain["DomainName"])
     return {
+        "emr_clusters_terminating": sorted(cluster["Id"] for cluster in clusters),
         "search_domain_deleting": domain["DomainName"] if domain else None,
         **delete_db_instances(request, our_db_instances(request)),
         "ready": False,
@@ -79,7 +88,11 @@ def _final_snapshot_id(request: TeardownRequest, identifier: str, unsnapshottabl
 def status(request: TeardownRequest, previous: dict) -> dict:
     remaining = our_db_instances(request)
     retried = delete_db_instances(request, remaining, previous)  # ask again where AWS refused (busy); "deleting" costs no call
+    clusters = our_clusters(request)
+    for cluster in clusters:  # one started after the first look, or one whose termination did not take
+        emr.terminate(cluster, request.deployment.region)
     waiting = {
+        "emr_clusters": sorted(cluster["Id"] for cluster in clusters),
         "instances": compute.remaining(request),
         "search_domain": [d["DomainName"] for d in [our_domain(request)] if d],
         "db_instances": [i["DBInstanceIdentifier"] for i in remaining],
