@@ -223,3 +223,20 @@ def test_the_deployments_emr_clusters_are_terminated_before_its_buckets_and_role
     assert result.output["slow"]["emr_clusters_terminating"] == [ours] and result.output["slow"]["waiting_for"]["emr_clusters"] == []
     state = {cluster: emulator.client("emr").describe_cluster(ClusterId=cluster)["Cluster"]["Status"]["State"] for cluster in (ours, others)}
     assert state == {ours: "TERMINATED", others: "WAITING"}  # another deployment's cluster is not ours to end
+
+
+def test_a_bucket_too_big_for_one_call_is_emptied_over_several_turns_of_the_loop(emulator, minimal_input, monkeypatch):
+    _provisioned(emulator, minimal_input)
+    s3, bucket = emulator.client("s3"), naming.Names("acme-demo").emr_bucket
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    for n in range(2_500):  # EMR's logs, rewritten: 2,500 versions of 500 keys
+        s3.put_object(Bucket=bucket, Key=f"logs/j-{n % 500}/steps", Body=b"x")
+    monkeypatch.setattr(teardown_storage, "BATCH_VERSIONS", 1_000)  # 10,000 on AWS; the loop is the same
+
+    result = execute(emulator, {"deployment": minimal_input, "delete_data": True}, name="teardown-big-bucket", machine="TeardownStateMachine")
+
+    assert result.status == "SUCCEEDED", result.cause
+    ran = [entry["state"] for entry in result.view.summary()]
+    assert ran.count("Empty and delete buckets") == 1 and ran.count("Empty more of the buckets") == 2  # 1,000, 1,000, then 500 and the bucket
+    assert bucket in result.output["storage"]["buckets_deleted"] and result.output["storage"]["more"] is False
+    assert bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}

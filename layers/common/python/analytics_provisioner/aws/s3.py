@@ -84,16 +84,20 @@ def holds_objects(name: str, region: str) -> bool:
     return any(page.get("Versions") for page in pages)
 
 
-def empty_bucket(name: str, region: str, prefix: str = "", keys: tuple[str, ...] | None = None) -> int:
-    """Delete every object version and delete marker (under ``prefix``; of exactly ``keys`` when given).
-    Returns how many were deleted."""
+def empty_bucket(name: str, region: str, prefix: str = "", keys: tuple[str, ...] | None = None, limit: int | None = None) -> int:
+    """Delete every object version and delete marker (under ``prefix``; of exactly ``keys`` when given),
+    or, with ``limit``, about that many (whole pages): the caller asks again while the answer reaches
+    ``limit``. Returns how many were deleted."""
     s3, removed = client("s3", region), 0
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=name, Prefix=prefix):
+    pages = {"PageSize": min(limit, 1000)} if limit else {}  # DeleteObjects takes 1,000 keys at most
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=name, Prefix=prefix, PaginationConfig=pages):
         batch = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
                  if keys is None or v["Key"] in keys]
         if batch:
             s3.delete_objects(Bucket=name, Delete={"Objects": batch, "Quiet": True})
             removed += len(batch)
+        if limit is not None and removed >= limit:
+            break
     return removed
 
 

@@ -11,13 +11,14 @@ def run(event: dict, default_region: str) -> dict:
     request = TeardownRequest.from_event(event)
     if action == "status":
         return slow.status(request, event["slow"])
+    if action == "storage":
+        return storage.run(request, event.get("previous"))
     return ACTIONS[action](request)
 
 
 ACTIONS = {
     "compute": compute.run,
     "start_slow": slow.start,
-    "storage": storage.run,
     "identity": identity.run,
     "secrets": secrets.run,
     "network": network.run,

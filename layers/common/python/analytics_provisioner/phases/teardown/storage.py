@@ -9,6 +9,8 @@
 - The output names every bucket kept and why (``buckets_kept``).
 - The grades bucket only loses this deployment's statement; the deployment's secure-repo files (the
   credentials of what this teardown deletes) go unless ``keep_data``.
+- One call deletes at most ``BATCH_VERSIONS`` object versions and answers ``more`` while some remain:
+  the state machine calls again with the answer so far, so no bucket's size can time the function out.
 """
 
 import os
@@ -23,6 +25,7 @@ KEEP_DATA = "keep_data: every bucket is kept"
 TRACKING_LOGS = "the tracking-logs bucket (the LMS's raw event data): deleted only with delete_tracking_logs"
 HOLDS_OBJECTS = "holds objects: deleted only with delete_data"
 NOT_OURS = "the edxapp site's (adopted, not created by this deployment): never deleted"
+BATCH_VERSIONS = 10_000  # 10 DeleteObjects calls of 1,000: seconds, far inside the function's timeout
 
 
 def candidate_buckets(request: TeardownRequest) -> list[str]:
@@ -52,25 +55,28 @@ def preview(request: TeardownRequest) -> tuple[list[str], list[dict]]:
     return [name for name, reason in decisions.items() if not reason], kept
 
 
-def run(request: TeardownRequest) -> dict:
+def run(request: TeardownRequest, previous: dict | None = None) -> dict:
+    """One turn of the emptying loop; ``previous`` is the last turn's answer (None on the first)."""
     deployment = request.deployment
     region = deployment.region
     ours = our_buckets(request)
-    deleted, kept = [], adopted_tracking_logs(request, ours)
+    deleted, kept = list((previous or {}).get("buckets_deleted", [])), adopted_tracking_logs(request, ours)
     if not request.keep_data and deployment.names.edxanalytics_bucket in ours:
         for key in (EDXAPP_CREDS, EDXANALYTICS_CREDS):
             buckets.empty_bucket(deployment.names.edxanalytics_bucket, region, prefix=key, keys=(key,))
-    for name in ours:
-        reason = _reason_to_keep(request, name)
-        if reason:
-            kept.append({"bucket": name, "reason": reason})
-            continue
-        buckets.empty_bucket(name, region)
+    plan = [(name, _reason_to_keep(request, name)) for name in ours]
+    kept += [{"bucket": name, "reason": reason} for name, reason in plan if reason]
+    budget = BATCH_VERSIONS
+    for name in [name for name, reason in plan if not reason]:
+        budget -= buckets.empty_bucket(name, region, limit=budget)
+        if budget <= 0:
+            return {"buckets_deleted": deleted, "buckets_kept": kept, "more": True}  # it may hold more: the next turn goes on
         buckets.delete_bucket(name, region)
         deleted.append(name)
-    if not request.keep_data:
-        buckets.empty_bucket(os.environ["SECURE_REPO_BUCKET"], region, prefix=deployment.names.secure_repo_prefix)
-    return {"buckets_deleted": deleted, "buckets_kept": kept, "grades_statement_removed": revert_grades_policy(request)}
+    if not request.keep_data and buckets.empty_bucket(os.environ["SECURE_REPO_BUCKET"], region,
+                                                      prefix=deployment.names.secure_repo_prefix, limit=budget) >= budget:
+        return {"buckets_deleted": deleted, "buckets_kept": kept, "more": True}
+    return {"buckets_deleted": deleted, "buckets_kept": kept, "grades_statement_removed": revert_grades_policy(request), "more": False}
 
 
 def _reason_to_keep(request: TeardownRequest, name: str) -> str | None:
