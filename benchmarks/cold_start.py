@@ -102,9 +102,17 @@ def python(code: str) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
+def _code_dirs() -> dict[str, str]:
+    """Function name as the build names it (logical id without "Function", lower case) -> its functions/ directory,
+    whose name the sample event carries (DeploymentLockFunction's is functions/lock)."""
+    from analytics_provisioner.local import template as cfn
+
+    return {spec.logical_id.removesuffix("Function").lower(): spec.code_dir.name for spec in cfn.functions(cfn.load()).values()}
+
+
 def first_invocation_imports(tree: LambdaTree, function: str) -> list[str]:
     """The modules the function's first invocation imports beyond its Init and the SDK's own."""
-    event = EVENTS / f"{function}.json"
+    event = EVENTS / f"{_code_dirs().get(function, function)}.json"
     if not event.is_file():
         raise SystemExit(f"no sample event {event.relative_to(REPO)} for the {function} function")
     return json.loads(python(DISCOVER.format(path=tree.sys_path(function), event=str(event))))
