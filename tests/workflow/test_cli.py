@@ -384,3 +384,13 @@ def test_a_branch_the_execution_stopped_gets_its_own_end_line(capsys):
     lines = [line.split(None, 1)[1] for line in capsys.readouterr().err.splitlines()]
     assert "│ S3 buckets             ■ failed" in lines
     assert any(line.startswith("│ search domain          ■ stopped") for line in lines), lines
+
+
+def test_status_writes_the_timeline_of_the_latest_execution(local, tmp_path):
+    stand_in = local.stand_in("provision-timeline", RENDER_OUTPUT)
+    local.run("start", "--input", local.input_file(), "--wait", "--poll-seconds", "0.02", machine=stand_in)
+    picture = tmp_path / "timeline.svg"
+    result = local.run("status", "acme-demo", "--timeline", str(picture), machine=stand_in)
+    assert result.exit_code == cli.EXIT_OK, result.output
+    name = json.loads(local.run("status", "acme-demo", "--json", machine=stand_in).stdout)["execution_name"]
+    assert picture.read_text().startswith("<svg") and f"{name} SUCCEEDED" in picture.read_text()

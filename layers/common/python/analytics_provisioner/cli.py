@@ -150,9 +150,10 @@ def local_run(input_path: Path, out_dir: Path, server, time_scale: float, as_jso
     with _database_server(server) as mysql:
         console.print(f"[bold]analytics-provisioner[/] local run of [bold]{escape(str(document.get('deployment_id')))}[/] in {escape(region)} (emulated)")
         with Emulator(region=region, mysql=mysql, time_scale=time_scale) as emulator:
-            shown = _Progress(time.time(), runner.layout(emulator), time_scale)
+            layout = runner.layout(emulator)
+            shown = _Progress(time.time(), layout, time_scale)
             with _live(shown):
-                report = runner.run(document, out_dir, emulator, on_change=shown.on_change)
+                report = runner.run(document, out_dir, emulator, on_change=shown.on_change, branches=layout)
             shown.finish()
     _print_outcome(report, out_dir)
     if as_json:
@@ -422,12 +423,11 @@ def status(deployment_id: str, of_teardown: bool, timeline_path: Path | None, as
     target = Target(**target_options)
     sfn = target.stepfunctions()
     execution_arn = _latest(sfn, target, deployment_id, of_teardown)["executionArn"]
-    document = executions.describe(sfn, execution_arn)
+    described, view = executions.described_with_history(sfn, execution_arn)
+    document = executions.status_document(described, view)
     if not of_teardown:
         _note_teardown(sfn, target, deployment_id, document)
     if timeline_path:
-        view = executions.HistoryView()
-        view.add(executions.history(sfn, execution_arn))
         timeline_path.write_text(timeline.svg(view, _layout(sfn, execution_arn), f"{document['execution_name']} {document['status']}"))
         console.print(f"timeline: {timeline_path}")
     _print_states(document)

@@ -387,10 +387,14 @@ def describe(stepfunctions, execution_arn: str) -> dict:
 
     Never the input or the states' data: only names, timings and the final output (secret-free by contract).
     """
-    described = stepfunctions.describe_execution(executionArn=execution_arn)
+    return status_document(*described_with_history(stepfunctions, execution_arn))
+
+
+def described_with_history(stepfunctions, execution_arn: str) -> tuple[dict, HistoryView]:
+    """DescribeExecution and the whole history folded into a view (for ``describe`` and the timeline)."""
     view = HistoryView()
     view.add(history(stepfunctions, execution_arn))
-    return status_document(described, view)
+    return stepfunctions.describe_execution(executionArn=execution_arn), view
 
 
 def status_document(described: dict, view: HistoryView) -> dict:

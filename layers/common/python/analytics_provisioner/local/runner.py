@@ -107,7 +107,7 @@ def clear_previous_run(out_dir: Path) -> None:
             path.unlink()
 
 
-def run(document: dict, out_dir: Path, emulator: Emulator, on_change=None) -> dict:
+def run(document: dict, out_dir: Path, emulator: Emulator, on_change=None, branches: Layout | None = None) -> dict:
     """Seed, execute once, write the secure-repo files and ``report.json`` into ``out_dir``."""
     seed(emulator, document)
     clear_previous_run(out_dir)
@@ -119,7 +119,7 @@ def run(document: dict, out_dir: Path, emulator: Emulator, on_change=None) -> di
     report["files"] = [str(path.relative_to(out_dir)) for path in files]
     if (out_dir / FAILURE_REPORT).is_file() and result.status != executions.SUCCEEDED:
         report["failure_report"] = str(out_dir / FAILURE_REPORT)
-    write_private(out_dir / TIMELINE, timeline.svg(result.view, layout(emulator), f"{result.name} {result.status}").encode())
+    write_private(out_dir / TIMELINE, timeline.svg(result.view, branches or layout(emulator), f"{result.name} {result.status}").encode())
     report["timeline"] = str(out_dir / TIMELINE)
     write_private(out_dir / REPORT, (json.dumps(report, indent=2, default=str) + "\n").encode())
     return report
