@@ -47,9 +47,8 @@ _installed = 0  # emulators nest (a test may run a clean one inside its own): th
 def install() -> None:
     global _installed
     _installed += 1
-    # mypy refuses assigning to a method; replacing moto's is this rule's whole point
-    S3Response._bucket_response_put = _bucket_response_put  # type: ignore[method-assign]
-    S3Backend.create_bucket = _create_bucket  # type: ignore[method-assign]
+    S3Response._bucket_response_put = _bucket_response_put  # type: ignore[method-assign]  # replacing moto's method is the point
+    S3Backend.create_bucket = _create_bucket  # type: ignore[method-assign]  # replacing moto's method is the point
 
 
 def uninstall() -> None:
@@ -57,4 +56,4 @@ def uninstall() -> None:
     _installed -= 1
     if not _installed:
         S3Response._bucket_response_put = _ORIGINAL_PUT  # type: ignore[method-assign]  # moto's own again
-        S3Backend.create_bucket = _ORIGINAL_CREATE  # type: ignore[method-assign]
+        S3Backend.create_bucket = _ORIGINAL_CREATE  # type: ignore[method-assign]  # moto's own again
