@@ -9,7 +9,7 @@ GATES_VENV := .venv-gates
 DEMO_MYSQL ?= throwaway
 MYSQL_URL ?= mysql://root@127.0.0.1:3306
 
-.PHONY: setup setup-sam setup-gates demo test gates sam-build bench-critical-path bench-cold-start bench-size clean
+.PHONY: setup setup-sam setup-gates demo test typecheck gates sam-build bench-critical-path bench-cold-start bench-size clean
 
 # The demo needs only requirements/demo.txt; the tests add requirements/dev.txt on top.
 $(VENV)/.demo-installed: requirements/runtime.txt requirements/demo.txt pyproject.toml
@@ -48,7 +48,12 @@ gates: setup-gates
 demo: $(VENV)/.demo-installed
 	@$(VENV)/bin/analytics-provisioner local run --input events/input-minimal.json --out out/demo --mysql $(DEMO_MYSQL)
 
+# mypy with pyproject's [tool.mypy]: the library and functions/; first, as it fails in seconds
+typecheck: setup
+	$(VENV)/bin/mypy
+
 test: setup setup-sam setup-gates
+	$(MAKE) typecheck
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile
 	scripts/gates.sh
 	$(MAKE) sam-build

@@ -6,6 +6,7 @@ Accepted forms (anything else is reported as unexplained):
 - bandit:   ``# nosec B105  # moto's fake credentials`` (ids, then the reason after a second ``#``:
             bandit reads every word before it as a test name)
 - semgrep:  ``# nosemgrep: rule-id  reason`` (on the line, or alone on the line above)
+- mypy:     ``# type: ignore[error-code]  # reason`` (codes in brackets, the reason after a second ``#``)
 - checkov:  resource ``Metadata: {checkov: {skip: [{id: CKV_AWS_n, comment: reason}]}}`` in the
             template, or a ``skip-check`` entry in .checkov.yaml with a ``# reason`` comment
 - cfn-lint: an ``ignore_checks`` entry (.cfnlintrc.yaml or template Metadata) with a ``# reason`` comment
@@ -27,6 +28,8 @@ NOSEMGREP_EXPLAINED = re.compile(r"\bnosemgrep:\s*[\w.-]+(\s*,\s*[\w.-]+)*\s+\S"
 LIST_KEY = re.compile(r"^(?P<indent>\s*)(?P<key>skip-check|skip_check|ignore_checks)\s*:\s*(?P<rest>.*)$")
 ENTRY = re.compile(r"^(?P<indent>\s*)-\s*(?P<rest>.*)$")
 EXPLAINED = re.compile(r"#\s*\S")
+TYPE_IGNORE = re.compile(r"#\s*type:\s*ignore\b")
+TYPE_IGNORE_EXPLAINED = re.compile(r"#\s*type:\s*ignore\[[\w-]+(\s*,\s*[\w-]+)*\]\s*#\s*\S")
 
 
 def python_comments(path: Path) -> list[str]:
@@ -40,6 +43,8 @@ def python_comments(path: Path) -> list[str]:
             problems.append(f"{where}: bandit suppression without ids and reason; write `# nosec BNNN  # reason`")
         if NOSEMGREP.search(token.string) and not NOSEMGREP_EXPLAINED.search(token.string):
             problems.append(f"{where}: semgrep suppression without rule id and reason; write `# nosemgrep: rule-id  reason`")
+        if TYPE_IGNORE.search(token.string) and not TYPE_IGNORE_EXPLAINED.search(token.string):
+            problems.append(f"{where}: mypy suppression without error code and reason; write `# type: ignore[code]  # reason`")
     return problems
 
 

@@ -169,6 +169,7 @@ def new_password():
     "suppressions_bad.py": '''
 TOKEN = "fixture"  # nosec
 LIMIT = 10  # nosemgrep
+COUNT: int = "3"  # type: ignore[assignment]
 ''',
 }
 
@@ -267,6 +268,7 @@ def test_a_suppression_without_its_reason_fails(bad_run):
     _, logs, _ = bad_run
     assert re.search(r"suppressions_bad\.py:1: bandit suppression without ids and reason", logs["suppressions"]), logs["suppressions"]
     assert re.search(r"suppressions_bad\.py:2: semgrep suppression without rule id and reason", logs["suppressions"]), logs["suppressions"]
+    assert re.search(r"suppressions_bad\.py:3: mypy suppression without error code and reason", logs["suppressions"]), logs["suppressions"]
 
 
 def test_a_skip_list_entry_or_template_skip_without_its_reason_fails(gates_venv, tmp_path):

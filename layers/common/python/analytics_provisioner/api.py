@@ -78,7 +78,7 @@ def start_teardown(event: dict, deployment_id: str) -> dict:
     _check_id(deployment_id)
     teardown, provision, attempt = _machine("teardown"), _machine("provision"), _attempt(event)
     sfn = _stepfunctions(teardown)
-    request = executions.teardown_request(sfn, provision, deployment_id, _json_body(event, required=False) or {}, executions.region_of(teardown))
+    request = executions.teardown_request(sfn, provision, deployment_id, _json_body(event, required=False), executions.region_of(teardown))
     started = executions.start(sfn, teardown, request, deployment_id, attempt, exclusive_with=(provision,))
     return _started(event, deployment_id, "teardown", started, attempt)
 
@@ -177,12 +177,13 @@ def _query(event: dict, name: str, default: str) -> str:
     return (event.get("queryStringParameters") or {}).get(name, default)
 
 
-def _json_body(event: dict, required: bool = True) -> dict | None:
+def _json_body(event: dict, required: bool = True) -> dict:
+    """The body's JSON object; an empty one for no body when none is ``required``."""
     raw = event.get("body")
     if not raw:
         if required:
             raise HttpError(400, "the body must be the execution input, a JSON object (see events/input-minimal.json)")
-        return None
+        return {}
     try:
         body = json.loads(base64.b64decode(raw).decode() if event.get("isBase64Encoded") else raw)
     except (ValueError, RecursionError):  # RecursionError: arrays/objects nested thousands deep

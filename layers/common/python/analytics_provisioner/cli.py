@@ -21,7 +21,7 @@ from pathlib import Path
 import boto3
 import click
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError, PartialCredentialsError
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.live import Live
 from rich.markup import escape
 from rich.spinner import Spinner
@@ -217,8 +217,7 @@ class Target:
     region: str | None
     provision_arn: str | None
     teardown_arn: str | None
-    _outputs: dict | None = field(default=None, repr=False)
-    _parameters: dict | None = field(default=None, repr=False)
+    _described: tuple[dict, dict] | None = field(default=None, repr=False)  # the stack's outputs and parameters
 
     @property
     def region_name(self) -> str:
@@ -253,8 +252,8 @@ class Target:
                 return ()
         return ()
 
-    def outputs(self) -> dict:
-        if self._outputs is None:
+    def _describe(self) -> tuple[dict, dict]:
+        if self._described is None:
             try:
                 stack = clients.client("cloudformation", self.region_name).describe_stacks(StackName=self.stack)["Stacks"][0]
             except ClientError as exc:
@@ -262,13 +261,15 @@ class Target:
                     raise
                 raise EnvironmentProblem(f"stack {self.stack!r} not found in {self.region_name}: deploy it (sam deploy --guided), "
                                          "or pass --stack NAME, --region or --state-machine-arn ARN") from None
-            self._outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
-            self._parameters = {parameter["ParameterKey"]: parameter.get("ParameterValue", "") for parameter in stack.get("Parameters", [])}
-        return self._outputs
+            self._described = ({output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])},
+                               {parameter["ParameterKey"]: parameter.get("ParameterValue", "") for parameter in stack.get("Parameters", [])})
+        return self._described
+
+    def outputs(self) -> dict:
+        return self._describe()[0]
 
     def parameters(self) -> dict:
-        self.outputs()
-        return self._parameters
+        return self._describe()[1]
 
 
 def _state_machine_arn(ctx, param, value: str | None) -> str | None:
@@ -371,7 +372,7 @@ def teardown(deployment_id: str, input_path: Path | None, delete_data: bool, del
     teardown_arn, provision_arn = target.teardown(), target.provision()
     sfn = target.stepfunctions()
     # Only what differs from the defaults, so the CLI and the API name identical teardowns alike.
-    settings = {"deployment": _read_input(input_path)} if input_path else {}
+    settings: dict[str, dict | bool] = {"deployment": _read_input(input_path)} if input_path else {}
     for setting, given in (("delete_data", delete_data), ("delete_tracking_logs", delete_tracking_logs), ("keep_data", keep_data)):
         if given:
             settings[setting] = True
@@ -628,7 +629,8 @@ def _clock(seconds: float) -> str:
 def _print_states(document: dict) -> None:
     started = datetime.fromisoformat(document["started_at"])
     table = Table(title=f"{document['execution_name']} {document['status']}, started {document['started_at']}", title_justify="left")
-    for column, justify in (("at", "right"), ("state", "left"), ("status", "left"), ("seconds", "right")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (("at", "right"), ("state", "left"), ("status", "left"), ("seconds", "right"))
+    for column, justify in columns:
         table.add_column(column, justify=justify)
     for state in document["states"]:
         offset = _clock((datetime.fromisoformat(state["started_at"]) - started).total_seconds())

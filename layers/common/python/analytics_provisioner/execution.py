@@ -74,7 +74,8 @@ class HistoryView:
 
     def add(self, events: list[dict]) -> list[tuple[str, StateRun]]:
         """Fold new events in; return (what happened, state) pairs for progress output."""
-        changes = []
+        changes: list[tuple[str, StateRun]] = []
+        run: StateRun | None
         for event in events:
             self.events.append(event)
             self._previous[event["id"]] = event.get("previousEventId", 0)

@@ -142,8 +142,8 @@ def apply(cursor, databases: Iterable[Database], users: Iterable[User]) -> None:
         ensure_user(cursor, user)
         if user.exact_privileges:
             revoke_everything(cursor, user)
-        for database in user.all_on:
-            grant_all(cursor, database, user)
+        for name in user.all_on:
+            grant_all(cursor, name, user)
         if user.select_everything:
             grant_select_everything(cursor, user)
 

@@ -205,7 +205,7 @@ class Names:
         under another identifier may carry the tag (snapshots of instances created before
         CopyTagsToSnapshot was off, or tagged by hand)."""
         match = re.fullmatch(re.escape(f"{self.id}-analytics") + r"(?:-g([0-9]+))?", identifier)
-        return bool(match) and Names(self.id, int(match.group(1) or 1)).analytics_rds == identifier
+        return match is not None and Names(self.id, int(match.group(1) or 1)).analytics_rds == identifier
 
     # S3 (global names)
     @property

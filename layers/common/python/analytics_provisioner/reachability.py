@@ -57,7 +57,7 @@ def instance(described: dict, name: str | None = None) -> Party:
     interface's (the same as ``SecurityGroups`` on AWS; moto fills only the interface's for an
     instance launched with ``NetworkInterfaces``)."""
     private = described.get("PrivateIpAddress")
-    primary = next((i for i in described.get("NetworkInterfaces", []) if i.get("Attachment", {}).get("DeviceIndex") == 0), {})
+    primary: dict = next((i for i in described.get("NetworkInterfaces", []) if i.get("Attachment", {}).get("DeviceIndex") == 0), {})
     groups = primary.get("Groups") or described.get("SecurityGroups", [])
     return Party(name or f"instance {described['InstanceId']}", tuple(g["GroupId"] for g in groups),
                  f"{private}/32" if private else None, described.get("VpcId"), bool(described.get("PublicIpAddress")))
@@ -159,7 +159,11 @@ def contains(block: str, cidr: str) -> bool:
         inner, outer = ipaddress.ip_network(cidr, strict=False), ipaddress.ip_network(block, strict=False)
     except ValueError:
         return False
-    return inner.version == outer.version and inner.subnet_of(outer)
+    if isinstance(inner, ipaddress.IPv4Network) and isinstance(outer, ipaddress.IPv4Network):
+        return inner.subnet_of(outer)
+    if isinstance(inner, ipaddress.IPv6Network) and isinstance(outer, ipaddress.IPv6Network):
+        return inner.subnet_of(outer)
+    return False  # not the same IP version
 
 
 def is_every_address(cidr: str) -> bool:

@@ -5,7 +5,7 @@ import contextlib
 from botocore.exceptions import ClientError, ReadTimeoutError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from ..errors import AwsCallError, IamPropagationError, TransientAwsError
+from ..errors import AwsCallError, IamPropagationError, ProvisionerError, TransientAwsError
 
 TRANSIENT_CODES = {
     "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
@@ -50,7 +50,7 @@ def iam_not_propagated(exc: Exception) -> bool:
         code == "InvalidParameterValue" and "invalid iam instance profile" in message)
 
 
-def classify(exc: Exception, doing: str) -> Exception:
+def classify(exc: Exception, doing: str) -> ProvisionerError:
     """A typed error for a botocore failure; the message names the call but never echoes parameters."""
     if isinstance(exc, ClientError):
         operation = exc.operation_name

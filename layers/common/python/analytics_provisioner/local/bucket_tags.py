@@ -33,8 +33,8 @@ def _bucket_response_put(self, request, bucket_name, querystring):
         _creating.tags = {}
 
 
-def _create_bucket(self, bucket_name, region_name, **kwargs):
-    bucket = _ORIGINAL_CREATE(self, bucket_name, region_name, **kwargs)
+def _create_bucket(self, bucket_name, region_name, *args, **kwargs):
+    bucket = _ORIGINAL_CREATE(self, bucket_name, region_name, *args, **kwargs)
     tags = getattr(_creating, "tags", None)
     if tags:
         self.put_bucket_tagging(bucket_name, tags)
@@ -47,12 +47,13 @@ _installed = 0  # emulators nest (a test may run a clean one inside its own): th
 def install() -> None:
     global _installed
     _installed += 1
-    S3Response._bucket_response_put = _bucket_response_put
-    S3Backend.create_bucket = _create_bucket
+    S3Response._bucket_response_put = _bucket_response_put  # type: ignore[method-assign]  # replacing moto's method is the point
+    S3Backend.create_bucket = _create_bucket  # type: ignore[method-assign]  # replacing moto's method is the point
 
 
 def uninstall() -> None:
     global _installed
     _installed -= 1
     if not _installed:
-        S3Response._bucket_response_put, S3Backend.create_bucket = _ORIGINAL_PUT, _ORIGINAL_CREATE
+        S3Response._bucket_response_put = _ORIGINAL_PUT  # type: ignore[method-assign]  # moto's own again
+        S3Backend.create_bucket = _ORIGINAL_CREATE  # type: ignore[method-assign]  # moto's own again

@@ -9,6 +9,8 @@ figures ("Amazon OpenSearch Service quotas", "Encryption of data at rest"), whic
 
 from datetime import datetime, timedelta, timezone
 
+from .hooks import Entry
+
 SEARCH_VERSIONS = [
     "OpenSearch_2.17", "OpenSearch_2.15", "OpenSearch_2.13", "OpenSearch_2.11", "OpenSearch_1.3",
     "Elasticsearch_7.10", "Elasticsearch_7.9", "Elasticsearch_6.8", "Elasticsearch_5.6",
@@ -86,7 +88,7 @@ def _describe_db_major_engine_versions(params, **_):
     return _Ok(), {"DBMajorEngineVersions": majors}
 
 
-HANDLERS = [
+HANDLERS: list[Entry] = [
     ("before-call.opensearch.ListVersions", _list_versions),
     ("before-call.opensearch.ListInstanceTypeDetails", _list_instance_type_details),
     ("before-call.opensearch.DescribeInstanceTypeLimits", _describe_instance_type_limits),
@@ -99,7 +101,7 @@ HANDLERS = [
 CANONICAL = "099720109477"
 # Canonical's last 16.04 and 18.04 images (long deprecated), and 20.04 and 22.04, which it still
 # publishes: an image some days old and, for 20.04, one old enough to be deprecated.
-UBUNTU_IMAGES = [
+UBUNTU_IMAGES: list[tuple[str, datetime | timedelta]] = [
     ("ubuntu/images/hvm-ssd/ubuntu-xenial-16.04-{arch}-server-{serial}", datetime(2021, 10, 1, tzinfo=timezone.utc)),
     ("ubuntu/images/hvm-ssd/ubuntu-bionic-18.04-{arch}-server-{serial}", datetime(2023, 5, 31, tzinfo=timezone.utc)),
     ("ubuntu/images/hvm-ssd/ubuntu-focal-20.04-{arch}-server-{serial}", timedelta(days=40)),
@@ -115,8 +117,8 @@ def seed_public_images(account: str, region: str) -> None:
     from moto.ec2.utils import random_ami_id
 
     backend, now = ec2_backends[account][region], datetime.now(timezone.utc)
-    for pattern, created in UBUNTU_IMAGES:
-        created = now - created if isinstance(created, timedelta) else created
+    for pattern, age_or_date in UBUNTU_IMAGES:
+        created = now - age_or_date if isinstance(age_or_date, timedelta) else age_or_date
         for architecture, arch in (("x86_64", "amd64"), ("arm64", "arm64")):
             name = pattern.format(arch=arch, serial=created.strftime("%Y%m%d"))
             image = Ami(backend, random_ami_id(), name=name, owner_id=CANONICAL, public=True, architecture=architecture,

@@ -44,7 +44,8 @@ class Clock:
             return dict(self._waited)
 
     def since(self, mark: dict) -> float:
-        waited, thread = 0.0, threading.current_thread()
+        waited = 0.0
+        thread: threading.Thread | None = threading.current_thread()
         with self._lock:
             while thread is not None:
                 waited += self._waited.get(thread, 0.0) - mark.get(thread, 0.0)

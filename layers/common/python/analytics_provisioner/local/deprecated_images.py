@@ -32,7 +32,7 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-def rule(account: str) -> list[tuple]:
+def rule(account: str) -> list[hooks.Entry]:
     """The handlers that apply the rule to DescribeImages calls of ``account``."""
 
     def hide_deprecated(parsed, context, **_):

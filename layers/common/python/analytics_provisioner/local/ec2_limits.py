@@ -25,11 +25,11 @@ def _group_name(context, **_):
     return None
 
 
-def rule(account: str) -> list[tuple]:
+def rule(account: str) -> list[hooks.Entry]:
     def run_instances(context, **_):
         request, region = hooks.request(context), context.get("client_region")
         backend, instance_type = ec2_backends[account][region], request.get("InstanceType", "m1.small")
-        image = backend.amis.get(request.get("ImageId"))
+        image = backend.amis.get(request.get("ImageId", ""))
         supported = INSTANCE_TYPES.get(instance_type, {}).get("ProcessorInfo", {}).get("SupportedArchitectures", [])
         if image is not None and image.architecture and supported and image.architecture not in supported:
             return hooks.aws_error("InvalidParameterValue", (

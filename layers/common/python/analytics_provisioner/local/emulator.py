@@ -22,6 +22,7 @@ from unittest import mock
 
 from botocore import endpoint as botocore_endpoint
 from moto import mock_aws
+from moto.core.config import DefaultConfig
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 from moto.iam.models import AWSManagedPolicy, IAMBackend
 from moto.kms import models as kms_models
@@ -50,7 +51,7 @@ from .ssm_run_command import SsmRunCommand
 
 ACCOUNT = "123456789012"
 MOTO_INTERPRETER_LOGGER = "moto.stepfunctions.parser"
-MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+MOTO_CONFIG: DefaultConfig = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 # AWS-managed policies exist in every real account; the EMR default roles attach these. Loading
 # only them (not moto's ~1,200) keeps each emulator's first IAM call fast. An operator attaches
 # AmazonSSMManagedInstanceCore to the analytics role for Verify's RDS test (README, Outputs).
@@ -167,7 +168,7 @@ class Emulator:
         stack.enter_context(mock.patch.object(StepFunctionsParserBackend, "_validate_definition", staticmethod(_validate_definition_once)))
         stack.enter_context(mock.patch.object(FakeBucket, "get_permission", _permission_over_tls))
         if self.mysql:
-            self._leave_the_server_as_found(stack)
+            self._leave_the_server_as_found(stack, self.mysql)
             self.mysql_admin = self.mysql.create_admin()
             stack.callback(self.mysql.drop_user, self.mysql_admin["username"])
             self._master_secrets_log_in_as(stack, self.mysql_admin)
@@ -212,14 +213,14 @@ class Emulator:
         stack.enter_context(mock.patch.object(polling, "sleep", scaled_sleep))  # a status check's pauses between reads
         stack.enter_context(mock.patch.object(execute_state, "Thread", TaskThread))  # the clock follows a Task to its Retry
 
-    def _leave_the_server_as_found(self, stack: ExitStack) -> None:
+    def _leave_the_server_as_found(self, stack: ExitStack, mysql: MysqlServer) -> None:
         """What the emulated account's deployments made on the server goes with the account: the
         accounts and databases made while it ran are dropped when it closes (others' admins spared)."""
-        found = self.mysql.contents()
+        found = mysql.contents()
 
         def restore():
             if self.network is not None and self.network.used:
-                self.mysql.restore(found, spare_prefix=LOCAL_ADMIN_PREFIX)
+                mysql.restore(found, spare_prefix=LOCAL_ADMIN_PREFIX)
 
         stack.callback(restore)
 
@@ -229,6 +230,8 @@ class Emulator:
         connection, with the master login of the instance's RDS-managed secret; every other instance
         (the edxapp RDS the runbook assumes), and every instance without ``database_servers``, leads
         to ``mysql``."""
+        if self.mysql is None:
+            raise RuntimeError("this emulator has no MySQL server: Emulator(mysql=...)")
         tags = {tag["Key"] for tag in instance.get("TagList", [])}
         if self.database_servers is None or TAG_DEPLOYMENT not in tags:
             return self.mysql

@@ -16,8 +16,11 @@ retried twice on a function error as Lambda retries an asynchronous invocation.
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import Any
 
+from moto.events.utils import EventMessageType
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 
 from ..aws import clients
@@ -34,7 +37,7 @@ def _text(value) -> str | None:
     return value if value is None or isinstance(value, str) else json.dumps(value)
 
 
-def status_change_event(execution) -> dict:
+def status_change_event(execution) -> EventMessageType:
     """The event Step Functions sends for an execution's (new) status, as documented."""
     status = execution.exec_status.value if hasattr(execution.exec_status, "value") else str(execution.exec_status)
     output = _text(execution.output) if status == "SUCCEEDED" else None
@@ -55,25 +58,26 @@ def status_change_event(execution) -> dict:
 class ExecutionEvents:
     def __init__(self):
         self.delivered: list[tuple[str, str, str]] = []  # (execution ARN, status, target ARN), for tests
-        self._original = None
+        self._original: Callable[..., Any] | None = None
 
     def install(self) -> None:
-        rule, self._original = self, BaseExecutionWorkerCommunication.terminated
+        rule = self
+        self._original = original = BaseExecutionWorkerCommunication.terminated
 
         def terminated(communication):
-            rule._original(communication)
+            original(communication)
             try:
                 rule.send(status_change_event(communication.execution))
             except Exception:  # noqa: BLE001  # a delivery failure never changes how the execution ended, as on AWS
                 logging.getLogger(__name__).exception("status change event not delivered")
 
-        BaseExecutionWorkerCommunication.terminated = terminated
+        BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]  # replacing moto's method is the point
 
     def uninstall(self) -> None:
         if self._original is not None:
-            BaseExecutionWorkerCommunication.terminated = self._original
+            BaseExecutionWorkerCommunication.terminated = self._original  # type: ignore[method-assign]  # moto's own again
 
-    def send(self, event: dict) -> None:
+    def send(self, event: EventMessageType) -> None:
         """Deliver ``event`` as EventBridge would: to the Lambda targets of the matching default-bus rules."""
         from moto.events.models import events_backends
 
@@ -86,7 +90,7 @@ class ExecutionEvents:
                 if ":lambda:" in target["Arn"]:
                     self._invoke(target["Arn"], event)
 
-    def _invoke(self, function_arn: str, event: dict) -> None:
+    def _invoke(self, function_arn: str, event: EventMessageType) -> None:
         awslambda = clients.client("lambda", event["region"])
         for _ in range(LAMBDA_ATTEMPTS):
             answer = awslambda.invoke(FunctionName=function_arn, Payload=json.dumps(event))

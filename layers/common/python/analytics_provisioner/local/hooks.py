@@ -6,13 +6,17 @@ see the call's parameters when ``remember_request`` is registered for its ``prov
 """
 
 import contextlib
+from collections.abc import Callable
+from typing import Any
 
 from botocore import handlers
 from botocore.awsrequest import AWSResponse
 
+Entry = tuple[str, Callable[..., Any]]  # (event name, handler)
+
 
 @contextlib.contextmanager
-def installed(entries: list[tuple]):
+def installed(entries: list[Entry]):
     added = [entry for entry in entries if entry not in handlers.BUILTIN_HANDLERS]
     handlers.BUILTIN_HANDLERS.extend(added)
     try:

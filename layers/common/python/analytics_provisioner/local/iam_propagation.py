@@ -34,7 +34,7 @@ class IamPropagation:
         self.clock, self.seconds = clock, seconds
         self.created: dict[str, dict] = {}  # principal ARN or instance profile name -> clock mark
         self.refused: list[str] = []  # what was refused, for tests
-        self._entries = [(f"after-call.iam.{operation}", self._created) for operation in CREATED]
+        self._entries: list[hooks.Entry] = [(f"after-call.iam.{operation}", self._created) for operation in CREATED]
         self._entries += [("provide-client-params.iam.AddRoleToInstanceProfile", hooks.remember_request),
                           ("after-call.iam.AddRoleToInstanceProfile", self._role_added)]
         for operation in ("CreateDomain", "UpdateDomainConfig"):

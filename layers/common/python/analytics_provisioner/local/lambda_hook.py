@@ -10,7 +10,9 @@ import importlib.util
 import json
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
@@ -39,6 +41,8 @@ def _load_handler(spec: FunctionSpec):
     module_file, attribute = spec.handler.rsplit(".", 1)
     path = Path(spec.code_dir) / f"{module_file}.py"
     module_spec = importlib.util.spec_from_file_location(f"_ap_function_{spec.code_dir.name}", path)
+    if module_spec is None or module_spec.loader is None:
+        raise ImportError(f"{path}: not a Python module")
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
     return getattr(module, attribute)
@@ -53,7 +57,7 @@ class LambdaHook:
         self.before_invoke: list = []
         self.invocations: list[tuple[str, str]] = []
         self._lock = threading.Lock()
-        self._original = None
+        self._original: Callable[..., Any] | None = None
 
     def install(self) -> None:
         hook = self
@@ -62,11 +66,11 @@ class LambdaHook:
         def invoke(backend, function_name, qualifier, body, headers, response_headers):
             return hook.invoke(function_name, body, response_headers)
 
-        LambdaSimpleBackend.invoke = invoke
+        LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]  # replacing moto's method is the point
 
     def uninstall(self) -> None:
         if self._original is not None:
-            LambdaSimpleBackend.invoke = self._original
+            LambdaSimpleBackend.invoke = self._original  # type: ignore[method-assign]  # moto's own again
 
     def invoke(self, function_name: str, body, response_headers: dict) -> bytes:
         name = function_name.rsplit(":", 1)[-1]

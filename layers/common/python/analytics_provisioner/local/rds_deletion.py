@@ -16,7 +16,7 @@ def set_status(account: str, region: str, identifier: str, status: str) -> None:
     rds_backends[account][region].databases[identifier].status = status
 
 
-def rule(account: str, region: str) -> list[tuple]:
+def rule(account: str, region: str) -> list[hooks.Entry]:
     def refuse_a_final_snapshot(context, **_):
         request = hooks.request(context)
         if request.get("SkipFinalSnapshot"):

@@ -17,7 +17,7 @@ EXTENDED_SUPPORT = "open-source-rds-extended-support"
 DISABLED = "open-source-rds-extended-support-disabled"
 
 
-def rule() -> list[tuple]:
+def rule() -> list[hooks.Entry]:
     lifecycle: dict[tuple[str, str], str] = {}  # (region, identifier) -> EngineLifecycleSupport
 
     def refuse_past_standard_support(context, **_):

@@ -14,7 +14,7 @@ from moto.rds.models import rds_backends
 from . import hooks
 
 
-def rule(account: str) -> list[tuple]:
+def rule(account: str) -> list[hooks.Entry]:
     def restored(parsed, context, **_):
         request = hooks.request(context)
         if request.get("Tags") or "DBInstance" not in parsed:

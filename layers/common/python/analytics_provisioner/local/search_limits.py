@@ -26,4 +26,4 @@ def _check_domain(context, **_):
     return None
 
 
-RULE = [("provide-client-params.opensearch.CreateDomain", hooks.remember_request), ("before-call.opensearch.CreateDomain", _check_domain)]
+RULE: list[hooks.Entry] = [("provide-client-params.opensearch.CreateDomain", hooks.remember_request), ("before-call.opensearch.CreateDomain", _check_domain)]

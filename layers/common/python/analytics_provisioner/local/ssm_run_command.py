@@ -41,7 +41,7 @@ class SsmRunCommand:
         self.clock, self.region, self.account = clock, region, account
         self.commands: dict[str, dict] = {}  # command id -> {instance_ids, commands, mark}
         self._lock = threading.Lock()
-        self._entries = [(f"provide-client-params.ssm.{operation}", hooks.remember_request)
+        self._entries: list[hooks.Entry] = [(f"provide-client-params.ssm.{operation}", hooks.remember_request)
                          for operation in ("DescribeInstanceInformation", "SendCommand", "GetCommandInvocation")]
         self._entries += [("before-call.ssm.DescribeInstanceInformation", self._describe_instance_information),
                           ("before-call.ssm.SendCommand", self._refuse_unregistered),
@@ -102,7 +102,7 @@ class SsmRunCommand:
 
     def _invocation(self, context, **_):
         request = hooks.request(context)
-        sent = self.commands.get(request.get("CommandId"))
+        sent = self.commands.get(request.get("CommandId", ""))
         if sent is None or request.get("InstanceId") not in sent["instance_ids"]:
             return None  # not ours: moto answers (InvocationDoesNotExist for an unknown pair)
         answer = {"CommandId": request["CommandId"], "InstanceId": request["InstanceId"], "DocumentName": "AWS-RunShellScript",

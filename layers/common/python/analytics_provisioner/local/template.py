@@ -9,10 +9,10 @@ import yaml
 
 def _repo_root() -> Path:
     """The checkout holding template.yaml: $ANALYTICS_PROVISIONER_HOME, this package's checkout, or cwd."""
-    candidates = [os.environ.get("ANALYTICS_PROVISIONER_HOME"), Path(__file__).resolve().parents[5], Path.cwd()]
-    for candidate in filter(None, candidates):
-        if (Path(candidate) / "template.yaml").is_file():
-            return Path(candidate)
+    home = os.environ.get("ANALYTICS_PROVISIONER_HOME")
+    for candidate in [*([Path(home)] if home else []), Path(__file__).resolve().parents[5], Path.cwd()]:
+        if (candidate / "template.yaml").is_file():
+            return candidate
     raise FileNotFoundError("local mode needs the repository checkout (template.yaml, functions/, statemachine/): run it from there or set ANALYTICS_PROVISIONER_HOME")
 
 

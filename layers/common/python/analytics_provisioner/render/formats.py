@@ -76,10 +76,14 @@ def _ini_value(section: str, key: str, value: str) -> str:
     return value.replace("%", "%%")  # BasicInterpolation, as luigi's parser uses
 
 
+class _CaseKeepingParser(configparser.RawConfigParser):
+    def optionxform(self, optionstr: str) -> str:
+        return optionstr  # the default lower-cases keys
+
+
 def dump_ini(sections: dict[str, dict[str, str]], header: str) -> str:
     """luigi configuration: ``key = value`` lines, ``%`` doubled, no inline comments."""
-    parser = configparser.RawConfigParser()
-    parser.optionxform = str
+    parser = _CaseKeepingParser()
     for section, options in sections.items():
         parser.add_section(section)
         for key, value in options.items():

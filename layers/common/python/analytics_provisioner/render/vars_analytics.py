@@ -70,7 +70,7 @@ def app_versions(ctx: RenderContext) -> dict:
 
 
 def switches(ctx: RenderContext) -> dict:
-    found = {"migrate_db": "yes"}  # analyticsapi.yml and insights.yml (ironwood) do not set it; the roles migrate only then
+    found: dict[str, str | bool] = {"migrate_db": "yes"}  # analyticsapi.yml and insights.yml (ironwood) do not set it; the roles migrate only then
     if ctx.release.analytics_single_honours_switches:
         found |= {
             "SANDBOX_ENABLE_ANALYTICS_API": True,
@@ -159,13 +159,14 @@ def elasticsearch(ctx: RenderContext) -> dict:
 
 
 def report_downloads(ctx: RenderContext) -> dict:
-    if not ctx.reports_enabled:
+    key = ctx.reports_key
+    if key is None or not ctx.reports_enabled:
         return {}
     return {
         "ANALYTICS_API_REPORT_DOWNLOAD_BACKEND": {
             "DEFAULT_FILE_STORAGE": S3_BOTO3,
-            "AWS_ACCESS_KEY_ID": ctx.reports_key.access_key_id,
-            "AWS_SECRET_ACCESS_KEY": ctx.reports_key.secret_access_key,
+            "AWS_ACCESS_KEY_ID": key.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": key.secret_access_key,
             "AWS_STORAGE_BUCKET_NAME": ctx.buckets.reports,
             # Pre-signed links are signed for this region (the bucket's); boto3 would sign for us-east-1.
             "AWS_S3_REGION_NAME": ctx.region,
