@@ -9,12 +9,17 @@ from ..errors import TransientAwsError
 from . import secrets
 from . import tags as tagging
 from .clients import client, partition
-from .errors import absent_on, aws_call, classify, error_code
+from .errors import absent_on, aws_call, classify, error_code, gone_is_success
 
 
 def absent_on_404(call):
     """``call()``, or None when IAM answers NoSuchEntity."""
     return absent_on(call, "NoSuchEntity")
+
+
+def _gone_ok(call) -> bool:
+    """A delete, detach or removal: True when it took effect now, False when IAM had nothing to remove."""
+    return gone_is_success(call, "NoSuchEntity")
 
 
 def _tags_of(resource: dict | None) -> dict | None:
@@ -102,8 +107,7 @@ def ensure_role_policy_detached(role_name: str, managed_policy_arn: str, region:
     attached = absent_on_404(lambda: attached_policy_arns(role_name, region))
     if not attached or managed_policy_arn not in attached:
         return False
-    absent_on_404(lambda: client("iam", region).detach_role_policy(RoleName=role_name, PolicyArn=managed_policy_arn))
-    return True
+    return _gone_ok(lambda: client("iam", region).detach_role_policy(RoleName=role_name, PolicyArn=managed_policy_arn))
 
 
 def attached_policy_arns(role_name: str, region: str) -> set[str]:

@@ -5,7 +5,7 @@ from botocore.exceptions import ClientError
 from ..errors import TransientAwsError
 from . import tags as tagging
 from .clients import client
-from .errors import absent_on, error_code
+from .errors import absent_on, error_code, gone_is_success
 
 
 def db_instance(identifier: str, region: str) -> dict | None:
@@ -158,15 +158,14 @@ def delete_instance(instance: dict, region: str, final_snapshot_id: str | None) 
         options = {"FinalDBSnapshotIdentifier": final_snapshot_id, "DeleteAutomatedBackups": True}
     else:
         options = {"SkipFinalSnapshot": True, "DeleteAutomatedBackups": False}
-    try:
+    def delete() -> None:
         if instance.get("DeletionProtection"):
             rds.modify_db_instance(DBInstanceIdentifier=identifier, DeletionProtection=False, ApplyImmediately=True)
         rds.delete_db_instance(DBInstanceIdentifier=identifier, **options)
+
+    try:
+        return DELETING if gone_is_success(delete, "DBInstanceNotFound") else GONE
     except ClientError as exc:
-        code = error_code(exc)
-        if code == "DBInstanceNotFound":
-            return GONE
-        if code == "InvalidDBInstanceState":
+        if error_code(exc) == "InvalidDBInstanceState":
             return BUSY
         raise
-    return DELETING

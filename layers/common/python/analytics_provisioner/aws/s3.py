@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from .. import naming, policies
 from . import tags as tagging
 from .clients import client, partition
-from .errors import absent_on, error_code
+from .errors import absent_on, error_code, gone_is_success
 
 ABSENT, FOREIGN_ACCOUNT = "absent", "foreign-account"
 
@@ -103,7 +103,7 @@ def empty_bucket(name: str, region: str, prefix: str = "", keys: tuple[str, ...]
 
 def delete_bucket(name: str, region: str) -> bool:
     """``create_bucket``'s partner, for an emptied bucket; False when it was already gone."""
-    return absent_on(lambda: client("s3", region).delete_bucket(Bucket=name) or True, "NoSuchBucket") is not None
+    return gone_is_success(lambda: client("s3", region).delete_bucket(Bucket=name), "NoSuchBucket")
 
 
 def public_access_blocked(name: str, region: str) -> bool:

@@ -1,0 +1,40 @@
+"""The delete helpers of aws/: each deletes what it is given, and one that is already gone is success
+(``aws.errors.gone_is_success``), so a retried or repeated teardown step has nothing left to do.
+Each case deletes a real (emulated) resource twice: the first call deletes it, the second finds it gone."""
+
+import pytest
+from botocore.exceptions import ClientError
+
+from analytics_provisioner.aws import rds, s3
+from analytics_provisioner.aws.errors import gone_is_success
+
+REGION = "us-east-1"
+
+
+def _raise(code: str):
+    raise ClientError({"Error": {"Code": code, "Message": "m"}}, "DeleteThing")
+
+
+def test_gone_is_success_answers_whether_the_call_took_effect():
+    assert gone_is_success(lambda: None, "NoSuchThing") is True
+    assert gone_is_success(lambda: _raise("NoSuchThing"), "NoSuchThing", "NotFound") is False
+
+
+def test_gone_is_success_lets_every_other_answer_through():
+    with pytest.raises(ClientError, match="AccessDenied"):
+        gone_is_success(lambda: _raise("AccessDenied"), "NoSuchThing")
+
+
+def test_a_bucket(aws):
+    aws.client("s3").create_bucket(Bucket="acme-gone")
+    assert s3.delete_bucket("acme-gone", REGION) is True
+    assert s3.delete_bucket("acme-gone", REGION) is False
+
+
+def test_an_rds_instance(aws):
+    aws.client("rds").create_db_instance(DBInstanceIdentifier="acme-gone", Engine="mysql", DBInstanceClass="db.t3.micro",
+                                         MasterUsername="admin", ManageMasterUserPassword=True, AllocatedStorage=20)
+    instance = rds.db_instance("acme-gone", REGION)
+    assert rds.delete_instance(instance, REGION, None) == rds.DELETING
+    assert rds.db_instance("acme-gone", REGION) is None
+    assert rds.delete_instance(instance, REGION, None) == rds.GONE
