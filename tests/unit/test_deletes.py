@@ -5,7 +5,7 @@ Each case deletes a real (emulated) resource twice: the first call deletes it, t
 import pytest
 from botocore.exceptions import ClientError
 
-from analytics_provisioner.aws import rds, s3
+from analytics_provisioner.aws import rds, s3, search
 from analytics_provisioner.aws.errors import gone_is_success
 
 REGION = "us-east-1"
@@ -38,3 +38,18 @@ def test_an_rds_instance(aws):
     assert rds.delete_instance(instance, REGION, None) == rds.DELETING
     assert rds.db_instance("acme-gone", REGION) is None
     assert rds.delete_instance(instance, REGION, None) == rds.GONE
+
+
+def test_a_db_subnet_group(aws):
+    ec2 = aws.client("ec2")
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"][:2]]
+    aws.client("rds").create_db_subnet_group(DBSubnetGroupName="acme-gone", DBSubnetGroupDescription="x", SubnetIds=subnets)
+    assert rds.delete_subnet_group("acme-gone", REGION) is True
+    assert rds.delete_subnet_group("acme-gone", REGION) is False
+
+
+def test_a_search_domain(aws):
+    aws.client("opensearch").create_domain(DomainName="acme-gone")
+    assert search.delete_domain("acme-gone", REGION) is True
+    assert search.domain("acme-gone", REGION) is None
+    assert search.delete_domain("acme-gone", REGION) is False

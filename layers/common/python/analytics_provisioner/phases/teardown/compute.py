@@ -1,5 +1,8 @@
-"""Instances and Elastic IPs: release the addresses, terminate the instances (waited on later)."""
+"""Instances and Elastic IPs: release the addresses, terminate the instances (waited on later). The
+EMR clusters the deployment's Jenkins started are terminated with the slow deletions and waited on
+with them."""
 
+from ...aws import emr
 from ...aws.clients import client
 from ...naming import TAG_DEPLOYMENT
 from .request import TeardownRequest
@@ -36,3 +39,13 @@ def run(request: TeardownRequest) -> dict:
 def remaining(request: TeardownRequest) -> list[str]:
     deployment = request.deployment
     return [i["InstanceId"] for i in instances(deployment.deployment_id, deployment.region)]
+
+
+def terminate_clusters(request: TeardownRequest) -> list[str]:
+    """Terminate the alive EMR clusters whose instances run with the deployment's EMR instance profile
+    (only its Jenkins may pass that profile); their ids, those terminating already included."""
+    region = request.deployment.region
+    clusters = emr.clusters_with_instance_profile(request.deployment.names.emr_instance_profile, region)
+    for cluster in clusters:
+        emr.terminate(cluster, region)
+    return sorted(cluster["Id"] for cluster in clusters)
