@@ -5,10 +5,12 @@ Each case deletes a real (emulated) resource twice: the first call deletes it, t
 import pytest
 from botocore.exceptions import ClientError
 
-from analytics_provisioner.aws import rds, s3, search
+from analytics_provisioner.aws import instances, rds, s3, search, secrets
 from analytics_provisioner.aws.errors import gone_is_success
+from analytics_provisioner.local.catalog import CANONICAL
 
 REGION = "us-east-1"
+FOCAL = "ubuntu/images/hvm-ssd/ubuntu-focal-20.04-amd64-server-*"
 
 
 def _raise(code: str):
@@ -53,3 +55,30 @@ def test_a_search_domain(aws):
     assert search.delete_domain("acme-gone", REGION) is True
     assert search.domain("acme-gone", REGION) is None
     assert search.delete_domain("acme-gone", REGION) is False
+
+
+def test_a_key_pair(aws):
+    aws.client("ec2").create_key_pair(KeyName="acme-gone")
+    assert instances.delete_key_pair("acme-gone", REGION) is True
+    assert instances.key_pair("acme-gone", REGION) is None
+    instances.delete_key_pair("acme-gone", REGION)  # EC2 answers success for a key pair that is gone
+
+
+def test_an_elastic_ip_on_an_instance(aws):
+    ec2 = aws.client("ec2")
+    image = ec2.describe_images(Owners=[CANONICAL], Filters=[{"Name": "name", "Values": [FOCAL]}])["Images"][0]["ImageId"]
+    instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro")["Instances"][0]["InstanceId"]
+    allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    ec2.associate_address(AllocationId=allocation, InstanceId=instance)
+    [address] = ec2.describe_addresses(AllocationIds=[allocation])["Addresses"]
+    assert instances.release_address(address, REGION) is True
+    assert ec2.describe_addresses()["Addresses"] == []
+    assert instances.release_address(address, REGION) is False
+
+
+def test_a_secret(aws):
+    arn = aws.client("secretsmanager").create_secret(Name="acme-gone", SecretString="{}")["ARN"]
+    assert secrets.schedule_deletion(arn, REGION, 7) is True
+    assert secrets.describe(arn, REGION)["DeletedDate"]
+    aws.client("secretsmanager").delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
+    assert secrets.schedule_deletion(arn, REGION, 7) is False

@@ -53,10 +53,14 @@ def status(request: TeardownRequest, previous: dict) -> dict:
     return {**previous, **retried, "waiting_for": waiting, "ready": gone, "poll": poll}
 
 
+def secrets_and_key_pairs(request: TeardownRequest) -> dict:
+    return {**compute.delete_key_pairs(request), **secrets.run(request)}
+
+
 ACTIONS = {
     "compute": compute.run,
     "start_slow": start_slow,
     "identity": identity.run,
-    "secrets": secrets.run,
+    "secrets": secrets_and_key_pairs,
     "network": network.run,
 }
