@@ -5,7 +5,7 @@ Each case deletes a real (emulated) resource twice: the first call deletes it, t
 import pytest
 from botocore.exceptions import ClientError
 
-from analytics_provisioner.aws import instances, rds, s3, search, secrets
+from analytics_provisioner.aws import ec2, instances, rds, s3, search, secrets
 from analytics_provisioner.aws.errors import gone_is_success
 from analytics_provisioner.local.catalog import CANONICAL
 
@@ -82,3 +82,11 @@ def test_a_secret(aws):
     assert secrets.describe(arn, REGION)["DeletedDate"]
     aws.client("secretsmanager").delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
     assert secrets.schedule_deletion(arn, REGION, 7) is False
+
+
+def test_a_security_group(aws):
+    vpc = aws.client("ec2").describe_vpcs()["Vpcs"][0]["VpcId"]
+    group = aws.client("ec2").create_security_group(GroupName="acme-gone", Description="x", VpcId=vpc)["GroupId"]
+    assert ec2.delete_security_group(group, REGION) is True
+    assert ec2.delete_security_group(group, REGION) is False
+

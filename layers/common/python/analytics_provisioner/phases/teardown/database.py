@@ -1,5 +1,6 @@
-"""The analytics RDS instance(s): Database's partner. Their deletion is started here and waited on by
-the deletion loop (steps), which asks again where AWS refused for now."""
+"""Database's partner: the analytics RDS instance(s), whose deletion is started here and waited on by
+the deletion loop (steps), which asks again where AWS refused for now; their DB subnet groups, once
+the instances are gone (with the security groups)."""
 
 from datetime import datetime, timezone
 
@@ -49,3 +50,14 @@ def _final_snapshot_id(request: TeardownRequest, identifier: str, unsnapshottabl
         return None
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
     return f"{identifier}-final-{stamp}"[:255]
+
+
+def delete_subnet_groups(request: TeardownRequest) -> list[str]:
+    """Our DB subnet groups, found by tag (every generation's): deleted; their names."""
+    deployment = request.deployment
+    region = deployment.region
+    ours = [group["DBSubnetGroupName"] for group in rds.subnet_groups(region)
+            if tagging.belongs_to(rds.tags_of(group["DBSubnetGroupArn"], region), deployment.deployment_id)]
+    for name in ours:
+        rds.delete_subnet_group(name, region)
+    return ours

@@ -57,10 +57,15 @@ def secrets_and_key_pairs(request: TeardownRequest) -> dict:
     return {**compute.delete_key_pairs(request), **secrets.run(request)}
 
 
+def security_groups_and_subnet_groups(request: TeardownRequest) -> dict:
+    subnet_groups = database.delete_subnet_groups(request)
+    return {**network.run(request), "db_subnet_groups_deleted": subnet_groups}
+
+
 ACTIONS = {
     "compute": compute.run,
     "start_slow": start_slow,
     "identity": identity.run,
     "secrets": secrets_and_key_pairs,
-    "network": network.run,
+    "network": security_groups_and_subnet_groups,
 }
