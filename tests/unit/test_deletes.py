@@ -5,7 +5,7 @@ Each case deletes a real (emulated) resource twice: the first call deletes it, t
 import pytest
 from botocore.exceptions import ClientError
 
-from analytics_provisioner.aws import ec2, instances, rds, s3, search, secrets
+from analytics_provisioner.aws import ec2, iam, instances, rds, s3, search, secrets
 from analytics_provisioner.aws.errors import gone_is_success
 from analytics_provisioner.local.catalog import CANONICAL
 
@@ -90,3 +90,27 @@ def test_a_security_group(aws):
     assert ec2.delete_security_group(group, REGION) is True
     assert ec2.delete_security_group(group, REGION) is False
 
+
+TRUST = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}'
+DOCUMENT = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]}'
+
+
+def test_iam_users_roles_profiles_and_policies_with_what_they_hold(aws):
+    api = aws.client("iam")
+    arn = api.create_policy(PolicyName="acme-gone", PolicyDocument=DOCUMENT)["Policy"]["Arn"]
+    api.create_policy_version(PolicyArn=arn, PolicyDocument=DOCUMENT, SetAsDefault=True)
+    api.create_user(UserName="acme-gone")
+    api.create_access_key(UserName="acme-gone")
+    api.put_user_policy(UserName="acme-gone", PolicyName="inline", PolicyDocument=DOCUMENT)
+    api.attach_user_policy(UserName="acme-gone", PolicyArn=arn)
+    api.create_role(RoleName="acme-gone", AssumeRolePolicyDocument=TRUST)
+    api.put_role_policy(RoleName="acme-gone", PolicyName="inline", PolicyDocument=DOCUMENT)
+    api.attach_role_policy(RoleName="acme-gone", PolicyArn=arn)
+    api.create_instance_profile(InstanceProfileName="acme-gone")
+    api.add_role_to_instance_profile(InstanceProfileName="acme-gone", RoleName="acme-gone")
+    for delete, key in ((iam.delete_instance_profile, "acme-gone"), (iam.delete_role, "acme-gone"),
+                        (iam.delete_user, "acme-gone"), (iam.delete_policy, arn)):
+        assert delete(key, REGION) is True, delete.__name__
+        assert delete(key, REGION) is False, delete.__name__
+    assert (iam.instance_profile("acme-gone", REGION), iam.role("acme-gone", REGION), iam.user("acme-gone", REGION)) == (None, None, None)
+    assert iam.managed_policy(arn, REGION) is None
