@@ -214,7 +214,7 @@ def ensure_policy_document(policy: dict, document: dict, region: str) -> bool:
     versions = iam.list_policy_versions(PolicyArn=arn)["Versions"]
     if len(versions) >= POLICY_VERSION_LIMIT:
         oldest = min((v for v in versions if not v["IsDefaultVersion"]), key=lambda v: v["CreateDate"])
-        iam.delete_policy_version(PolicyArn=arn, VersionId=oldest["VersionId"])
+        _gone_ok(lambda: iam.delete_policy_version(PolicyArn=arn, VersionId=oldest["VersionId"]))
     iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(document), SetAsDefault=True)
     return True
 

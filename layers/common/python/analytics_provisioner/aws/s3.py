@@ -223,7 +223,7 @@ def remove_policy_statements(name: str, region: str, unwanted: Callable[[dict], 
     if kept:
         s3.put_bucket_policy(Bucket=name, Policy=json.dumps({**policy, "Statement": kept}))
     else:
-        s3.delete_bucket_policy(Bucket=name)
+        gone_is_success(lambda: s3.delete_bucket_policy(Bucket=name), "NoSuchBucket")
     return [statement.get("Sid", "") for statement in existing if unwanted(statement)]
 
 
@@ -246,8 +246,16 @@ def put_if_changed(bucket: str, key: str, body: bytes, region: str, content_type
     return {"uri": f"s3://{bucket}/{key}", "version_id": stored.get("VersionId"), "changed": True}
 
 
+def put_json(bucket: str, key: str, document: dict, region: str) -> str:
+    """Store ``document`` as indented JSON (what JSON lacks, such as datetimes, as text); returns its S3 URI."""
+    body = json.dumps(document, indent=2, default=str).encode()
+    client("s3", region).put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+    return f"s3://{bucket}/{key}"
+
+
 def delete_if_present(bucket: str, key: str, region: str) -> bool:
+    """``put_if_changed``'s partner; False when the object (or its bucket) was already gone. S3 answers
+    success for a key that does not exist, so only the bucket can be "gone"."""
     if head(bucket, key, region) is None:
         return False
-    client("s3", region).delete_object(Bucket=bucket, Key=key)
-    return True
+    return gone_is_success(lambda: client("s3", region).delete_object(Bucket=bucket, Key=key), "NoSuchBucket")
