@@ -2,6 +2,7 @@
 goes through the one "already gone counts as success" helper, and teardown/<x>.py undoes phases/<x>.py."""
 
 import ast
+import re
 from pathlib import Path
 
 from testkit import REPO
@@ -18,6 +19,8 @@ NO_GONE_ANSWER = {
 }
 # Teardown modules that are not the partner of one phase.
 NOT_A_PARTNER = {"__init__", "request", "preview", "steps", "secrets"}
+PAGE = REPO / "docs/where-things-live.md"
+REFERENCE = re.compile(r"`((?:phases|aws)/[\w/]+\.py|mysql\.py)(?::\s*([\w, ]+))?`")
 
 
 def _trees(folder: Path):
@@ -88,3 +91,35 @@ def test_each_teardown_module_is_named_after_the_phase_it_undoes():
     phases = {path.stem for path in PHASES.glob("*.py")}
     assert teardown - phases == set(), "a teardown module undoes phases/<its name>.py"
     assert {"compute", "database", "dbsetup", "identity", "network", "search", "storage"} <= teardown
+
+
+def _top_level_names(path: Path) -> set[str]:
+    names = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names |= {target.id for target in node.targets if isinstance(target, ast.Name)}
+    return names
+
+
+def test_every_module_and_function_where_things_live_names_exists():
+    text = PAGE.read_text()
+    references = REFERENCE.findall(text)
+    assert len(references) > 40, "the page names modules as `phases/x.py: function, function`"
+    missing = []
+    for module, functions in references:
+        path = LIBRARY / module
+        if not path.is_file():
+            missing.append(module)
+            continue
+        defined = _top_level_names(path)
+        missing += [f"{module}: {name}" for name in (n.strip() for n in functions.split(",")) if name and name not in defined]
+    assert missing == [], "docs/where-things-live.md names what does not exist: " + ", ".join(missing)
+
+
+def test_where_things_live_names_every_teardown_module():
+    named = {module for module, _ in REFERENCE.findall(PAGE.read_text())}
+    undo = {f"phases/teardown/{path.name}" for path in (PHASES / "teardown").glob("*.py")} - {
+        "phases/teardown/__init__.py", "phases/teardown/request.py", "phases/teardown/preview.py"}
+    assert undo - named == set()
