@@ -175,6 +175,7 @@ def delete_instance(instance: dict, region: str, final_snapshot_id: str | None) 
         options = {"FinalDBSnapshotIdentifier": final_snapshot_id, "DeleteAutomatedBackups": True}
     else:
         options = {"SkipFinalSnapshot": True, "DeleteAutomatedBackups": False}
+
     def delete() -> None:
         if instance.get("DeletionProtection"):
             rds.modify_db_instance(DBInstanceIdentifier=identifier, DeletionProtection=False, ApplyImmediately=True)
