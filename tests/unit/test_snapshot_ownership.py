@@ -8,7 +8,7 @@ from analytics_provisioner.deployment import Deployment
 from analytics_provisioner.errors import OwnershipError
 from analytics_provisioner.naming import TAG_DEPLOYMENT
 from analytics_provisioner.phases import database
-from analytics_provisioner.phases.teardown import slow
+from analytics_provisioner.phases.teardown import database as teardown_database
 from analytics_provisioner.phases.teardown.request import TeardownRequest
 
 REGION = "us-east-1"
@@ -31,7 +31,7 @@ def _create(aws, deployment: Deployment, **overrides) -> dict:
 
 
 def _torn_down_with_final_snapshot(aws, request: TeardownRequest) -> str:
-    slow.start(request)
+    teardown_database.start(request)
     snapshots = aws.client("rds").describe_db_snapshots(DBInstanceIdentifier=OURS, SnapshotType="manual")["DBSnapshots"]
     assert [s["DBSnapshotIdentifier"] for s in snapshots if s["DBSnapshotIdentifier"].startswith(f"{OURS}-final-")], snapshots
     return snapshots[0]["DBSnapshotIdentifier"]
@@ -54,8 +54,8 @@ def test_the_final_snapshot_and_a_copy_restored_from_it_carry_no_ownership_tag(a
     assert TAG_DEPLOYMENT not in tagging.from_list(tags)
     restored = _restore(aws, snapshot, "acme-restored-analytics")
     assert TAG_DEPLOYMENT not in _tags(restored)
-    assert slow.our_db_instances(request) == []
-    assert slow.start(request)["db_instances_deleting"] == []
+    assert teardown_database.our_instances(request) == []
+    assert teardown_database.start(request)["db_instances_deleting"] == []
 
 
 def test_a_restored_copy_that_carries_our_tag_under_another_name_is_left_alone(aws, deployment):
@@ -66,8 +66,8 @@ def test_a_restored_copy_that_carries_our_tag_under_another_name_is_left_alone(a
     snapshot = _torn_down_with_final_snapshot(aws, request)
     restored = _restore(aws, snapshot, f"{OURS}-restored")
     assert _tags(restored)[TAG_DEPLOYMENT] == "acme-demo"
-    assert slow.our_db_instances(request) == []
-    assert slow.start(request)["db_instances_deleting"] == []
+    assert teardown_database.our_instances(request) == []
+    assert teardown_database.start(request)["db_instances_deleting"] == []
     assert aws.client("rds").describe_db_instances(DBInstanceIdentifier=f"{OURS}-restored")["DBInstances"][0]["DBInstanceStatus"] == "available"
 
 
@@ -82,4 +82,4 @@ def test_a_copy_restored_under_our_name_is_not_adopted_by_provisioning(aws, depl
 def test_teardown_still_finds_every_generation_of_ours(aws, deployment):
     request = TeardownRequest(deployment)
     _create(aws, deployment)
-    assert [i["DBInstanceIdentifier"] for i in slow.our_db_instances(request)] == [OURS]
+    assert [i["DBInstanceIdentifier"] for i in teardown_database.our_instances(request)] == [OURS]

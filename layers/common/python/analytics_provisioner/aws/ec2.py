@@ -2,8 +2,13 @@
 
 from dataclasses import dataclass, field
 
+from botocore.exceptions import ClientError
+
+from .. import naming
+from ..errors import TransientAwsError
 from . import tags as tagging
 from .clients import client
+from .errors import error_code, gone_is_success
 
 
 def default_vpc_id(region: str) -> str | None:
@@ -69,6 +74,14 @@ def security_groups(group_ids: list[str] | None, region: str) -> list[dict]:
     return [found for page in ec2.get_paginator("describe_security_groups").paginate(Filters=filters) for found in page["SecurityGroups"]]
 
 
+def security_groups_in(vpc_ids: list[str], region: str) -> list[dict]:
+    """Every security group of these VPCs."""
+    if not vpc_ids:
+        return []
+    pages = client("ec2", region).get_paginator("describe_security_groups").paginate(Filters=[{"Name": "vpc-id", "Values": vpc_ids}])
+    return [group for page in pages for group in page["SecurityGroups"]]
+
+
 def security_group_tags(name: str, vpc_id: str, region: str) -> dict | None:
     group = security_group_by_name(name, vpc_id, region)
     return None if group is None else tagging.from_list(group.get("Tags"))
@@ -114,6 +127,25 @@ def create_security_group(name: str, description: str, vpc_id: str, tags: dict[s
         TagSpecifications=[{"ResourceType": "security-group", "Tags": tagging.as_list(tags)}],
     )["GroupId"]
     return {"GroupId": group_id, "GroupName": name, "VpcId": vpc_id, "Tags": tagging.as_list(tags), "IpPermissions": []}
+
+
+def tagged_security_groups(deployment_id: str, region: str) -> list[dict]:
+    """Every security group carrying the deployment's tag."""
+    pages = client("ec2", region).get_paginator("describe_security_groups").paginate(
+        Filters=[{"Name": f"tag:{naming.TAG_DEPLOYMENT}", "Values": [deployment_id]}])
+    return [group for page in pages for group in page["SecurityGroups"]]
+
+
+def delete_security_group(group_id: str, region: str) -> bool:
+    """``create_security_group``'s partner, once nothing uses or names the group; False when it was
+    already gone. Still in use (DependencyViolation: the network interfaces of terminated instances
+    linger for a minute) is retryable."""
+    try:
+        return gone_is_success(lambda: client("ec2", region).delete_security_group(GroupId=group_id), "InvalidGroup.NotFound")
+    except ClientError as exc:
+        if error_code(exc) == "DependencyViolation":
+            raise TransientAwsError(f"security group {group_id} is still in use (network interfaces of terminated instances linger for a minute); retrying") from exc
+        raise
 
 
 @dataclass(frozen=True)
@@ -176,3 +208,16 @@ def revoke_ingress(group_id: str, rules: list[IngressRule], region: str) -> None
     """Revoke rules as described (with their descriptions: moto matches them, AWS accepts them)."""
     if rules:
         client("ec2", region).revoke_security_group_ingress(GroupId=group_id, IpPermissions=[rule.permission() for rule in rules])
+
+
+def revoke_rules_referencing(group_id: str, referenced_ids: set[str], region: str) -> int:
+    """Revoke the rules of ``group_id``, inbound and outbound, whose source or destination is one of
+    ``referenced_ids`` (so those groups can be deleted); returns how many."""
+    ec2 = client("ec2", region)
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group_id]}])["SecurityGroupRules"]
+    referencing = [rule for rule in rules if rule.get("ReferencedGroupInfo", {}).get("GroupId") in referenced_ids]
+    for egress, revoke in ((False, ec2.revoke_security_group_ingress), (True, ec2.revoke_security_group_egress)):
+        ids = [rule["SecurityGroupRuleId"] for rule in referencing if rule["IsEgress"] is egress]
+        if ids:
+            revoke(GroupId=group_id, SecurityGroupRuleIds=ids)
+    return len(referencing)

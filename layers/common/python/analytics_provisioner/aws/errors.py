@@ -31,6 +31,20 @@ def absent_on(call, *codes: str):
         raise
 
 
+def gone_is_success(call, *codes: str) -> bool:
+    """Run a delete (or a detach, a release, a revoke): True when it took effect now, False when AWS
+    answers with one of ``codes``, that API's "no such thing". Already gone is what a delete wants, so
+    that answer is success: a retried or repeated teardown finds nothing left to do. Every delete
+    helper in aws/ goes through here, none reads NotFound codes itself."""
+    try:
+        call()
+    except ClientError as exc:
+        if error_code(exc) in codes:
+            return False
+        raise
+    return True
+
+
 def is_transient(exc: Exception) -> bool:
     if isinstance(exc, (BotoConnectionError, ReadTimeoutError)):
         return True

@@ -9,12 +9,22 @@ from ..errors import TransientAwsError
 from . import secrets
 from . import tags as tagging
 from .clients import client, partition
-from .errors import absent_on, aws_call, classify, error_code
+from .errors import absent_on, aws_call, classify, error_code, gone_is_success
 
 
 def absent_on_404(call):
     """``call()``, or None when IAM answers NoSuchEntity."""
     return absent_on(call, "NoSuchEntity")
+
+
+def _gone_ok(call) -> bool:
+    """A delete, detach or removal: True when it took effect now, False when IAM had nothing to remove."""
+    return gone_is_success(call, "NoSuchEntity")
+
+
+def _listed(call) -> list:
+    """What a list call answers about a user, role or policy; nothing when it is gone (a delete's first step)."""
+    return absent_on_404(call) or []
 
 
 def _tags_of(resource: dict | None) -> dict | None:
@@ -78,6 +88,19 @@ def create_role(name: str, path: str, trust: dict, description: str, tags: dict[
     )["Role"]
 
 
+def delete_role(name: str, region: str) -> bool:
+    """``create_role``'s partner: out of its instance profiles, its inline policies deleted and managed
+    ones detached, then deleted; False when it was already gone."""
+    iam = client("iam", region)
+    for profile in _listed(lambda: iam.list_instance_profiles_for_role(RoleName=name)["InstanceProfiles"]):
+        _gone_ok(lambda p=profile: iam.remove_role_from_instance_profile(InstanceProfileName=p["InstanceProfileName"], RoleName=name))
+    for policy in _listed(lambda: iam.list_role_policies(RoleName=name)["PolicyNames"]):
+        _gone_ok(lambda p=policy: iam.delete_role_policy(RoleName=name, PolicyName=p))
+    for policy_arn in _listed(lambda: attached_policy_arns(name, region)):
+        _gone_ok(lambda a=policy_arn: iam.detach_role_policy(RoleName=name, PolicyArn=a))
+    return _gone_ok(lambda: iam.delete_role(RoleName=name))
+
+
 def ensure_trust(existing_role: dict, trust: dict, region: str) -> bool:
     """Set the role's trust policy to ``trust`` when it differs; True when it was changed."""
     if existing_role.get("AssumeRolePolicyDocument") == trust:
@@ -102,8 +125,7 @@ def ensure_role_policy_detached(role_name: str, managed_policy_arn: str, region:
     attached = absent_on_404(lambda: attached_policy_arns(role_name, region))
     if not attached or managed_policy_arn not in attached:
         return False
-    absent_on_404(lambda: client("iam", region).detach_role_policy(RoleName=role_name, PolicyArn=managed_policy_arn))
-    return True
+    return _gone_ok(lambda: client("iam", region).detach_role_policy(RoleName=role_name, PolicyArn=managed_policy_arn))
 
 
 def attached_policy_arns(role_name: str, region: str) -> set[str]:
@@ -120,6 +142,16 @@ def create_instance_profile(name: str, path: str, tags: dict[str, str], region: 
     return client("iam", region).create_instance_profile(
         InstanceProfileName=name, Path=path, Tags=tagging.as_list(tags)
     )["InstanceProfile"]
+
+
+def delete_instance_profile(name: str, region: str) -> bool:
+    """``create_instance_profile``'s partner: its role taken out, then deleted; False when it was already gone."""
+    iam, profile = client("iam", region), instance_profile(name, region)
+    if profile is None:
+        return False
+    for held in profile["Roles"]:
+        _gone_ok(lambda r=held: iam.remove_role_from_instance_profile(InstanceProfileName=name, RoleName=r["RoleName"]))
+    return _gone_ok(lambda: iam.delete_instance_profile(InstanceProfileName=name))
 
 
 def ensure_profile_holds_role(profile: dict, role_name: str, region: str) -> bool:
@@ -150,6 +182,23 @@ def create_policy(name: str, path: str, document: dict, description: str, tags: 
     )["Policy"]
 
 
+def delete_policy(arn: str, region: str) -> bool:
+    """``create_policy``'s partner: detached from every user, group and role (a shared one too), its
+    old versions deleted, then deleted; False when it was already gone."""
+    iam = client("iam", region)
+    entities = absent_on_404(lambda: iam.list_entities_for_policy(PolicyArn=arn)) or {}
+    for role in entities.get("PolicyRoles", []):
+        _gone_ok(lambda r=role: iam.detach_role_policy(RoleName=r["RoleName"], PolicyArn=arn))
+    for user in entities.get("PolicyUsers", []):
+        _gone_ok(lambda u=user: iam.detach_user_policy(UserName=u["UserName"], PolicyArn=arn))
+    for group in entities.get("PolicyGroups", []):
+        _gone_ok(lambda g=group: iam.detach_group_policy(GroupName=g["GroupName"], PolicyArn=arn))
+    for version in _listed(lambda: iam.list_policy_versions(PolicyArn=arn)["Versions"]):
+        if not version["IsDefaultVersion"]:
+            _gone_ok(lambda v=version: iam.delete_policy_version(PolicyArn=arn, VersionId=v["VersionId"]))
+    return _gone_ok(lambda: iam.delete_policy(PolicyArn=arn))
+
+
 def policy_document(policy: dict, region: str) -> dict:
     """The document of the policy's default version."""
     return client("iam", region).get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])["PolicyVersion"]["Document"]
@@ -165,7 +214,7 @@ def ensure_policy_document(policy: dict, document: dict, region: str) -> bool:
     versions = iam.list_policy_versions(PolicyArn=arn)["Versions"]
     if len(versions) >= POLICY_VERSION_LIMIT:
         oldest = min((v for v in versions if not v["IsDefaultVersion"]), key=lambda v: v["CreateDate"])
-        iam.delete_policy_version(PolicyArn=arn, VersionId=oldest["VersionId"])
+        _gone_ok(lambda: iam.delete_policy_version(PolicyArn=arn, VersionId=oldest["VersionId"]))
     iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(document), SetAsDefault=True)
     return True
 
@@ -179,13 +228,28 @@ def create_user(name: str, path: str, tags: dict[str, str], region: str) -> dict
     return client("iam", region).create_user(UserName=name, Path=path, Tags=tagging.as_list(tags))["User"]
 
 
+def delete_user(name: str, region: str) -> bool:
+    """``create_user``'s partner: its access keys and inline policies deleted, managed policies
+    detached, login profile deleted, then deleted; False when it was already gone."""
+    iam = client("iam", region)
+    for key in _listed(lambda: access_keys(name, region)):
+        delete_access_key(name, key["AccessKeyId"], region)
+    for policy in _listed(lambda: iam.list_user_policies(UserName=name)["PolicyNames"]):
+        _gone_ok(lambda p=policy: iam.delete_user_policy(UserName=name, PolicyName=p))
+    for policy in _listed(lambda: iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]):
+        _gone_ok(lambda p=policy: iam.detach_user_policy(UserName=name, PolicyArn=p["PolicyArn"]))
+    _gone_ok(lambda: iam.delete_login_profile(UserName=name))
+    return _gone_ok(lambda: iam.delete_user(UserName=name))
+
+
 def access_keys(user_name: str, region: str) -> list[dict]:
     """The user's access keys (ids and status only: IAM never returns a secret twice)."""
     return client("iam", region).list_access_keys(UserName=user_name)["AccessKeyMetadata"]
 
 
-def delete_access_key(user_name: str, access_key_id: str, region: str) -> None:
-    client("iam", region).delete_access_key(UserName=user_name, AccessKeyId=access_key_id)
+def delete_access_key(user_name: str, access_key_id: str, region: str) -> bool:
+    """``create_access_key_into_secret``'s partner; False when the key was already gone."""
+    return _gone_ok(lambda: client("iam", region).delete_access_key(UserName=user_name, AccessKeyId=access_key_id))
 
 
 def create_access_key_into_secret(user_name: str, secret_name: str, deployment_id: str, region: str) -> dict:

@@ -14,10 +14,11 @@ from ..errors import ResourceStateError, TransientAwsError
 from . import secrets
 from . import tags as tagging
 from .clients import client
-from .errors import aws_call, classify, error_code
+from .errors import aws_call, classify, error_code, gone_is_success
 
 GONE = ("shutting-down", "terminated")
 STOPPED = ("stopping", "stopped")
+ALIVE = ("pending", "running", *STOPPED, "shutting-down")  # every state but terminated
 RUNNING_WAIT = {"Delay": 5, "MaxAttempts": 30}
 
 
@@ -26,7 +27,11 @@ def tag_specifications(resource_types: tuple[str, ...], tags: dict[str, str]) ->
 
 
 def _ours(name: str, deployment_id: str) -> list[dict]:
-    return [{"Name": "tag:Name", "Values": [name]}, {"Name": f"tag:{naming.TAG_DEPLOYMENT}", "Values": [deployment_id]}]
+    return [{"Name": "tag:Name", "Values": [name]}, *_tagged(deployment_id)]
+
+
+def _tagged(deployment_id: str) -> list[dict]:
+    return [{"Name": f"tag:{naming.TAG_DEPLOYMENT}", "Values": [deployment_id]}]
 
 
 @contextlib.contextmanager
@@ -100,9 +105,21 @@ def create_key_pair_into_secret(name: str, secret_name: str, deployment_id: str,
         secret_arn = secrets.put_json(secret_name, value, region, deployment_id, f"private key of EC2 key pair {name}")
     except Exception:
         with aws_call(f"delete key pair {name} after its private key could not be stored"):
-            ec2.delete_key_pair(KeyName=name)
+            delete_key_pair(name, region)
         raise
     return {"key_pair_id": key_pair_id, "secret_arn": secret_arn}
+
+
+def tagged_key_pairs(deployment_id: str, region: str) -> list[str]:
+    """The names of every key pair carrying the deployment's tag."""
+    pairs = client("ec2", region).describe_key_pairs(Filters=_tagged(deployment_id))["KeyPairs"]
+    return [pair["KeyName"] for pair in pairs]
+
+
+def delete_key_pair(name: str, region: str) -> bool:
+    """``create_key_pair_into_secret``'s partner (the secret holding the private key goes with the
+    deployment's secrets); False when it was already gone."""
+    return gone_is_success(lambda: client("ec2", region).delete_key_pair(KeyName=name), "InvalidKeyPair.NotFound")
 
 
 # Instances ------------------------------------------------------------------------------------
@@ -130,6 +147,22 @@ def run_instance(request: dict, region: str) -> dict | None:
             if error_code(exc) == "IdempotentParameterMismatch":
                 return None
             raise
+
+
+def tagged_instances(deployment_id: str, region: str, states: tuple[str, ...] = ALIVE) -> list[dict]:
+    """Every instance carrying the deployment's tag, whatever its name, in one of ``states``."""
+    filters = [*_tagged(deployment_id), {"Name": "instance-state-name", "Values": list(states)}]
+    pages = client("ec2", region).get_paginator("describe_instances").paginate(Filters=filters)
+    return [instance for page in pages for reservation in page["Reservations"] for instance in reservation["Instances"]]
+
+
+def terminate(instance_ids: list[str], region: str) -> None:
+    """``run_instance``'s partner: termination starts (``tagged_instances`` shows when it has ended).
+    Terminating a terminated instance succeeds, and EC2 describes it for an hour after, so no
+    "already gone" answer exists here: InvalidInstanceID.NotFound means an id EC2 does not know yet,
+    which is retried (errors.TRANSIENT_CODES)."""
+    if instance_ids:
+        client("ec2", region).terminate_instances(InstanceIds=list(instance_ids))
 
 
 def start(instance_id: str, region: str) -> None:
@@ -168,3 +201,16 @@ def associate_address(allocation_id: str, instance_id: str, region: str) -> None
     doing = f"associate Elastic IP {allocation_id} with {instance_id}"
     with aws_call(doing), _transient_on(("IncorrectInstanceState",), doing):
         client("ec2", region).associate_address(AllocationId=allocation_id, InstanceId=instance_id, AllowReassociation=True)
+
+
+def tagged_addresses(deployment_id: str, region: str) -> list[dict]:
+    """Every Elastic IP carrying the deployment's tag, whatever its name."""
+    return client("ec2", region).describe_addresses(Filters=_tagged(deployment_id))["Addresses"]
+
+
+def release_address(address: dict, region: str) -> bool:
+    """``allocate_address``'s partner: off its instance, then released; False when it was already released."""
+    ec2 = client("ec2", region)
+    if address.get("AssociationId"):
+        gone_is_success(lambda: ec2.disassociate_address(AssociationId=address["AssociationId"]), "InvalidAssociationID.NotFound")
+    return gone_is_success(lambda: ec2.release_address(AllocationId=address["AllocationId"]), "InvalidAllocationID.NotFound")

@@ -5,7 +5,7 @@ from botocore.exceptions import ClientError
 from ..errors import TransientAwsError
 from . import tags as tagging
 from .clients import client
-from .errors import absent_on, error_code
+from .errors import absent_on, error_code, gone_is_success
 
 
 def db_instance(identifier: str, region: str) -> dict | None:
@@ -89,6 +89,17 @@ def create_subnet_group(name: str, description: str, subnet_ids: list[str], tags
     )["DBSubnetGroup"]
 
 
+def delete_subnet_group(name: str, region: str) -> bool:
+    """``create_subnet_group``'s partner, once no instance uses the group; False when it was already gone."""
+    return gone_is_success(lambda: client("rds", region).delete_db_subnet_group(DBSubnetGroupName=name), "DBSubnetGroupNotFoundFault")
+
+
+def subnet_groups(region: str) -> list[dict]:
+    """Every DB subnet group of the region (their tags: ``tags_of`` their ``DBSubnetGroupArn``)."""
+    pages = client("rds", region).get_paginator("describe_db_subnet_groups").paginate()
+    return [group for page in pages for group in page["DBSubnetGroups"]]
+
+
 def create_instance(params: dict, tags: dict[str, str], region: str) -> dict:
     return client("rds", region).create_db_instance(**params, Tags=tagging.as_list(tags))["DBInstance"]
 
@@ -138,6 +149,12 @@ def _set_security_groups(identifier: str, group_ids: list[str], region: str, doi
 
 
 # --- deleting our instances (teardown): create_instance's partner -----------------------------------
+def db_instances(region: str) -> list[dict]:
+    """Every instance of the region, with its ``TagList``."""
+    pages = client("rds", region).get_paginator("describe_db_instances").paginate()
+    return [instance for page in pages for instance in page["DBInstances"]]
+
+
 # AWS deletes an instance in these states only without a final snapshot (DeleteDBInstance).
 NO_FINAL_SNAPSHOT_STATUSES = ("failed", "incompatible-restore", "incompatible-network")
 DELETING, BUSY, GONE = "deleting", "busy", "gone"
@@ -158,15 +175,15 @@ def delete_instance(instance: dict, region: str, final_snapshot_id: str | None) 
         options = {"FinalDBSnapshotIdentifier": final_snapshot_id, "DeleteAutomatedBackups": True}
     else:
         options = {"SkipFinalSnapshot": True, "DeleteAutomatedBackups": False}
-    try:
+
+    def delete() -> None:
         if instance.get("DeletionProtection"):
             rds.modify_db_instance(DBInstanceIdentifier=identifier, DeletionProtection=False, ApplyImmediately=True)
         rds.delete_db_instance(DBInstanceIdentifier=identifier, **options)
+
+    try:
+        return DELETING if gone_is_success(delete, "DBInstanceNotFound") else GONE
     except ClientError as exc:
-        code = error_code(exc)
-        if code == "DBInstanceNotFound":
-            return GONE
-        if code == "InvalidDBInstanceState":
+        if error_code(exc) == "InvalidDBInstanceState":
             return BUSY
         raise
-    return DELETING

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from .. import naming, policies
 from . import tags as tagging
 from .clients import client, partition
-from .errors import absent_on, error_code
+from .errors import absent_on, error_code, gone_is_success
 
 ABSENT, FOREIGN_ACCOUNT = "absent", "foreign-account"
 
@@ -103,7 +103,7 @@ def empty_bucket(name: str, region: str, prefix: str = "", keys: tuple[str, ...]
 
 def delete_bucket(name: str, region: str) -> bool:
     """``create_bucket``'s partner, for an emptied bucket; False when it was already gone."""
-    return absent_on(lambda: client("s3", region).delete_bucket(Bucket=name) or True, "NoSuchBucket") is not None
+    return gone_is_success(lambda: client("s3", region).delete_bucket(Bucket=name), "NoSuchBucket")
 
 
 def public_access_blocked(name: str, region: str) -> bool:
@@ -223,7 +223,7 @@ def remove_policy_statements(name: str, region: str, unwanted: Callable[[dict], 
     if kept:
         s3.put_bucket_policy(Bucket=name, Policy=json.dumps({**policy, "Statement": kept}))
     else:
-        s3.delete_bucket_policy(Bucket=name)
+        gone_is_success(lambda: s3.delete_bucket_policy(Bucket=name), "NoSuchBucket")
     return [statement.get("Sid", "") for statement in existing if unwanted(statement)]
 
 
@@ -246,8 +246,16 @@ def put_if_changed(bucket: str, key: str, body: bytes, region: str, content_type
     return {"uri": f"s3://{bucket}/{key}", "version_id": stored.get("VersionId"), "changed": True}
 
 
+def put_json(bucket: str, key: str, document: dict, region: str) -> str:
+    """Store ``document`` as indented JSON (what JSON lacks, such as datetimes, as text); returns its S3 URI."""
+    body = json.dumps(document, indent=2, default=str).encode()
+    client("s3", region).put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+    return f"s3://{bucket}/{key}"
+
+
 def delete_if_present(bucket: str, key: str, region: str) -> bool:
+    """``put_if_changed``'s partner; False when the object (or its bucket) was already gone. S3 answers
+    success for a key that does not exist, so only the bucket can be "gone"."""
     if head(bucket, key, region) is None:
         return False
-    client("s3", region).delete_object(Bucket=bucket, Key=key)
-    return True
+    return gone_is_success(lambda: client("s3", region).delete_object(Bucket=bucket, Key=key), "NoSuchBucket")

@@ -4,7 +4,7 @@
 from .. import policies
 from . import tags as tagging
 from .clients import client, partition
-from .errors import absent_on
+from .errors import absent_on, gone_is_success
 from .iam import account_id
 
 RUNBOOK_ENGINE_VERSION = "Elasticsearch_1.5"
@@ -119,6 +119,11 @@ def encryption_support(engine_version: str, type_encrypts_at_rest: bool) -> dict
 
 def create_domain(config: dict, tags: dict[str, str], region: str) -> dict:
     return client("opensearch", region).create_domain(**config, TagList=tagging.as_list(tags))["DomainStatus"]
+
+
+def delete_domain(name: str, region: str) -> bool:
+    """``create_domain``'s partner: start deleting the domain (it goes within minutes); False when it was already gone."""
+    return gone_is_success(lambda: client("opensearch", region).delete_domain(DomainName=name), "ResourceNotFoundException")
 
 
 def endpoint(status: dict) -> str | None:

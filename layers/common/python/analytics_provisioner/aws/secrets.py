@@ -10,7 +10,7 @@ from .. import naming
 from ..errors import PreflightError
 from . import tags as tagging
 from .clients import client
-from .errors import absent_on, aws_call, error_code
+from .errors import absent_on, aws_call, error_code, gone_is_success
 
 
 def _kms_key_id() -> str | None:
@@ -91,6 +91,13 @@ def put_json(name: str, value: dict, region: str, deployment_id: str, descriptio
             sm.restore_secret(SecretId=name)
         sm.put_secret_value(SecretId=name, SecretString=payload)
         return existing["ARN"]
+
+
+def schedule_deletion(secret_id: str, region: str, recovery_window_days: int) -> bool:
+    """``put_json``'s partner: the secret goes after ``recovery_window_days`` (``put_json`` and
+    ``arn_if_ours`` restore it until then); False when it was already gone."""
+    return gone_is_success(lambda: client("secretsmanager", region).delete_secret(SecretId=secret_id, RecoveryWindowInDays=recovery_window_days),
+                           "ResourceNotFoundException")
 
 
 def _require_ours(described: dict, name: str, deployment_id: str) -> None:

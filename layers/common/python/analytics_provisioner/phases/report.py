@@ -9,8 +9,7 @@ import os
 import re
 from datetime import datetime, timezone
 
-from ..aws import tags
-from ..aws.clients import client
+from ..aws import s3, tags
 from ..handler import default_region
 from ..naming import DEPLOYMENT_ID_PATTERN, Names
 
@@ -45,8 +44,7 @@ def run(event: dict) -> dict:
     }
     key = _report_key(deployment_id, event.get("execution_name", "unknown"))
     bucket = os.environ["SECURE_REPO_BUCKET"]
-    client("s3", region).put_object(Bucket=bucket, Key=key, Body=json.dumps(body, indent=2, default=str).encode(), ContentType="application/json")
-    uri = f"s3://{bucket}/{key}"
+    uri = s3.put_json(bucket, key, body, region)
     return {"error": f"{phase}.{error}", "cause": f"{message} (failure report: {uri})", "report_uri": uri}
 
 

@@ -31,8 +31,8 @@ import re
 from dataclasses import dataclass
 
 from .. import reachability
-from ..aws import ec2, instances, rds, search, ssm
-from ..aws.clients import client, partition
+from ..aws import ec2, functions, instances, rds, search, ssm
+from ..aws.clients import partition
 from ..aws.errors import aws_call
 from ..deployment import WORLD, Deployment
 from ..errors import VerificationError
@@ -136,7 +136,7 @@ def describe(deployment: Deployment, state: dict) -> Facts:
     analytics_db = _db_instance(resources["database"]["db_instance_id"], region)
     edxapp_db = _db_instance(deployment.edxapp.db_instance_id, region)
     function = os.environ.get(DB_SETUP_FUNCTION_ENV, "DbSetupFunction")
-    vpc_config = client("lambda", region).get_function_configuration(FunctionName=function).get("VpcConfig")
+    vpc_config = functions.vpc_config(function, region)
     db_setup = reachability.lambda_function("DbSetup", vpc_config)
     search_status = search.domain(resources["search"]["domain_name"], region) if resources.get("search") else None
     vpc = ec2.vpc(deployment.network.vpc_id, region) or {}

@@ -6,9 +6,16 @@ bucket policy, the account-wide EMR roles and the per-VPC EMR security groups st
 policy attachments come off them). Every step is an idempotent "ensure absent": re-running a
 teardown, or running it after a failed provisioning, is safe.
 
-Order (the state machine's): instances and Elastic IP -> start deleting the search domain and RDS
--> wait until instances, domain and RDS are gone -> buckets -> IAM -> secrets and key pairs ->
-security groups last, after revoking cross-references.
+Each module undoes the phase of the same name (``teardown/database.py`` undoes ``phases/database.py``;
+``secrets.py`` schedules the secrets every phase wrote); ``steps.py`` makes the state machine's steps
+of them, and every AWS call goes through an aws/ helper beside the create it undoes
+(docs/where-things-live.md).
+
+Order (the state machine's): MySQL users (dbsetup, its own function in the VPC) -> Elastic IPs and
+instances (compute) -> start deleting the EMR clusters, the search domain and the RDS instances
+(compute, search, database) -> wait until all of them and the instances are gone -> buckets
+(storage) -> IAM (identity) -> key pairs and secrets (compute, secrets) -> DB subnet groups and
+security groups last, after revoking cross-references (database, network).
 """
 
 from .request import TeardownRequest, check

@@ -3,7 +3,7 @@ starts: what ``analytics-provisioner teardown`` shows the operator to confirm.""
 
 from ...aws import tags
 from ...aws.clients import partition
-from . import slow, storage
+from . import database, storage
 from .request import TeardownRequest
 
 
@@ -15,7 +15,7 @@ def preview(request: TeardownRequest) -> dict:
     keep = [{"what": f"bucket {kept['bucket']}", "reason": kept["reason"]} for kept in buckets_kept]
     if request.final_snapshot:
         keep += [{"what": f"a final snapshot of RDS instance {instance['DBInstanceIdentifier']}", "reason": "final_snapshot (the default)"}
-                 for instance in slow.our_db_instances(request)]
+                 for instance in database.our_instances(request)]
     if request.keep_data:
         keep.append({"what": f"the secure-repo files under {names.secure_repo_prefix}", "reason": storage.KEEP_DATA})
     revert = []
