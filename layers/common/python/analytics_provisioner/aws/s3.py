@@ -72,7 +72,7 @@ def bucket_arn(name: str, region: str, key: str = "") -> str:
 def create_bucket(name: str, region: str, tags: dict[str, str]) -> None:
     """Create with ACLs disabled (owner enforced) and tagged in the same call: the tag is what makes it
     ours on a re-run, so no moment may show it untagged (a re-run would refuse its own bucket)."""
-    configuration = {"Tags": tagging.as_list(tags)}
+    configuration: dict[str, object] = {"Tags": tagging.as_list(tags)}
     if region != "us-east-1":  # us-east-1 takes no LocationConstraint
         configuration["LocationConstraint"] = region
     client("s3", region).create_bucket(Bucket=name, ObjectOwnership=OWNER_ENFORCED, CreateBucketConfiguration=configuration)

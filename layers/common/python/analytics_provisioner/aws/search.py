@@ -36,7 +36,8 @@ def offered_versions(region: str) -> list[str]:
 def instance_type_details(engine_version: str, region: str) -> dict[str, dict]:
     """The instance types offered for ``engine_version``, each with its InstanceTypeDetails (EncryptionEnabled, ...)."""
     opensearch = client("opensearch", region)
-    details, token = {}, None
+    details: dict[str, dict] = {}
+    token = None
     while True:
         page = opensearch.list_instance_type_details(EngineVersion=engine_version, **({"NextToken": token} if token else {}))
         details.update((detail["InstanceType"], detail) for detail in page["InstanceTypeDetails"])

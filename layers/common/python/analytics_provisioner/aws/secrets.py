@@ -81,7 +81,7 @@ def put_json(name: str, value: dict, region: str, deployment_id: str, descriptio
     existing = describe(name, region)
     with aws_call(f"store secret {name}"):
         if existing is None:
-            kwargs = {"Name": name, "SecretString": payload, "Description": description,
+            kwargs: dict[str, object] = {"Name": name, "SecretString": payload, "Description": description,
                       "Tags": tagging.as_list(tagging.ours(deployment_id))}
             if _kms_key_id():
                 kwargs["KmsKeyId"] = _kms_key_id()

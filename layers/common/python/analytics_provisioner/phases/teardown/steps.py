@@ -14,7 +14,7 @@ REMEDY = "check the resources in the console, then start the teardown again (it 
 
 
 def run(event: dict, default_region: str) -> dict:
-    action = event.get("action")
+    action = event["action"]
     if action == "check":
         return check(event["input"], default_region)
     request = TeardownRequest.from_event(event)
