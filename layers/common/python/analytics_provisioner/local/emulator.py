@@ -39,6 +39,7 @@ from . import bucket_tags, catalog, deprecated_images, ec2_limits, hooks, rds_de
 from . import template as cfn
 from .clock import Clock, TaskThread
 from .dynamodb_atomic import AtomicWrites
+from .ec2_describe_lag import Ec2DescribeLag
 from .execution_events import ExecutionEvents
 from .faults import Faults
 from .iam_propagation import IamPropagation
@@ -141,6 +142,7 @@ class Emulator:
         self.hook: LambdaHook | None = None
         self.clock = Clock()
         self.iam_propagation = IamPropagation(self.clock)
+        self.ec2_describe_lag = Ec2DescribeLag(self.clock)
         self.ssm = SsmRunCommand(self.clock, region, ACCOUNT)
         self.execution_events = ExecutionEvents()
         self.tables: dict[str, str] = {}
@@ -188,7 +190,7 @@ class Emulator:
     # --- setup -------------------------------------------------------------------------------
     def _install_rules(self, stack: ExitStack) -> None:
         """AWS's behaviours moto lacks, each a named rule in its own module with a test that proves it bites."""
-        for rule in (ListSecretsLag(self.clock), self.iam_propagation, self.ssm, self.execution_events, AtomicWrites()):
+        for rule in (ListSecretsLag(self.clock), self.iam_propagation, self.ec2_describe_lag, self.ssm, self.execution_events, AtomicWrites()):
             rule.install()
             stack.callback(rule.uninstall)
         stack.enter_context(hooks.installed(deprecated_images.rule(ACCOUNT) + ec2_limits.rule(ACCOUNT) + search_limits.RULE))
