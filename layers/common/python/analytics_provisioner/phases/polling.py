@@ -17,7 +17,11 @@ import math
 import time
 from collections.abc import Callable
 
-from ..errors import ResourceTimeoutError
+from ..errors import ResourceTimeoutError, TransientAwsError
+
+# What AWS has just said exists, while its describe calls do not show it yet (EC2's and IAM's reads are
+# eventually consistent, typically for seconds): read again every 2 s for up to 30 s.
+FOUND_INTERVAL_SECONDS, FOUND_WAIT_SECONDS = 2, 30
 
 
 def sleep(seconds: float) -> None:
@@ -46,6 +50,17 @@ def watch(read: Callable[[], tuple[dict, bool]], interval_seconds: int, watch_se
         watched += interval_seconds
         described, ready = read()
     return described, ready, watched
+
+
+def until_found(look_up: Callable[[], object], what: str, why: str):
+    """``look_up()``, again while it finds nothing, for up to FOUND_WAIT_SECONDS: after a create answered
+    that the thing exists already (a look-up moments before did not show it, or the create is the SDK's
+    retry of a call whose answer was lost). TransientAwsError when it still does not show: the state
+    machine retries the phase, which looks it up first."""
+    found, seen, _ = watch(lambda: ((answer := look_up()), bool(answer)), FOUND_INTERVAL_SECONDS, FOUND_WAIT_SECONDS)
+    if not seen:
+        raise TransientAwsError(f"{what}: {why}, but it does not show yet after {FOUND_WAIT_SECONDS} s; retried")
+    return found
 
 
 def watch_budget(poll: dict, watch_seconds: int, timeout_minutes: float) -> int:
