@@ -7,14 +7,15 @@ leaves ``create_key_pair_into_secret``: it goes to Secrets Manager in the call t
 import contextlib
 from datetime import datetime, timezone
 
-from botocore.exceptions import ClientError, WaiterError
+from botocore.exceptions import ClientError, HTTPClientError, WaiterError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from .. import naming
 from ..errors import ResourceStateError, TransientAwsError
 from . import secrets
 from . import tags as tagging
 from .clients import client
-from .errors import aws_call, classify, error_code
+from .errors import absent_on, answer_lost, aws_call, classify, error_code
 
 GONE = ("shutting-down", "terminated")
 STOPPED = ("stopping", "stopped")
@@ -156,12 +157,28 @@ def addresses_named(name: str, deployment_id: str, region: str) -> list[dict]:
     return client("ec2", region).describe_addresses(Filters=_ours(name, deployment_id))["Addresses"]
 
 
-def allocate_address(name: str, deployment_id: str, region: str) -> dict:
+def allocate_address(name: str, deployment_id: str, region: str) -> dict | None:
+    """Allocate an Elastic IP tagged ``name`` and ours by the call itself. AllocateAddress takes no client
+    token, so the call is sent once (no SDK retry, which would allocate a second address after a lost
+    answer): None when its answer was lost (``answer_lost``), and only a look-up by tag tells whether
+    it allocated."""
     with aws_call(f"allocate Elastic IP {name}"):
-        allocated = client("ec2", region).allocate_address(
-            Domain="vpc", TagSpecifications=tag_specifications(("elastic-ip",), tagging.ours(deployment_id, Name=name))
-        )
-    return {"AllocationId": allocated["AllocationId"], "PublicIp": allocated["PublicIp"]}
+        try:
+            allocated = client("ec2", region, retries=False).allocate_address(
+                Domain="vpc", TagSpecifications=tag_specifications(("elastic-ip",), tagging.ours(deployment_id, Name=name))
+            )
+        except (ClientError, BotoConnectionError, HTTPClientError) as exc:
+            if answer_lost(exc):
+                return None
+            raise
+    return {"AllocationId": allocated["AllocationId"], "PublicIp": allocated["PublicIp"], "Tags": tagging.as_list(tagging.ours(deployment_id, Name=name))}
+
+
+def release_address(allocation_id: str, region: str) -> None:
+    """Release an Elastic IP; one already released counts as released."""
+    ec2 = client("ec2", region)
+    with aws_call(f"release Elastic IP {allocation_id}"):
+        absent_on(lambda: ec2.release_address(AllocationId=allocation_id), "InvalidAllocationID.NotFound")
 
 
 def associate_address(allocation_id: str, instance_id: str, region: str) -> None:

@@ -30,6 +30,7 @@ from ..aws.errors import aws_call
 from ..deployment import Deployment
 from ..errors import PreflightError, ResourceStateError
 from ..plan import Change, create, keep, modify
+from . import polling
 
 # Canonical publishes the Ubuntu images under one account per partition.
 CANONICAL_OWNERS = {"aws": "099720109477", "aws-cn": "837727238323", "aws-us-gov": "513442679011"}
@@ -260,18 +261,44 @@ def launch_request(deployment: Deployment, spec: InstanceSpec, image: dict, toke
 # Elastic IP: allocated once, on the Insights instance -----------------------------------------
 def ensure_elastic_ip(deployment: Deployment, insights_instance_id: str, warnings: list[str]) -> dict:
     region, deployment_id, name = deployment.region, deployment.deployment_id, deployment.names.insights_eip
-    found = instances.addresses_named(name, deployment_id, region)
-    # Prefer the address already on the instance; more than one only after a lost allocation response.
-    found.sort(key=lambda address: (address.get("InstanceId") != insights_instance_id, address["AllocationId"]))
-    if len(found) > 1:
-        warnings.append(f"{len(found)} Elastic IPs carry Name={name}: using {found[0]['AllocationId']}; release the others ({', '.join(a['AllocationId'] for a in found[1:])})")
-    address = found[0] if found else instances.allocate_address(name, deployment_id, region)
+    found = instances.addresses_named(name, deployment_id, region) or allocate_elastic_ip(deployment)
+    address = keep_one_address(deployment, found, insights_instance_id, warnings)
     previous = address.get("InstanceId")
     if previous != insights_instance_id:
         instances.associate_address(address["AllocationId"], insights_instance_id, region)
         if previous:
             warnings.append(f"Elastic IP {address['PublicIp']} was on {previous}; moved it to {insights_instance_id} ({deployment.names.analytics_instance(1)})")
     return {"allocation_id": address["AllocationId"], "public_ip": address["PublicIp"], "instance_id": insights_instance_id}
+
+
+def allocate_elastic_ip(deployment: Deployment) -> list[dict]:
+    """A new address, tagged by the call. AllocateAddress takes no client token and is sent once: after a
+    lost answer, what it allocated is found by its tag once EC2's describe shows it (or nothing shows,
+    and the phase's retry looks again before allocating)."""
+    region, deployment_id, name = deployment.region, deployment.deployment_id, deployment.names.insights_eip
+    allocated = instances.allocate_address(name, deployment_id, region)
+    if allocated is not None:
+        return [allocated]
+    return polling.until_found(lambda: instances.addresses_named(name, deployment_id, region), f"Elastic IP {name}",
+                               "the answer to AllocateAddress was lost, so it may have allocated one")
+
+
+def keep_one_address(deployment: Deployment, found: list[dict], insights_instance_id: str, warnings: list[str]) -> dict:
+    """The address to use when several carry our Name (allocated twice by an older version's retry, or
+    by a retry within the seconds EC2's describe lags): the one on the instance, else one associated
+    elsewhere (its IP may be published), else the lowest allocation id. The others are released when
+    nothing uses them and they carry our deployment tag; any other stays, with a warning."""
+    name, deployment_id = deployment.names.insights_eip, deployment.deployment_id
+    kept, *spares = sorted(found, key=lambda a: (a.get("InstanceId") != insights_instance_id, "AssociationId" not in a, a["AllocationId"]))
+    for spare in spares:
+        if "AssociationId" not in spare and tagging.belongs_to(tagging.from_list(spare.get("Tags")), deployment_id):
+            instances.release_address(spare["AllocationId"], deployment.region)
+            warnings.append(f"released Elastic IP {spare['PublicIp']} ({spare['AllocationId']}): a second, unused address named {name}; "
+                            f"{kept['PublicIp']} is the deployment's")
+        else:
+            warnings.append(f"Elastic IP {spare['PublicIp']} ({spare['AllocationId']}) also carries Name={name} and is in use; "
+                            f"{kept['PublicIp']} is the deployment's: release the other if it is a stray")
+    return kept
 
 
 def summary(instance: dict, name: str) -> dict:
