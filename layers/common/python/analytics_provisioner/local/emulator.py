@@ -38,6 +38,7 @@ from ..phases import polling
 from . import bucket_tags, catalog, deprecated_images, ec2_limits, hooks, rds_deletion, rds_lifecycle, rds_snapshot_tags, search_limits
 from . import template as cfn
 from .clock import Clock, TaskThread
+from .create_duplicates import CreateDuplicates
 from .dynamodb_atomic import AtomicWrites
 from .ec2_describe_lag import Ec2DescribeLag
 from .execution_events import ExecutionEvents
@@ -190,7 +191,8 @@ class Emulator:
     # --- setup -------------------------------------------------------------------------------
     def _install_rules(self, stack: ExitStack) -> None:
         """AWS's behaviours moto lacks, each a named rule in its own module with a test that proves it bites."""
-        for rule in (ListSecretsLag(self.clock), self.iam_propagation, self.ec2_describe_lag, self.ssm, self.execution_events, AtomicWrites()):
+        for rule in (ListSecretsLag(self.clock), self.iam_propagation, self.ec2_describe_lag, CreateDuplicates(), self.ssm, self.execution_events,
+                     AtomicWrites()):
             rule.install()
             stack.callback(rule.uninstall)
         stack.enter_context(hooks.installed(deprecated_images.rule(ACCOUNT) + ec2_limits.rule(ACCOUNT) + search_limits.RULE))
