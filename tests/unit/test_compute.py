@@ -3,7 +3,7 @@ parameters, the Elastic IP, and what a re-run does with what it finds."""
 
 import base64
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -276,15 +276,49 @@ def test_private_keys_go_only_to_secrets_manager(aws, state):
         assert value["private_key"] not in json.dumps(result)
 
 
+def _age_key_pair(name: str, hours: int) -> None:
+    from moto.ec2.models import ec2_backends
+
+    ec2_backends[ACCOUNT][REGION].key_pairs[name].create_time -= timedelta(hours=hours)
+
+
 def test_key_pair_whose_private_key_we_lost_is_reported_not_replaced(aws, state):
     ec2 = aws.client("ec2")
     pair = ec2.create_key_pair(KeyName=NAMES.analytics_key_pair, TagSpecifications=[
         {"ResourceType": "key-pair", "Tags": tagging.as_list(tagging.ours("acme-demo"))}])
+    _age_key_pair(NAMES.analytics_key_pair, hours=1)  # an earlier run's
     with pytest.raises(ResourceStateError, match="key pair 'acme-demo-analytics' exists but its private key is not in Secrets Manager") as refused:
         compute.run(state)
     assert pair["KeyMaterial"] not in str(refused.value)
     assert ec2.describe_key_pairs(KeyNames=[NAMES.analytics_key_pair])["KeyPairs"][0]["KeyPairId"] == pair["KeyPairId"]
     assert inventory(aws)["instances"] == []
+
+
+def test_a_key_pair_made_moments_ago_whose_key_nobody_holds_is_replaced(aws, state):
+    """A create that never finished: its answer, carrying the private key, was lost (or the run stopped
+    before storing it). No instance uses the pair and no secret holds its key."""
+    ec2 = aws.client("ec2")
+    lost = ec2.create_key_pair(KeyName=NAMES.analytics_key_pair, TagSpecifications=[
+        {"ResourceType": "key-pair", "Tags": tagging.as_list(tagging.ours("acme-demo"))}])["KeyPairId"]
+    with pytest.raises(TransientAwsError, match="key pair 'acme-demo-analytics' was created moments ago but its private key never reached"):
+        compute.run(state)
+    assert ec2.describe_key_pairs(Filters=[{"Name": "key-name", "Values": [NAMES.analytics_key_pair]}])["KeyPairs"] == []
+    result = compute.run(state)
+    [pair] = ec2.describe_key_pairs(KeyNames=[NAMES.analytics_key_pair])["KeyPairs"]
+    assert pair["KeyPairId"] != lost
+    assert secrets.read_json(result["key_pairs"]["analytics"]["secret_arn"], REGION, ("key_pair_id",))["key_pair_id"] == pair["KeyPairId"]
+
+
+def test_a_key_pair_made_moments_ago_that_an_instance_uses_is_reported(aws, state):
+    ec2 = aws.client("ec2")
+    ec2.create_key_pair(KeyName=NAMES.director_key_pair, TagSpecifications=[{"ResourceType": "key-pair", "Tags": tagging.as_list(tagging.ours("acme-demo"))}])
+    ec2.run_instances(ImageId=state["deployment"]["options"].get("ami_id") or _any_image(ec2), MinCount=1, MaxCount=1, KeyName=NAMES.director_key_pair)
+    with pytest.raises(ResourceStateError, match="key pair 'acme-demo-director' exists but its private key is not in Secrets Manager"):
+        compute.run(state)
+
+
+def _any_image(ec2) -> str:
+    return ec2.describe_images(Owners=[CANONICAL])["Images"][0]["ImageId"]
 
 
 def test_key_pair_of_someone_else_is_refused(aws, state):

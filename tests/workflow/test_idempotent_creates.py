@@ -4,9 +4,26 @@ EC2's describe calls still lag what its first attempt made (local/faults.py, loc
 
 import pytest
 
+from analytics_provisioner.local.emulator import Emulator
 from analytics_provisioner.local.runner import execute
 from analytics_provisioner.local.seed import seed
 from analytics_provisioner.naming import EMR_MASTER_SECURITY_GROUP, EMR_SLAVE_SECURITY_GROUP, Names
+from testkit import REGION, inventory, load_event
+
+# A create the SDK sends again when its answer is lost, and what AWS answers the second time.
+LOST_CREATES = [
+    ("IdentityFunction", "CreateRole"),  # EntityAlreadyExists, as for the next three
+    ("IdentityFunction", "CreatePolicy"),
+    ("IdentityFunction", "CreateInstanceProfile"),
+    ("IdentityFunction", "CreateUser"),
+    ("IdentityFunction", "AddRoleToInstanceProfile"),  # LimitExceeded: a profile holds one role
+    ("IdentityFunction", "CreateAccessKey"),  # a second key, whose secret nobody holds
+    ("SearchFunction", "CreateDomain"),  # ResourceAlreadyExistsException
+    ("DatabaseFunction", "CreateDBSubnetGroup"),  # DBSubnetGroupAlreadyExists
+    ("DatabaseFunction", "CreateDBInstance"),  # DBInstanceAlreadyExists
+    ("StorageFunction", "CreateBucket"),  # none in us-east-1; BucketAlreadyOwnedByYou elsewhere
+    ("ComputeFunction", "CreateKeyPair"),  # InvalidKeyPair.Duplicate, and the private key is in the lost answer
+]
 
 
 def group_names(emulator, vpc_id: str) -> list[str]:
@@ -70,3 +87,25 @@ def test_network_retried_while_ec2_lists_lag_adopts_what_its_first_attempt_made(
     assert any(key[0] == "group" for key in emulator.ec2_describe_lag.hidden), "the retry's look-ups saw every group at once"
     vpc_id = default_vpc(emulator)
     assert [name for name in group_names(emulator, vpc_id) if name in our_group_names(minimal_input["deployment_id"])] == our_group_names(minimal_input["deployment_id"])
+
+
+@pytest.fixture(scope="module")
+def clean_counts(mysql_server, database_servers) -> dict:
+    """Resource counts after a fault-free run of the minimal input, in an emulator of its own."""
+    document = load_event("input-minimal.json")
+    with Emulator(region=REGION, mysql=mysql_server, database_servers=database_servers.server) as clean:
+        seed(clean, document)
+        assert execute(clean, document).status == "SUCCEEDED"
+        return {kind: len(items) for kind, items in inventory(clean).items()}
+
+
+@pytest.mark.parametrize(("function", "operation"), LOST_CREATES, ids=[operation for _, operation in LOST_CREATES])
+def test_a_lost_answer_to_a_create_is_survived_without_duplicates(clean_counts, emulator, minimal_input, function, operation):
+    seed(emulator, minimal_input)
+    lost = emulator.faults.lost_answer(function, operation)
+
+    result = execute(emulator, minimal_input)
+
+    assert result.status == "SUCCEEDED", result.cause
+    assert lost.lost == 1
+    assert {kind: len(items) for kind, items in inventory(emulator).items()} == clean_counts

@@ -15,7 +15,7 @@ from ..errors import ResourceStateError, TransientAwsError
 from . import secrets
 from . import tags as tagging
 from .clients import client
-from .errors import absent_on, answer_lost, aws_call, classify, error_code
+from .errors import absent_on, answer_lost, aws_call, classify, error_code, unless_exists
 
 GONE = ("shutting-down", "terminated")
 STOPPED = ("stopping", "stopped")
@@ -83,27 +83,41 @@ def key_pair(name: str, region: str) -> dict | None:
     return pairs[0] if pairs else None
 
 
-def create_key_pair_into_secret(name: str, secret_name: str, deployment_id: str, region: str) -> dict:
+def create_key_pair_into_secret(name: str, secret_name: str, deployment_id: str, region: str) -> dict | None:
     """Create key pair ``name`` and store ``{key_name, key_pair_id, private_key}`` in ``secret_name``.
 
-    Returns ``{"key_pair_id", "secret_arn"}``, never the key. When the secret cannot be stored the
-    key pair is deleted again: a retry then creates a fresh pair instead of finding one nobody holds.
+    Returns ``{"key_pair_id", "secret_arn"}``, never the key; None when EC2 answers that the pair exists
+    (InvalidKeyPair.Duplicate: a look-up moments before did not show it, or the SDK retried a call whose
+    answer, with the key, was lost). When the secret cannot be stored the key pair is deleted again: a
+    retry then creates a fresh pair instead of finding one nobody holds.
     """
     ec2 = client("ec2", region)
     with aws_call(f"create key pair {name}"):
-        created = ec2.create_key_pair(
+        created = unless_exists(lambda: ec2.create_key_pair(
             KeyName=name, KeyType="rsa", KeyFormat="pem",
             TagSpecifications=tag_specifications(("key-pair",), tagging.ours(deployment_id)),
-        )
+        ), "InvalidKeyPair.Duplicate")
+    if created is None:
+        return None
     key_pair_id = created["KeyPairId"]
     value = {"key_name": name, "key_pair_id": key_pair_id, "private_key": created.pop("KeyMaterial")}
     try:
         secret_arn = secrets.put_json(secret_name, value, region, deployment_id, f"private key of EC2 key pair {name}")
     except Exception:
-        with aws_call(f"delete key pair {name} after its private key could not be stored"):
-            ec2.delete_key_pair(KeyName=name)
+        delete_key_pair(name, region, "after its private key could not be stored")
         raise
     return {"key_pair_id": key_pair_id, "secret_arn": secret_arn}
+
+
+def delete_key_pair(name: str, region: str, why: str) -> None:
+    with aws_call(f"delete key pair {name} {why}"):
+        client("ec2", region).delete_key_pair(KeyName=name)
+
+
+def key_pair_in_use(name: str, region: str) -> bool:
+    """True when an instance that is not terminated was launched with the key pair."""
+    pages = client("ec2", region).get_paginator("describe_instances").paginate(Filters=[{"Name": "key-name", "Values": [name]}])
+    return any(i["State"]["Name"] != "terminated" for page in pages for r in page["Reservations"] for i in r["Instances"])
 
 
 # Instances ------------------------------------------------------------------------------------

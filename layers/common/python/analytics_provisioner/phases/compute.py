@@ -17,18 +17,22 @@ What a re-run does with what it finds (instances are found by their Name and dep
   changed), so a replacement takes the next generation.
 - a key pair of ours whose private key is no longer in Secrets Manager is an error, never
   silently replaced: EC2 cannot hand the key out again and running instances trust the old one.
+  Except a pair created less than 15 minutes ago that no instance uses: a create that never
+  finished (its answer, which carries the private key, was lost, or the run stopped before storing
+  it). Nobody holds that key: it is deleted and the retry creates a new pair.
 """
 
 import os
 import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from ..aws import instances, secrets
 from ..aws import tags as tagging
 from ..aws.clients import partition
 from ..aws.errors import aws_call
 from ..deployment import Deployment
-from ..errors import PreflightError, ResourceStateError
+from ..errors import PreflightError, ResourceStateError, TransientAwsError
 from ..plan import Change, create, keep, modify
 from . import polling
 
@@ -43,6 +47,8 @@ UBUNTU_IMAGE_STORES = ("hvm-ssd", "hvm-ssd-gp3")
 # The runbook's "Install all available updates" on first boot. No secret ever goes here.
 FIRST_BOOT = "#cloud-config\npackage_update: true\npackage_upgrade: true\n"
 MAX_GENERATIONS = 20
+# A key pair younger than this without its secret is a create that never finished (see interrupted_create).
+INTERRUPTED_CREATE_SECONDS = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -131,12 +137,17 @@ def ubuntu_name_patterns(release: str, architecture: str) -> list[str]:
 def ensure_key_pair(deployment: Deployment, name: str) -> dict:
     region, deployment_id = deployment.region, deployment.deployment_id
     secret_name = deployment.names.key_pair_secret(name)
-    existing = instances.key_pair(name, region)
-    if existing is None:
-        created = instances.create_key_pair_into_secret(name, secret_name, deployment_id, region)
-        return {"name": name, "secret_arn": created["secret_arn"]}
+    existing, created = polling.found_or_created(lambda: instances.key_pair(name, region),
+                                                 lambda: instances.create_key_pair_into_secret(name, secret_name, deployment_id, region),
+                                                 f"key pair {name!r}")
+    if created:
+        return {"name": name, "secret_arn": existing["secret_arn"]}
     tagging.require_ours(tagging.from_list(existing.get("Tags")), deployment_id, f"key pair {name!r}")
     secret_arn = secrets.arn_if_ours(secret_name, region, deployment_id)
+    if secret_arn is None and interrupted_create(existing, region):
+        instances.delete_key_pair(name, region, "whose private key nobody holds")
+        raise TransientAwsError(f"key pair {name!r} was created moments ago but its private key never reached {secret_name} (the "
+                                "answer carrying it was lost, or the run stopped before storing it); deleted it, the retry creates a new one")
     if secret_arn is None:
         raise ResourceStateError(
             f"key pair {name!r} exists but its private key is not in Secrets Manager ({secret_name}), and EC2 cannot "
@@ -145,6 +156,13 @@ def ensure_key_pair(deployment: Deployment, name: str) -> dict:
             "(instances launched with the old key keep trusting it)"
         )
     return {"name": name, "secret_arn": secret_arn}
+
+
+def interrupted_create(pair: dict, region: str) -> bool:
+    """A pair of ours created minutes ago that no instance uses and whose private key is in no secret:
+    nobody holds its key, so replacing it breaks nothing."""
+    age = datetime.now(timezone.utc) - pair["CreateTime"]
+    return age.total_seconds() < INTERRUPTED_CREATE_SECONDS and not instances.key_pair_in_use(pair["KeyName"], region)
 
 
 def ensure_deploy_key(deployment: Deployment) -> dict:

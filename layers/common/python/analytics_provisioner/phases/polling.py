@@ -63,6 +63,19 @@ def until_found(look_up: Callable[[], object], what: str, why: str):
     return found
 
 
+def found_or_created(look_up: Callable[[], dict | None], create: Callable[[], dict | None], what: str) -> tuple[dict, bool]:
+    """(the resource, created now?): ``look_up()``, else ``create()``; when the create answers that it
+    exists already (the aws helpers return None then), ``until_found``. The caller checks what it found
+    is ours."""
+    found = look_up()
+    if found is not None:
+        return found, False
+    created = create()
+    if created is not None:
+        return created, True
+    return until_found(look_up, what, "AWS answered that it exists already"), False
+
+
 def watch_budget(poll: dict, watch_seconds: int, timeout_minutes: float) -> int:
     """How long this check may watch: ``watch_seconds``, but never past the ceiling."""
     return max(0, min(watch_seconds, int(timeout_minutes * 60) - poll["waited_seconds"] - poll["next_wait_seconds"]))
