@@ -12,6 +12,9 @@ inbound rules, and the EMR RDS group on the existing edxapp RDS instance.
   when they exist, created (``TAG_SHARED``, no deployment tag) when missing; we only add our
   rules to them and never revoke anything there.
 - The edxapp RDS instance gets the EMR RDS group added to its groups; the others stay.
+- EC2's describe calls lag its writes: a group a look-up did not show may answer InvalidGroup.Duplicate
+  (looked up again until it shows, then adopted only if ours), a rule InvalidPermission.Duplicate
+  (it is there).
 - The database-setup function's group (stack parameter ``DbSetupSecurityGroupId``, passed in
   ``DB_SETUP_SECURITY_GROUP_ID``) is admitted into the EMR RDS group on 3306, so DbSetup reaches the
   analytics database. The edxapp RDS's own groups are its owner's: Validate checks that they admit
