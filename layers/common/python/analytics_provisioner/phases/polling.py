@@ -11,6 +11,9 @@ A status call may watch: read the resource, and while it is not ready read it ag
 a resource is seen ready about half an interval late, while one round of the loop (three state
 transitions) covers ``watch_seconds + interval_seconds`` instead of ``interval_seconds``. The price is
 Lambda time: a check bills its watch (docs/performance.md weighs it).
+
+``found_or_created`` / ``until_found`` watch the same way, briefly, for what a create answered exists
+already while the look-up does not show it yet (README, Reliability).
 """
 
 import math
