@@ -3,7 +3,7 @@ parameters, the Elastic IP, and what a re-run does with what it finds."""
 
 import base64
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -18,6 +18,8 @@ from analytics_provisioner.errors import (
     ResourceStateError,
     TransientAwsError,
 )
+from analytics_provisioner.local import faults
+from analytics_provisioner.local.ec2_describe_lag import LAG_SECONDS
 from analytics_provisioner.local.emulator import ACCOUNT
 from analytics_provisioner.local.iam_propagation import PROPAGATION_SECONDS
 from analytics_provisioner.naming import TAG_DEPLOYMENT, Names
@@ -274,15 +276,49 @@ def test_private_keys_go_only_to_secrets_manager(aws, state):
         assert value["private_key"] not in json.dumps(result)
 
 
+def _age_key_pair(name: str, hours: int) -> None:
+    from moto.ec2.models import ec2_backends
+
+    ec2_backends[ACCOUNT][REGION].key_pairs[name].create_time -= timedelta(hours=hours)
+
+
 def test_key_pair_whose_private_key_we_lost_is_reported_not_replaced(aws, state):
     ec2 = aws.client("ec2")
     pair = ec2.create_key_pair(KeyName=NAMES.analytics_key_pair, TagSpecifications=[
         {"ResourceType": "key-pair", "Tags": tagging.as_list(tagging.ours("acme-demo"))}])
+    _age_key_pair(NAMES.analytics_key_pair, hours=1)  # an earlier run's
     with pytest.raises(ResourceStateError, match="key pair 'acme-demo-analytics' exists but its private key is not in Secrets Manager") as refused:
         compute.run(state)
     assert pair["KeyMaterial"] not in str(refused.value)
     assert ec2.describe_key_pairs(KeyNames=[NAMES.analytics_key_pair])["KeyPairs"][0]["KeyPairId"] == pair["KeyPairId"]
     assert inventory(aws)["instances"] == []
+
+
+def test_a_key_pair_made_moments_ago_whose_key_nobody_holds_is_replaced(aws, state):
+    """A create that never finished: its answer, carrying the private key, was lost (or the run stopped
+    before storing it). No instance uses the pair and no secret holds its key."""
+    ec2 = aws.client("ec2")
+    lost = ec2.create_key_pair(KeyName=NAMES.analytics_key_pair, TagSpecifications=[
+        {"ResourceType": "key-pair", "Tags": tagging.as_list(tagging.ours("acme-demo"))}])["KeyPairId"]
+    with pytest.raises(TransientAwsError, match="key pair 'acme-demo-analytics' was created moments ago but its private key never reached"):
+        compute.run(state)
+    assert ec2.describe_key_pairs(Filters=[{"Name": "key-name", "Values": [NAMES.analytics_key_pair]}])["KeyPairs"] == []
+    result = compute.run(state)
+    [pair] = ec2.describe_key_pairs(KeyNames=[NAMES.analytics_key_pair])["KeyPairs"]
+    assert pair["KeyPairId"] != lost
+    assert secrets.read_json(result["key_pairs"]["analytics"]["secret_arn"], REGION, ("key_pair_id",))["key_pair_id"] == pair["KeyPairId"]
+
+
+def test_a_key_pair_made_moments_ago_that_an_instance_uses_is_reported(aws, state):
+    ec2 = aws.client("ec2")
+    ec2.create_key_pair(KeyName=NAMES.director_key_pair, TagSpecifications=[{"ResourceType": "key-pair", "Tags": tagging.as_list(tagging.ours("acme-demo"))}])
+    ec2.run_instances(ImageId=state["deployment"]["options"].get("ami_id") or _any_image(ec2), MinCount=1, MaxCount=1, KeyName=NAMES.director_key_pair)
+    with pytest.raises(ResourceStateError, match="key pair 'acme-demo-director' exists but its private key is not in Secrets Manager"):
+        compute.run(state)
+
+
+def _any_image(ec2) -> str:
+    return ec2.describe_images(Owners=[CANONICAL])["Images"][0]["ImageId"]
 
 
 def test_key_pair_of_someone_else_is_refused(aws, state):
@@ -453,3 +489,68 @@ def test_elastic_ip_moved_away_is_brought_back(aws, state):
     assert second["eip"] == first["eip"]
     assert ec2.describe_addresses()["Addresses"][0]["InstanceId"] == first["analytics_instances"][0]["instance_id"]
     assert any("moved it to" in w for w in second["warnings"])
+
+
+# Elastic IP: AllocateAddress takes no client token ------------------------------------------------
+def _addresses(aws) -> list[dict]:
+    return aws.client("ec2").describe_addresses()["Addresses"]
+
+
+def test_a_lost_allocation_answer_is_not_allocated_again_but_found_by_its_tag(aws, state):
+    """The SDK does not send AllocateAddress again; what the lost call allocated shows once EC2's describe
+    catches up (local/ec2_describe_lag.py), and is used."""
+    lost = aws.faults.lost_answer("ComputeFunction", "AllocateAddress")
+    with faults.recorded_as("ComputeFunction"):
+        result = compute.run(state)
+    [address] = _addresses(aws)
+    assert lost.lost == 1
+    assert (address["AllocationId"], address["InstanceId"]) == (result["eip"]["allocation_id"], result["analytics_instances"][0]["instance_id"])
+
+
+def test_a_lost_allocation_that_does_not_show_is_left_to_the_retry_which_looks_first(aws, state):
+    aws.faults.lost_answer("ComputeFunction", "AllocateAddress")
+    aws.ec2_describe_lag.seconds = 3600
+    with faults.recorded_as("ComputeFunction"), pytest.raises(TransientAwsError, match="Elastic IP acme-demo-insights: the answer to AllocateAddress was lost"):
+        compute.run(state)
+    aws.ec2_describe_lag.seconds = LAG_SECONDS
+    with faults.recorded_as("ComputeFunction"):
+        result = compute.run(state)
+    assert [a["AllocationId"] for a in _addresses(aws)] == [result["eip"]["allocation_id"]]
+
+
+def _allocate_ours(aws, name: str = NAMES.insights_eip) -> str:
+    return aws.client("ec2").allocate_address(Domain="vpc", TagSpecifications=[{"ResourceType": "elastic-ip", "Tags": tagging.as_list(tagging.ours("acme-demo", Name=name))}])["AllocationId"]
+
+
+def test_a_second_address_of_ours_is_released_when_unused(aws, state):
+    first = compute.run(state)
+    spare = _allocate_ours(aws)  # as an older version's retried allocation left it
+    second = compute.run(state)
+    assert second["eip"] == first["eip"]
+    assert [a["AllocationId"] for a in _addresses(aws)] == [first["eip"]["allocation_id"]]
+    assert any("released Elastic IP" in w and spare in w for w in second["warnings"])
+
+
+def test_of_two_unused_addresses_the_lowest_allocation_id_is_kept(aws, state):
+    spares = sorted([_allocate_ours(aws), _allocate_ours(aws)])
+    result = compute.run(state)
+    assert result["eip"]["allocation_id"] == spares[0]
+    assert [a["AllocationId"] for a in _addresses(aws)] == [spares[0]]
+
+
+def test_a_second_address_in_use_elsewhere_is_kept_with_a_warning(aws, state):
+    ec2 = aws.client("ec2")
+    first = compute.run(state)
+    other = _allocate_ours(aws)
+    ec2.associate_address(AllocationId=other, InstanceId=first["director_instance"]["instance_id"])
+    second = compute.run(state)
+    assert second["eip"] == first["eip"]
+    assert sorted(a["AllocationId"] for a in _addresses(aws)) == sorted([first["eip"]["allocation_id"], other])
+    assert any(other in w and "is in use" in w for w in second["warnings"])
+
+
+def test_an_address_without_our_deployment_tag_is_never_found_nor_released(aws, state):
+    foreign = aws.client("ec2").allocate_address(Domain="vpc", TagSpecifications=[{"ResourceType": "elastic-ip", "Tags": [{"Key": "Name", "Value": NAMES.insights_eip}]}])["AllocationId"]
+    result = compute.run(state)
+    assert result["eip"]["allocation_id"] != foreign
+    assert foreign in [a["AllocationId"] for a in _addresses(aws)]

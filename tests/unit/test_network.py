@@ -4,7 +4,10 @@ groups, DNS hostnames, the internet route, the edxapp RDS membership, and re-run
 
 import pytest
 
+from analytics_provisioner.aws.ec2 import IngressRule
 from analytics_provisioner.errors import OwnershipError, PreflightError, TransientAwsError
+from analytics_provisioner.local import faults
+from analytics_provisioner.local.ec2_describe_lag import LAG_SECONDS
 from analytics_provisioner.local.seed import seed
 from analytics_provisioner.naming import (
     EMR_MASTER_SECURITY_GROUP,
@@ -14,7 +17,7 @@ from analytics_provisioner.naming import (
     TAG_SHARED,
     TOOL,
 )
-from analytics_provisioner.phases import network, validate
+from analytics_provisioner.phases import network, polling, validate
 
 REGION = "us-east-1"
 WORLD = "0.0.0.0/0"
@@ -228,3 +231,57 @@ def test_a_group_name_taken_by_a_group_without_our_tag_fails_naming_it(state, re
         network.run(state)
     assert ("deployment someone-else" if tags else "no deployment tag") in str(refused.value)
     assert rules(ready, taken) == set()
+
+
+# Duplicates: what a look-up moments before did not show (EC2's describe calls lag, local/ec2_describe_lag.py) ----
+@pytest.fixture
+def as_network(ready):
+    """The phase's calls as the Network function's, whose own recent writes its describe calls do not show yet."""
+    with faults.recorded_as("NetworkFunction"):
+        yield ready
+
+
+def _ours(name: str) -> list[dict]:
+    return [{"ResourceType": "security-group", "Tags": [{"Key": TAG_DEPLOYMENT, "Value": "acme-demo"}, {"Key": "Name", "Value": name}]}]
+
+
+def test_a_group_of_ours_the_lookup_does_not_show_yet_is_adopted_once_it_shows(state, as_network):
+    vpc, clock = state["deployment"]["network"]["vpc_id"], as_network.clock
+    made = ec2(as_network).create_security_group(GroupName="acme-demo-analytics", Description="a moment ago", VpcId=vpc,
+                                                 TagSpecifications=_ours("acme-demo-analytics"))["GroupId"]
+    before = clock.now()
+    out = network.run(state)
+    assert out["security_groups"]["analytics"] == made
+    assert LAG_SECONDS <= clock.now() - before < LAG_SECONDS + polling.FOUND_INTERVAL_SECONDS + 1  # it waited for the describe, no longer
+    with faults.outside_functions():
+        assert rules(as_network, made) == {tcp(22, out["security_groups"]["director"]), tcp(80, WORLD), tcp(443, WORLD)}
+
+
+def test_a_foreign_group_behind_the_duplicate_answer_is_refused(state, as_network):
+    vpc = state["deployment"]["network"]["vpc_id"]
+    ec2(as_network).create_security_group(GroupName="acme-demo-director", Description="someone's", VpcId=vpc)
+    with pytest.raises(OwnershipError, match="security group 'acme-demo-director' .* exists and is not ours"):
+        network.run(state)
+
+
+def test_a_duplicate_group_that_never_shows_is_retried_by_the_state_machine(state, as_network):
+    vpc = state["deployment"]["network"]["vpc_id"]
+    as_network.ec2_describe_lag.seconds = 3600
+    ec2(as_network).create_security_group(GroupName="acme-demo-analytics", Description="a moment ago", VpcId=vpc,
+                                          TagSpecifications=_ours("acme-demo-analytics"))
+    with pytest.raises(TransientAwsError, match="security group 'acme-demo-analytics' in vpc-.*InvalidGroup.Duplicate, but it does not show yet"):
+        network.run(state)
+
+
+def test_rules_that_exist_already_count_as_added_and_the_others_are_added_too(state, ready):
+    sg = network.run(state)["security_groups"]
+    api = ec2(ready)
+    ready.clock.skip(LAG_SECONDS)
+    api.revoke_security_group_ingress(GroupId=sg["analytics"], IpPermissions=[IngressRule.tcp(80, WORLD).permission(), IngressRule.tcp(443, WORLD).permission()])
+    with faults.recorded_as("NetworkFunction"):
+        # Put back a moment ago by the phase's earlier attempt: not shown yet; the batch meets InvalidPermission.Duplicate.
+        api.authorize_security_group_ingress(GroupId=sg["analytics"], IpPermissions=[IngressRule.tcp(80, WORLD).permission()])
+        made = count_calls(ready, "ec2", ["AuthorizeSecurityGroupIngress"])
+        network.run(state)
+    assert rules(ready, sg["analytics"]) == {tcp(22, sg["director"]), tcp(80, WORLD), tcp(443, WORLD)}
+    assert made == ["AuthorizeSecurityGroupIngress"] * 3  # the batch of two, then each one

@@ -228,3 +228,19 @@ def test_the_shared_statement_an_earlier_version_wrote_is_replaced_only_by_its_t
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [another_deployments]}))
     storage.run(state_for(full_input))
     assert _grades_sids(s3) == [LEGACY_GRADES_POLICY_SID, Names("acme-prod").grades_policy_sid]  # not ours to take away
+
+
+def test_a_lost_create_bucket_answer_outside_us_east_1_finds_the_bucket_ours(minimal_input):
+    """The SDK sends CreateBucket again; outside us-east-1 S3 answers BucketAlreadyOwnedByYou."""
+    from analytics_provisioner.local import faults
+    from analytics_provisioner.local.emulator import Emulator
+
+    doc = {**minimal_input, "region": "eu-west-1"}
+    with Emulator(region="eu-west-1", deploy=False) as aws:
+        lost = aws.faults.lost_answer("StorageFunction", "CreateBucket")
+        with faults.recorded_as("StorageFunction"):
+            result = storage.run({"deployment": Deployment.from_input(doc, "eu-west-1").to_state()})
+        assert lost.lost == 1
+        assert len(result["created"]) == 2 and len(result["adopted"]) == 1
+        for bucket in result["created"] + result["adopted"]:
+            assert_secured(aws.client("s3"), bucket, "acme-demo")

@@ -17,7 +17,7 @@ from analytics_provisioner import execution
 from analytics_provisioner.local import template as cfn
 from analytics_provisioner.local.runner import execute
 from analytics_provisioner.local.seed import seed
-from analytics_provisioner.naming import Names
+from analytics_provisioner.naming import TAG_DEPLOYMENT, Names
 from testkit import load_event
 
 # Where an S3 API operation's IAM action has another name (the Service Authorization Reference).
@@ -92,6 +92,8 @@ def test_every_call_a_function_makes_is_allowed_by_its_own_policy(emulator, full
     # instance's agent may register once its role has the SSM core policy (README, Outputs).
     emulator.client("iam").attach_role_policy(RoleName=Names(full_input["deployment_id"]).analytics_role,
                                               PolicyArn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore")
+    spare = [{"Key": "Name", "Value": Names(full_input["deployment_id"]).insights_eip}, {"Key": TAG_DEPLOYMENT, "Value": full_input["deployment_id"]}]
+    emulator.client("ec2").allocate_address(Domain="vpc", TagSpecifications=[{"ResourceType": "elastic-ip", "Tags": spare}])  # the re-run releases it
     rerun = execute(emulator, full_input, name="acme-prod-rerun")
     assert rerun.status == "SUCCEEDED" and rerun.output["verify"]["rds_test"]["status"] == "passed", rerun.cause
     refusing = emulator.faults.aws("ComputeFunction", times=10_000, code="InvalidRequest", status=400)

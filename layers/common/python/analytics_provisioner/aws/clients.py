@@ -17,6 +17,9 @@ RETRY_CONFIG = Config(
     connect_timeout=5,
     read_timeout=30,
 )
+# For a create that takes no idempotency token (AllocateAddress): the SDK must not send it again after
+# a lost answer, which may have created it; the caller looks it up instead.
+SINGLE_ATTEMPT_CONFIG = RETRY_CONFIG.merge(Config(retries={"mode": "standard", "total_max_attempts": 1}))
 
 _lock = threading.Lock()
 _session: boto3.session.Session | None = None
@@ -35,13 +38,14 @@ def _shared_session() -> boto3.session.Session:
 
 
 @lru_cache(maxsize=64)
-def _cached(service: str, region: str):
-    return _shared_session().client(service, region_name=region, config=RETRY_CONFIG)
+def _cached(service: str, region: str, retries: bool):
+    return _shared_session().client(service, region_name=region, config=RETRY_CONFIG if retries else SINGLE_ATTEMPT_CONFIG)
 
 
-def client(service: str, region: str):
+def client(service: str, region: str, retries: bool = True):
+    """The shared client; ``retries=False``: one that sends each call once (``SINGLE_ATTEMPT_CONFIG``)."""
     with _lock:
-        return _cached(service, region)
+        return _cached(service, region, retries)
 
 
 def reset() -> None:

@@ -8,7 +8,9 @@ from .. import naming
 from ..errors import TransientAwsError
 from . import tags as tagging
 from .clients import client
-from .errors import error_code, gone_is_success
+from .errors import error_code, gone_is_success, unless_exists
+
+DUPLICATE_GROUP, DUPLICATE_RULE = "InvalidGroup.Duplicate", "InvalidPermission.Duplicate"
 
 
 def default_vpc_id(region: str) -> str | None:
@@ -120,12 +122,16 @@ def enable_dns_hostnames(vpc_id: str, region: str) -> None:
     client("ec2", region).modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": True})
 
 
-def create_security_group(name: str, description: str, vpc_id: str, tags: dict[str, str], region: str) -> dict:
-    """Create the group with its tags in one call; returns it as describe_security_groups would."""
-    group_id = client("ec2", region).create_security_group(
+def create_security_group(name: str, description: str, vpc_id: str, tags: dict[str, str], region: str) -> dict | None:
+    """Create the group with its tags in one call; returns it as describe_security_groups would, or None
+    when EC2 answers that the VPC has a group of that name already (``unless_exists``)."""
+    created = unless_exists(lambda: client("ec2", region).create_security_group(
         GroupName=name, Description=description, VpcId=vpc_id,
         TagSpecifications=[{"ResourceType": "security-group", "Tags": tagging.as_list(tags)}],
-    )["GroupId"]
+    ), DUPLICATE_GROUP)
+    if created is None:
+        return None
+    group_id = created["GroupId"]
     return {"GroupId": group_id, "GroupName": name, "VpcId": vpc_id, "Tags": tagging.as_list(tags), "IpPermissions": []}
 
 
@@ -169,7 +175,7 @@ class IngressRule:
 
     def permission(self) -> dict:
         """The rule as one ``IpPermissions`` item."""
-        permission = {"IpProtocol": self.protocol}
+        permission: dict[str, object] = {"IpProtocol": self.protocol}
         if self.ports is not None:
             permission["FromPort"], permission["ToPort"] = self.ports
         described = {"Description": self.description} if self.description else {}
@@ -200,8 +206,23 @@ def ingress_rules(group: dict) -> set[IngressRule]:
 
 
 def authorize_ingress(group_id: str, rules: list[IngressRule], region: str) -> None:
-    if rules:
-        client("ec2", region).authorize_security_group_ingress(GroupId=group_id, IpPermissions=[rule.permission() for rule in rules])
+    """Add the rules. One that exists already counts as added: EC2 answers InvalidPermission.Duplicate for
+    a rule a lagging describe did not show, or that the SDK's retry of a call whose answer was lost meets;
+    the call then may not have added the others, so they go again one by one."""
+    ec2 = client("ec2", region)
+
+    def authorize(batch: list[IngressRule]) -> None:
+        ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[rule.permission() for rule in batch])
+
+    if not rules:
+        return
+    try:
+        authorize(rules)
+    except ClientError as exc:
+        if error_code(exc) != DUPLICATE_RULE:
+            raise
+        for rule in rules if len(rules) > 1 else []:
+            unless_exists(lambda rule=rule: authorize([rule]), DUPLICATE_RULE)
 
 
 def revoke_ingress(group_id: str, rules: list[IngressRule], region: str) -> None:

@@ -2,7 +2,7 @@
 
 import contextlib
 
-from botocore.exceptions import ClientError, ReadTimeoutError
+from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from ..errors import AwsCallError, IamPropagationError, ProvisionerError, TransientAwsError
@@ -43,6 +43,20 @@ def gone_is_success(call, *codes: str) -> bool:
             return False
         raise
     return True
+
+
+def unless_exists(call, *codes: str):
+    """``call()``, a create, or None when AWS answers with one of ``codes``: it exists already (a look-up
+    moments before did not show it yet, or the SDK retried a call whose answer was lost)."""
+    return absent_on(call, *codes)
+
+
+def answer_lost(exc: Exception) -> bool:
+    """The call reached AWS, or may have, but no answer came back (a read timeout, a dropped connection,
+    a 5xx): whether it took effect only a look-up can tell."""
+    if isinstance(exc, (ReadTimeoutError, ConnectionClosedError)):
+        return True
+    return isinstance(exc, ClientError) and exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500
 
 
 def is_transient(exc: Exception) -> bool:

@@ -9,7 +9,9 @@ from ..errors import TransientAwsError
 from . import secrets
 from . import tags as tagging
 from .clients import client, partition
-from .errors import absent_on, aws_call, classify, error_code, gone_is_success
+from .errors import absent_on, aws_call, classify, error_code, gone_is_success, unless_exists
+
+EXISTS = "EntityAlreadyExists"  # ``create_*`` answer None then: a look-up moments before did not show it
 
 
 def absent_on_404(call):
@@ -81,11 +83,13 @@ def role(name: str, region: str) -> dict | None:
     return absent_on_404(lambda: iam.get_role(RoleName=name)["Role"])
 
 
-def create_role(name: str, path: str, trust: dict, description: str, tags: dict[str, str], region: str) -> dict:
-    return client("iam", region).create_role(
+def create_role(name: str, path: str, trust: dict, description: str, tags: dict[str, str], region: str) -> dict | None:
+    iam = client("iam", region)
+    created = unless_exists(lambda: iam.create_role(
         RoleName=name, Path=path, AssumeRolePolicyDocument=json.dumps(trust), Description=description,
         Tags=tagging.as_list(tags),
-    )["Role"]
+    ), EXISTS)
+    return created and created["Role"]
 
 
 def delete_role(name: str, region: str) -> bool:
@@ -138,10 +142,10 @@ def instance_profile(name: str, region: str) -> dict | None:
     return absent_on_404(lambda: iam.get_instance_profile(InstanceProfileName=name)["InstanceProfile"])
 
 
-def create_instance_profile(name: str, path: str, tags: dict[str, str], region: str) -> dict:
-    return client("iam", region).create_instance_profile(
-        InstanceProfileName=name, Path=path, Tags=tagging.as_list(tags)
-    )["InstanceProfile"]
+def create_instance_profile(name: str, path: str, tags: dict[str, str], region: str) -> dict | None:
+    iam = client("iam", region)
+    created = unless_exists(lambda: iam.create_instance_profile(InstanceProfileName=name, Path=path, Tags=tagging.as_list(tags)), EXISTS)
+    return created and created["InstanceProfile"]
 
 
 def delete_instance_profile(name: str, region: str) -> bool:
@@ -159,10 +163,22 @@ def ensure_profile_holds_role(profile: dict, role_name: str, region: str) -> boo
 
     A profile holds at most one role: one that holds another role is left as it is (the caller
     decides whether that is an error)."""
+    name = profile["InstanceProfileName"]
     if profile.get("Roles"):
         return False
-    with _propagating(f"add IAM role {role_name} to instance profile {profile['InstanceProfileName']}"):
-        client("iam", region).add_role_to_instance_profile(InstanceProfileName=profile["InstanceProfileName"], RoleName=role_name)
+    with _propagating(f"add IAM role {role_name} to instance profile {name}"):
+        try:
+            client("iam", region).add_role_to_instance_profile(InstanceProfileName=name, RoleName=role_name)
+        except ClientError as exc:
+            if error_code(exc) != "LimitExceeded":
+                raise
+            # Full: the SDK's retry of a call whose answer was lost, or a look-up that lagged. With our role that is done.
+            held = [held_role["RoleName"] for held_role in (instance_profile(name, region) or {}).get("Roles", [])]
+            if held == [role_name]:
+                return True
+            if not held:
+                raise TransientAwsError(f"instance profile {name}: IAM answered LimitExceeded (it holds a role) but lists none yet; retried") from exc
+            raise
     return True
 
 
@@ -175,11 +191,13 @@ def managed_policy(arn: str, region: str) -> dict | None:
     return policy
 
 
-def create_policy(name: str, path: str, document: dict, description: str, tags: dict[str, str], region: str) -> dict:
-    return client("iam", region).create_policy(
+def create_policy(name: str, path: str, document: dict, description: str, tags: dict[str, str], region: str) -> dict | None:
+    iam = client("iam", region)
+    created = unless_exists(lambda: iam.create_policy(
         PolicyName=name, Path=path, PolicyDocument=json.dumps(document), Description=description,
         Tags=tagging.as_list(tags),
-    )["Policy"]
+    ), EXISTS)
+    return created and created["Policy"]
 
 
 def delete_policy(arn: str, region: str) -> bool:
@@ -224,8 +242,10 @@ def user(name: str, region: str) -> dict | None:
     return absent_on_404(lambda: iam.get_user(UserName=name)["User"])
 
 
-def create_user(name: str, path: str, tags: dict[str, str], region: str) -> dict:
-    return client("iam", region).create_user(UserName=name, Path=path, Tags=tagging.as_list(tags))["User"]
+def create_user(name: str, path: str, tags: dict[str, str], region: str) -> dict | None:
+    iam = client("iam", region)
+    created = unless_exists(lambda: iam.create_user(UserName=name, Path=path, Tags=tagging.as_list(tags)), EXISTS)
+    return created and created["User"]
 
 
 def delete_user(name: str, region: str) -> bool:
@@ -255,10 +275,12 @@ def delete_access_key(user_name: str, access_key_id: str, region: str) -> bool:
 def create_access_key_into_secret(user_name: str, secret_name: str, deployment_id: str, region: str) -> dict:
     """Create an access key for ``user_name`` and store ``{access_key_id, secret_access_key, user_name}``
     in ``secret_name``. Returns ``{"access_key_id", "secret_arn"}``, never the secret key. When the
-    secret cannot be stored the key is deleted again, so no key exists that nobody holds."""
+    secret cannot be stored the key is deleted again, so no key exists that nobody holds. The call is
+    sent once: after a lost answer (TransientAwsError) the SDK would mint a second key, while the
+    phase's retry deletes the one whose secret was lost before it makes a new one."""
     doing = f"create an access key for IAM user {user_name}"
     with aws_call(doing), _propagating(doing):
-        created = client("iam", region).create_access_key(UserName=user_name)["AccessKey"]
+        created = client("iam", region, retries=False).create_access_key(UserName=user_name)["AccessKey"]
     key_id = created["AccessKeyId"]
     value = {"access_key_id": key_id, "secret_access_key": created.pop("SecretAccessKey"), "user_name": user_name}
     try:

@@ -7,14 +7,15 @@ leaves ``create_key_pair_into_secret``: it goes to Secrets Manager in the call t
 import contextlib
 from datetime import datetime, timezone
 
-from botocore.exceptions import ClientError, WaiterError
+from botocore.exceptions import ClientError, HTTPClientError, WaiterError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from .. import naming
 from ..errors import ResourceStateError, TransientAwsError
 from . import secrets
 from . import tags as tagging
 from .clients import client
-from .errors import aws_call, classify, error_code, gone_is_success
+from .errors import answer_lost, aws_call, classify, error_code, gone_is_success, unless_exists
 
 GONE = ("shutting-down", "terminated")
 STOPPED = ("stopping", "stopped")
@@ -87,18 +88,22 @@ def key_pair(name: str, region: str) -> dict | None:
     return pairs[0] if pairs else None
 
 
-def create_key_pair_into_secret(name: str, secret_name: str, deployment_id: str, region: str) -> dict:
+def create_key_pair_into_secret(name: str, secret_name: str, deployment_id: str, region: str) -> dict | None:
     """Create key pair ``name`` and store ``{key_name, key_pair_id, private_key}`` in ``secret_name``.
 
-    Returns ``{"key_pair_id", "secret_arn"}``, never the key. When the secret cannot be stored the
-    key pair is deleted again: a retry then creates a fresh pair instead of finding one nobody holds.
+    Returns ``{"key_pair_id", "secret_arn"}``, never the key; None when EC2 answers that the pair exists
+    (InvalidKeyPair.Duplicate: a look-up moments before did not show it, or the SDK retried a call whose
+    answer, with the key, was lost). When the secret cannot be stored the key pair is deleted again: a
+    retry then creates a fresh pair instead of finding one nobody holds.
     """
     ec2 = client("ec2", region)
     with aws_call(f"create key pair {name}"):
-        created = ec2.create_key_pair(
+        created = unless_exists(lambda: ec2.create_key_pair(
             KeyName=name, KeyType="rsa", KeyFormat="pem",
             TagSpecifications=tag_specifications(("key-pair",), tagging.ours(deployment_id)),
-        )
+        ), "InvalidKeyPair.Duplicate")
+    if created is None:
+        return None
     key_pair_id = created["KeyPairId"]
     value = {"key_name": name, "key_pair_id": key_pair_id, "private_key": created.pop("KeyMaterial")}
     try:
@@ -120,6 +125,12 @@ def delete_key_pair(name: str, region: str) -> bool:
     """``create_key_pair_into_secret``'s partner (the secret holding the private key goes with the
     deployment's secrets); False when it was already gone."""
     return gone_is_success(lambda: client("ec2", region).delete_key_pair(KeyName=name), "InvalidKeyPair.NotFound")
+
+
+def key_pair_in_use(name: str, region: str) -> bool:
+    """True when an instance that is not terminated was launched with the key pair."""
+    pages = client("ec2", region).get_paginator("describe_instances").paginate(Filters=[{"Name": "key-name", "Values": [name]}])
+    return any(i["State"]["Name"] != "terminated" for page in pages for r in page["Reservations"] for i in r["Instances"])
 
 
 # Instances ------------------------------------------------------------------------------------
@@ -189,12 +200,29 @@ def addresses_named(name: str, deployment_id: str, region: str) -> list[dict]:
     return client("ec2", region).describe_addresses(Filters=_ours(name, deployment_id))["Addresses"]
 
 
-def allocate_address(name: str, deployment_id: str, region: str) -> dict:
+def allocate_address(name: str, deployment_id: str, region: str) -> dict | None:
+    """Allocate an Elastic IP tagged ``name`` and ours by the call itself. AllocateAddress takes no client
+    token, so the call is sent once (no SDK retry, which would allocate a second address after a lost
+    answer): None when its answer was lost (``answer_lost``), and only a look-up by tag tells whether
+    it allocated."""
     with aws_call(f"allocate Elastic IP {name}"):
-        allocated = client("ec2", region).allocate_address(
-            Domain="vpc", TagSpecifications=tag_specifications(("elastic-ip",), tagging.ours(deployment_id, Name=name))
-        )
-    return {"AllocationId": allocated["AllocationId"], "PublicIp": allocated["PublicIp"]}
+        try:
+            allocated = client("ec2", region, retries=False).allocate_address(
+                Domain="vpc", TagSpecifications=tag_specifications(("elastic-ip",), tagging.ours(deployment_id, Name=name))
+            )
+        except (ClientError, BotoConnectionError, HTTPClientError) as exc:
+            if answer_lost(exc):
+                return None
+            raise
+    return {"AllocationId": allocated["AllocationId"], "PublicIp": allocated["PublicIp"], "Tags": tagging.as_list(tagging.ours(deployment_id, Name=name))}
+
+
+def release_address(address: dict, region: str) -> bool:
+    """``allocate_address``'s partner: off its instance, then released; False when it was already released."""
+    ec2 = client("ec2", region)
+    if address.get("AssociationId"):
+        gone_is_success(lambda: ec2.disassociate_address(AssociationId=address["AssociationId"]), "InvalidAssociationID.NotFound")
+    return gone_is_success(lambda: ec2.release_address(AllocationId=address["AllocationId"]), "InvalidAllocationID.NotFound")
 
 
 def associate_address(allocation_id: str, instance_id: str, region: str) -> None:
@@ -206,11 +234,3 @@ def associate_address(allocation_id: str, instance_id: str, region: str) -> None
 def tagged_addresses(deployment_id: str, region: str) -> list[dict]:
     """Every Elastic IP carrying the deployment's tag, whatever its name."""
     return client("ec2", region).describe_addresses(Filters=_tagged(deployment_id))["Addresses"]
-
-
-def release_address(address: dict, region: str) -> bool:
-    """``allocate_address``'s partner: off its instance, then released; False when it was already released."""
-    ec2 = client("ec2", region)
-    if address.get("AssociationId"):
-        gone_is_success(lambda: ec2.disassociate_address(AssociationId=address["AssociationId"]), "InvalidAssociationID.NotFound")
-    return gone_is_success(lambda: ec2.release_address(AllocationId=address["AllocationId"]), "InvalidAllocationID.NotFound")

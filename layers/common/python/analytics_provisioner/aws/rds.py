@@ -5,7 +5,7 @@ from botocore.exceptions import ClientError
 from ..errors import TransientAwsError
 from . import tags as tagging
 from .clients import client
-from .errors import absent_on, error_code, gone_is_success
+from .errors import absent_on, error_code, gone_is_success, unless_exists
 
 
 def db_instance(identifier: str, region: str) -> dict | None:
@@ -83,10 +83,13 @@ def tags_of(arn: str, region: str) -> dict:
     return tagging.from_list(client("rds", region).list_tags_for_resource(ResourceName=arn).get("TagList"))
 
 
-def create_subnet_group(name: str, description: str, subnet_ids: list[str], tags: dict[str, str], region: str) -> dict:
-    return client("rds", region).create_db_subnet_group(
+def create_subnet_group(name: str, description: str, subnet_ids: list[str], tags: dict[str, str], region: str) -> dict | None:
+    """The new group, or None when a group of the name exists (DBSubnetGroupAlreadyExists)."""
+    rds = client("rds", region)
+    created = unless_exists(lambda: rds.create_db_subnet_group(
         DBSubnetGroupName=name, DBSubnetGroupDescription=description, SubnetIds=subnet_ids, Tags=tagging.as_list(tags)
-    )["DBSubnetGroup"]
+    ), "DBSubnetGroupAlreadyExists")
+    return created and created["DBSubnetGroup"]
 
 
 def delete_subnet_group(name: str, region: str) -> bool:
@@ -100,8 +103,11 @@ def subnet_groups(region: str) -> list[dict]:
     return [group for page in pages for group in page["DBSubnetGroups"]]
 
 
-def create_instance(params: dict, tags: dict[str, str], region: str) -> dict:
-    return client("rds", region).create_db_instance(**params, Tags=tagging.as_list(tags))["DBInstance"]
+def create_instance(params: dict, tags: dict[str, str], region: str) -> dict | None:
+    """The new instance, or None when an instance of the identifier exists (DBInstanceAlreadyExists)."""
+    rds = client("rds", region)
+    created = unless_exists(lambda: rds.create_db_instance(**params, Tags=tagging.as_list(tags)), "DBInstanceAlreadyExists")
+    return created and created["DBInstance"]
 
 
 def master_secret_arn(instance: dict) -> str | None:

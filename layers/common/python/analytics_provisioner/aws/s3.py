@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from .. import naming, policies
 from . import tags as tagging
 from .clients import client, partition
-from .errors import absent_on, error_code, gone_is_success
+from .errors import absent_on, error_code, gone_is_success, unless_exists
 
 ABSENT, FOREIGN_ACCOUNT = "absent", "foreign-account"
 
@@ -69,13 +69,18 @@ def bucket_arn(name: str, region: str, key: str = "") -> str:
     return policies.bucket_arn(partition(region), name) + (f"/{key}" if key else "")
 
 
-def create_bucket(name: str, region: str, tags: dict[str, str]) -> None:
+def create_bucket(name: str, region: str, tags: dict[str, str]) -> bool:
     """Create with ACLs disabled (owner enforced) and tagged in the same call: the tag is what makes it
-    ours on a re-run, so no moment may show it untagged (a re-run would refuse its own bucket)."""
+    ours on a re-run, so no moment may show it untagged (a re-run would refuse its own bucket). False
+    when this account has a bucket of the name already (BucketAlreadyOwnedByYou, outside us-east-1: the
+    SDK retried a call whose answer was lost, or a look-up moments before did not show it)."""
     configuration: dict[str, object] = {"Tags": tagging.as_list(tags)}
     if region != "us-east-1":  # us-east-1 takes no LocationConstraint
         configuration["LocationConstraint"] = region
-    client("s3", region).create_bucket(Bucket=name, ObjectOwnership=OWNER_ENFORCED, CreateBucketConfiguration=configuration)
+    s3 = client("s3", region)
+    created = unless_exists(lambda: s3.create_bucket(Bucket=name, ObjectOwnership=OWNER_ENFORCED, CreateBucketConfiguration=configuration),
+                            "BucketAlreadyOwnedByYou")
+    return created is not None
 
 
 def holds_objects(name: str, region: str) -> bool:

@@ -4,7 +4,7 @@
 from .. import policies
 from . import tags as tagging
 from .clients import client, partition
-from .errors import absent_on, gone_is_success
+from .errors import absent_on, gone_is_success, unless_exists
 from .iam import account_id
 
 RUNBOOK_ENGINE_VERSION = "Elasticsearch_1.5"
@@ -118,8 +118,11 @@ def encryption_support(engine_version: str, type_encrypts_at_rest: bool) -> dict
     }
 
 
-def create_domain(config: dict, tags: dict[str, str], region: str) -> dict:
-    return client("opensearch", region).create_domain(**config, TagList=tagging.as_list(tags))["DomainStatus"]
+def create_domain(config: dict, tags: dict[str, str], region: str) -> dict | None:
+    """The new domain's status, or None when a domain of the name exists (ResourceAlreadyExistsException)."""
+    opensearch = client("opensearch", region)
+    created = unless_exists(lambda: opensearch.create_domain(**config, TagList=tagging.as_list(tags)), "ResourceAlreadyExistsException")
+    return created and created["DomainStatus"]
 
 
 def delete_domain(name: str, region: str) -> bool:

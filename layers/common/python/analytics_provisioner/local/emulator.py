@@ -39,7 +39,9 @@ from ..phases import polling
 from . import bucket_tags, catalog, deprecated_images, ec2_limits, hooks, rds_deletion, rds_lifecycle, rds_snapshot_tags, search_limits
 from . import template as cfn
 from .clock import Clock, TaskThread
+from .create_duplicates import CreateDuplicates
 from .dynamodb_atomic import AtomicWrites
+from .ec2_describe_lag import Ec2DescribeLag
 from .execution_events import ExecutionEvents
 from .faults import Faults
 from .iam_propagation import IamPropagation
@@ -142,6 +144,7 @@ class Emulator:
         self.hook: LambdaHook | None = None
         self.clock = Clock()
         self.iam_propagation = IamPropagation(self.clock)
+        self.ec2_describe_lag = Ec2DescribeLag(self.clock)
         self.ssm = SsmRunCommand(self.clock, region, ACCOUNT)
         self.execution_events = ExecutionEvents()
         self.tables: dict[str, str] = {}
@@ -189,7 +192,8 @@ class Emulator:
     # --- setup -------------------------------------------------------------------------------
     def _install_rules(self, stack: ExitStack) -> None:
         """AWS's behaviours moto lacks, each a named rule in its own module with a test that proves it bites."""
-        for rule in (ListSecretsLag(self.clock), self.iam_propagation, self.ssm, self.execution_events, AtomicWrites()):
+        for rule in (ListSecretsLag(self.clock), self.iam_propagation, self.ec2_describe_lag, CreateDuplicates(), self.ssm, self.execution_events,
+                     AtomicWrites()):
             rule.install()
             stack.callback(rule.uninstall)
         stack.enter_context(hooks.installed(deprecated_images.rule(ACCOUNT) + ec2_limits.rule(ACCOUNT) + search_limits.RULE))

@@ -6,6 +6,10 @@ makes that function's next AWS calls fail as AWS would (HTTP status and error co
 they go through to moto again. ``faults.lambda_failure("NetworkFunction")`` makes the next
 invocation fail before the handler runs, reported with the error name Step Functions gives a Lambda
 service failure (moto reports invoke-API errors of bare-ARN tasks as a plain "Exception").
+``faults.lost_answer("ComputeFunction", "AllocateAddress")`` loses the answer to that function's next
+such call: AWS did it (moto handles the request), but the caller's read times out, as when a
+connection drops after the request arrived; the SDK then sends the call again, as botocore's
+retries do.
 """
 
 import threading
@@ -14,6 +18,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from botocore import handlers
+from botocore.exceptions import ReadTimeoutError
+from moto.core.models import botocore_stubber
 
 from . import hooks
 
@@ -63,6 +69,14 @@ class AwsRule:
         return self.operation in (None, operation)
 
 
+@dataclass
+class LostAnswer:
+    function: str
+    operation: str
+    remaining: int
+    lost: int = 0
+
+
 class AwsCall(NamedTuple):
     function: str
     service: str  # the signing name, which is the IAM action prefix for every service we call ("es" for OpenSearch)
@@ -79,20 +93,29 @@ class LambdaServiceFault(Exception):
 
 class Faults:
     EVENT = "before-call"
+    # More specific than moto's "before-send", so it runs first and hands the request to moto itself.
+    SEND_EVENT = "before-send.*.*"
 
     def __init__(self):
         self.aws_rules: list[AwsRule] = []
+        self.lost_answers: list[LostAnswer] = []
         self.lambda_rules: dict[str, list[str]] = {}
         self.lambda_injected = 0
         self.calls: list[AwsCall] = []  # every AWS call a handler made
         self._lock = threading.Lock()
         self._entry = (self.EVENT, self._before_call)
+        self._send_entry = (self.SEND_EVENT, self._before_send)
 
     # rules -------------------------------------------------------------------------------------
     def aws(self, function: str, times: int = 1, code: str = "ThrottlingException", status: int = 400, operation: str | None = None,
             after: str | None = None) -> AwsRule:
         rule = AwsRule(function, times, code, status, operation, after)
         self.aws_rules.append(rule)
+        return rule
+
+    def lost_answer(self, function: str, operation: str, times: int = 1) -> LostAnswer:
+        rule = LostAnswer(function, operation, times)
+        self.lost_answers.append(rule)
         return rule
 
     def lambda_failure(self, function: str, error_name: str = "Lambda.ServiceException", times: int = 1) -> None:
@@ -104,11 +127,12 @@ class Faults:
 
     # hooks -------------------------------------------------------------------------------------
     def install(self) -> None:
-        handlers.BUILTIN_HANDLERS.append(self._entry)
+        handlers.BUILTIN_HANDLERS.extend([self._entry, self._send_entry])
 
     def uninstall(self) -> None:
-        if self._entry in handlers.BUILTIN_HANDLERS:
-            handlers.BUILTIN_HANDLERS.remove(self._entry)
+        for entry in (self._entry, self._send_entry):
+            if entry in handlers.BUILTIN_HANDLERS:
+                handlers.BUILTIN_HANDLERS.remove(entry)
 
     def before_invoke(self, function: str, event: dict) -> None:
         with self._lock:
@@ -131,3 +155,18 @@ class Faults:
                     rule.injected += 1
                     return hooks.aws_error(rule.code, f"injected {rule.code} on {model.name}", rule.status)
         return None
+
+    def _before_send(self, request, event_name: str, **_):
+        """Each attempt of a call (the SDK's retries included): a lost answer lets moto do the call, then times out."""
+        function, operation = getattr(current, "function", None), event_name.rsplit(".", 1)[-1]
+        if function is None:
+            return None
+        with self._lock:
+            rule = next((r for r in self.lost_answers if (r.function, r.operation) == (function, operation) and r.remaining > 0), None)
+            if rule is not None:
+                rule.remaining -= 1
+                rule.lost += 1
+        if rule is None:
+            return None
+        botocore_stubber(event_name=event_name, request=request)
+        raise ReadTimeoutError(endpoint_url=request.url)

@@ -17,19 +17,24 @@ What a re-run does with what it finds (instances are found by their Name and dep
   changed), so a replacement takes the next generation.
 - a key pair of ours whose private key is no longer in Secrets Manager is an error, never
   silently replaced: EC2 cannot hand the key out again and running instances trust the old one.
+  Except a pair created less than 15 minutes ago that no instance uses: a create that never
+  finished (its answer, which carries the private key, was lost, or the run stopped before storing
+  it). Nobody holds that key: it is deleted and the retry creates a new pair.
 """
 
 import os
 import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from ..aws import instances, secrets
 from ..aws import tags as tagging
 from ..aws.clients import partition
 from ..aws.errors import aws_call
 from ..deployment import Deployment
-from ..errors import PreflightError, ResourceStateError
+from ..errors import PreflightError, ResourceStateError, TransientAwsError
 from ..plan import Change, create, keep, modify
+from . import polling
 
 # Canonical publishes the Ubuntu images under one account per partition.
 CANONICAL_OWNERS = {"aws": "099720109477", "aws-cn": "837727238323", "aws-us-gov": "513442679011"}
@@ -42,6 +47,8 @@ UBUNTU_IMAGE_STORES = ("hvm-ssd", "hvm-ssd-gp3")
 # The runbook's "Install all available updates" on first boot. No secret ever goes here.
 FIRST_BOOT = "#cloud-config\npackage_update: true\npackage_upgrade: true\n"
 MAX_GENERATIONS = 20
+# A key pair younger than this without its secret is a create that never finished (see interrupted_create).
+INTERRUPTED_CREATE_SECONDS = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -130,12 +137,18 @@ def ubuntu_name_patterns(release: str, architecture: str) -> list[str]:
 def ensure_key_pair(deployment: Deployment, name: str) -> dict:
     region, deployment_id = deployment.region, deployment.deployment_id
     secret_name = deployment.names.key_pair_secret(name)
-    existing = instances.key_pair(name, region)
-    if existing is None:
-        created = instances.create_key_pair_into_secret(name, secret_name, deployment_id, region)
-        return {"name": name, "secret_arn": created["secret_arn"]}
+    existing, created = polling.found_or_created(lambda: instances.key_pair(name, region),
+                                                 lambda: instances.create_key_pair_into_secret(name, secret_name, deployment_id, region),
+                                                 f"key pair {name!r}")
+    if created:
+        return {"name": name, "secret_arn": existing["secret_arn"]}
     tagging.require_ours(tagging.from_list(existing.get("Tags")), deployment_id, f"key pair {name!r}")
     secret_arn = secrets.arn_if_ours(secret_name, region, deployment_id)
+    if secret_arn is None and interrupted_create(existing, region):
+        with aws_call(f"delete key pair {name} whose private key nobody holds"):
+            instances.delete_key_pair(name, region)
+        raise TransientAwsError(f"key pair {name!r} was created moments ago but its private key never reached {secret_name} (the "
+                                "answer carrying it was lost, or the run stopped before storing it); deleted it, the retry creates a new one")
     if secret_arn is None:
         raise ResourceStateError(
             f"key pair {name!r} exists but its private key is not in Secrets Manager ({secret_name}), and EC2 cannot "
@@ -144,6 +157,13 @@ def ensure_key_pair(deployment: Deployment, name: str) -> dict:
             "(instances launched with the old key keep trusting it)"
         )
     return {"name": name, "secret_arn": secret_arn}
+
+
+def interrupted_create(pair: dict, region: str) -> bool:
+    """A pair of ours created minutes ago that no instance uses and whose private key is in no secret:
+    nobody holds its key, so replacing it breaks nothing."""
+    age = datetime.now(timezone.utc) - pair["CreateTime"]
+    return age.total_seconds() < INTERRUPTED_CREATE_SECONDS and not instances.key_pair_in_use(pair["KeyName"], region)
 
 
 def ensure_deploy_key(deployment: Deployment) -> dict:
@@ -260,18 +280,44 @@ def launch_request(deployment: Deployment, spec: InstanceSpec, image: dict, toke
 # Elastic IP: allocated once, on the Insights instance -----------------------------------------
 def ensure_elastic_ip(deployment: Deployment, insights_instance_id: str, warnings: list[str]) -> dict:
     region, deployment_id, name = deployment.region, deployment.deployment_id, deployment.names.insights_eip
-    found = instances.addresses_named(name, deployment_id, region)
-    # Prefer the address already on the instance; more than one only after a lost allocation response.
-    found.sort(key=lambda address: (address.get("InstanceId") != insights_instance_id, address["AllocationId"]))
-    if len(found) > 1:
-        warnings.append(f"{len(found)} Elastic IPs carry Name={name}: using {found[0]['AllocationId']}; release the others ({', '.join(a['AllocationId'] for a in found[1:])})")
-    address = found[0] if found else instances.allocate_address(name, deployment_id, region)
+    found = instances.addresses_named(name, deployment_id, region) or allocate_elastic_ip(deployment)
+    address = keep_one_address(deployment, found, insights_instance_id, warnings)
     previous = address.get("InstanceId")
     if previous != insights_instance_id:
         instances.associate_address(address["AllocationId"], insights_instance_id, region)
         if previous:
             warnings.append(f"Elastic IP {address['PublicIp']} was on {previous}; moved it to {insights_instance_id} ({deployment.names.analytics_instance(1)})")
     return {"allocation_id": address["AllocationId"], "public_ip": address["PublicIp"], "instance_id": insights_instance_id}
+
+
+def allocate_elastic_ip(deployment: Deployment) -> list[dict]:
+    """A new address, tagged by the call. AllocateAddress takes no client token and is sent once: after a
+    lost answer, what it allocated is found by its tag once EC2's describe shows it (or nothing shows,
+    and the phase's retry looks again before allocating)."""
+    region, deployment_id, name = deployment.region, deployment.deployment_id, deployment.names.insights_eip
+    allocated = instances.allocate_address(name, deployment_id, region)
+    if allocated is not None:
+        return [allocated]
+    return polling.until_found(lambda: instances.addresses_named(name, deployment_id, region), f"Elastic IP {name}",
+                               "the answer to AllocateAddress was lost, so it may have allocated one")
+
+
+def keep_one_address(deployment: Deployment, found: list[dict], insights_instance_id: str, warnings: list[str]) -> dict:
+    """The address to use when several carry our Name (allocated twice by an older version's retry, or
+    by a retry within the seconds EC2's describe lags): the one on the instance, else one associated
+    elsewhere (its IP may be published), else the lowest allocation id. The others are released when
+    nothing uses them and they carry our deployment tag; any other stays, with a warning."""
+    name, deployment_id = deployment.names.insights_eip, deployment.deployment_id
+    kept, *spares = sorted(found, key=lambda a: (a.get("InstanceId") != insights_instance_id, "AssociationId" not in a, a["AllocationId"]))
+    for spare in spares:
+        if "AssociationId" not in spare and tagging.belongs_to(tagging.from_list(spare.get("Tags")), deployment_id):
+            instances.release_address(spare, deployment.region)
+            warnings.append(f"released Elastic IP {spare['PublicIp']} ({spare['AllocationId']}): a second, unused address named {name}; "
+                            f"{kept['PublicIp']} is the deployment's")
+        else:
+            warnings.append(f"Elastic IP {spare['PublicIp']} ({spare['AllocationId']}) also carries Name={name} and is in use; "
+                            f"{kept['PublicIp']} is the deployment's: release the other if it is a stray")
+    return kept
 
 
 def summary(instance: dict, name: str) -> dict:

@@ -62,17 +62,20 @@ def status(event: dict) -> dict:
 
 def ensure_subnet_group(deployment: Deployment) -> str:
     """A DB subnet group over the deployment's VPC, named after the instance it serves (one per generation)."""
-    name, region, vpc_id = deployment.names.analytics_rds, deployment.region, deployment.network.vpc_id
-    group = rds.subnet_group(name, region)
-    if group is not None:
+    name, region = deployment.names.analytics_rds, deployment.region
+    group, created = polling.found_or_created(lambda: rds.subnet_group(name, region), lambda: create_subnet_group(deployment), f"DB subnet group {name!r}")
+    if not created:
         tagging.require_ours(rds.tags_of(group["DBSubnetGroupArn"], region), deployment.deployment_id, f"DB subnet group {name!r}")
-        return name
+    return name
+
+
+def create_subnet_group(deployment: Deployment) -> dict | None:
+    name, region, vpc_id = deployment.names.analytics_rds, deployment.region, deployment.network.vpc_id
     subnet_ids = one_subnet_per_zone(vpc_id, region)
     if len(subnet_ids) < 2:
         raise PreflightError(f"network.vpc_id: VPC {vpc_id} has subnets in fewer than two Availability Zones, and RDS needs two; add a subnet in another zone")
     description = f"analytics-provisioner {deployment.deployment_id}: {vpc_id} for {name}"
-    rds.create_subnet_group(name, description, subnet_ids, tagging.ours(deployment.deployment_id), region)
-    return name
+    return rds.create_subnet_group(name, description, subnet_ids, tagging.ours(deployment.deployment_id), region)
 
 
 def one_subnet_per_zone(vpc_id: str, region: str) -> list[str]:
@@ -85,10 +88,12 @@ def one_subnet_per_zone(vpc_id: str, region: str) -> list[str]:
 def ensure_instance(deployment: Deployment, subnet_group: str, emr_rds_group: str) -> tuple[dict, bool]:
     """(instance description, created now?)."""
     name, region, deployment_id = deployment.names.analytics_rds, deployment.region, deployment.deployment_id
-    instance = rds.db_instance(name, region)
-    if instance is None:
-        params = instance_params(deployment, subnet_group, emr_rds_group)
-        return rds.create_instance(params, tagging.ours(deployment_id), region), True
+    instance, created = polling.found_or_created(
+        lambda: rds.db_instance(name, region),
+        lambda: rds.create_instance(instance_params(deployment, subnet_group, emr_rds_group), tagging.ours(deployment_id), region),
+        f"RDS instance {name!r}")
+    if created:
+        return instance, True
     tagging.require_ours(tagging.from_list(instance.get("TagList")), deployment_id, f"RDS instance {name!r}")
     refuse_stuck(instance)
     if rds.master_secret_arn(instance) is None:

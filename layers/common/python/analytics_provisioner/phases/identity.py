@@ -31,7 +31,7 @@ from ..deployment import Deployment
 from ..errors import PreflightError, ResourceStateError
 from ..naming import EMR_EC2_ROLE, EMR_SERVICE_ROLE, TAG_SHARED
 from ..plan import Change, create, keep, modify, unless_absent
-from . import storage
+from . import polling, storage
 
 EMR_ROLE_PATH = "/"  # where `aws emr create-default-roles` puts them; EMR looks them up by name
 
@@ -100,10 +100,10 @@ def ensure_emr_service_role(deployment: Deployment) -> EmrRoles:
 
 def ensure_emr_role(deployment: Deployment, name: str, trust: dict, managed_policy_arn: str, description: str) -> dict:
     region = deployment.region
-    role = iam.role(name, region)
-    if role is None:
-        tags = tagging.shared(deployment.deployment_id)
-        role = {**iam.create_role(name, EMR_ROLE_PATH, trust, description, tags, region), "Tags": tagging.as_list(tags)}
+    tags = tagging.shared(deployment.deployment_id)
+    role, created = polling.found_or_created(lambda: iam.role(name, region),
+                                             lambda: iam.create_role(name, EMR_ROLE_PATH, trust, description, tags, region), f"IAM role {name!r}")
+    role = {**role, "Tags": tagging.as_list(tags)} if created else role
     if _shared_tag(role) is not None:
         # Ours (any deployment's): finish what an interrupted run started. Others' are left alone.
         iam.ensure_role_policy_attached(name, managed_policy_arn, region)
@@ -124,9 +124,11 @@ def ensure_policy(deployment: Deployment, name: str, document: dict, description
     """The customer-managed policy ``name`` with exactly ``document`` as its default version."""
     region, path = deployment.region, deployment.names.iam_path
     arn = iam.policy_arn(name, region, path)
-    policy = iam.managed_policy(arn, region)
-    if policy is None:
-        return iam.create_policy(name, path, document, description, tagging.ours(deployment.deployment_id), region)["Arn"]
+    policy, created = polling.found_or_created(
+        lambda: iam.managed_policy(arn, region),
+        lambda: iam.create_policy(name, path, document, description, tagging.ours(deployment.deployment_id), region), f"IAM policy {name!r}")
+    if created:
+        return policy["Arn"]
     tagging.require_ours(tagging.from_list(policy["Tags"]), deployment.deployment_id, f"IAM policy {name!r}")
     iam.ensure_policy_document(policy, document, region)
     return arn
@@ -138,19 +140,20 @@ def ensure_instance_role(deployment: Deployment, role_name: str, profile_name: s
     holding ``policy_arns``, and its instance profile."""
     region, names, deployment_id = deployment.region, deployment.names, deployment.deployment_id
     trust = policies.trust(policies.EC2_SERVICE)
-    role = iam.role(role_name, region)
-    if role is None:
-        role = iam.create_role(role_name, names.iam_path, trust, description, tagging.ours(deployment_id), region)
-    else:
+    role, created = polling.found_or_created(
+        lambda: iam.role(role_name, region),
+        lambda: iam.create_role(role_name, names.iam_path, trust, description, tagging.ours(deployment_id), region), f"IAM role {role_name!r}")
+    if not created:
         tagging.require_ours(tagging.from_list(role.get("Tags")), deployment_id, f"IAM role {role_name!r}")
         iam.ensure_trust(role, trust, region)
     for policy_arn in policy_arns:
         iam.ensure_role_policy_attached(role_name, policy_arn, region)
 
-    profile = iam.instance_profile(profile_name, region)
-    if profile is None:
-        profile = iam.create_instance_profile(profile_name, names.iam_path, tagging.ours(deployment_id), region)
-    else:
+    profile, created = polling.found_or_created(
+        lambda: iam.instance_profile(profile_name, region),
+        lambda: iam.create_instance_profile(profile_name, names.iam_path, tagging.ours(deployment_id), region),
+        f"IAM instance profile {profile_name!r}")
+    if not created:
         tagging.require_ours(tagging.from_list(profile.get("Tags")), deployment_id, f"IAM instance profile {profile_name!r}")
     held = [held_role["RoleName"] for held_role in profile.get("Roles", [])]
     if held and held != [role_name]:
@@ -165,9 +168,11 @@ def ensure_instance_role(deployment: Deployment, role_name: str, profile_name: s
 # Users and their access keys ---------------------------------------------------------------------
 def ensure_user(deployment: Deployment, name: str) -> dict:
     region, deployment_id = deployment.region, deployment.deployment_id
-    user = iam.user(name, region)
-    if user is None:
-        return iam.create_user(name, deployment.names.iam_path, tagging.ours(deployment_id), region)
+    user, created = polling.found_or_created(
+        lambda: iam.user(name, region), lambda: iam.create_user(name, deployment.names.iam_path, tagging.ours(deployment_id), region),
+        f"IAM user {name!r}")
+    if created:
+        return user
     tagging.require_ours(tagging.from_list(user.get("Tags")), deployment_id, f"IAM user {name!r}")
     return user
 

@@ -12,6 +12,9 @@ inbound rules, and the EMR RDS group on the existing edxapp RDS instance.
   when they exist, created (``TAG_SHARED``, no deployment tag) when missing; we only add our
   rules to them and never revoke anything there.
 - The edxapp RDS instance gets the EMR RDS group added to its groups; the others stay.
+- EC2's describe calls lag its writes: a group a look-up did not show may answer InvalidGroup.Duplicate
+  (looked up again until it shows, then adopted only if ours), a rule InvalidPermission.Duplicate
+  (it is there).
 - The database-setup function's group (stack parameter ``DbSetupSecurityGroupId``, passed in
   ``DB_SETUP_SECURITY_GROUP_ID``) is admitted into the EMR RDS group on 3306, so DbSetup reaches the
   analytics database. The edxapp RDS's own groups are its owner's: Validate checks that they admit
@@ -30,6 +33,7 @@ from ..deployment import WORLD, Deployment
 from ..errors import PreflightError
 from ..naming import EMR_MASTER_SECURITY_GROUP, EMR_SLAVE_SECURITY_GROUP
 from ..plan import Change, create, keep, modify
+from . import polling
 
 MYSQL = 3306
 DB_SETUP_GROUP_ENV = "DB_SETUP_SECURITY_GROUP_ID"
@@ -107,8 +111,14 @@ def ensure_security_groups(deployment: Deployment) -> dict[str, dict]:
     for key, (name, description) in SHARED_GROUPS.items():
         groups[key] = ec2.security_group_by_name(name, vpc_id, deployment.region) or ec2.create_security_group(
             name, description, vpc_id, tagging.shared(deployment.deployment_id), deployment.region
-        )
+        ) or _found_after_duplicate(name, vpc_id, deployment.region)
     return groups
+
+
+def _found_after_duplicate(name: str, vpc_id: str, region: str) -> dict:
+    """The group CreateSecurityGroup said exists (InvalidGroup.Duplicate), once EC2's describe shows it."""
+    return polling.until_found(lambda: ec2.security_group_by_name(name, vpc_id, region), f"security group {name!r} in {vpc_id}",
+                               "EC2 answered InvalidGroup.Duplicate")
 
 
 def _default_group(deployment: Deployment) -> dict:
@@ -122,7 +132,10 @@ def ensure_own_group(deployment: Deployment, name: str, description: str) -> dic
     region, vpc_id, deployment_id = deployment.region, deployment.network.vpc_id, deployment.deployment_id
     group = ec2.security_group_by_name(name, vpc_id, region)
     if group is None:
-        return ec2.create_security_group(name, description, vpc_id, tagging.ours(deployment_id, Name=name), region)
+        created = ec2.create_security_group(name, description, vpc_id, tagging.ours(deployment_id, Name=name), region)
+        if created is not None:
+            return created
+        group = _found_after_duplicate(name, vpc_id, region)  # adopted only if ours
     tagging.require_ours(tagging.from_list(group.get("Tags")), deployment_id, f"security group {name!r} ({group['GroupId']} in {vpc_id})")
     return group
 

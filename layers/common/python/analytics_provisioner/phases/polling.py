@@ -11,13 +11,20 @@ A status call may watch: read the resource, and while it is not ready read it ag
 a resource is seen ready about half an interval late, while one round of the loop (three state
 transitions) covers ``watch_seconds + interval_seconds`` instead of ``interval_seconds``. The price is
 Lambda time: a check bills its watch (docs/performance.md weighs it).
+
+``found_or_created`` / ``until_found`` watch the same way, briefly, for what a create answered exists
+already while the look-up does not show it yet (README, Reliability).
 """
 
 import math
 import time
 from collections.abc import Callable
 
-from ..errors import ResourceTimeoutError
+from ..errors import ResourceTimeoutError, TransientAwsError
+
+# What AWS has just said exists, while its describe calls do not show it yet (EC2's and IAM's reads are
+# eventually consistent, typically for seconds): read again every 2 s for up to 30 s.
+FOUND_INTERVAL_SECONDS, FOUND_WAIT_SECONDS = 2, 30
 
 
 def sleep(seconds: float) -> None:
@@ -46,6 +53,30 @@ def watch(read: Callable[[], tuple[dict, bool]], interval_seconds: int, watch_se
         watched += interval_seconds
         described, ready = read()
     return described, ready, watched
+
+
+def until_found(look_up: Callable[[], object], what: str, why: str):
+    """``look_up()``, again while it finds nothing, for up to FOUND_WAIT_SECONDS: after a create answered
+    that the thing exists already (a look-up moments before did not show it, or the create is the SDK's
+    retry of a call whose answer was lost). TransientAwsError when it still does not show: the state
+    machine retries the phase, which looks it up first."""
+    found, seen, _ = watch(lambda: ((answer := look_up()), bool(answer)), FOUND_INTERVAL_SECONDS, FOUND_WAIT_SECONDS)
+    if not seen:
+        raise TransientAwsError(f"{what}: {why}, but it does not show yet after {FOUND_WAIT_SECONDS} s; retried")
+    return found
+
+
+def found_or_created(look_up: Callable[[], dict | None], create: Callable[[], dict | None], what: str) -> tuple[dict, bool]:
+    """(the resource, created now?): ``look_up()``, else ``create()``; when the create answers that it
+    exists already (the aws helpers return None then), ``until_found``. The caller checks what it found
+    is ours."""
+    found = look_up()
+    if found is not None:
+        return found, False
+    created = create()
+    if created is not None:
+        return created, True
+    return until_found(look_up, what, "AWS answered that it exists already"), False
 
 
 def watch_budget(poll: dict, watch_seconds: int, timeout_minutes: float) -> int:

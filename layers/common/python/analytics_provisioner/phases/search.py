@@ -60,10 +60,13 @@ def status(event: dict) -> dict:
 def ensure_domain(deployment: Deployment, es_user_arn: str) -> tuple[dict, bool]:
     """(domain status, created now?)."""
     name, region, deployment_id = deployment.names.es_domain, deployment.region, deployment.deployment_id
-    domain = es.domain(name, region)
-    if domain is None:
-        config = domain_config(deployment, es_user_arn)
-        return when_iam_propagated(lambda: es.create_domain(config, tagging.ours(deployment_id), region), f"create search domain {name}"), True
+    domain, created = polling.found_or_created(
+        lambda: es.domain(name, region),
+        lambda: when_iam_propagated(lambda: es.create_domain(domain_config(deployment, es_user_arn), tagging.ours(deployment_id), region),
+                                    f"create search domain {name}"),
+        f"search domain {name!r}")
+    if created:
+        return domain, True
     tagging.require_ours(es.tags_of(domain["ARN"], region), deployment_id, f"search domain {name!r}")
     if domain.get("Deleted"):
         raise ResourceStateError(f"search domain {name} is being deleted; re-run the execution once it is gone")

@@ -15,6 +15,7 @@ from ..deployment import Deployment
 from ..errors import OwnershipError, PreflightError
 from ..naming import LEGACY_GRADES_POLICY_SID, is_valid_bucket_name
 from ..plan import Change, create, keep, modify
+from . import polling
 
 CREATED, ADOPTED = "created", "adopted"
 GRADES_PREFIX = "grades-download/"
@@ -60,9 +61,9 @@ def check_bucket_names(buckets: dict) -> None:
 
 def ensure_our_bucket(deployment: Deployment, name: str) -> str:
     tags = s3.bucket_tags(name, deployment.region)
-    if tags == s3.ABSENT:
-        create_secure_bucket(deployment, name)
+    if tags == s3.ABSENT and create_secure_bucket(deployment, name):
         return CREATED
+    tags = existing_tags(deployment, name, tags)
     if tags == s3.FOREIGN_ACCOUNT:
         raise OwnershipError(f"S3 bucket {name!r} exists and is not ours (another AWS account); delete or rename it, or choose another deployment_id")
     tagging.require_ours(tags, deployment.deployment_id, f"S3 bucket {name!r}")
@@ -74,9 +75,9 @@ def ensure_tracking_logs_bucket(deployment: Deployment) -> str:
     """Created with the full treatment when missing; an existing one is the edxapp site's and stays untouched."""
     name, region = deployment.edxapp.tracking_logs_bucket, deployment.region
     tags = s3.bucket_tags(name, region)
-    if tags == s3.ABSENT:
-        create_secure_bucket(deployment, name)
+    if tags == s3.ABSENT and create_secure_bucket(deployment, name):
         return CREATED
+    tags = existing_tags(deployment, name, tags)
     if tags == s3.FOREIGN_ACCOUNT:
         raise PreflightError(tracking_logs_unreadable(name))
     if tagging.belongs_to(tags, deployment.deployment_id):
@@ -94,9 +95,22 @@ def grades_bucket_missing(name: str) -> str:
     return f"edxapp.grades_bucket: bucket {name} does not exist or this account cannot read it; give the bucket EDXAPP_GRADE_BUCKET names"
 
 
-def create_secure_bucket(deployment: Deployment, name: str) -> None:
-    s3.create_bucket(name, deployment.region, tagging.ours(deployment.deployment_id))
+def create_secure_bucket(deployment: Deployment, name: str) -> bool:
+    """False when S3 answers that this account has the bucket already (then it is looked at as found)."""
+    if not s3.create_bucket(name, deployment.region, tagging.ours(deployment.deployment_id)):
+        return False
     secure(name, deployment.region)
+    return True
+
+
+def existing_tags(deployment: Deployment, name: str, tags: dict | str) -> dict | str:
+    """``bucket_tags``' answer for a bucket that exists: read again when the first look missed it (S3
+    answered BucketAlreadyOwnedByYou), until it shows."""
+    if tags != s3.ABSENT:
+        return tags
+    [found] = polling.until_found(lambda: None if (read := s3.bucket_tags(name, deployment.region)) == s3.ABSENT else [read],
+                                  f"S3 bucket {name!r}", "S3 answered BucketAlreadyOwnedByYou")
+    return found
 
 
 def secure(name: str, region: str) -> None:
