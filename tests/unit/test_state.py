@@ -18,25 +18,23 @@ from analytics_provisioner.state import (
     Resources,
     SearchOutput,
 )
-from samples import sample
+from samples import CHOICES, resolved, sample
 from testkit import REGION, load_event
 
-RESOLVED = {"ubuntu_release": "20.04", "ami_id": "ami-0123456789abcdef0", "es_engine_version": "OpenSearch_2.11",
-            "es_instance_type": "t3.small.search", "es_encryption_at_rest": True}
+RESOLVED = CHOICES
 
 
 def through_json(value: dict) -> dict:
     return json.loads(json.dumps(value))
 
 
-def resolved() -> ResolvedDeployment:
-    raw = Deployment.from_input(load_event("input-full.json"), REGION)
-    return ResolvedDeployment.resolve(raw, "vpc-0123", "subnet-0123", **RESOLVED)
+def full() -> ResolvedDeployment:
+    return resolved(load_event("input-full.json"), REGION, "vpc-0123", "subnet-0123")
 
 
 @pytest.mark.parametrize(("where", "cls"), [(where, cls) for where, cls, _ in PHASE_OUTPUTS], ids=[where for where, _, _ in PHASE_OUTPUTS])
 def test_every_phase_output_survives_the_json_of_the_state(where, cls):
-    given = {"deployment": resolved()} if "deployment" in {f.name for f in dataclasses.fields(cls)} else {}
+    given = {"deployment": full()} if "deployment" in {f.name for f in dataclasses.fields(cls)} else {}
     output = sample(cls, **given)
     state = through_json(output.to_state())
     assert cls.from_state(state) == output
@@ -44,7 +42,7 @@ def test_every_phase_output_survives_the_json_of_the_state(where, cls):
 
 
 def test_the_resolved_deployment_keeps_the_state_keys_of_the_deployment():
-    deployment = resolved()
+    deployment = full()
     state = through_json(deployment.to_state())
     assert ResolvedDeployment.from_state(state) == deployment
     raw = Deployment.from_input(load_event("input-full.json"), REGION)

@@ -216,7 +216,7 @@ class StorageOutput(Record):
 class InstanceSummary(Record):
     instance_id: str = doc("the EC2 instance")
     name: str = doc("its Name tag")
-    private_ip: str | None = doc("as EC2 describes it")
+    private_ip: str = doc("its private address")
     public_ip: str | None = doc("as EC2 describes it")
     private_dns: str | None = doc("as EC2 describes it")
 

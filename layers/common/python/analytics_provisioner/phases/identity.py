@@ -27,10 +27,11 @@ from ..aws import clients, iam, secrets
 from ..aws import search as es
 from ..aws import tags as tagging
 from ..aws.errors import aws_call
-from ..deployment import Deployment
+from ..deployment import Deployment, ResolvedDeployment
 from ..errors import PreflightError, ResourceStateError
 from ..naming import EMR_EC2_ROLE, EMR_SERVICE_ROLE, TAG_SHARED
 from ..plan import Change, create, keep, modify, unless_absent
+from ..state import IdentityOutput
 from . import storage
 
 EMR_ROLE_PATH = "/"  # where `aws emr create-default-roles` puts them; EMR looks them up by name
@@ -42,8 +43,7 @@ class EmrRoles:
     created: list[str]  # the shared roles this deployment created (in this run or an earlier one)
 
 
-def run(state: dict) -> dict:
-    deployment = Deployment.from_state(state["deployment"])
+def run(deployment: ResolvedDeployment) -> IdentityOutput:
     names, region = deployment.names, deployment.region
     with aws_call("ensure IAM roles and users"):
         # The EMR roles come first: the provisioning policy names their ARNs.
@@ -66,25 +66,25 @@ def run(state: dict) -> dict:
         es_user = ensure_user(deployment, names.es_user)
         es_key_secret_arn = ensure_access_key(deployment, names.es_user, names.es_user_key_secret)
         reports = ensure_reports_user(deployment) if deployment.features.reports else {}
-    return {
-        "analytics_role_arn": analytics_role["Arn"],
-        "analytics_instance_profile_name": analytics_profile["InstanceProfileName"],
-        "analytics_instance_profile_arn": analytics_profile["Arn"],
-        "emr_provisioning_policy_arn": provisioning_arn,
-        "es_write_policy_arn": es_policy_arn,
-        "emr_instance_policy_arn": instance_policy_arn,
-        "emr_service_role": EMR_SERVICE_ROLE,
-        "emr_ec2_role": emr_role["RoleName"],
-        "emr_ec2_role_arn": emr_role["Arn"],
-        "emr_ec2_instance_profile": emr_profile["InstanceProfileName"],
-        "emr_roles_created": emr.created,
-        "es_user_name": es_user["UserName"],
-        "es_user_arn": es_user["Arn"],
-        "es_key_secret_arn": es_key_secret_arn,
-        "reports_user_name": reports.get("user_name"),
-        "reports_user_arn": reports.get("user_arn"),
-        "reports_key_secret_arn": reports.get("key_secret_arn"),
-    }
+    return IdentityOutput(
+        analytics_role_arn=analytics_role["Arn"],
+        analytics_instance_profile_name=analytics_profile["InstanceProfileName"],
+        analytics_instance_profile_arn=analytics_profile["Arn"],
+        emr_provisioning_policy_arn=provisioning_arn,
+        es_write_policy_arn=es_policy_arn,
+        emr_instance_policy_arn=instance_policy_arn,
+        emr_service_role=EMR_SERVICE_ROLE,
+        emr_ec2_role=emr_role["RoleName"],
+        emr_ec2_role_arn=emr_role["Arn"],
+        emr_ec2_instance_profile=emr_profile["InstanceProfileName"],
+        emr_roles_created=emr.created,
+        es_user_name=es_user["UserName"],
+        es_user_arn=es_user["Arn"],
+        es_key_secret_arn=es_key_secret_arn,
+        reports_user_name=reports.get("user_name"),
+        reports_user_arn=reports.get("user_arn"),
+        reports_key_secret_arn=reports.get("key_secret_arn"),
+    )
 
 
 # The EMR service role: account-wide, shared ------------------------------------------------------

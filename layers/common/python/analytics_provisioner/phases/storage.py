@@ -11,26 +11,26 @@ one statement, by its Sid, into its policy.
 from ..aws import account, s3
 from ..aws import tags as tagging
 from ..aws.errors import aws_call
-from ..deployment import Deployment
+from ..deployment import Deployment, ResolvedDeployment
 from ..errors import OwnershipError, PreflightError
 from ..naming import LEGACY_GRADES_POLICY_SID, is_valid_bucket_name
 from ..plan import Change, create, keep, modify
+from ..state import BucketNames, StorageOutput
 
 CREATED, ADOPTED = "created", "adopted"
 GRADES_PREFIX = "grades-download/"
 
 
-def run(state: dict) -> dict:
-    deployment = Deployment.from_state(state["deployment"])
+def run(deployment: ResolvedDeployment) -> StorageOutput:
     buckets = bucket_names(deployment)
     check_bucket_names(buckets)
-    outcome = {CREATED: [], ADOPTED: []}
+    outcome: dict[str, list[str]] = {CREATED: [], ADOPTED: []}
     with aws_call("ensure S3 buckets"):
         for name in our_buckets(buckets):
             outcome[ensure_our_bucket(deployment, name)].append(name)
         outcome[ensure_tracking_logs_bucket(deployment)].append(buckets["tracking_logs"])
         grades_sid = ensure_grades_download_statement(deployment)
-    return {"buckets": buckets, "created": outcome[CREATED], "adopted": outcome[ADOPTED], "grades_policy_sid": grades_sid}
+    return StorageOutput(buckets=BucketNames(**buckets), created=outcome[CREATED], adopted=outcome[ADOPTED], grades_policy_sid=grades_sid)
 
 
 def bucket_names(deployment: Deployment) -> dict:

@@ -68,8 +68,7 @@ def analytics_server(deployment, identifier: str) -> mysql.Server | None:
     if not tagging.belongs_to(tagging.from_list(instance.get("TagList")), deployment.deployment_id):
         return None
     endpoint = instance["Endpoint"]
-    return dbsetup.analytics_master(deployment, {"master_secret_arn": rds.master_secret_arn(instance), "endpoint": endpoint["Address"],
-                                                 "port": endpoint["Port"], "db_instance_id": identifier})
+    return dbsetup.analytics_master(deployment, identifier, endpoint["Address"], endpoint["Port"], rds.master_secret_arn(instance))
 
 
 def migration_user(deployment) -> list[str]:
