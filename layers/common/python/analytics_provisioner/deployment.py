@@ -141,6 +141,11 @@ class Edxapp:
     def cms_url(self) -> str:
         return f"{self.scheme}://{self.cms_host}"
 
+    @property
+    def grades_download(self) -> tuple[str, str] | None:
+        """(grades_bucket, aws_user_arn) when the input names the grades bucket (the schema then requires the user)."""
+        return (self.grades_bucket, self.aws_user_arn) if self.grades_bucket and self.aws_user_arn else None
+
 
 @dataclasses.dataclass(frozen=True)
 class Features:

@@ -59,7 +59,7 @@ class JsonFormatter(logging.Formatter):
             **self.context,
             **{key: value for key, value in vars(record).items() if key not in _RECORD_ATTRIBUTES},
         }
-        if record.exc_info:
+        if record.exc_info and record.exc_info[0]:
             entry["exception"] = self.formatException(record.exc_info)
             entry["exception_name"] = record.exc_info[0].__name__
         return json.dumps(entry, default=str)
@@ -78,7 +78,7 @@ class Logger(logging.LoggerAdapter):
             handler.setFormatter(self.formatter)
             base.addHandler(handler)
         else:
-            self.formatter = base.handlers[0].formatter
+            self.formatter = typing.cast(JsonFormatter, base.handlers[0].formatter)  # ours, from an earlier Logger(service)
         super().__init__(base, {})
         self.handlers = base.handlers
         self._cold_start = True
@@ -152,7 +152,9 @@ def invoke(run: Callable[..., Any], event: dict, settings: Settings | None = Non
 
 def arguments(run: Callable[..., Any], event: dict, settings: Settings) -> dict[str, Any]:
     """``run``'s parameters rebuilt from ``event``; ResourceStateError naming every key the event lacks."""
-    hints, found, missing = typing.get_type_hints(run), {}, []
+    hints = typing.get_type_hints(run)
+    found: dict[str, Any] = {}
+    missing: list[str] = []
     for name, parameter in inspect.signature(run).parameters.items():
         if hints.get(name) is Settings:
             found[name] = settings

@@ -56,7 +56,8 @@ class InstanceSpec:
 
 
 def run(deployment: ResolvedDeployment, identity: IdentityOutput, network: NetworkOutput, settings: Settings) -> ComputeOutput:
-    names, warnings = deployment.names, []
+    names = deployment.names
+    warnings: list[str] = []
     with aws_call("launch instances"):
         image = ubuntu_image(deployment, settings.trusted_image_owners)
         key_pairs = KeyPairs(
@@ -147,7 +148,7 @@ def ensure_deploy_key(deployment: Deployment) -> dict:
     the operator takes it to add it to the secure repo as a read-only deploy key."""
     name = deployment.names.jenkins_deploy_key_pair
     found = ensure_key_pair(deployment, name)
-    return found | {"public_key": instances.key_pair(name, deployment.region)["PublicKey"].strip()}
+    return found | {"public_key": (instances.key_pair(name, deployment.region) or {})["PublicKey"].strip()}  # ensured just now
 
 
 # Instances: the runbook's analytics box(es) and the director ----------------------------------

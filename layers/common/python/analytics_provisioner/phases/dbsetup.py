@@ -119,7 +119,7 @@ def claim(deployment: Deployment, cursor, server: mysql.Server, secret_name: str
     keep_retired = retired == RUNBOOK_EDXAPP_RO_USER
     password = None if deployment.options.rotate_generated_passwords or retired else stored.get("password")
     login = {"host": server.host, "port": str(server.port), "username": username, "password": password or mysql.new_password()}
-    if login != stored:
+    if login != stored or arn is None:
         arn = secrets.put_json(secret_name, login, region, owner, f"MySQL user {username} on {server.label} (analytics-provisioner)")
     if retired and not keep_retired:
         mysql.drop_user(cursor, retired)

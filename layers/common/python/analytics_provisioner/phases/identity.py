@@ -183,7 +183,7 @@ def ensure_access_key(deployment: Deployment, user_name: str, secret_name: str) 
         if key is not kept:
             # Not the key the rendered configuration uses: nobody should hold it.
             iam.delete_access_key(user_name, key["AccessKeyId"], region)
-    if kept:
+    if kept and secret_arn:
         return secret_arn
     return iam.create_access_key_into_secret(user_name, secret_name, deployment_id, region)["secret_arn"]
 
@@ -211,7 +211,7 @@ def ensure_reports_user(deployment: Deployment) -> dict:
 # The plan: what run() would do, found with reads only ---------------------------------------------
 def plan(deployment: Deployment) -> list[Change]:
     names, region, partition = deployment.names, deployment.region, clients.partition(deployment.region)
-    changes = []
+    changes: list[Change] = []
     service_role_arn = plan_emr_role(deployment, EMR_SERVICE_ROLE, policies.aws_managed_policy_arn(partition, policies.EMR_SERVICE_MANAGED_POLICY), changes)
     es_policy_arn = iam.policy_arn(names.es_write_policy, region, names.iam_path)
     changes.append(plan_policy(deployment, names.es_write_policy, policies.es_write(es.domain_arn(names.es_domain, region))))

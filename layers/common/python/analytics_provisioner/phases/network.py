@@ -36,7 +36,8 @@ MYSQL = 3306
 
 
 def run(deployment: ResolvedDeployment, settings: Settings) -> NetworkOutput:
-    network, warnings = deployment.network, []
+    network = deployment.network
+    warnings: list[str] = []
     with aws_call("ensure network and security groups"):
         dns_enabled_now = ensure_dns_hostnames(deployment)
         require_internet_route(network.vpc_id, network.subnet_id, deployment.region)
@@ -176,9 +177,7 @@ def _ordered(rules: set[IngressRule]) -> list[IngressRule]:
 def ensure_edxapp_db_membership(deployment: ResolvedDeployment, emr_rds_group: dict, warnings: list[str]) -> list[str]:
     """Add the EMR RDS group to the edxapp instance (runbook: both RDS instances are members)."""
     identifier, region, vpc_id = deployment.edxapp.db_instance_id, deployment.region, deployment.network.vpc_id
-    instance = rds.db_instance(identifier, region)
-    if instance is None:
-        raise PreflightError(f"edxapp.db_instance_id: no RDS instance {identifier!r} in {region} any more; give the identifier of the edxapp database")
+    instance = edxapp_db_instance(deployment)
     rds.require_opted_in(instance, region, deployment.deployment_id, "edxapp.db_instance_id")
     db_vpc = instance.get("DBSubnetGroup", {}).get("VpcId")
     if db_vpc and db_vpc != vpc_id:
@@ -193,6 +192,15 @@ def ensure_edxapp_db_membership(deployment: ResolvedDeployment, emr_rds_group: d
     return [emr_rds_group["GroupId"]]
 
 
+def edxapp_db_instance(deployment: Deployment) -> dict:
+    """The edxapp RDS instance, as Validate found it (PreflightError should it be gone since)."""
+    identifier, region = deployment.edxapp.db_instance_id, deployment.region
+    instance = rds.db_instance(identifier, region)
+    if instance is None:
+        raise PreflightError(f"edxapp.db_instance_id: no RDS instance {identifier!r} in {region} any more; give the identifier of the edxapp database")
+    return instance
+
+
 # The database-setup function's paths (checked by Validate, before anything exists) ---------------
 def check_db_setup_group(deployment: Deployment, vpc_id: str, group_id: str | None) -> PreflightDbSetup | None:
     """The DbSetup group ``group_id`` is in the deployment's VPC ``vpc_id`` (Network admits it into the EMR
@@ -202,17 +210,18 @@ def check_db_setup_group(deployment: Deployment, vpc_id: str, group_id: str | No
     region = deployment.region
     if group_id is None:
         return None
-    [group] = ec2.security_groups([group_id], region) or [None]
-    if group is None:
+    found = ec2.security_groups([group_id], region)
+    if not found:
         raise PreflightError(f"DbSetupSecurityGroupId: the stack parameter names security group {group_id}, which does not exist in {region}; "
                              "update the stack with the database-setup function's group")
+    group = found[0]
     if group["VpcId"] != vpc_id:
         raise PreflightError(
             f"network.vpc_id: the database-setup function runs in {group['VpcId']} (stack parameter DbSetupSecurityGroupId {group_id}) "
             f"and cannot reach an analytics database in {vpc_id}; deploy into {group['VpcId']}, or update the stack with "
             f"DbSetupSubnetIds and DbSetupSecurityGroupId of {vpc_id}"
         )
-    instance = rds.db_instance(deployment.edxapp.db_instance_id, region)
+    instance = edxapp_db_instance(deployment)
     own_groups = [g for g in ec2.security_groups([m["VpcSecurityGroupId"] for m in instance.get("VpcSecurityGroups", [])], region)
                   if tagging.owner(tagging.from_list(g.get("Tags"))) is None]
     edxapp_db = dataclasses.replace(reachability.db_instance(instance), groups=tuple(g["GroupId"] for g in own_groups))
@@ -280,8 +289,8 @@ def _rule_label(rule: IngressRule, labels: dict[str, str]) -> str:
 
 
 def plan_edxapp_db_membership(deployment: ResolvedDeployment, emr_rds_group: dict) -> Change:
-    identifier, region = deployment.edxapp.db_instance_id, deployment.region
-    kind, instance = "RDS instance (edxapp's)", rds.db_instance(identifier, region)
+    identifier = deployment.edxapp.db_instance_id
+    kind, instance = "RDS instance (edxapp's)", edxapp_db_instance(deployment)
     db_vpc = instance.get("DBSubnetGroup", {}).get("VpcId")
     if db_vpc and db_vpc != deployment.network.vpc_id:
         return keep(kind, identifier, f"in {db_vpc}, another VPC: its groups stay as they are (see the warnings)")

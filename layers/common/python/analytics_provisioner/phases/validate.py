@@ -152,14 +152,15 @@ def check_buckets_and_user(deployment: Deployment) -> None:
     tracking = s3.bucket_tags(edxapp.tracking_logs_bucket, region)
     if tracking == s3.FOREIGN_ACCOUNT:
         raise PreflightError(tracking_logs_unreadable(edxapp.tracking_logs_bucket))
-    if tracking != s3.ABSENT:
+    if isinstance(tracking, dict):  # else ABSENT
         s3.require_opted_in(edxapp.tracking_logs_bucket, tracking, deployment.deployment_id, "edxapp.tracking_logs_bucket")
-    if edxapp.grades_bucket:
-        grades = s3.bucket_tags(edxapp.grades_bucket, region)
-        if grades in (s3.ABSENT, s3.FOREIGN_ACCOUNT):
-            raise PreflightError(grades_bucket_missing(edxapp.grades_bucket))
-        s3.require_opted_in(edxapp.grades_bucket, grades, deployment.deployment_id, "edxapp.grades_bucket")
-        account.require_this_account(edxapp.aws_user_arn, region, "edxapp.aws_user_arn")
+    if edxapp.grades_download:
+        bucket, user_arn = edxapp.grades_download
+        grades = s3.bucket_tags(bucket, region)
+        if not isinstance(grades, dict):  # ABSENT or FOREIGN_ACCOUNT
+            raise PreflightError(grades_bucket_missing(bucket))
+        s3.require_opted_in(bucket, grades, deployment.deployment_id, "edxapp.grades_bucket")
+        account.require_this_account(user_arn, region, "edxapp.aws_user_arn")
 
 
 def resolve_versions(deployment: Deployment, network: PreflightNetwork, settings: Settings) -> ResolvedDeployment:
@@ -203,14 +204,11 @@ def _require_standard_support(version: str, region: str) -> None:
 def _search_choice(deployment: Deployment) -> dict:
     options, region = deployment.options, deployment.region
     offered = search.offered_versions(region)
-    if options.es_engine_version:
-        if options.es_engine_version not in offered:
-            raise PreflightError(f"options.es_engine_version: {options.es_engine_version} is not offered in {region}; offered: {', '.join(sorted(offered))}")
-        version = options.es_engine_version
-    else:
-        version = search.nearest_version(search.RUNBOOK_ENGINE_VERSION, offered)
-        if version is None:
-            raise PreflightError(f"options.es_engine_version: {region} offers no Elasticsearch version; give an OpenSearch_x.y version")
+    version = options.es_engine_version or search.nearest_version(search.RUNBOOK_ENGINE_VERSION, offered)
+    if options.es_engine_version and options.es_engine_version not in offered:
+        raise PreflightError(f"options.es_engine_version: {options.es_engine_version} is not offered in {region}; offered: {', '.join(sorted(offered))}")
+    if version is None:
+        raise PreflightError(f"options.es_engine_version: {region} offers no Elasticsearch version; give an OpenSearch_x.y version")
     details = search.instance_type_details(version, region)
     types = list(details)
     if options.es_instance_type:
@@ -218,7 +216,10 @@ def _search_choice(deployment: Deployment) -> dict:
         if instance_type not in types:
             raise PreflightError(f"options.es_instance_type: {options.es_instance_type} is not offered for {version} in {region}; offered small types: {', '.join(t for t in sorted(types) if '.small.' in t) or ', '.join(sorted(types)[:8])}")
     else:
-        instance_type = search.nearest_instance_type(search.RUNBOOK_INSTANCE_TYPE, types)
+        nearest = search.nearest_instance_type(search.RUNBOOK_INSTANCE_TYPE, types)
+        if nearest is None:
+            raise PreflightError(f"options.es_engine_version: {version} offers no instance type in {region}; choose another version")
+        instance_type = nearest
     return {"es_engine_version": version, "es_instance_type": instance_type, "es_encryption_at_rest": _encryption_at_rest(deployment, version, instance_type, details)}
 
 
@@ -277,11 +278,9 @@ def buckets_we_create(deployment: Deployment) -> list[str]:
 
 def _bucket_tags(name: str, region: str) -> dict | None:
     tags = s3.bucket_tags(name, region)
-    if tags == s3.ABSENT:
-        return None
     if tags == s3.FOREIGN_ACCOUNT:
         return {"(owner)": "another AWS account"}
-    return tags
+    return tags if isinstance(tags, dict) else None  # ABSENT
 
 
 def check_names_are_free_or_ours(deployment: ResolvedDeployment) -> None:

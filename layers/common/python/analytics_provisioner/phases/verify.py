@@ -201,7 +201,7 @@ def required_paths(deployment: Deployment, facts: Facts) -> list[Path]:
     emr_master, emr_slave = emr_groups(facts)
     paths = [
         Path("DbSetup to the analytics database", facts.db_setup, analytics_db, analytics_port, g["emr_rds"], db_setup_group, outside),
-        Path("DbSetup to the edxapp database", facts.db_setup, edxapp_db, edxapp_port, (edxapp_own or [None])[0], db_setup_group, outside),
+        Path("DbSetup to the edxapp database", facts.db_setup, edxapp_db, edxapp_port, edxapp_own[0] if edxapp_own else None, db_setup_group, outside),
     ]
     for emr in (emr_master, emr_slave):
         paths += [Path(f"{emr.name} to the analytics database", emr, analytics_db, analytics_port, g["emr_rds"], emr.groups[0]),
@@ -268,14 +268,15 @@ def _missing(deployment: Deployment, path: Path, restored: set[str]) -> str:
 
 
 # What the world reaches beyond the runbook ----------------------------------------------------
-def exposure(deployment: Deployment, facts: Facts) -> tuple[dict, list[str]]:
+def exposure(deployment: Deployment, facts: Facts) -> tuple[dict[str, list[str]], list[str]]:
     """The inbound rules of the analytics instances' and the director's groups that admit addresses
     outside the VPC: as the output lists them, and the ones the runbook does not ask for."""
     network, ours = deployment.network, deployment_groups(facts.groups)
     anywhere = reachability.EVERY_ADDRESS  # the console's "Anywhere": IPv4 and IPv6
     allowed_analytics = [*((port, every) for port in (HTTP, HTTPS) for every in anywhere), *((SSH, cidr) for cidr in network.analytics_ssh_cidrs)]
     allowed_director = [(SSH, cidr) for cidr in network.director_ssh_cidrs]
-    exposed, extra = {}, []
+    exposed: dict[str, list[str]] = {}
+    extra: list[str] = []
     targets = [(name, described, allowed_analytics, "network.analytics_ssh_cidrs") for name, described in facts.analytics]
     targets.append((*facts.director, allowed_director, "network.director_ssh_cidrs"))
     for name, described, allowed, ssh_field in targets:
