@@ -127,7 +127,8 @@ class SearchSecurity(Record):
 
 @dataclass(frozen=True)
 class SearchOutput(Record):
-    """The Search branch's ensure and status output."""
+    """The Search branch's ensure and status output (in the branch: `$.search`). The branch ends once `ready`;
+    Verify and Render receive it with its endpoint (ReadySearch)."""
 
     domain_name: str = doc("the Elasticsearch/OpenSearch domain")
     domain_arn: str = doc("its ARN")
@@ -164,7 +165,9 @@ class DbSetupOutput(Record):
 
 @dataclass(frozen=True)
 class DatabaseOutput(Record):
-    """The Database branch's ensure and status output; DbSetup's output joins it as `setup`."""
+    """The Database branch's ensure and status output (in the branch: `$.database`); once the instance is ready,
+    DbSetup receives it (ReadyDatabase) and its output joins it as `setup` (ProvisionedDatabase: what Verify and Render
+    receive)."""
 
     db_instance_id: str = doc("the analytics RDS instance")
     endpoint: str | None = doc("null until ready")
@@ -302,7 +305,8 @@ class RdsTest(Record):
 
 @dataclass(frozen=True)
 class VerifyOutput(Record):
-    """A closed path, an extra opening or a failed RDS test is no output but the phase's failure (`Verify.VerificationError`)."""
+    """After the RDS test's poll loop, if it ran. A closed path, an extra opening or a failed RDS test is no output but the
+    phase's failure (`Verify.VerificationError`)."""
 
     paths: list[PathVerdict] = doc("every path the runbook needs, judged on what AWS describes")
     exposed: dict[str, list[str]] = doc(
@@ -325,7 +329,7 @@ class JenkinsHandover(Record):
 
 @dataclass(frozen=True)
 class RenderOutput(Record):
-    """The execution's final output."""
+    """The execution's final output (the state machine's OutputPath)."""
 
     secure_repo: str = doc("s3 URI of the deployment's prefix in the secure-repo bucket")
     files: list[str] = doc("s3 URIs of the files written")
@@ -341,11 +345,10 @@ PHASE_OUTPUTS: list[tuple[str, type[Record], str]] = [
     ("$", ValidateOutput, "Validate"),
     ("$.identity", IdentityOutput, "Identity"),
     ("$.network", NetworkOutput, "Network"),
-    ("$.resources.search", SearchOutput, "Search (ensure and status); the branch ends with a ReadySearch"),
-    ("$.resources.database", DatabaseOutput, "Database (ensure and status); the branch ends with DbSetup's output under `setup`"),
-    ("$.resources.database.setup", DbSetupOutput, "DbSetup"),
+    ("$.resources.search", SearchOutput, "Search"),
+    ("$.resources.database", DatabaseOutput, "Database and DbSetup"),
     ("$.resources.storage", StorageOutput, "Storage"),
     ("$.resources.compute", ComputeOutput, "Compute"),
-    ("$.verify", VerifyOutput, "Verify (after the RDS test's poll loop, if it ran)"),
+    ("$.verify", VerifyOutput, "Verify"),
     ("$.render", RenderOutput, "Render"),
 ]
