@@ -1,7 +1,7 @@
 """The stack's settings: what template.yaml puts in a function's environment, read once per cold start.
 
 The handler decorator builds ``Settings.from_environ()`` on a function's first invocation and passes it
-to the phases that take a ``settings`` parameter; nothing below the handlers reads ``os.environ``.
+to the phases (and the lock) that take a ``settings`` parameter, so their logic reads no ``os.environ``.
 """
 
 import dataclasses
@@ -12,6 +12,7 @@ DB_SETUP_SECURITY_GROUP_ENV = "DB_SETUP_SECURITY_GROUP_ID"
 DB_SETUP_FUNCTION_ENV = "DB_SETUP_FUNCTION_NAME"
 TRUSTED_IMAGE_OWNERS_ENV = "TRUSTED_IMAGE_OWNERS"
 SECURE_REPO_BUCKET_ENV = "SECURE_REPO_BUCKET"
+DEPLOYMENT_LOCKS_TABLE_ENV = "DEPLOYMENT_LOCKS_TABLE"
 
 
 def region_of(environ: Mapping[str, str]) -> str:
@@ -25,6 +26,7 @@ class Settings:
     db_setup_security_group_id: str | None = None  # DB_SETUP_SECURITY_GROUP_ID (DbSetupSecurityGroupId; None: DbSetup runs outside any VPC)
     db_setup_function_name: str = "DbSetupFunction"  # DB_SETUP_FUNCTION_NAME: Verify reads its VpcConfig
     trusted_image_owners: tuple[str, ...] = ()  # TRUSTED_IMAGE_OWNERS (TrustedImageOwners): accounts besides Canonical whose images may be pinned
+    deployment_locks_table: str = ""  # DEPLOYMENT_LOCKS_TABLE (DeploymentLocksTable): the Lock function's
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -35,6 +37,7 @@ class Settings:
             db_setup_security_group_id=env.get(DB_SETUP_SECURITY_GROUP_ENV, "").strip() or None,
             db_setup_function_name=env.get(DB_SETUP_FUNCTION_ENV) or "DbSetupFunction",
             trusted_image_owners=tuple(owner.strip() for owner in env.get(TRUSTED_IMAGE_OWNERS_ENV, "").split(",") if owner.strip()),
+            deployment_locks_table=env.get(DEPLOYMENT_LOCKS_TABLE_ENV, ""),
         )
 
     def require_secure_repo_bucket(self) -> str:
