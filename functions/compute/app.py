@@ -3,7 +3,4 @@
 from analytics_provisioner.handler import phase_handler
 from analytics_provisioner.phases import compute
 
-
-@phase_handler("Compute")
-def lambda_handler(event, context):
-    return compute.run(event)
+lambda_handler = phase_handler("Compute", compute.run)

@@ -3,9 +3,4 @@
 from analytics_provisioner.handler import phase_handler
 from analytics_provisioner.phases import database
 
-
-@phase_handler("Database")
-def lambda_handler(event, context):
-    if event.get("action") == "status":
-        return database.status(event)
-    return database.run(event)
+lambda_handler = phase_handler("Database", database.run, status=database.status)

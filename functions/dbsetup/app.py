@@ -3,7 +3,4 @@
 from analytics_provisioner.handler import phase_handler
 from analytics_provisioner.phases import dbsetup
 
-
-@phase_handler("DbSetup")
-def lambda_handler(event, context):
-    return dbsetup.run(event)
+lambda_handler = phase_handler("DbSetup", dbsetup.run)

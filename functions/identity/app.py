@@ -3,7 +3,4 @@
 from analytics_provisioner.handler import phase_handler
 from analytics_provisioner.phases import identity
 
-
-@phase_handler("Identity")
-def lambda_handler(event, context):
-    return identity.run(event)
+lambda_handler = phase_handler("Identity", identity.run)

@@ -2,9 +2,6 @@
 and, for every ended execution, by the EventBridge rule on Step Functions status changes (see locking)."""
 
 from analytics_provisioner import locking
-from analytics_provisioner.handler import default_region, phase_handler
+from analytics_provisioner.handler import phase_handler
 
-
-@phase_handler("Lock")
-def lambda_handler(event, context):
-    return locking.handle(event, default_region())
+lambda_handler = phase_handler("Lock", locking.handle)

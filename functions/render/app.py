@@ -3,7 +3,4 @@
 from analytics_provisioner.handler import phase_handler
 from analytics_provisioner.phases import render
 
-
-@phase_handler("Render")
-def lambda_handler(event, context):
-    return render.run(event)
+lambda_handler = phase_handler("Render", render.run)

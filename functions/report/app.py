@@ -3,7 +3,4 @@
 from analytics_provisioner.handler import phase_handler
 from analytics_provisioner.phases import report
 
-
-@phase_handler("Report")
-def lambda_handler(event, context):
-    return report.run(event)
+lambda_handler = phase_handler("Report", report.run)

@@ -3,9 +3,4 @@
 from analytics_provisioner.handler import phase_handler
 from analytics_provisioner.phases import search
 
-
-@phase_handler("Search")
-def lambda_handler(event, context):
-    if event.get("action") == "status":
-        return search.status(event)
-    return search.run(event)
+lambda_handler = phase_handler("Search", search.run, status=search.status)

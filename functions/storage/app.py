@@ -3,7 +3,4 @@
 from analytics_provisioner.handler import phase_handler
 from analytics_provisioner.phases import storage
 
-
-@phase_handler("Storage")
-def lambda_handler(event, context):
-    return storage.run(event)
+lambda_handler = phase_handler("Storage", storage.run)

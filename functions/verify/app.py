@@ -3,9 +3,4 @@
 from analytics_provisioner.handler import phase_handler
 from analytics_provisioner.phases import verify
 
-
-@phase_handler("Verify")
-def lambda_handler(event, context):
-    if event.get("action") == "status":
-        return verify.status(event)
-    return verify.run(event)
+lambda_handler = phase_handler("Verify", verify.run, status=verify.status)

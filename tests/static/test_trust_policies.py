@@ -9,7 +9,8 @@ statement) have no such condition key here: the Storage phase checks the tag.
 import pytest
 
 from analytics_provisioner.local import template as cfn
-from analytics_provisioner.phases.compute import CANONICAL_OWNERS, TRUSTED_IMAGE_OWNERS_ENV
+from analytics_provisioner.phases.compute import CANONICAL_OWNERS
+from analytics_provisioner.settings import TRUSTED_IMAGE_OWNERS_ENV
 
 TEMPLATE = cfn.load()
 ALLOW_PRESENT = "?*"  # StringLike: the tag exists with a non-empty value

@@ -18,12 +18,15 @@ from analytics_provisioner.errors import (
     ResourceStateError,
     TransientAwsError,
 )
+from analytics_provisioner.handler import invoke
 from analytics_provisioner.local import faults
 from analytics_provisioner.local.ec2_describe_lag import LAG_SECONDS
 from analytics_provisioner.local.emulator import ACCOUNT
 from analytics_provisioner.local.iam_propagation import PROPAGATION_SECONDS
 from analytics_provisioner.naming import TAG_DEPLOYMENT, Names
 from analytics_provisioner.phases import compute
+from analytics_provisioner.state import IdentityOutput, NetworkOutput, SecurityGroups
+from samples import resolved, sample
 
 REGION = "us-east-1"
 CANONICAL = "099720109477"
@@ -124,17 +127,25 @@ def state(aws, images, minimal_input):
     profile = iam.create_instance_profile(InstanceProfileName=NAMES.analytics_instance_profile)["InstanceProfile"]
     iam.add_role_to_instance_profile(InstanceProfileName=NAMES.analytics_instance_profile, RoleName=NAMES.analytics_role)
     aws.clock.wait(PROPAGATION_SECONDS)  # Identity ran a while ago: IAM has propagated the profile
-    deployment = Deployment.from_input(minimal_input, REGION).with_network(vpc_id, subnet_id)
+    deployment = resolved(minimal_input, REGION, vpc_id, subnet_id, ami_id=images["newest"])  # the image Validate chose
+    groups = sample(SecurityGroups, **groups)  # the EMR and EMR RDS groups are not Compute's
     return {
         "deployment": deployment.to_state(),
-        "identity": {"analytics_instance_profile_name": profile["InstanceProfileName"], "analytics_instance_profile_arn": profile["Arn"]},
-        "network": {"vpc_id": vpc_id, "subnet_id": subnet_id, "security_groups": groups},
+        "identity": sample(IdentityOutput, analytics_instance_profile_name=profile["InstanceProfileName"],
+                           analytics_instance_profile_arn=profile["Arn"]).to_state(),
+        "network": sample(NetworkOutput, vpc_id=vpc_id, subnet_id=subnet_id, security_groups=groups).to_state(),
     }
 
 
 def with_options(state: dict, **options) -> dict:
     state["deployment"]["options"].update(options)
     return state
+
+
+def chosen_image(state: dict, **options) -> str:
+    """The image Validate chooses for the input with ``options`` (``compute.ubuntu_image``), which Compute launches."""
+    unpinned = {**state["deployment"]["options"], "ami_id": None, "ubuntu_release": None, **options}
+    return compute.ubuntu_image(Deployment.from_state({**state["deployment"], "options": unpinned}), ())["ImageId"]
 
 
 def inventory(aws) -> dict:
@@ -149,25 +160,25 @@ def inventory(aws) -> dict:
 
 # The image -------------------------------------------------------------------------------------
 def test_newest_canonical_image_of_the_release_and_architecture(state, images):
-    assert compute.run(state)["ami_id"] == images["newest"]
+    assert chosen_image(state) == images["newest"]
+    assert invoke(compute.run, state)["ami_id"] == images["newest"]
 
 
 def test_arm64_takes_the_arm64_image(state, images):
-    with_options(state, architecture="arm64", analytics_instance_type="t4g.medium", director_instance_type="t4g.micro")
-    assert compute.run(state)["ami_id"] == images["arm64"]
+    assert chosen_image(state, architecture="arm64") == images["arm64"]
 
 
 def test_release_from_options_searches_the_gp3_image_store_too(state, images):
-    assert compute.run(with_options(state, ubuntu_release="22.04"))["ami_id"] == images["jammy_gp3"]
+    assert chosen_image(state, ubuntu_release="22.04") == images["jammy_gp3"]
 
 
 def test_pinned_ami_wins(state, images):
-    assert compute.run(with_options(state, ami_id=images["old"]))["ami_id"] == images["old"]
+    assert invoke(compute.run, with_options(state, ami_id=images["old"]))["ami_id"] == images["old"]
 
 
 def test_pinned_ami_that_does_not_exist(state):
     with pytest.raises(PreflightError, match="options.ami_id: image ami-0123456789abcdef0 does not exist in us-east-1"):
-        compute.run(with_options(state, ami_id="ami-0123456789abcdef0"))
+        invoke(compute.run, with_options(state, ami_id="ami-0123456789abcdef0"))
 
 
 def test_no_image_for_the_release_names_release_region_and_the_way_out(aws, state):
@@ -177,7 +188,7 @@ def test_no_image_for_the_release_names_release_region_and_the_way_out(aws, stat
     for image_id in [i for i, image in amis.items() if "bionic-18.04" in (image.name or "")]:
         del amis[image_id]  # a region without any 18.04 image
     with pytest.raises(PreflightError, match=r"no Canonical Ubuntu 18\.04 x86_64 image found in us-east-1; pin an image with options\.ami_id"):
-        compute.run(with_options(state, ubuntu_release="18.04"))
+        chosen_image(state, ubuntu_release="18.04")
     assert inventory(aws)["instances"] == inventory(aws)["key_pairs"] == []
 
 
@@ -201,7 +212,7 @@ def _group_ids(instance: dict) -> set[str]:
 
 def test_analytics_instance_parameters(aws, state, images):
     ec2 = aws.client("ec2")
-    result = compute.run(state)
+    result = invoke(compute.run, state)
     [analytics] = result["analytics_instances"]
     instance = _instance(ec2, analytics["instance_id"])
     assert analytics["name"] == "acme-demo-analytics-1"
@@ -220,7 +231,7 @@ def test_analytics_instance_parameters(aws, state, images):
 
 def test_director_instance_parameters(aws, state):
     ec2 = aws.client("ec2")
-    director = compute.run(state)["director_instance"]
+    director = invoke(compute.run, state)["director_instance"]
     instance = _instance(ec2, director["instance_id"])
     assert director["name"] == tagging.from_list(instance["Tags"])["Name"] == "acme-demo-director"
     assert instance["InstanceType"] == "t2.micro"
@@ -234,7 +245,7 @@ def test_director_instance_parameters(aws, state):
 
 def test_first_boot_installs_updates_and_carries_no_secret(aws, state):
     ec2 = aws.client("ec2")
-    result = compute.run(state)
+    result = invoke(compute.run, state)
     for launched in result["analytics_instances"] + [result["director_instance"]]:
         user_data = ec2.describe_instance_attribute(InstanceId=launched["instance_id"], Attribute="userData")["UserData"]["Value"]
         assert base64.b64decode(user_data).decode() == "#cloud-config\npackage_update: true\npackage_upgrade: true\n"
@@ -242,7 +253,7 @@ def test_first_boot_installs_updates_and_carries_no_secret(aws, state):
 
 def test_count_type_and_volume_from_options(aws, state):
     ec2 = aws.client("ec2")
-    result = compute.run(with_options(state, analytics_instance_count=3, analytics_instance_type="m5.large", analytics_volume_gb=120))
+    result = invoke(compute.run, with_options(state, analytics_instance_count=3, analytics_instance_type="m5.large", analytics_volume_gb=120))
     assert [a["name"] for a in result["analytics_instances"]] == ["acme-demo-analytics-1", "acme-demo-analytics-2", "acme-demo-analytics-3"]
     for launched in result["analytics_instances"]:
         instance = _instance(ec2, launched["instance_id"])
@@ -251,7 +262,7 @@ def test_count_type_and_volume_from_options(aws, state):
 
 
 def test_output_keys_are_the_contract(state):
-    result = compute.run(state)
+    result = invoke(compute.run, state)
     assert set(result) == {"ami_id", "analytics_instances", "director_instance", "eip", "key_pairs", "warnings"}
     assert set(result["director_instance"]) == {"instance_id", "name", "private_ip", "public_ip", "private_dns"}
     assert all(result["director_instance"].values())
@@ -261,7 +272,7 @@ def test_output_keys_are_the_contract(state):
 
 # Key pairs -------------------------------------------------------------------------------------
 def test_private_keys_go_only_to_secrets_manager(aws, state):
-    result = compute.run(state)
+    result = invoke(compute.run, state)
     ec2 = aws.client("ec2")
     for role, name in (("analytics", NAMES.analytics_key_pair), ("director", NAMES.director_key_pair),
                        ("jenkins_deploy", NAMES.jenkins_deploy_key_pair)):
@@ -288,7 +299,7 @@ def test_key_pair_whose_private_key_we_lost_is_reported_not_replaced(aws, state)
         {"ResourceType": "key-pair", "Tags": tagging.as_list(tagging.ours("acme-demo"))}])
     _age_key_pair(NAMES.analytics_key_pair, hours=1)  # an earlier run's
     with pytest.raises(ResourceStateError, match="key pair 'acme-demo-analytics' exists but its private key is not in Secrets Manager") as refused:
-        compute.run(state)
+        invoke(compute.run, state)
     assert pair["KeyMaterial"] not in str(refused.value)
     assert ec2.describe_key_pairs(KeyNames=[NAMES.analytics_key_pair])["KeyPairs"][0]["KeyPairId"] == pair["KeyPairId"]
     assert inventory(aws)["instances"] == []
@@ -301,9 +312,9 @@ def test_a_key_pair_made_moments_ago_whose_key_nobody_holds_is_replaced(aws, sta
     lost = ec2.create_key_pair(KeyName=NAMES.analytics_key_pair, TagSpecifications=[
         {"ResourceType": "key-pair", "Tags": tagging.as_list(tagging.ours("acme-demo"))}])["KeyPairId"]
     with pytest.raises(TransientAwsError, match="key pair 'acme-demo-analytics' was created moments ago but its private key never reached"):
-        compute.run(state)
+        invoke(compute.run, state)
     assert ec2.describe_key_pairs(Filters=[{"Name": "key-name", "Values": [NAMES.analytics_key_pair]}])["KeyPairs"] == []
-    result = compute.run(state)
+    result = invoke(compute.run, state)
     [pair] = ec2.describe_key_pairs(KeyNames=[NAMES.analytics_key_pair])["KeyPairs"]
     assert pair["KeyPairId"] != lost
     assert secrets.read_json(result["key_pairs"]["analytics"]["secret_arn"], REGION, ("key_pair_id",))["key_pair_id"] == pair["KeyPairId"]
@@ -314,7 +325,7 @@ def test_a_key_pair_made_moments_ago_that_an_instance_uses_is_reported(aws, stat
     ec2.create_key_pair(KeyName=NAMES.director_key_pair, TagSpecifications=[{"ResourceType": "key-pair", "Tags": tagging.as_list(tagging.ours("acme-demo"))}])
     ec2.run_instances(ImageId=state["deployment"]["options"].get("ami_id") or _any_image(ec2), MinCount=1, MaxCount=1, KeyName=NAMES.director_key_pair)
     with pytest.raises(ResourceStateError, match="key pair 'acme-demo-director' exists but its private key is not in Secrets Manager"):
-        compute.run(state)
+        invoke(compute.run, state)
 
 
 def _any_image(ec2) -> str:
@@ -324,7 +335,7 @@ def _any_image(ec2) -> str:
 def test_key_pair_of_someone_else_is_refused(aws, state):
     aws.client("ec2").create_key_pair(KeyName=NAMES.director_key_pair)
     with pytest.raises(OwnershipError, match=r"key pair 'acme-demo-director' exists and is not ours \(no deployment tag"):
-        compute.run(state)
+        invoke(compute.run, state)
 
 
 def test_key_pair_is_deleted_again_when_its_secret_cannot_be_stored(aws, state):
@@ -338,26 +349,26 @@ def test_key_pair_is_deleted_again_when_its_secret_cannot_be_stored(aws, state):
 
     aws.client("secretsmanager").meta.events.register("before-call.secrets-manager.CreateSecret", refuse)
     with pytest.raises(Exception, match="AccessDeniedException"):
-        compute.run(state)
+        invoke(compute.run, state)
     assert aws.client("ec2").describe_key_pairs()["KeyPairs"] == []
-    compute.run(state)
+    invoke(compute.run, state)
     assert len(aws.client("ec2").describe_key_pairs()["KeyPairs"]) == 3
 
 
 def test_the_deploy_key_is_on_no_instance_and_its_public_half_is_in_the_output(aws, state):
     """Jenkins clones the secure repo with it; the operator adds the public half to that repository."""
-    result = compute.run(state)
+    result = invoke(compute.run, state)
     ec2, deploy = aws.client("ec2"), result["key_pairs"]["jenkins_deploy"]
     pair = ec2.describe_key_pairs(KeyNames=[NAMES.jenkins_deploy_key_pair], IncludePublicKey=True)["KeyPairs"][0]
     assert deploy["public_key"] == pair["PublicKey"].strip() and deploy["public_key"].startswith("ssh-rsa ")
     launched = [_instance(ec2, i["instance_id"]) for i in [*result["analytics_instances"], result["director_instance"]]]
     assert NAMES.jenkins_deploy_key_pair not in {instance["KeyName"] for instance in launched}
-    assert compute.run(state)["key_pairs"]["jenkins_deploy"] == deploy
+    assert invoke(compute.run, state)["key_pairs"]["jenkins_deploy"] == deploy
 
 
 # Elastic IP --------------------------------------------------------------------------------------
 def test_elastic_ip_is_on_the_insights_instance(aws, state):
-    result = compute.run(with_options(state, analytics_instance_count=2))
+    result = invoke(compute.run, with_options(state, analytics_instance_count=2))
     insights = result["analytics_instances"][0]
     [address] = aws.client("ec2").describe_addresses()["Addresses"]
     assert address["InstanceId"] == insights["instance_id"] == result["eip"]["instance_id"]
@@ -370,30 +381,30 @@ def test_elastic_ip_is_on_the_insights_instance(aws, state):
 def test_association_before_the_instance_runs_is_transient(aws, state):
     answer_once(aws, "AssociateAddress", "IncorrectInstanceState", "The instance 'i-0' is not in a valid state for this operation.")
     with pytest.raises(TransientAwsError, match="IncorrectInstanceState"):
-        compute.run(state)
+        invoke(compute.run, state)
     before = inventory(aws)
-    result = compute.run(state)
+    result = invoke(compute.run, state)
     assert inventory(aws) == before
     assert result["eip"]["instance_id"] == result["analytics_instances"][0]["instance_id"]
 
 
 # Re-runs -----------------------------------------------------------------------------------------
 def test_rerun_launches_and_allocates_nothing(aws, state, client_tokens):
-    first = compute.run(state)
+    first = invoke(compute.run, state)
     before = inventory(aws)
     assert (len(before["instances"]), len(before["addresses"]), len(before["key_pairs"])) == (2, 1, 3)
-    second = compute.run(state)
+    second = invoke(compute.run, state)
     assert inventory(aws) == before
     assert second == first
     assert client_tokens == []  # found by tag: RunInstances was not even called
 
 
 def test_a_lost_launch_response_gets_the_same_instance_back(aws, state, client_tokens):
-    first = compute.run(state)
+    first = invoke(compute.run, state)
     insights = first["analytics_instances"][0]["instance_id"]
     ec2 = aws.client("ec2")
     ec2.delete_tags(Resources=[insights], Tags=[{"Key": "Name"}])  # as if describe did not show it yet
-    second = compute.run(state)
+    second = invoke(compute.run, state)
     assert client_tokens == ["acme-demo-analytics-1-g1"]
     assert second["analytics_instances"][0]["instance_id"] == insights
     assert len(inventory(aws)["instances"]) == 2
@@ -405,24 +416,24 @@ def test_an_instance_profile_iam_has_not_propagated_yet_is_retried_not_fatal(aws
     iam.add_role_to_instance_profile(InstanceProfileName="acme-demo-fresh", RoleName=NAMES.analytics_role)
     state["identity"]["analytics_instance_profile_arn"] = fresh["Arn"]
     with pytest.raises(IamPropagationError, match="Invalid IAM Instance Profile ARN"):
-        compute.run(state)
+        invoke(compute.run, state)
     aws.clock.wait(PROPAGATION_SECONDS)
-    result = compute.run(state)
+    result = invoke(compute.run, state)
     assert _instance(aws.client("ec2"), result["analytics_instances"][0]["instance_id"])["IamInstanceProfile"]["Arn"] == fresh["Arn"]
 
 
 def test_other_invalid_parameters_are_permanent(aws, state):
     answer_once(aws, "RunInstances", "InvalidParameterValue", "Invalid value 'zz' for instanceType.")
     with pytest.raises(AwsCallError, match="InvalidParameterValue"):
-        compute.run(state)
+        invoke(compute.run, state)
 
 
 def test_terminated_insights_instance_is_replaced_and_the_eip_follows(aws, state, client_tokens):
     ec2 = aws.client("ec2")
-    first = compute.run(state)
+    first = invoke(compute.run, state)
     old = first["analytics_instances"][0]["instance_id"]
     ec2.terminate_instances(InstanceIds=[old])
-    second = compute.run(state)
+    second = invoke(compute.run, state)
     new = second["analytics_instances"][0]["instance_id"]
     assert new != old
     assert _instance(ec2, new)["ClientToken"] == "acme-demo-analytics-1-g2"
@@ -436,10 +447,10 @@ def test_terminated_insights_instance_is_replaced_and_the_eip_follows(aws, state
 def test_a_spent_token_of_a_terminated_instance_is_not_reused(aws, state, client_tokens):
     """After an hour EC2 no longer lists a terminated instance, but still answers its token with it."""
     ec2 = aws.client("ec2")
-    old = compute.run(state)["director_instance"]["instance_id"]
+    old = invoke(compute.run, state)["director_instance"]["instance_id"]
     ec2.terminate_instances(InstanceIds=[old])
     ec2.delete_tags(Resources=[old], Tags=[{"Key": "Name"}])  # no longer found by tag
-    new = compute.run(state)["director_instance"]["instance_id"]
+    new = invoke(compute.run, state)["director_instance"]["instance_id"]
     assert client_tokens == ["acme-demo-director-g1"]
     assert new != old and _instance(ec2, new)["ClientToken"] == "acme-demo-director-g2"
     assert _instance(ec2, new)["State"]["Name"] == "running"
@@ -447,10 +458,10 @@ def test_a_spent_token_of_a_terminated_instance_is_not_reused(aws, state, client
 
 def test_a_token_spent_on_another_request_moves_to_the_next_generation(aws, state, client_tokens, images):
     ec2 = aws.client("ec2")
-    old = compute.run(state)["director_instance"]["instance_id"]
+    old = invoke(compute.run, state)["director_instance"]["instance_id"]
     ec2.terminate_instances(InstanceIds=[old])
     ec2.delete_tags(Resources=[old], Tags=[{"Key": "Name"}])
-    new = compute.run(with_options(state, ami_id=images["old"]))["director_instance"]["instance_id"]
+    new = invoke(compute.run, with_options(state, ami_id=images["old"]))["director_instance"]["instance_id"]
     assert _instance(ec2, new)["ClientToken"] == "acme-demo-director-g2"
     assert _instance(ec2, new)["ImageId"] == images["old"]
 
@@ -465,17 +476,17 @@ def test_instance_that_dies_at_launch_is_reported_with_ec2s_reason(aws, state):
 
     ec2.meta.events.register("after-call.ec2.RunInstances", terminate_first_launch)
     with pytest.raises(ResourceStateError, match=r"instances did not start: (i-\w+) is terminated \(Client.UserInitiatedShutdown") as failed:
-        compute.run(state)
+        invoke(compute.run, state)
     assert killed[0] in str(failed.value)
 
 
 def test_stopped_instance_is_started_and_reported(aws, state):
     ec2 = aws.client("ec2")
-    first = compute.run(state)
+    first = invoke(compute.run, state)
     director = first["director_instance"]["instance_id"]
     ec2.stop_instances(InstanceIds=[director])
     before = inventory(aws)
-    second = compute.run(state)
+    second = invoke(compute.run, state)
     assert inventory(aws) == before
     assert _instance(ec2, director)["State"]["Name"] == "running"
     assert second["warnings"] == [f"instance {director} (acme-demo-director) was stopped; started it again (stop it afterwards if it was stopped on purpose)"]
@@ -483,9 +494,9 @@ def test_stopped_instance_is_started_and_reported(aws, state):
 
 def test_elastic_ip_moved_away_is_brought_back(aws, state):
     ec2 = aws.client("ec2")
-    first = compute.run(state)
+    first = invoke(compute.run, state)
     ec2.associate_address(AllocationId=first["eip"]["allocation_id"], InstanceId=first["director_instance"]["instance_id"], AllowReassociation=True)
-    second = compute.run(state)
+    second = invoke(compute.run, state)
     assert second["eip"] == first["eip"]
     assert ec2.describe_addresses()["Addresses"][0]["InstanceId"] == first["analytics_instances"][0]["instance_id"]
     assert any("moved it to" in w for w in second["warnings"])
@@ -501,7 +512,7 @@ def test_a_lost_allocation_answer_is_not_allocated_again_but_found_by_its_tag(aw
     catches up (local/ec2_describe_lag.py), and is used."""
     lost = aws.faults.lost_answer("ComputeFunction", "AllocateAddress")
     with faults.recorded_as("ComputeFunction"):
-        result = compute.run(state)
+        result = invoke(compute.run, state)
     [address] = _addresses(aws)
     assert lost.lost == 1
     assert (address["AllocationId"], address["InstanceId"]) == (result["eip"]["allocation_id"], result["analytics_instances"][0]["instance_id"])
@@ -511,10 +522,10 @@ def test_a_lost_allocation_that_does_not_show_is_left_to_the_retry_which_looks_f
     aws.faults.lost_answer("ComputeFunction", "AllocateAddress")
     aws.ec2_describe_lag.seconds = 3600
     with faults.recorded_as("ComputeFunction"), pytest.raises(TransientAwsError, match="Elastic IP acme-demo-insights: the answer to AllocateAddress was lost"):
-        compute.run(state)
+        invoke(compute.run, state)
     aws.ec2_describe_lag.seconds = LAG_SECONDS
     with faults.recorded_as("ComputeFunction"):
-        result = compute.run(state)
+        result = invoke(compute.run, state)
     assert [a["AllocationId"] for a in _addresses(aws)] == [result["eip"]["allocation_id"]]
 
 
@@ -523,9 +534,9 @@ def _allocate_ours(aws, name: str = NAMES.insights_eip) -> str:
 
 
 def test_a_second_address_of_ours_is_released_when_unused(aws, state):
-    first = compute.run(state)
+    first = invoke(compute.run, state)
     spare = _allocate_ours(aws)  # as an older version's retried allocation left it
-    second = compute.run(state)
+    second = invoke(compute.run, state)
     assert second["eip"] == first["eip"]
     assert [a["AllocationId"] for a in _addresses(aws)] == [first["eip"]["allocation_id"]]
     assert any("released Elastic IP" in w and spare in w for w in second["warnings"])
@@ -533,17 +544,17 @@ def test_a_second_address_of_ours_is_released_when_unused(aws, state):
 
 def test_of_two_unused_addresses_the_lowest_allocation_id_is_kept(aws, state):
     spares = sorted([_allocate_ours(aws), _allocate_ours(aws)])
-    result = compute.run(state)
+    result = invoke(compute.run, state)
     assert result["eip"]["allocation_id"] == spares[0]
     assert [a["AllocationId"] for a in _addresses(aws)] == [spares[0]]
 
 
 def test_a_second_address_in_use_elsewhere_is_kept_with_a_warning(aws, state):
     ec2 = aws.client("ec2")
-    first = compute.run(state)
+    first = invoke(compute.run, state)
     other = _allocate_ours(aws)
     ec2.associate_address(AllocationId=other, InstanceId=first["director_instance"]["instance_id"])
-    second = compute.run(state)
+    second = invoke(compute.run, state)
     assert second["eip"] == first["eip"]
     assert sorted(a["AllocationId"] for a in _addresses(aws)) == sorted([first["eip"]["allocation_id"], other])
     assert any(other in w and "is in use" in w for w in second["warnings"])
@@ -551,6 +562,6 @@ def test_a_second_address_in_use_elsewhere_is_kept_with_a_warning(aws, state):
 
 def test_an_address_without_our_deployment_tag_is_never_found_nor_released(aws, state):
     foreign = aws.client("ec2").allocate_address(Domain="vpc", TagSpecifications=[{"ResourceType": "elastic-ip", "Tags": [{"Key": "Name", "Value": NAMES.insights_eip}]}])["AllocationId"]
-    result = compute.run(state)
+    result = invoke(compute.run, state)
     assert result["eip"]["allocation_id"] != foreign
     assert foreign in [a["AllocationId"] for a in _addresses(aws)]

@@ -8,9 +8,12 @@ import pytest
 
 from analytics_provisioner.aws import rds as rds_api
 from analytics_provisioner.errors import OwnershipError, ResourceStateError, ResourceTimeoutError
+from analytics_provisioner.handler import invoke
 from analytics_provisioner.local.seed import seed
 from analytics_provisioner.naming import TAG_DEPLOYMENT, TAG_MANAGED_BY
 from analytics_provisioner.phases import database, validate
+from analytics_provisioner.state import NetworkOutput, SecurityGroups
+from samples import sample
 from testkit import ApiCalls, not_ready_times, store_edxapp_admin_secret
 
 REGION = "us-east-1"
@@ -23,10 +26,10 @@ def state_for(emulator, doc: dict, **options) -> dict:
     doc["options"] = {**doc.get("options", {}), **options}
     seed(emulator, doc)
     store_edxapp_admin_secret(emulator, doc)
-    validated = validate.run(doc, REGION)
+    validated = invoke(validate.run, doc)
     vpc_id = validated["deployment"]["network"]["vpc_id"]
     group = emulator.client("ec2").create_security_group(GroupName="acme-demo-emr-rds", Description="EMR RDS", VpcId=vpc_id)["GroupId"]
-    return {**validated, "network": {"vpc_id": vpc_id, "security_groups": {"emr_rds": group}}}
+    return {**validated, "network": sample(NetworkOutput, vpc_id=vpc_id, security_groups=sample(SecurityGroups, emr_rds=group)).to_state()}
 
 
 def with_options(state: dict, **options) -> dict:
@@ -35,7 +38,7 @@ def with_options(state: dict, **options) -> dict:
 
 
 def check(state: dict, previous: dict) -> dict:
-    return database.status({"action": "status", "deployment": state["deployment"], "database": previous})
+    return invoke(database.status, {"action": "status", "deployment": state["deployment"], "database": previous})
 
 
 def describe(emulator, identifier: str) -> dict:
@@ -45,7 +48,7 @@ def describe(emulator, identifier: str) -> dict:
 def test_instance_is_created_private_encrypted_and_protected(aws, minimal_input):
     state = state_for(aws, minimal_input)
     calls = ApiCalls("rds")
-    database.run(state)
+    invoke(database.run, state)
 
     (sent,) = calls.named("CreateDBInstance")
     options = state["deployment"]["options"]
@@ -74,7 +77,7 @@ def test_instance_is_created_private_encrypted_and_protected(aws, minimal_input)
 
 def test_subnet_group_spans_the_deployment_vpc_and_is_ours(aws, minimal_input):
     state = state_for(aws, minimal_input)
-    database.run(state)
+    invoke(database.run, state)
     instance = describe(aws, INSTANCE)
     group = instance["DBSubnetGroup"]
     assert group["DBSubnetGroupName"] == INSTANCE
@@ -88,7 +91,7 @@ def test_subnet_group_spans_the_deployment_vpc_and_is_ours(aws, minimal_input):
 
 def test_output_holds_ids_and_the_master_secret_arn_but_no_password(aws, minimal_input):
     state = state_for(aws, minimal_input, database_first_check_seconds=420)
-    result = database.run(state)
+    result = invoke(database.run, state)
     instance = describe(aws, INSTANCE)
     assert result["db_instance_id"] == INSTANCE and result["port"] == 3306
     assert result["master_secret_arn"] == instance["MasterUserSecret"]["SecretArn"]
@@ -102,7 +105,7 @@ def test_output_holds_ids_and_the_master_secret_arn_but_no_password(aws, minimal
 
 def test_poll_loop_keeps_waiting_while_not_available(aws, minimal_input, monkeypatch):
     state = state_for(aws, minimal_input, database_first_check_seconds=420, poll_interval_seconds=30, poll_watch_seconds=0)
-    current = database.run(state)
+    current = invoke(database.run, state)
     not_ready_times(monkeypatch, rds_api, "instance_ready", 2)
     seen = []
     for _ in range(3):
@@ -113,7 +116,7 @@ def test_poll_loop_keeps_waiting_while_not_available(aws, minimal_input, monkeyp
 
 def test_a_check_watches_the_instance_until_available(aws, minimal_input, monkeypatch):
     state = state_for(aws, minimal_input, database_first_check_seconds=240, poll_interval_seconds=15, poll_watch_seconds=300)
-    current = database.run(state)
+    current = invoke(database.run, state)
     not_ready_times(monkeypatch, rds_api, "instance_ready", 4)
     current = check(state, current)
     assert current["ready"] is True and current["endpoint"] is not None
@@ -122,7 +125,7 @@ def test_a_check_watches_the_instance_until_available(aws, minimal_input, monkey
 
 def test_ceiling_ends_the_loop_with_a_clear_cause(aws, minimal_input, monkeypatch):
     state = state_for(aws, minimal_input, database_first_check_seconds=420, poll_interval_seconds=60, poll_watch_seconds=0, database_timeout_minutes=8)
-    current = database.run(state)
+    current = invoke(database.run, state)
     not_ready_times(monkeypatch, rds_api, "instance_ready", 100)
     current = check(state, current)  # waited 420 s
     with pytest.raises(ResourceTimeoutError, match=f"RDS instance {INSTANCE} not active after 8 minutes; .*database_timeout_minutes"):
@@ -131,7 +134,7 @@ def test_ceiling_ends_the_loop_with_a_clear_cause(aws, minimal_input, monkeypatc
 
 def test_instance_in_a_state_waiting_cannot_fix_stops_at_once(aws, minimal_input, monkeypatch):
     state = state_for(aws, minimal_input)
-    created = database.run(state)
+    created = invoke(database.run, state)
     real = rds_api.db_instance
     monkeypatch.setattr(rds_api, "db_instance", lambda name, region: {**real(name, region), "DBInstanceStatus": "incompatible-network"})
     with pytest.raises(ResourceStateError, match=f"RDS instance {INSTANCE} is 'incompatible-network'"):
@@ -140,9 +143,9 @@ def test_instance_in_a_state_waiting_cannot_fix_stops_at_once(aws, minimal_input
 
 def test_rerun_adopts_and_creates_nothing(aws, minimal_input):
     state = state_for(aws, minimal_input)
-    first = database.run(state)
+    first = invoke(database.run, state)
     calls = ApiCalls("rds")
-    second = database.run(state)
+    second = invoke(database.run, state)
     assert calls.writes(RDS_READS) == []
     assert second["master_secret_arn"] == first["master_secret_arn"]
     assert second["ready"] is True and second["poll"]["next_wait_seconds"] == 0
@@ -150,10 +153,10 @@ def test_rerun_adopts_and_creates_nothing(aws, minimal_input):
 
 def test_new_generation_creates_a_fresh_instance_and_leaves_the_old_one(aws, minimal_input):
     state = state_for(aws, minimal_input)
-    first = database.run(state)
+    first = invoke(database.run, state)
     old_before = describe(aws, INSTANCE)
     calls = ApiCalls("rds")
-    second = database.run(with_options(state, rds_generation=2))
+    second = invoke(database.run, with_options(state, rds_generation=2))
     assert second["db_instance_id"] == "acme-demo-analytics-g2"
     assert second["master_secret_arn"] != first["master_secret_arn"]
     written = [(name, p.get("DBInstanceIdentifier") or p.get("DBSubnetGroupName")) for name, p in calls.writes(RDS_READS)]
@@ -170,7 +173,7 @@ def test_instance_name_taken_by_someone_else_is_refused(aws, minimal_input, tags
     aws.client("rds").create_db_instance(DBInstanceIdentifier=INSTANCE, Engine="mysql", DBInstanceClass="db.t3.small",
                                          MasterUsername="admin", ManageMasterUserPassword=True, Tags=tags)
     with pytest.raises(OwnershipError, match=rf"RDS instance '{INSTANCE}' exists and is not ours \(.*expected the tag {TAG_DEPLOYMENT}=acme-demo\)"):
-        database.run(state)
+        invoke(database.run, state)
 
 
 def test_subnet_group_name_taken_by_someone_else_is_refused(aws, minimal_input):
@@ -179,5 +182,5 @@ def test_subnet_group_name_taken_by_someone_else_is_refused(aws, minimal_input):
     subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
     aws.client("rds").create_db_subnet_group(DBSubnetGroupName=INSTANCE, DBSubnetGroupDescription="theirs", SubnetIds=subnets)
     with pytest.raises(OwnershipError, match=rf"DB subnet group '{INSTANCE}' exists and is not ours \(no deployment tag"):
-        database.run(state)
+        invoke(database.run, state)
     assert INSTANCE not in [i["DBInstanceIdentifier"] for i in aws.client("rds").describe_db_instances()["DBInstances"]]

@@ -4,8 +4,10 @@ exists, a deployment whose DbSetup group cannot reach the edxapp RDS through tha
 
 import pytest
 
+from analytics_provisioner import settings
 from analytics_provisioner.aws.ec2 import IngressRule, ingress_rules
 from analytics_provisioner.errors import PreflightError
+from analytics_provisioner.handler import invoke
 from analytics_provisioner.naming import TAG_DEPLOYMENT
 from analytics_provisioner.phases import network, validate
 from testkit import REGION
@@ -39,7 +41,7 @@ def admit(aws, group_id: str, source: str, port: int = 3306) -> None:
 def db_setup_group(ready, monkeypatch) -> str:
     """The stack's DbSetup group in the default VPC, passed to the functions as the template does."""
     group_id = new_group(ready, "analytics-provisioner-dbsetup")
-    monkeypatch.setenv(network.DB_SETUP_GROUP_ENV, group_id)
+    monkeypatch.setenv(settings.DB_SETUP_SECURITY_GROUP_ENV, group_id)
     return group_id
 
 
@@ -52,21 +54,21 @@ def admitted(ready, db_setup_group) -> str:
 
 # Network ------------------------------------------------------------------------------------------
 def test_network_admits_the_dbsetup_group_into_the_emr_rds_group_and_keeps_it(ready, admitted, minimal_input):
-    state = validate.run(minimal_input, REGION)
-    emr_rds = network.run(state)["security_groups"]["emr_rds"]
+    state = invoke(validate.run, minimal_input)
+    emr_rds = invoke(network.run, state)["security_groups"]["emr_rds"]
     assert IngressRule.tcp(3306, admitted) in rules_of(ready, emr_rds)
 
-    network.run(state)  # converge_rules keeps it
+    invoke(network.run, state)  # converge_rules keeps it
     assert IngressRule.tcp(3306, admitted) in rules_of(ready, emr_rds)
     assert len(rules_of(ready, emr_rds)) == 4
 
 
 def test_without_the_parameter_network_adds_no_dbsetup_rule_and_revokes_an_old_one(ready, admitted, minimal_input, monkeypatch):
-    state = validate.run(minimal_input, REGION)
-    groups = network.run(state)["security_groups"]
-    monkeypatch.setenv(network.DB_SETUP_GROUP_ENV, "")
+    state = invoke(validate.run, minimal_input)
+    groups = invoke(network.run, state)["security_groups"]
+    monkeypatch.setenv(settings.DB_SETUP_SECURITY_GROUP_ENV, "")
 
-    network.run(state)
+    invoke(network.run, state)
 
     assert {rule.source for rule in rules_of(ready, groups["emr_rds"])} == {groups["emr_master"], groups["emr_slave"], groups["analytics"]}
 
@@ -75,7 +77,7 @@ def test_without_the_parameter_network_adds_no_dbsetup_rule_and_revokes_an_old_o
 def test_validate_refuses_an_edxapp_rds_whose_own_groups_do_not_admit_dbsetup(ready, db_setup_group, minimal_input):
     own = edxapp_groups(ready)[0]
     with pytest.raises(PreflightError) as refused:
-        validate.run(minimal_input, REGION)
+        invoke(validate.run, minimal_input)
     message = str(refused.value)
     assert message.startswith(f"edxapp.db_instance_id: the security groups of the edxapp RDS {EDXAPP_DB} ({own}) do not admit")
     assert f"the database-setup function's group {db_setup_group} (stack parameter DbSetupSecurityGroupId) on 3306" in message
@@ -85,7 +87,7 @@ def test_validate_refuses_an_edxapp_rds_whose_own_groups_do_not_admit_dbsetup(re
 
 
 def test_validate_accepts_the_operators_rule_and_reports_it(ready, admitted, minimal_input):
-    state = validate.run(minimal_input, REGION)
+    state = invoke(validate.run, minimal_input)
     assert state["preflight"]["db_setup"] == {"security_group_id": admitted, "edxapp_db_admits": True}
 
 
@@ -101,24 +103,24 @@ def test_what_does_not_count_as_the_operators_rule(ready, db_setup_group, minima
         admit(ready, ours, db_setup_group)
         ready.client("rds").modify_db_instance(DBInstanceIdentifier=EDXAPP_DB, VpcSecurityGroupIds=[own, ours], ApplyImmediately=True)
     with pytest.raises(PreflightError, match="^edxapp.db_instance_id: .* do not admit the database-setup function's group"):
-        validate.run(minimal_input, REGION)
+        invoke(validate.run, minimal_input)
 
 
 def test_without_the_parameter_there_is_nothing_to_check(ready, minimal_input, monkeypatch):
-    monkeypatch.setenv(network.DB_SETUP_GROUP_ENV, "")
-    assert validate.run(minimal_input, REGION)["preflight"]["db_setup"] is None
+    monkeypatch.setenv(settings.DB_SETUP_SECURITY_GROUP_ENV, "")
+    assert invoke(validate.run, minimal_input)["preflight"]["db_setup"] is None
 
 
 def test_a_dbsetup_group_that_does_not_exist_is_refused(ready, minimal_input, monkeypatch):
-    monkeypatch.setenv(network.DB_SETUP_GROUP_ENV, "sg-0123456789abcdef0")
+    monkeypatch.setenv(settings.DB_SETUP_SECURITY_GROUP_ENV, "sg-0123456789abcdef0")
     with pytest.raises(PreflightError, match="^DbSetupSecurityGroupId: the stack parameter names security group sg-0123456789abcdef0, which does not exist"):
-        validate.run(minimal_input, REGION)
+        invoke(validate.run, minimal_input)
 
 
 def test_a_dbsetup_group_in_another_vpc_is_refused(ready, minimal_input, monkeypatch):
     other_vpc = ready.client("ec2").create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
-    monkeypatch.setenv(network.DB_SETUP_GROUP_ENV, new_group(ready, "dbsetup-elsewhere", other_vpc))
+    monkeypatch.setenv(settings.DB_SETUP_SECURITY_GROUP_ENV, new_group(ready, "dbsetup-elsewhere", other_vpc))
     with pytest.raises(PreflightError) as refused:
-        validate.run(minimal_input, REGION)
+        invoke(validate.run, minimal_input)
     assert str(refused.value).startswith(f"network.vpc_id: the database-setup function runs in {other_vpc}")
     assert f"update the stack with DbSetupSubnetIds and DbSetupSecurityGroupId of {default_vpc(ready)}" in str(refused.value)

@@ -13,6 +13,7 @@ from analytics_provisioner import locking
 from analytics_provisioner.errors import Busy
 from analytics_provisioner.local import template as cfn
 from analytics_provisioner.local.emulator import Emulator
+from analytics_provisioner.settings import Settings
 from testkit import REGION, load_event, race
 
 MACHINE = f"arn:aws:states:{REGION}:123456789012:execution:analytics-provisioner-provision"
@@ -27,15 +28,21 @@ def locks(monkeypatch):
         monkeypatch.setenv(locking.TABLE_ENV, tables["DeploymentLocksTable"])
         running: set[str] = set()
         monkeypatch.setattr(locking.Locks, "_running", lambda self, arn: arn in running)
-        yield locking.Locks(REGION), running
+        yield locking.Locks(REGION, tables["DeploymentLocksTable"]), running
+
+
+def _settings() -> Settings:
+    """The Lock function's: the fixture put the table in the environment, as the stack does."""
+    return Settings.from_environ()
 
 
 def _acquire(execution_arn: str, document: dict, workflow: str = "provision") -> dict:
-    return locking.handle({"action": "acquire", "workflow": workflow, "execution_arn": execution_arn, "input": document}, REGION)
+    return locking.handle({"action": "acquire", "workflow": workflow, "execution_arn": execution_arn, "input": document}, _settings())
 
 
 def _release(execution_arn: str, document: dict, workflow: str = "provision", status: str = "SUCCEEDED") -> dict:
-    return locking.handle({"action": "release", "workflow": workflow, "execution_arn": execution_arn, "input": document, "status": status}, REGION)
+    return locking.handle({"action": "release", "workflow": workflow, "execution_arn": execution_arn, "input": document, "status": status},
+                          _settings())
 
 
 def test_the_template_declares_the_table_as_checkov_wants_it():
@@ -110,15 +117,15 @@ def test_the_eventbridge_event_of_an_aborted_execution_releases_its_lock(locks):
     event = load_event("eventbridge/execution-aborted.json")
     document, holder = json.loads(event["detail"]["input"]), event["detail"]["executionArn"]
     _acquire(holder, document)
-    assert locking.handle(event, REGION)["released"] is True
+    assert locking.handle(event, _settings())["released"] is True
     assert table.holder("acme-demo").get("lock_execution_arn") is None
     for status in ("TIMED_OUT", "FAILED", "SUCCEEDED"):
         _acquire(holder, document)
-        assert locking.handle({**event, "detail": {**event["detail"], "status": status}}, REGION)["released"] is True
+        assert locking.handle({**event, "detail": {**event["detail"], "status": status}}, _settings())["released"] is True
     _acquire(holder, document)
-    assert locking.handle({**event, "detail": {**event["detail"], "status": "RUNNING"}}, REGION)["released"] is False
+    assert locking.handle({**event, "detail": {**event["detail"], "status": "RUNNING"}}, _settings())["released"] is False
     teardown = {**event, "detail": {**event["detail"], "input": json.dumps({"deployment": document})}}
-    assert locking.handle(teardown, REGION)["released"] is True  # the teardown's input wraps the document
+    assert locking.handle(teardown, _settings())["released"] is True  # the teardown's input wraps the document
 
 
 RACES = 50
@@ -158,7 +165,7 @@ def test_the_table_lists_each_deployment_with_what_runs_and_how_the_latest_execu
     running.add(now)
     _acquire(provisioned, minimal_input)
     locking.handle({"action": "release", "workflow": "provision", "execution_arn": provisioned, "input": minimal_input, "status": "SUCCEEDED",
-                    "state": {"warnings": ["open SSH", "no encryption at rest"]}}, REGION)
+                    "state": {"warnings": ["open SSH", "no encryption at rest"]}}, _settings())
     _acquire(torn_down, {"deployment": minimal_input}, "teardown")
     _release(torn_down, {"deployment": minimal_input}, "teardown", status="FAILED")
     _acquire(now, other)

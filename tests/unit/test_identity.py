@@ -9,6 +9,7 @@ import pytest
 from analytics_provisioner import policies
 from analytics_provisioner.aws import secrets
 from analytics_provisioner.errors import OwnershipError, TransientAwsError
+from analytics_provisioner.handler import invoke
 from analytics_provisioner.local.emulator import ACCOUNT
 from analytics_provisioner.local.seed import seed
 from analytics_provisioner.naming import EMR_EC2_ROLE, EMR_SERVICE_ROLE, TAG_DEPLOYMENT, TAG_MANAGED_BY, TAG_SHARED, TOOL, Names
@@ -31,7 +32,7 @@ STAR_RESOURCE_ACTIONS = {"elasticmapreduce:*", "route53:Get*", "route53:List*", 
 
 
 def state_for(doc: dict) -> dict:
-    return validate.run(doc, REGION)
+    return invoke(validate.run, doc)
 
 
 @pytest.fixture
@@ -96,7 +97,7 @@ def inventory(aws) -> dict:
 
 # What the first run creates ---------------------------------------------------------------------
 def test_analytics_role_and_profile(state, ready):
-    out = identity.run(state)
+    out = invoke(identity.run, state)
     role = iam(ready).get_role(RoleName=NAMES.analytics_role)["Role"]
     assert out["analytics_role_arn"] == role["Arn"] == f"arn:aws:iam::{ACCOUNT}:role{PATH}acme-demo-edxanalytics"
     assert trusted_services(role) == ["ec2.amazonaws.com"]
@@ -110,7 +111,7 @@ def test_analytics_role_and_profile(state, ready):
 
 
 def test_emr_provisioning_policy_is_the_runbooks_with_passrole_scoped(state, ready):
-    out = identity.run(state)
+    out = invoke(identity.run, state)
     arn = out["emr_provisioning_policy_arn"]
     assert arn == f"arn:aws:iam::{ACCOUNT}:policy{PATH}acme-demo-provision-emr-clusters"
     assert tags_of(iam(ready).get_policy(PolicyArn=arn)["Policy"]) == OUR_TAGS
@@ -127,7 +128,7 @@ def test_emr_provisioning_policy_is_the_runbooks_with_passrole_scoped(state, rea
 
 
 def test_the_emr_service_role_is_created_through_the_api_and_tagged_shared(state, ready):
-    out = identity.run(state)
+    out = invoke(identity.run, state)
     assert ready.client("emr").list_clusters()["Clusters"] == []  # no throw-away cluster
     service = iam(ready).get_role(RoleName=EMR_SERVICE_ROLE)["Role"]
     assert trusted_services(service) == ["elasticmapreduce.amazonaws.com"] and service["Path"] == "/"
@@ -141,7 +142,7 @@ def test_the_emr_service_role_is_created_through_the_api_and_tagged_shared(state
 
 
 def test_emr_instances_get_a_role_and_profile_of_the_deployment(state, ready):
-    out = identity.run(state)
+    out = invoke(identity.run, state)
     role = iam(ready).get_role(RoleName=NAMES.emr_instance_role)["Role"]
     assert (out["emr_ec2_role"], out["emr_ec2_role_arn"]) == (role["RoleName"], role["Arn"]) == (
         "acme-demo-emr-ec2", f"arn:aws:iam::{ACCOUNT}:role{PATH}acme-demo-emr-ec2")
@@ -154,7 +155,7 @@ def test_emr_instances_get_a_role_and_profile_of_the_deployment(state, ready):
 
 
 def test_es_user_key_goes_to_secrets_manager_and_not_into_the_output(state, ready):
-    out = identity.run(state)
+    out = invoke(identity.run, state)
     user = iam(ready).get_user(UserName=NAMES.es_user)["User"]
     assert (out["es_user_name"], out["es_user_arn"]) == (user["UserName"], user["Arn"])
     assert user["Path"] == PATH and tags_of(user) == OUR_TAGS
@@ -171,7 +172,7 @@ def test_es_user_key_goes_to_secrets_manager_and_not_into_the_output(state, read
 
 
 def test_es_write_policy_names_only_this_deployments_domain(state, ready):
-    out = identity.run(state)
+    out = invoke(identity.run, state)
     arn = out["es_write_policy_arn"]
     assert arn == f"arn:aws:iam::{ACCOUNT}:policy{PATH}acme-demo-elasticsearch-all"
     assert tags_of(iam(ready).get_policy(PolicyArn=arn)["Policy"]) == OUR_TAGS
@@ -182,7 +183,7 @@ def test_es_write_policy_names_only_this_deployments_domain(state, ready):
 
 
 def test_reports_user_reads_the_reports_bucket_and_its_objects(reports_state, ready):
-    out = identity.run(reports_state)
+    out = invoke(identity.run, reports_state)
     user = iam(ready).get_user(UserName=NAMES.reports_user)["User"]
     assert (out["reports_user_name"], out["reports_user_arn"]) == (user["UserName"], user["Arn"])
     assert tags_of(user) == OUR_TAGS
@@ -199,14 +200,14 @@ def test_reports_user_reads_the_reports_bucket_and_its_objects(reports_state, re
 
 
 def test_without_reports_there_is_no_reports_user(state, ready):
-    out = identity.run(state)
+    out = invoke(identity.run, state)
     assert (out["reports_user_name"], out["reports_user_arn"], out["reports_key_secret_arn"]) == (None, None, None)
     assert NAMES.reports_user not in {u["UserName"] for u in iam(ready).list_users()["Users"]}
 
 
 def test_the_es_user_has_no_policy_of_its_own(state, ready):
     # The runbook: access is granted by the domain's access policy, not by the user's policies.
-    identity.run(state)
+    invoke(identity.run, state)
     assert iam(ready).list_attached_user_policies(UserName=NAMES.es_user)["AttachedPolicies"] == []
     assert iam(ready).list_user_policies(UserName=NAMES.es_user)["PolicyNames"] == []
 
@@ -225,7 +226,7 @@ def _documents(aws, out) -> dict[str, dict]:
 
 
 def test_no_wildcard_the_runbook_does_not_ask_for(reports_state, ready):
-    out = identity.run(reports_state)
+    out = invoke(identity.run, reports_state)
     for name, document in _documents(ready, out).items():
         assert document["Version"] == "2012-10-17", name
         for statement in document["Statement"]:
@@ -250,43 +251,43 @@ def test_policy_builders_match_the_runbook():
 
 # Re-runs ------------------------------------------------------------------------------------------
 def test_rerun_creates_nothing_and_keeps_the_key(reports_state, ready):
-    first = identity.run(reports_state)
+    first = invoke(identity.run, reports_state)
     before = inventory(ready)
     es_key = secret_value(ready, first["es_key_secret_arn"])
-    second = identity.run(reports_state)
+    second = invoke(identity.run, reports_state)
     assert second == first
     assert inventory(ready) == before
     assert secret_value(ready, first["es_key_secret_arn"]) == es_key
 
 
 def test_rerun_converges_an_edited_policy_and_trust(state, ready):
-    out = identity.run(state)
+    out = invoke(identity.run, state)
     arn = out["emr_provisioning_policy_arn"]
     loose = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
     iam(ready).create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(loose), SetAsDefault=True)
     iam(ready).update_assume_role_policy(RoleName=NAMES.analytics_role, PolicyDocument=json.dumps(policies.trust("lambda.amazonaws.com")))
-    identity.run(state)
+    invoke(identity.run, state)
     assert default_document(ready, arn)["Statement"][0]["Sid"] == "ManageEmrClusters"
     assert trusted_services(iam(ready).get_role(RoleName=NAMES.analytics_role)["Role"]) == ["ec2.amazonaws.com"]
 
 
 def test_policy_versions_stay_within_the_iam_limit(state, ready):
-    out = identity.run(state)
+    out = invoke(identity.run, state)
     arn = out["emr_provisioning_policy_arn"]
     for n in range(4):  # five versions: the most IAM keeps
         other = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:DescribeRegions", "Resource": "*", "Sid": f"V{n}"}]}
         iam(ready).create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(other), SetAsDefault=True)
-    identity.run(state)
+    invoke(identity.run, state)
     versions = iam(ready).list_policy_versions(PolicyArn=arn)["Versions"]
     assert len(versions) == 5
     assert default_document(ready, arn) == policies.emr_provisioning(f"arn:aws:iam::{ACCOUNT}:role/EMR_DefaultRole", out["emr_ec2_role_arn"])
 
 
 def test_extra_keys_on_our_user_are_deleted(state, ready):
-    out = identity.run(state)
+    out = invoke(identity.run, state)
     stored = secret_value(ready, out["es_key_secret_arn"])["access_key_id"]
     iam(ready).create_access_key(UserName=NAMES.es_user)
-    identity.run(state)
+    invoke(identity.run, state)
     assert [k["AccessKeyId"] for k in keys_of(ready, NAMES.es_user)] == [stored]
 
 
@@ -295,10 +296,10 @@ def test_extra_keys_on_our_user_are_deleted(state, ready):
     lambda api, key: api.update_access_key(UserName=NAMES.es_user, AccessKeyId=key, Status="Inactive"),
 ], ids=["deleted", "deactivated"])
 def test_a_lost_key_is_replaced_and_only_one_key_remains(state, ready, lose_key):
-    out = identity.run(state)
+    out = invoke(identity.run, state)
     old = secret_value(ready, out["es_key_secret_arn"])["access_key_id"]
     lose_key(iam(ready), old)
-    again = identity.run(state)
+    again = invoke(identity.run, state)
     keys = keys_of(ready, NAMES.es_user)
     assert len(keys) == 1 and keys[0]["Status"] == "Active" and keys[0]["AccessKeyId"] != old
     assert secret_value(ready, again["es_key_secret_arn"])["access_key_id"] == keys[0]["AccessKeyId"]
@@ -311,7 +312,7 @@ def test_a_key_that_cannot_be_stored_is_deleted_again(state, ready, monkeypatch)
 
     monkeypatch.setattr(secrets, "put_json", failing_put)
     with pytest.raises(TransientAwsError):
-        identity.run(state)
+        invoke(identity.run, state)
     assert keys_of(ready, NAMES.es_user) == []
 
 
@@ -329,8 +330,8 @@ def test_a_role_still_propagating_is_retried(state, ready):
 
     iam(ready).meta.events.register("before-call.iam.AttachRolePolicy", not_yet)
     with pytest.raises(TransientAwsError, match="attach policy .*AmazonElasticMapReduceRole to IAM role EMR_DefaultRole.*retrying"):
-        identity.run(state)
-    assert identity.run(state)["emr_roles_created"] == [EMR_SERVICE_ROLE]  # the retry finishes the job
+        invoke(identity.run, state)
+    assert invoke(identity.run, state)["emr_roles_created"] == [EMR_SERVICE_ROLE]  # the retry finishes the job
     assert attached(ready, EMR_SERVICE_ROLE) == {EMR_SERVICE_POLICY}
 
 
@@ -341,7 +342,7 @@ def test_existing_emr_roles_are_left_alone(state, ready):
     api.create_role(RoleName=EMR_SERVICE_ROLE, AssumeRolePolicyDocument=json.dumps(trust))
     api.create_role(RoleName=EMR_EC2_ROLE, AssumeRolePolicyDocument=json.dumps(policies.trust("ec2.amazonaws.com")))
     api.create_instance_profile(InstanceProfileName=EMR_EC2_ROLE)
-    out = identity.run(state)
+    out = invoke(identity.run, state)
     assert out["emr_roles_created"] == []
     for role in (EMR_SERVICE_ROLE, EMR_EC2_ROLE):
         assert tags_of(api.get_role(RoleName=role)["Role"]) == {}
@@ -352,11 +353,11 @@ def test_existing_emr_roles_are_left_alone(state, ready):
 
 def test_the_search_write_policy_an_earlier_version_put_on_the_shared_role_comes_off(state, ready):
     api = iam(ready)
-    out = identity.run(state)
+    out = invoke(identity.run, state)
     api.create_role(RoleName=EMR_EC2_ROLE, AssumeRolePolicyDocument=json.dumps(policies.trust("ec2.amazonaws.com")))
     api.attach_role_policy(RoleName=EMR_EC2_ROLE, PolicyArn=EMR_EC2_POLICY)
     api.attach_role_policy(RoleName=EMR_EC2_ROLE, PolicyArn=out["es_write_policy_arn"])  # as earlier versions left it
-    identity.run(state)
+    invoke(identity.run, state)
     assert attached(ready, EMR_EC2_ROLE) == {EMR_EC2_POLICY}  # only ours came off
 
 
@@ -364,7 +365,7 @@ def test_an_interrupted_emr_role_creation_is_finished(state, ready):
     api = iam(ready)
     shared = [{"Key": TAG_SHARED, "Value": "acme-demo"}, {"Key": TAG_MANAGED_BY, "Value": TOOL}]
     api.create_role(RoleName=EMR_SERVICE_ROLE, AssumeRolePolicyDocument=json.dumps(policies.trust("elasticmapreduce.amazonaws.com")), Tags=shared)
-    out = identity.run(state)
+    out = invoke(identity.run, state)
     assert EMR_SERVICE_POLICY in attached(ready, EMR_SERVICE_ROLE)
     assert out["emr_roles_created"] == [EMR_SERVICE_ROLE]
 
@@ -380,10 +381,10 @@ def _role_documents(aws, role: str) -> list[dict]:
 
 
 def test_two_deployments_emr_instances_reach_only_their_own_domain_and_buckets(state, ready, minimal_input):
-    first = identity.run(state)
+    first = invoke(identity.run, state)
     minimal_input["deployment_id"] = "acme-other"
     seed(ready, minimal_input)  # the edxapp owner opts its database and secrets in for the second deployment too
-    second = identity.run(state_for(minimal_input))
+    second = invoke(identity.run, state_for(minimal_input))
     assert second["emr_roles_created"] == []
     roles = [r["RoleName"] for r in iam(ready).list_roles()["Roles"]]
     assert roles.count(EMR_SERVICE_ROLE) == 1 and EMR_EC2_ROLE not in roles
@@ -434,7 +435,7 @@ def _take(aws, kind: str, tags: list[dict]) -> str:
 def test_a_name_taken_by_a_resource_without_our_tag_fails_naming_it(state, ready, kind, tags):
     what = _take(ready, kind, tags)  # after Validate: taken between the two phases
     with pytest.raises(OwnershipError) as refused:
-        identity.run(state)
+        invoke(identity.run, state)
     message = str(refused.value)
     assert what in message
     if kind != "secret":  # aws.secrets words its own refusal

@@ -14,6 +14,7 @@ import pytest
 from analytics_provisioner import deployment, naming, schemacheck
 from analytics_provisioner.deployment import Deployment, validation_errors
 from analytics_provisioner.errors import InputError, quote
+from analytics_provisioner.handler import invoke
 from analytics_provisioner.phases import report, storage
 from analytics_provisioner.phases.teardown import request
 from testkit import REPO, load_event
@@ -223,6 +224,6 @@ def test_world_open_ssh_warns_for_either_list(ready, minimal_input):
     from analytics_provisioner.phases import validate
 
     minimal_input["network"]["analytics_ssh_cidrs"] = ["0.0.0.0/0"]
-    warnings = validate.run(minimal_input, "us-east-1")["warnings"]
+    warnings = invoke(validate.run, minimal_input)["warnings"]
     assert any("network.analytics_ssh_cidrs contains 0.0.0.0/0: SSH to the analytics instances is open to the whole internet" in w for w in warnings)
     assert not any("director_ssh_cidrs" in w for w in warnings)

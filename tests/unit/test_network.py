@@ -6,6 +6,7 @@ import pytest
 
 from analytics_provisioner.aws.ec2 import IngressRule
 from analytics_provisioner.errors import OwnershipError, PreflightError, TransientAwsError
+from analytics_provisioner.handler import invoke
 from analytics_provisioner.local import faults
 from analytics_provisioner.local.ec2_describe_lag import LAG_SECONDS
 from analytics_provisioner.local.seed import seed
@@ -26,7 +27,7 @@ ALL = ("-1", None, None)
 
 @pytest.fixture
 def state(ready, minimal_input):
-    return validate.run(minimal_input, REGION)
+    return invoke(validate.run, minimal_input)
 
 
 def ec2(aws):
@@ -75,7 +76,7 @@ def all_rules(aws) -> int:
 
 # The runbook's rules -------------------------------------------------------------------------------
 def test_security_groups_have_exactly_the_runbooks_rules(state, ready):
-    out = network.run(state)
+    out = invoke(network.run, state)
     sg = out["security_groups"]
     assert rules(ready, sg["analytics"]) == {tcp(22, sg["director"]), tcp(80, WORLD), tcp(443, WORLD)}
     assert rules(ready, sg["director"]) == {tcp(22, "203.0.113.7/32")}
@@ -85,7 +86,7 @@ def test_security_groups_have_exactly_the_runbooks_rules(state, ready):
 
 
 def test_groups_carry_their_names_and_tags(state, ready):
-    out = network.run(state)
+    out = invoke(network.run, state)
     sg, vpc = out["security_groups"], state["deployment"]["network"]["vpc_id"]
     names = {key: group(ready, sg[key])["GroupName"] for key in sg}
     assert names == {
@@ -103,13 +104,13 @@ def test_groups_carry_their_names_and_tags(state, ready):
 
 def test_ssh_to_the_analytics_instances_from_the_inputs_cidrs(ready, minimal_input):
     minimal_input["network"].update(analytics_ssh_cidrs=["198.51.100.0/28"], director_ssh_cidrs=["203.0.113.7/32", "192.0.2.1/32"])
-    sg = network.run(validate.run(minimal_input, REGION))["security_groups"]
+    sg = invoke(network.run, invoke(validate.run, minimal_input))["security_groups"]
     assert rules(ready, sg["analytics"]) == {tcp(22, sg["director"]), tcp(22, "198.51.100.0/28"), tcp(80, WORLD), tcp(443, WORLD)}
     assert rules(ready, sg["director"]) == {tcp(22, "203.0.113.7/32"), tcp(22, "192.0.2.1/32")}
 
 
 def test_no_group_of_ours_opens_8080_or_ssh_to_the_world(state, ready):
-    sg = network.run(state)["security_groups"]
+    sg = invoke(network.run, state)["security_groups"]
     for key in ("analytics", "director", "emr_rds", "emr_master", "emr_slave"):
         for protocol, low, high, source in rules(ready, sg[key]):
             assert not (protocol == "tcp" and low <= 8080 <= high), key
@@ -117,7 +118,7 @@ def test_no_group_of_ours_opens_8080_or_ssh_to_the_world(state, ready):
 
 
 def test_foreign_rules_on_our_groups_are_revoked(state, ready):
-    sg = network.run(state)["security_groups"]
+    sg = invoke(network.run, state)["security_groups"]
     api = ec2(ready)
     api.authorize_security_group_ingress(GroupId=sg["analytics"], IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "IpRanges": [{"CidrIp": WORLD}], "Ipv6Ranges": [{"CidrIpv6": "::/0"}]},
@@ -125,7 +126,7 @@ def test_foreign_rules_on_our_groups_are_revoked(state, ready):
     ])
     api.authorize_security_group_ingress(GroupId=sg["emr_rds"], IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
     api.revoke_security_group_ingress(GroupId=sg["director"], IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "203.0.113.7/32"}]}])
-    network.run(state)
+    invoke(network.run, state)
     assert rules(ready, sg["analytics"]) == {tcp(22, sg["director"]), tcp(80, WORLD), tcp(443, WORLD)}
     assert rules(ready, sg["emr_rds"]) == {tcp(3306, sg["emr_master"]), tcp(3306, sg["emr_slave"]), tcp(3306, sg["analytics"])}
     assert rules(ready, sg["director"]) == {tcp(22, "203.0.113.7/32")}
@@ -136,7 +137,7 @@ def test_existing_emr_groups_are_adopted_and_keep_their_rules(state, ready):
     api, vpc = ec2(ready), state["deployment"]["network"]["vpc_id"]
     master = api.create_security_group(GroupName=EMR_MASTER_SECURITY_GROUP, Description="Master group for Elastic MapReduce created on 2017-03-01", VpcId=vpc)["GroupId"]
     api.authorize_security_group_ingress(GroupId=master, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 8443, "ToPort": 8443, "IpRanges": [{"CidrIp": "10.1.0.0/16"}]}])
-    sg = network.run(state)["security_groups"]
+    sg = invoke(network.run, state)["security_groups"]
     assert sg["emr_master"] == master
     assert tcp(8443, "10.1.0.0/16") in rules(ready, master)  # not ours to remove
     assert {tcp(22, sg["analytics"]), (*ALL, master), (*ALL, sg["emr_slave"])} <= rules(ready, master)
@@ -146,10 +147,10 @@ def test_existing_emr_groups_are_adopted_and_keep_their_rules(state, ready):
 
 
 def test_two_deployments_share_the_emr_groups(state, ready, minimal_input):
-    first = network.run(state)["security_groups"]
+    first = invoke(network.run, state)["security_groups"]
     minimal_input["deployment_id"] = "acme-other"
     seed(ready, minimal_input)  # the edxapp owner opts its database and secrets in for the second deployment too
-    second = network.run(validate.run(minimal_input, REGION))["security_groups"]
+    second = invoke(network.run, invoke(validate.run, minimal_input))["security_groups"]
     assert (second["emr_master"], second["emr_slave"]) == (first["emr_master"], first["emr_slave"])
     assert second["analytics"] != first["analytics"]
     master = rules(ready, first["emr_master"])
@@ -161,14 +162,14 @@ def test_two_deployments_share_the_emr_groups(state, ready, minimal_input):
 def test_dns_hostnames_are_enabled_when_off_and_reported(state, ready):
     vpc = state["deployment"]["network"]["vpc_id"]
     ec2(ready).modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": False})
-    assert network.run(state)["dns_hostnames_enabled_by_us"] is True
+    assert invoke(network.run, state)["dns_hostnames_enabled_by_us"] is True
     assert ec2(ready).describe_vpc_attribute(VpcId=vpc, Attribute="enableDnsHostnames")["EnableDnsHostnames"]["Value"] is True
-    assert network.run(state)["dns_hostnames_enabled_by_us"] is False
+    assert invoke(network.run, state)["dns_hostnames_enabled_by_us"] is False
 
 
 def test_dns_hostnames_already_on_are_left_alone(state, ready):
     made = count_calls(ready, "ec2", ["ModifyVpcAttribute"])
-    assert network.run(state)["dns_hostnames_enabled_by_us"] is False
+    assert invoke(network.run, state)["dns_hostnames_enabled_by_us"] is False
     assert made == []
 
 
@@ -178,23 +179,23 @@ def test_a_subnet_without_internet_route_fails_with_the_runbooks_remedy(state, r
     api.delete_route(RouteTableId=main["RouteTableId"], DestinationCidrBlock=WORLD)
     groups_before = len(api.describe_security_groups()["SecurityGroups"])
     with pytest.raises(PreflightError, match="no route to an internet gateway.*create an Internet Gateway, attach it to VPC"):
-        network.run(state)
+        invoke(network.run, state)
     assert len(api.describe_security_groups()["SecurityGroups"]) == groups_before
 
 
 # The edxapp RDS instance ---------------------------------------------------------------------------------
 def test_edxapp_rds_gets_the_emr_rds_group_and_keeps_its_others(state, ready):
     original = edxapp_groups(ready)
-    out = network.run(state)
+    out = invoke(network.run, state)
     emr_rds = out["security_groups"]["emr_rds"]
     assert edxapp_groups(ready) == original + [emr_rds]
     assert out["edxapp_db_security_groups_added"] == [emr_rds]
 
 
 def test_edxapp_rds_is_modified_only_when_the_group_is_missing(state, ready):
-    network.run(state)
+    invoke(network.run, state)
     made = count_calls(ready, "rds", ["ModifyDBInstance"])
-    out = network.run(state)
+    out = invoke(network.run, state)
     assert made == []
     assert out["edxapp_db_security_groups_added"] == [out["security_groups"]["emr_rds"]]
 
@@ -208,15 +209,15 @@ def test_a_busy_edxapp_rds_is_retried(state, ready):
         lambda **_: (Busy(), {"Error": {"Code": "InvalidDBInstanceState", "Message": "Database instance is not in available state."}}),
     )
     with pytest.raises(TransientAwsError, match="acme-edxapp-db: the instance is busy"):
-        network.run(state)
+        invoke(network.run, state)
 
 
 # Re-runs and ownership -------------------------------------------------------------------------------------
 def test_rerun_creates_and_changes_nothing(state, ready):
-    first = network.run(state)
+    first = invoke(network.run, state)
     groups, rule_count = len(ec2(ready).describe_security_groups()["SecurityGroups"]), all_rules(ready)
     made = count_calls(ready, "ec2", ["CreateSecurityGroup", "AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress", "CreateTags", "ModifyVpcAttribute"])
-    assert network.run(state) == first
+    assert invoke(network.run, state) == first
     assert made == []
     assert (len(ec2(ready).describe_security_groups()["SecurityGroups"]), all_rules(ready)) == (groups, rule_count)
 
@@ -228,7 +229,7 @@ def test_a_group_name_taken_by_a_group_without_our_tag_fails_naming_it(state, re
     spec = [{"ResourceType": "security-group", "Tags": tags}] if tags else []
     taken = ec2(ready).create_security_group(GroupName=name, Description="someone's", VpcId=vpc, TagSpecifications=spec)["GroupId"]
     with pytest.raises(OwnershipError, match=f"security group '{name}' \\({taken} in {vpc}\\) exists and is not ours") as refused:
-        network.run(state)
+        invoke(network.run, state)
     assert ("deployment someone-else" if tags else "no deployment tag") in str(refused.value)
     assert rules(ready, taken) == set()
 
@@ -250,7 +251,7 @@ def test_a_group_of_ours_the_lookup_does_not_show_yet_is_adopted_once_it_shows(s
     made = ec2(as_network).create_security_group(GroupName="acme-demo-analytics", Description="a moment ago", VpcId=vpc,
                                                  TagSpecifications=_ours("acme-demo-analytics"))["GroupId"]
     before = clock.now()
-    out = network.run(state)
+    out = invoke(network.run, state)
     assert out["security_groups"]["analytics"] == made
     assert LAG_SECONDS <= clock.now() - before < LAG_SECONDS + polling.FOUND_INTERVAL_SECONDS + 1  # it waited for the describe, no longer
     with faults.outside_functions():
@@ -261,7 +262,7 @@ def test_a_foreign_group_behind_the_duplicate_answer_is_refused(state, as_networ
     vpc = state["deployment"]["network"]["vpc_id"]
     ec2(as_network).create_security_group(GroupName="acme-demo-director", Description="someone's", VpcId=vpc)
     with pytest.raises(OwnershipError, match="security group 'acme-demo-director' .* exists and is not ours"):
-        network.run(state)
+        invoke(network.run, state)
 
 
 def test_a_duplicate_group_that_never_shows_is_retried_by_the_state_machine(state, as_network):
@@ -270,11 +271,11 @@ def test_a_duplicate_group_that_never_shows_is_retried_by_the_state_machine(stat
     ec2(as_network).create_security_group(GroupName="acme-demo-analytics", Description="a moment ago", VpcId=vpc,
                                           TagSpecifications=_ours("acme-demo-analytics"))
     with pytest.raises(TransientAwsError, match="security group 'acme-demo-analytics' in vpc-.*InvalidGroup.Duplicate, but it does not show yet"):
-        network.run(state)
+        invoke(network.run, state)
 
 
 def test_rules_that_exist_already_count_as_added_and_the_others_are_added_too(state, ready):
-    sg = network.run(state)["security_groups"]
+    sg = invoke(network.run, state)["security_groups"]
     api = ec2(ready)
     ready.clock.skip(LAG_SECONDS)
     api.revoke_security_group_ingress(GroupId=sg["analytics"], IpPermissions=[IngressRule.tcp(80, WORLD).permission(), IngressRule.tcp(443, WORLD).permission()])
@@ -282,6 +283,6 @@ def test_rules_that_exist_already_count_as_added_and_the_others_are_added_too(st
         # Put back a moment ago by the phase's earlier attempt: not shown yet; the batch meets InvalidPermission.Duplicate.
         api.authorize_security_group_ingress(GroupId=sg["analytics"], IpPermissions=[IngressRule.tcp(80, WORLD).permission()])
         made = count_calls(ready, "ec2", ["AuthorizeSecurityGroupIngress"])
-        network.run(state)
+        invoke(network.run, state)
     assert rules(ready, sg["analytics"]) == {tcp(22, sg["director"]), tcp(80, WORLD), tcp(443, WORLD)}
     assert made == ["AuthorizeSecurityGroupIngress"] * 3  # the batch of two, then each one

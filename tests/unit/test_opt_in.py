@@ -15,6 +15,7 @@ import pytest
 from analytics_provisioner.aws import tags as tagging
 from analytics_provisioner.deployment import Deployment
 from analytics_provisioner.errors import NotOptedInError, PreflightError
+from analytics_provisioner.handler import invoke
 from analytics_provisioner.local.emulator import ACCOUNT
 from analytics_provisioner.local.seed import seed
 from analytics_provisioner.naming import TAG_ALLOW, TAG_DEPLOYMENT
@@ -129,14 +130,14 @@ def test_another_teams_resource_is_refused_with_nothing_created_and_opted_in_by_
     kind, name = foreign(account, full_input)
     before, untouched = inventory(account), _state_of(account, kind, name)
     with pytest.raises(NotOptedInError) as refused:
-        validate.run(full_input, REGION)
+        invoke(validate.run, full_input)
     text = str(refused.value)
     assert text.startswith(message), text
     assert inventory(account) == before
     assert _state_of(account, kind, name) == untouched
     command = text.split("The owner opts it in with: ", 1)[1]
     run_command(account, command)
-    assert validate.run(full_input, REGION)["deployment"]["deployment_id"] == "acme-prod"
+    assert invoke(validate.run, full_input)["deployment"]["deployment_id"] == "acme-prod"
     if kind == "bucket":  # put-bucket-tagging replaces the whole set: the command put the owner's tags back
         assert tagging.from_list(account.client("s3").get_bucket_tagging(Bucket=name)["TagSet"]) == {**OTHER_TEAM_TAGS, TAG_ALLOW: "acme-prod"}
     if foreign is _listing_another_deployment:
@@ -163,7 +164,7 @@ def test_a_bucket_with_many_tags_gets_the_command_in_two_steps(account, full_inp
     many = {f"key-{n:02d}": "v" * 60 for n in range(30)}
     account.client("s3").put_bucket_tagging(Bucket="payments-reports", Tagging={"TagSet": tagging.as_list(many)})
     with pytest.raises(NotOptedInError, match="aws s3api get-bucket-tagging --bucket payments-reports, add .* replaces all of a bucket's tags"):
-        validate.run(full_input, REGION)
+        invoke(validate.run, full_input)
 
 
 # --- the grades statement's principal: this account only --------------------------------------------
@@ -174,7 +175,7 @@ def test_aws_user_arn_of_another_account_or_partition_is_refused_with_nothing_cr
     full_input["edxapp"]["aws_user_arn"] = arn
     before = inventory(account)
     with pytest.raises(PreflightError, match="edxapp.aws_user_arn: .* is not a principal of this stack's account \\(aws account 123456789012\\)"):
-        validate.run(full_input, REGION)
+        invoke(validate.run, full_input)
     assert inventory(account) == before
 
 
@@ -195,23 +196,23 @@ def test_an_image_of_another_owner_is_refused_unless_the_stack_trusts_it(account
     before = inventory(account)
     with pytest.raises(PreflightError, match=f"options.ami_id: image {image} belongs to account {ACCOUNT}, not to Canonical \\(099720109477\\) "
                                              "nor to an owner the stack trusts \\(none\\).*TrustedImageOwners"):
-        validate.run(full_input, REGION)
+        invoke(validate.run, full_input)
     assert inventory(account) == before
     monkeypatch.setenv("TRUSTED_IMAGE_OWNERS", f"111122223333, {ACCOUNT}")
-    assert validate.run(full_input, REGION)["deployment"]["options"]["ami_id"] == image
+    assert invoke(validate.run, full_input)["deployment"]["options"]["ami_id"] == image
 
 
 def test_a_pinned_canonical_image_is_fine(account, full_input):
     canonical = account.client("ec2").describe_images(Owners=[compute.canonical_owner(REGION)])["Images"][0]["ImageId"]
     full_input["options"]["ami_id"] = canonical
-    assert validate.run(full_input, REGION)["deployment"]["options"]["ami_id"] == canonical
+    assert invoke(validate.run, full_input)["deployment"]["options"]["ami_id"] == canonical
 
 
 # --- every phase that uses such a resource checks again ----------------------------------------------
 
 @pytest.fixture
 def validated(account, full_input) -> dict:
-    return validate.run(full_input, REGION)
+    return invoke(validate.run, full_input)
 
 
 def test_network_does_not_touch_a_database_whose_opt_in_was_withdrawn(account, validated):
@@ -220,7 +221,7 @@ def test_network_does_not_touch_a_database_whose_opt_in_was_withdrawn(account, v
     rds.remove_tags_from_resource(ResourceName=arn, TagKeys=[TAG_ALLOW])
     groups = _state_of(account, "database", "acme-edxapp-db")
     with pytest.raises(NotOptedInError, match="edxapp.db_instance_id: RDS instance 'acme-edxapp-db' is not opted in"):
-        network.run(validated)
+        invoke(network.run, validated)
     assert _state_of(account, "database", "acme-edxapp-db") == groups
 
 
@@ -230,7 +231,7 @@ def test_storage_does_not_touch_a_bucket_whose_opt_in_was_withdrawn(account, val
     account.client("s3").delete_bucket_tagging(Bucket=bucket)
     policy = account.client("s3").get_bucket_policy(Bucket=bucket)["Policy"] if field == "grades_bucket" else None
     with pytest.raises(NotOptedInError, match=f"edxapp.{field}: S3 bucket '{bucket}' is not opted in"):
-        storage.run(validated)
+        invoke(storage.run, validated)
     if policy:
         assert account.client("s3").get_bucket_policy(Bucket=bucket)["Policy"] == policy
 
@@ -239,7 +240,7 @@ def test_storage_checks_the_principals_account_again(account, validated):
     changed = copy.deepcopy(validated)
     changed["deployment"]["edxapp"]["aws_user_arn"] = "arn:aws:iam::210987654321:user/acme-edxapp"
     with pytest.raises(PreflightError, match="edxapp.aws_user_arn"):
-        storage.run(changed)
+        invoke(storage.run, changed)
 
 
 @pytest.mark.parametrize("field, read", [("db_admin_secret_id", dbsetup.edxapp_admin), ("migration_secret_id", dbsetup.migration_login)])
@@ -254,7 +255,7 @@ def test_compute_checks_the_image_owner_again(account, validated):
     changed = copy.deepcopy(validated)
     changed["deployment"]["options"]["ami_id"] = _image_of_this_account(account)
     with pytest.raises(PreflightError, match="options.ami_id: .* not to Canonical"):
-        compute.ubuntu_image(Deployment.from_state(changed["deployment"]))
+        compute.ubuntu_image(Deployment.from_state(changed["deployment"]), ())
 
 
 def test_a_secret_this_stack_may_not_describe_is_refused_with_the_command(account, full_input, monkeypatch):
@@ -269,4 +270,4 @@ def test_a_secret_this_stack_may_not_describe_is_refused_with_the_command(accoun
     monkeypatch.setattr(secrets, "describe", denied)
     with pytest.raises(NotOptedInError, match="edxapp.db_admin_secret_id: secret 'acme/edxapp/db-admin' is not opted in .*may not describe it.*"
                                               "aws secretsmanager tag-resource --region us-east-1 --secret-id acme/edxapp/db-admin"):
-        validate.run(full_input, REGION)
+        invoke(validate.run, full_input)

@@ -9,6 +9,7 @@ import pytest
 
 from analytics_provisioner import plan as model
 from analytics_provisioner.deployment import Deployment
+from analytics_provisioner.handler import invoke
 from analytics_provisioner.naming import EMR_SERVICE_ROLE, LEGACY_GRADES_POLICY_SID, Names
 from analytics_provisioner.phases import compute, identity, storage, validate
 from analytics_provisioner.phases import plan as planning
@@ -19,7 +20,7 @@ ROLE_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
 
 
 def deployment_of(document: dict) -> Deployment:
-    return Deployment.from_state(validate.run(document, REGION)["deployment"])
+    return Deployment.from_state(invoke(validate.run, document)["deployment"])
 
 
 def by_name(changes: list[model.Change]) -> dict[str, model.Change]:

@@ -347,11 +347,13 @@ def test_the_readme_lists_each_releases_playbooks_branch_and_search_host_as_the_
                                                      ("open-release/nutmeg.master", "us-east-1", False),
                                                      ("open-release/lilac.master", "eu-west-1", False)])
 def test_validate_warns_about_the_learner_index_before_anything_is_created(release, region, warned):
-    from analytics_provisioner.deployment import Deployment
     from analytics_provisioner.phases import validate
+    from analytics_provisioner.state import PreflightEdxappDb, PreflightNetwork
+    from samples import resolved, sample
 
     document = load_event("input-minimal.json") | {"region": region}
-    document["options"] = {"openedx_release": release, "es_instance_type": "t3.small.search", "es_engine_version": "Elasticsearch_7.10"}
-    found = validate.warnings(Deployment.from_input(document, region), {"dns_hostnames_enabled": True, "vpc_id": "vpc-1"},
-                              {"port": 3306, "vpc_id": "vpc-1"})
+    document["options"] = {"openedx_release": release}
+    deployment = resolved(document, region, "vpc-1", es_instance_type="t3.small.search", es_engine_version="Elasticsearch_7.10")
+    found = validate.warnings(deployment, sample(PreflightNetwork, dns_hostnames_enabled=True, vpc_id="vpc-1"),
+                              sample(PreflightEdxappDb, port=3306, vpc_id="vpc-1"))
     assert any("learner index will not load" in warning for warning in found) == warned

@@ -8,6 +8,7 @@ import yaml
 from render_state import provision
 
 from analytics_provisioner.errors import NotOptedInError, OwnershipError, PreflightError, ResourceStateError
+from analytics_provisioner.handler import invoke
 from analytics_provisioner.naming import TAG_ALLOW, TAG_DEPLOYMENT
 from analytics_provisioner.phases import render
 
@@ -36,7 +37,7 @@ def all_secret_values(aws) -> list[str]:
 
 
 def test_every_file_is_written_under_the_prefix_and_the_creds_go_to_the_pipeline_bucket(aws, state):
-    output = render.run(state)
+    output = invoke(render.run, state)
     prefix = "acme-prod/"
     assert output["secure_repo"] == f"s3://{aws.secure_repo_bucket}/{prefix}"
     assert output["files"] == [f"s3://{aws.secure_repo_bucket}/{prefix}{name}" for name in FILES]
@@ -48,7 +49,7 @@ def test_every_file_is_written_under_the_prefix_and_the_creds_go_to_the_pipeline
 
 
 def test_files_hold_the_created_resources_and_stored_secrets(aws, state):
-    render.run(state)
+    invoke(render.run, state)
     region, sm = aws.region, aws.client("secretsmanager")
     setup = state["resources"]["database"]["setup"]
     analytics = json.loads(sm.get_secret_value(SecretId=setup["analytics_db_secret_arn"])["SecretString"])
@@ -75,7 +76,7 @@ def test_files_hold_the_created_resources_and_stored_secrets(aws, state):
 
 
 def test_output_manifest_and_jenkins_env_hold_no_secret_value(aws, state):
-    output = render.run(state)
+    output = invoke(render.run, state)
     manifest = read(aws, aws.secure_repo_bucket, "acme-prod/manifest.json")
     jenkins_env = read(aws, aws.secure_repo_bucket, "acme-prod/analytics-tasks/jenkins_env")
     stored = all_secret_values(aws)
@@ -89,33 +90,33 @@ def test_output_manifest_and_jenkins_env_hold_no_secret_value(aws, state):
 
 def test_app_secrets_are_generated_once_tagged_and_encrypted_then_reused(aws, state):
     sm = aws.client("secretsmanager")
-    render.run(state)
+    invoke(render.run, state)
     name = "analytics-provisioner/acme-prod/app"
     first = json.loads(sm.get_secret_value(SecretId=name)["SecretString"])
     described = sm.describe_secret(SecretId=name)
     assert {tag["Key"]: tag["Value"] for tag in described["Tags"]}[TAG_DEPLOYMENT] == "acme-prod"
     assert described["KmsKeyId"] == os.environ["SECRETS_KMS_KEY_ID"]
     versions = len(sm.list_secret_version_ids(SecretId=name)["Versions"])
-    render.run(state)
+    invoke(render.run, state)
     assert json.loads(sm.get_secret_value(SecretId=name)["SecretString"]) == first
     assert len(sm.list_secret_version_ids(SecretId=name)["Versions"]) == versions
 
 
 def test_a_rerun_writes_no_new_object_version(aws, state):
     s3 = aws.client("s3")
-    first = render.run(state)
+    first = invoke(render.run, state)
     before = s3.list_object_versions(Bucket=aws.secure_repo_bucket, Prefix="acme-prod/")["Versions"]
     creds_before = s3.list_object_versions(Bucket="acme-prod-edxanalytics")["Versions"]
-    assert render.run(state) == first
+    assert invoke(render.run, state) == first
     assert s3.list_object_versions(Bucket=aws.secure_repo_bucket, Prefix="acme-prod/")["Versions"] == before
     assert s3.list_object_versions(Bucket="acme-prod-edxanalytics")["Versions"] == creds_before
 
 
 def test_a_changed_value_is_written_as_a_new_version(aws, state):
     s3 = aws.client("s3")
-    render.run(state)
+    invoke(render.run, state)
     state["resources"]["search"]["endpoint"] = "search-acme-prod-analytics-es-new.us-east-1.es.amazonaws.com"
-    render.run(state)
+    invoke(render.run, state)
     versions = s3.list_object_versions(Bucket=aws.secure_repo_bucket, Prefix="acme-prod/vars-analytics.yml")["Versions"]
     assert len(versions) == 2
     assert "https://search-acme-prod-analytics-es-new.us-east-1" in read(aws, aws.secure_repo_bucket, "acme-prod/vars-analytics.yml")
@@ -127,14 +128,14 @@ def test_a_changed_value_is_written_as_a_new_version(aws, state):
 def test_earlier_warnings_reach_the_output(aws, state):
     state["warnings"] = ["the runbook's Elasticsearch 1.5 is not offered here; using Elasticsearch_7.10"]
     state["resources"]["compute"]["warnings"] = ["options.ami_id is older than a year"]
-    output = render.run(state)
+    output = invoke(render.run, state)
     assert output["warnings"] == state["warnings"] + state["resources"]["compute"]["warnings"]
     assert json.loads(read(aws, aws.secure_repo_bucket, "acme-prod/manifest.json"))["warnings"] == output["warnings"]
 
 
 def test_a_stale_failure_report_is_removed(aws, state):
     aws.client("s3").put_object(Bucket=aws.secure_repo_bucket, Key="acme-prod/failure-report.json", Body=b"{}")
-    render.run(state)
+    invoke(render.run, state)
     keys = [item["Key"] for item in aws.client("s3").list_objects_v2(Bucket=aws.secure_repo_bucket, Prefix="acme-prod/")["Contents"]]
     assert "acme-prod/failure-report.json" not in keys
 
@@ -143,7 +144,7 @@ def test_without_reports_no_reports_key_is_needed(aws, full_input):
     full_input["features"]["reports"] = False
     state = provision(aws, full_input)
     assert state["identity"]["reports_key_secret_arn"] is None
-    render.run(state)
+    invoke(render.run, state)
     assert "ANALYTICS_API_REPORT_DOWNLOAD_BACKEND" not in read(aws, aws.secure_repo_bucket, "acme-prod/vars-analytics.yml")
 
 
@@ -155,33 +156,33 @@ def test_a_missing_upstream_output_is_named(aws, state, path):
         node = node[part]
     node[last] = None
     with pytest.raises(ResourceStateError, match=path.replace(".", r"\.")):
-        render.run(state)
+        invoke(render.run, state)
     assert "Contents" not in aws.client("s3").list_objects_v2(Bucket=aws.secure_repo_bucket, Prefix="acme-prod/")
 
 
 def test_a_missing_database_is_named(aws, state):
     state["resources"]["database"]["setup"]["databases"] = ["dashboard", "analytics-api"]
     with pytest.raises(ResourceStateError, match="no database reports"):
-        render.run(state)
+        invoke(render.run, state)
 
 
 def test_an_unreadable_secret_is_named_without_values(aws, state):
     arn = state["identity"]["es_key_secret_arn"]
     aws.client("secretsmanager").delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
     with pytest.raises(PreflightError, match="Elasticsearch user key") as raised:
-        render.run(state)
+        invoke(render.run, state)
     assert arn in str(raised.value)
 
 
 def test_an_app_secret_of_someone_else_is_refused(aws, state):
     aws.client("secretsmanager").create_secret(Name="analytics-provisioner/acme-prod/app", SecretString="{}")
     with pytest.raises(OwnershipError, match="analytics-provisioner/acme-prod/app"):
-        render.run(state)
+        invoke(render.run, state)
 
 
 def test_a_migration_secret_whose_opt_in_was_withdrawn_is_not_read(aws, state):
     migration = state["deployment"]["edxapp"]["migration_secret_id"]
     aws.client("secretsmanager").untag_resource(SecretId=migration, TagKeys=[TAG_ALLOW])
     with pytest.raises(NotOptedInError, match=f"edxapp.migration_secret_id: secret '{migration}' is not opted in for deployment acme-prod"):
-        render.run(state)
+        invoke(render.run, state)
     assert aws.client("s3").list_objects_v2(Bucket=aws.secure_repo_bucket).get("KeyCount") == 0

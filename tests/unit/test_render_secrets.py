@@ -14,6 +14,7 @@ import pytest
 import yaml
 from render_state import provision
 
+from analytics_provisioner.handler import invoke
 from analytics_provisioner.naming import Names
 from analytics_provisioner.phases import render
 from upstream import RELEASES, branch
@@ -109,7 +110,7 @@ def expected_places(release: str, names: Names, migration: str) -> dict:
 def test_every_rendered_secret_is_its_stored_value_and_sits_only_where_it_belongs(aws, full_input, release):
     full_input["options"]["openedx_release"] = branch(release)
     state = provision(aws, full_input)
-    render.run(state)
+    invoke(render.run, state)
     names, s3 = Names(full_input["deployment_id"]), aws.client("s3")
     listed = aws.client("secretsmanager").list_secrets()["SecretList"]
     values = stored_values(aws, [secret["ARN"] for secret in listed])

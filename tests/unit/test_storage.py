@@ -6,11 +6,12 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from analytics_provisioner.deployment import Deployment
 from analytics_provisioner.errors import OwnershipError, PreflightError
+from analytics_provisioner.handler import invoke
 from analytics_provisioner.local.seed import seed
 from analytics_provisioner.naming import LEGACY_GRADES_POLICY_SID, TAG_ALLOW, TAG_DEPLOYMENT, TAG_MANAGED_BY, Names
 from analytics_provisioner.phases import storage
+from samples import resolved
 from testkit import ApiCalls
 
 REGION = "us-east-1"
@@ -19,7 +20,7 @@ READS = ("Get", "Head", "List")
 
 
 def state_for(doc: dict) -> dict:
-    return {"deployment": Deployment.from_input(doc, REGION).to_state()}
+    return {"deployment": resolved(doc, REGION).to_state()}
 
 
 def policy(s3, bucket: str) -> dict:
@@ -45,7 +46,7 @@ def assert_secured(s3, bucket: str, deployment_id: str) -> None:
 
 def test_minimal_input_creates_the_runbook_buckets_secured(aws, minimal_input):
     calls = ApiCalls("s3")
-    result = storage.run(state_for(minimal_input))
+    result = invoke(storage.run, state_for(minimal_input))
     names, s3 = Names("acme-demo"), aws.client("s3")
     assert result["buckets"] == {
         "emr": names.emr_bucket, "emr_logs": names.emr_bucket,
@@ -64,7 +65,7 @@ def test_minimal_input_creates_the_runbook_buckets_secured(aws, minimal_input):
 
 def test_full_input_adds_separate_buckets_and_reports(aws, full_input):
     seed(aws, full_input)
-    result = storage.run(state_for(full_input))
+    result = invoke(storage.run, state_for(full_input))
     names, s3 = Names("acme-prod"), aws.client("s3")
     buckets = result["buckets"]
     assert buckets["emr_logs"] == names.emr_logs_bucket and buckets["hadoop"] == names.hadoop_bucket
@@ -78,7 +79,7 @@ def test_full_input_adds_separate_buckets_and_reports(aws, full_input):
 def test_existing_tracking_logs_bucket_is_adopted_untouched(aws, full_input):
     seed(aws, full_input)
     calls = ApiCalls("s3")
-    result = storage.run(state_for(full_input))
+    result = invoke(storage.run, state_for(full_input))
     s3, tracking = aws.client("s3"), "acme-prod-tracking-logs"
     assert tracking in result["adopted"] and tracking not in result["created"]
     assert [name for name, params in calls.writes(READS) if params.get("Bucket") == tracking] == []
@@ -101,7 +102,7 @@ def test_grades_statement_is_merged_keeping_every_other_statement(aws, full_inpu
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(
         {"Version": "2008-10-17", "Id": "edxapp-policy", "Statement": [others[0], stale_ours, others[1]]}))
 
-    result = storage.run(state_for(full_input))
+    result = invoke(storage.run, state_for(full_input))
 
     merged = policy(s3, bucket)
     assert result["grades_policy_sid"] == Names("acme-prod").grades_policy_sid
@@ -121,7 +122,7 @@ def test_grades_bucket_without_policy_gets_one_statement(aws, full_input):
     seed(aws, full_input)
     s3, bucket = aws.client("s3"), "acme-prod-edxapp"
     s3.delete_bucket_policy(Bucket=bucket)
-    storage.run(state_for(full_input))
+    invoke(storage.run, state_for(full_input))
     merged = policy(s3, bucket)
     assert merged["Version"] == "2012-10-17"
     assert [s["Sid"] for s in merged["Statement"]] == [Names("acme-prod").grades_policy_sid]
@@ -130,16 +131,16 @@ def test_grades_bucket_without_policy_gets_one_statement(aws, full_input):
 def test_missing_grades_bucket_is_refused(aws, full_input):
     full_input["edxapp"]["grades_bucket"] = "acme-prod-no-such-bucket"
     with pytest.raises(PreflightError, match="edxapp.grades_bucket: bucket acme-prod-no-such-bucket does not exist"):
-        storage.run(state_for(full_input))
+        invoke(storage.run, state_for(full_input))
 
 
 def test_rerun_creates_nothing_and_writes_nothing(aws, full_input):
     seed(aws, full_input)
-    first = storage.run(state_for(full_input))
+    first = invoke(storage.run, state_for(full_input))
     s3 = aws.client("s3")
     grades_before = policy(s3, "acme-prod-edxapp")
     calls = ApiCalls("s3")
-    second = storage.run(state_for(full_input))
+    second = invoke(storage.run, state_for(full_input))
     assert second["created"] == []
     assert sorted(second["adopted"]) == sorted(first["created"] + first["adopted"])
     assert second["buckets"] == first["buckets"]
@@ -148,11 +149,11 @@ def test_rerun_creates_nothing_and_writes_nothing(aws, full_input):
 
 
 def test_our_bucket_with_missing_settings_is_converged(aws, minimal_input):
-    storage.run(state_for(minimal_input))
+    invoke(storage.run, state_for(minimal_input))
     s3, bucket = aws.client("s3"), Names("acme-demo").emr_bucket
     s3.delete_public_access_block(Bucket=bucket)
     s3.delete_bucket_policy(Bucket=bucket)
-    result = storage.run(state_for(minimal_input))
+    result = invoke(storage.run, state_for(minimal_input))
     assert bucket in result["adopted"]
     assert_secured(s3, bucket, "acme-demo")
 
@@ -160,7 +161,7 @@ def test_our_bucket_with_missing_settings_is_converged(aws, minimal_input):
 def test_bucket_name_taken_by_someone_else_is_refused(aws, minimal_input):
     aws.create_bucket(Names("acme-demo").edxanalytics_bucket)
     with pytest.raises(OwnershipError, match=rf"S3 bucket 'acme-demo-edxanalytics' exists and is not ours \(no deployment tag; expected the tag {TAG_DEPLOYMENT}=acme-demo\)"):
-        storage.run(state_for(minimal_input))
+        invoke(storage.run, state_for(minimal_input))
 
 
 def test_bucket_of_another_deployment_is_refused(aws, minimal_input):
@@ -168,14 +169,14 @@ def test_bucket_of_another_deployment_is_refused(aws, minimal_input):
     aws.create_bucket(bucket)
     s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": TAG_DEPLOYMENT, "Value": "acme-other"}]})
     with pytest.raises(OwnershipError, match=rf"\(deployment acme-other; expected the tag {TAG_DEPLOYMENT}=acme-demo\)"):
-        storage.run(state_for(minimal_input))
+        invoke(storage.run, state_for(minimal_input))
 
 
 def test_names_breaking_s3_rules_are_refused_before_anything_is_created(aws, minimal_input):
     minimal_input["deployment_id"] = "sthree-acme"  # valid deployment id, but S3 reserves the prefix
     before = aws.client("s3").list_buckets()["Buckets"]
     with pytest.raises(PreflightError, match="deployment_id: the bucket name 'sthree-acme-analytics-emr' breaks the S3 naming rules"):
-        storage.run(state_for(minimal_input))
+        invoke(storage.run, state_for(minimal_input))
     assert aws.client("s3").list_buckets()["Buckets"] == before
 
 
@@ -199,7 +200,7 @@ def test_deployments_sharing_a_grades_bucket_keep_each_others_statement_through_
     prod, stage = full_input, _sharing_grades_bucket(full_input, "acme-stage", "acme-stage-edxapp")
     for doc in (prod, stage):
         seed(aws, doc)  # the bucket's owner opts both in
-        storage.run(state_for(doc))
+        invoke(storage.run, state_for(doc))
     s3, prod_sid, stage_sid = aws.client("s3"), Names("acme-prod").grades_policy_sid, Names("acme-stage").grades_policy_sid
     site = _grades_sids(s3)[0]  # the edxapp site's own statement, first
     assert _grades_sids(s3) == [site, prod_sid, stage_sid]  # the second deployment did not replace the first
@@ -221,12 +222,12 @@ def test_the_shared_statement_an_earlier_version_wrote_is_replaced_only_by_its_t
     grant = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/grades-download/*"}
     ours_before = {"Sid": LEGACY_GRADES_POLICY_SID, "Principal": {"AWS": "arn:aws:iam::123456789012:user/acme-edxapp"}, **grant}
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [ours_before]}))
-    storage.run(state_for(full_input))
+    invoke(storage.run, state_for(full_input))
     assert _grades_sids(s3) == [Names("acme-prod").grades_policy_sid]  # the same grant, now under the deployment's Sid
 
     another_deployments = {**ours_before, "Principal": {"AWS": "arn:aws:iam::123456789012:user/someone-else"}}
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [another_deployments]}))
-    storage.run(state_for(full_input))
+    invoke(storage.run, state_for(full_input))
     assert _grades_sids(s3) == [LEGACY_GRADES_POLICY_SID, Names("acme-prod").grades_policy_sid]  # not ours to take away
 
 
@@ -239,7 +240,7 @@ def test_a_lost_create_bucket_answer_outside_us_east_1_finds_the_bucket_ours(min
     with Emulator(region="eu-west-1", deploy=False) as aws:
         lost = aws.faults.lost_answer("StorageFunction", "CreateBucket")
         with faults.recorded_as("StorageFunction"):
-            result = storage.run({"deployment": Deployment.from_input(doc, "eu-west-1").to_state()})
+            result = invoke(storage.run, {"deployment": resolved(doc, "eu-west-1").to_state()})
         assert lost.lost == 1
         assert len(result["created"]) == 2 and len(result["adopted"]) == 1
         for bucket in result["created"] + result["adopted"]:

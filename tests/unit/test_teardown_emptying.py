@@ -15,12 +15,12 @@ NAMES = Names("acme-demo")
 
 @pytest.fixture
 def full_bucket(aws, minimal_input, monkeypatch):
-    from analytics_provisioner.deployment import Deployment
     from analytics_provisioner.phases import storage
+    from samples import resolved
 
     monkeypatch.setenv("SECURE_REPO_BUCKET", "stack-secure-repo")
     aws.create_bucket("stack-secure-repo")
-    storage.run({"deployment": Deployment.from_input(minimal_input, REGION).to_state()})
+    storage.run(resolved(minimal_input, REGION))
     s3 = aws.client("s3")
     s3.put_bucket_versioning(Bucket=NAMES.emr_bucket, VersioningConfiguration={"Status": "Enabled"})
     for n in range(250):  # 250 versions of 50 keys, then a delete marker on each key: 300 to delete

@@ -3,13 +3,13 @@ objects stays unless the request says delete_data, and the output names each buc
 
 import pytest
 
-from analytics_provisioner.deployment import Deployment
 from analytics_provisioner.errors import InputError
 from analytics_provisioner.naming import EDXANALYTICS_CREDS, EDXAPP_CREDS, Names
 from analytics_provisioner.phases import storage
 from analytics_provisioner.phases.teardown import check
 from analytics_provisioner.phases.teardown import storage as teardown_storage
 from analytics_provisioner.phases.teardown.request import TeardownRequest
+from samples import resolved
 
 REGION = "us-east-1"
 SECURE_REPO = "stack-secure-repo"
@@ -23,7 +23,7 @@ def provisioned(aws, minimal_input, monkeypatch):
     what Render writes: the pipeline's creds files in edxanalytics and the secure-repo files."""
     monkeypatch.setenv("SECURE_REPO_BUCKET", SECURE_REPO)
     aws.create_bucket(SECURE_REPO)
-    storage.run({"deployment": Deployment.from_input(minimal_input, REGION).to_state()})
+    storage.run(resolved(minimal_input, REGION))
     s3 = aws.client("s3")
     for key in (EDXAPP_CREDS, EDXANALYTICS_CREDS):
         s3.put_object(Bucket=NAMES.edxanalytics_bucket, Key=key, Body=b"{}")

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from analytics_provisioner.errors import InputError, OwnershipError, PreflightError
+from analytics_provisioner.handler import invoke
 from analytics_provisioner.local.emulator import ACCOUNT
 from analytics_provisioner.naming import EMR_EC2_ROLE, TAG_DEPLOYMENT
 from analytics_provisioner.phases import validate
@@ -13,7 +14,7 @@ from testkit import EDXAPP_ADMIN, ApiCalls, inventory
 
 
 def run(doc):
-    return validate.run(doc, "us-east-1")
+    return invoke(validate.run, doc)
 
 
 def test_good_input_resolves_network_and_versions(ready, minimal_input):

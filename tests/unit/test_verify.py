@@ -10,13 +10,17 @@ import re
 
 import pytest
 
+from analytics_provisioner import settings
 from analytics_provisioner.aws.ec2 import IngressRule, ingress_rules
-from analytics_provisioner.deployment import Deployment
+from analytics_provisioner.deployment import Deployment, ResolvedDeployment
 from analytics_provisioner.errors import VerificationError
+from analytics_provisioner.handler import invoke
 from analytics_provisioner.local.emulator import Emulator
 from analytics_provisioner.local.runner import execute
 from analytics_provisioner.local.seed import seed
 from analytics_provisioner.phases import verify
+from analytics_provisioner.state import NetworkOutput, Resources, VerifyOutput
+from samples import sample
 from testkit import REGION, load_event
 
 SSM_CORE = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
@@ -93,7 +97,7 @@ def command(group_id: str, port: int, source: str) -> str:
 
 
 def test_the_deployment_as_provisioned_passes_with_every_path_open(state):
-    verified = verify.run(state)
+    verified = invoke(verify.run, state)
     assert verified["paths"] and all(path["open"] is True for path in verified["paths"]), verified["paths"]
     names = [path["path"] for path in verified["paths"]]
     assert "DbSetup to the analytics database" in names and "DbSetup to the edxapp database" in names
@@ -136,7 +140,7 @@ def test_a_missing_path_fails_verify_naming_the_path_and_the_rule_that_opens_it(
         change(ids[group_key], IngressRule.tcp(port, ids.get(source_key, source_key)))
 
     with pytest.raises(VerificationError) as raised:
-        verify.run(state)
+        invoke(verify.run, state)
 
     source_name = next((name for prefix, name in SOURCES.items() if request.node.callspec.id.startswith(prefix)), "")
     [line] = [line for line in failures(str(raised.value)) if named in line and source_name in line]
@@ -146,9 +150,15 @@ def test_a_missing_path_fails_verify_naming_the_path_and_the_rule_that_opens_it(
     assert restored is (group_key != "edxapp")  # the edxapp database's group is its owner's: only the command
 
 
+def described(state: dict) -> tuple[ResolvedDeployment, verify.Facts]:
+    """The deployment and what AWS describes for it, as Verify sees them."""
+    deployment = ResolvedDeployment.from_state(state["deployment"])
+    return deployment, verify.describe(deployment, NetworkOutput.from_state(state["network"]), Resources.from_state(state["resources"]),
+                                       "DbSetupFunction")
+
+
 def test_every_path_the_runbook_needs_is_checked(state):
-    names = [path.name for path in verify.required_paths(Deployment.from_state(state["deployment"]), verify.describe(
-        Deployment.from_state(state["deployment"]), state))]
+    names = [path.name for path in verify.required_paths(*described(state))]
     analytics = state["resources"]["compute"]["analytics_instances"][0]["name"]
     for expected in ("DbSetup to the analytics database", "DbSetup to the edxapp database", f"{analytics} (i-", "EMR master group",
                      "EMR slave group", "the director", "the world to", "network.director_ssh_cidrs"):
@@ -169,7 +179,7 @@ def test_a_port_open_to_the_world_beyond_the_runbook_fails_naming_the_command_th
     change(group_id, IngressRule.tcp(port, source), "authorize")
 
     with pytest.raises(VerificationError) as raised:
-        verify.run(state)
+        invoke(verify.run, state)
 
     message = str(raised.value)
     assert f"is open to {source} on tcp {port} by a rule of {group_id}, which the runbook does not ask for" in message
@@ -182,7 +192,7 @@ def test_ssh_from_elsewhere_names_the_field_that_would_allow_it_and_a_group_not_
     change(default, IngressRule.tcp(22, "192.0.2.0/24"), "authorize")
 
     with pytest.raises(VerificationError) as raised:
-        verify.run(state)
+        invoke(verify.run, state)
 
     lines = failures(str(raised.value))
     assert len(lines) == 2  # the analytics instance and the director are both in the VPC's default group
@@ -194,18 +204,18 @@ def test_ssh_from_elsewhere_names_the_field_that_would_allow_it_and_a_group_not_
 def test_the_world_on_80_and_443_over_ipv6_is_the_runbooks_anywhere(aws, state, change):
     for port in (80, 443):
         change(groups(state)["analytics"], IngressRule.tcp(port, "::/0"), "authorize")
-    assert verify.run(state)["paths"]
+    assert invoke(verify.run, state)["paths"]
 
 
 def test_rules_for_addresses_inside_the_vpc_are_not_the_world(aws, state, change):
     vpc_cidr = aws.client("ec2").describe_vpcs(VpcIds=[state["network"]["vpc_id"]])["Vpcs"][0]["CidrBlock"]
     change(groups(state)["analytics"], IngressRule.tcp(8080, vpc_cidr), "authorize")
-    assert verify.run(state)["paths"]
+    assert invoke(verify.run, state)["paths"]
 
 
 # The runbook's RDS test ----------------------------------------------------------------------------
 def test_without_a_registered_agent_the_rds_test_is_skipped_with_the_reason(state):
-    test = verify.run(state)["rds_test"]
+    test = invoke(verify.run, state)["rds_test"]
     role = Deployment.from_state(state["deployment"]).names.analytics_role
     assert test["status"] == "skipped"
     assert "is registered with Systems Manager" in test["reason"]
@@ -222,7 +232,7 @@ def ssm_agent(aws, state):
 
 
 def test_with_a_registered_agent_the_rds_test_runs_over_ssm_and_passes(aws, state, ssm_agent):
-    verified = verify.run(state)
+    verified = invoke(verify.run, state)
     test = verified["rds_test"]
     instance_id = state["resources"]["compute"]["analytics_instances"][0]["instance_id"]
     endpoint = state["resources"]["database"]["endpoint"]
@@ -233,46 +243,45 @@ def test_with_a_registered_agent_the_rds_test_runs_over_ssm_and_passes(aws, stat
     assert f"/dev/tcp/{endpoint}/3306" in sent["Parameters"]["commands"][0] and "-p" not in sent["Parameters"]["commands"][0].split()
 
     event = {"action": "status", "deployment": state["deployment"], "verify": verified}
-    still = verify.status(event)  # the command has not run yet: no simulated time passed
+    still = invoke(verify.status, event)  # the command has not run yet: no simulated time passed
     assert still["rds_test"]["status"] == "running" and still["rds_test"]["poll"]["checks"] == 1
     aws.clock.wait(verify.RDS_TEST_WAIT_SECONDS * 2)
-    done = verify.status({**event, "verify": still})
+    done = invoke(verify.status, {**event, "verify": still})
     assert done["rds_test"]["status"] == "passed", done["rds_test"]
     assert done["rds_test"]["results"] == [{"instance_id": instance_id, "status": "passed", "ssm_status": "Success",
                                             "output": f"connected to {endpoint}:3306: the server answered"}]
 
 
 def test_a_failed_rds_test_fails_verify_with_the_instances_output(aws, state, ssm_agent, change):
-    deployment = Deployment.from_state(state["deployment"])
-    facts = verify.describe(deployment, state)
+    deployment, facts = described(state)
     change(groups(state)["emr_rds"], IngressRule.tcp(3306, groups(state)["analytics"]))  # after the paths were judged
-    test = verify.start_rds_test(deployment, state, facts)
+    test = verify.start_rds_test(deployment, facts)
     aws.clock.wait(verify.RDS_TEST_CEILING_SECONDS)
 
     with pytest.raises(VerificationError) as raised:
-        verify.status({"deployment": state["deployment"], "verify": {"rds_test": test, "warnings": []}})
+        invoke(verify.status, {"deployment": state["deployment"], "verify": sample(VerifyOutput, rds_test=test, warnings=[]).to_state()})
 
     message = str(raised.value)
     assert "the runbook's RDS test failed: analytics instance i-" in message
-    assert f"cannot connect to the analytics database {test['endpoint']}:3306 (cannot connect to {test['endpoint']}:3306)" in message
-    assert test["command_id"] in message
+    assert f"cannot connect to the analytics database {test.endpoint}:3306 (cannot connect to {test.endpoint}:3306)" in message
+    assert test.command_id in message
 
 
 def test_no_verdict_by_the_ceiling_is_reported_as_inconclusive(aws, state, ssm_agent):
-    verified = verify.run(state)
+    verified = invoke(verify.run, state)
     test = verified["rds_test"]
     late = {**verified, "rds_test": {**test, "poll": {**test["poll"], "waited_seconds": verify.RDS_TEST_CEILING_SECONDS}}}
-    found = verify.status({"deployment": state["deployment"], "verify": late})  # no simulated time passed: still InProgress
+    found = invoke(verify.status, {"deployment": state["deployment"], "verify": late})  # no simulated time passed: still InProgress
     assert found["rds_test"]["status"] == "inconclusive"
     assert "no result after" in found["rds_test"]["results"][0]["output"]
     assert any("gave no verdict" in warning for warning in found["warnings"])
 
 
 def test_a_database_setup_function_outside_any_vpc_is_named_with_the_stack_parameters_to_set(state, monkeypatch):
-    monkeypatch.setenv(verify.DB_SETUP_FUNCTION_ENV, "StorageFunction")  # a function of the stack without VpcConfig
+    monkeypatch.setenv(settings.DB_SETUP_FUNCTION_ENV, "StorageFunction")  # a function of the stack without VpcConfig
 
     with pytest.raises(VerificationError) as raised:
-        verify.run(state)
+        invoke(verify.run, state)
 
     lines = failures(str(raised.value))
     assert [line.split(" (tcp")[0] for line in lines] == ["DbSetup to the analytics database", "DbSetup to the edxapp database"]
@@ -288,7 +297,7 @@ def test_an_edxapp_database_in_another_vpc_is_not_judged_but_warned_about(aws, s
     elsewhere = ec2.create_security_group(GroupName="edxapp-elsewhere", Description="edxapp elsewhere", VpcId=other_vpc)["GroupId"]
     rds.modify_db_instance(DBInstanceIdentifier=identifier, VpcSecurityGroupIds=[elsewhere], ApplyImmediately=True)
     try:
-        verified = verify.run(state)
+        verified = invoke(verify.run, state)
     finally:
         rds.modify_db_instance(DBInstanceIdentifier=identifier, VpcSecurityGroupIds=before, ApplyImmediately=True)
 

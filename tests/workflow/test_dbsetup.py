@@ -16,6 +16,7 @@ import pymysql
 import pytest
 
 from analytics_provisioner import execution as executions
+from analytics_provisioner.handler import invoke as run_phase
 from analytics_provisioner.local.runner import execute
 from analytics_provisioner.local.seed import EDXAPP_DB_USER, seed
 from analytics_provisioner.naming import TAG_DEPLOYMENT, Names
@@ -33,7 +34,7 @@ SETUP_KEYS = {"analytics_db_secret_arn", "edxapp_ro_secret_arn", "migration_user
 def branch_state(emulator, minimal_input) -> dict:
     """What "Create databases and users" receives: Validate's output and the Database ensure output."""
     seed(emulator, minimal_input)
-    state = validate.run(minimal_input, REGION)
+    state = run_phase(validate.run, minimal_input)
     identifier = Names(minimal_input["deployment_id"]).analytics_rds
     rds = emulator.client("rds")
     rds.create_db_instance(DBInstanceIdentifier=identifier, Engine="mysql", DBInstanceClass="db.t3.small", AllocatedStorage=20,

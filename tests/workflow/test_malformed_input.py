@@ -14,12 +14,13 @@ from hypothesis import strategies as st
 
 from analytics_provisioner.deployment import validation_errors
 from analytics_provisioner.errors import InputError
+from analytics_provisioner.handler import invoke
 from analytics_provisioner.local import faults
 from analytics_provisioner.local.runner import execute
 from analytics_provisioner.local.seed import seed
 from analytics_provisioner.phases import validate
 from mutations import field_paths, mutated
-from testkit import REGION, inventory, load_event
+from testkit import inventory, load_event
 
 pytestmark = pytest.mark.without_database
 
@@ -50,7 +51,7 @@ def test_malformed_input_is_refused_by_validate_and_creates_nothing(seeded_full,
     calls.clear()
     faults.current.function = "ValidateFunction"
     try:
-        validate.run(doc, REGION)
+        invoke(validate.run, doc)
     except InputError as refused:
         message = str(refused)
     else:

@@ -83,7 +83,8 @@ def test_the_workflow_fails_at_dbsetup_when_network_does_not_admit_its_group(emu
     """Before the fix, Network's rules for the EMR RDS group left DbSetup out: every real deployment
     timed out in DbSetup. The emulator shows it; with the fix the same run succeeds."""
     seed(emulator, minimal_input)
-    monkeypatch.setattr(network, "db_setup_group_id", lambda: None)  # Network as it was
+    own_rules = network.own_rules
+    monkeypatch.setattr(network, "own_rules", lambda deployment, groups, db_setup: own_rules(deployment, groups, None))  # Network as it was
 
     result = execute(emulator, minimal_input)
 

@@ -12,6 +12,7 @@ from test_permissions import iam_actions
 
 from analytics_provisioner import cli
 from analytics_provisioner.errors import PreflightError
+from analytics_provisioner.handler import invoke
 from analytics_provisioner.local.faults import recorded_as
 from analytics_provisioner.local.runner import execute
 from analytics_provisioner.local.seed import seed
@@ -119,7 +120,7 @@ def test_an_input_validate_refuses_is_refused_alike_with_reads_only(emulator, mi
     document = copy.deepcopy(minimal_input)
     document["network"]["vpc_id"] = "vpc-0badbadbadbadbad0"
     with pytest.raises(PreflightError) as refused_by_validate:
-        validate.run(document, REGION)
+        invoke(validate.run, document)
     before = len(emulator.faults.calls)
     with recorded_as(PLAN), pytest.raises(PreflightError) as refused_by_plan:
         planning.run(document, REGION, emulator.secure_repo_bucket)

@@ -50,8 +50,8 @@ def test_a_deployment_missing_a_path_fails_in_verify_naming_the_rule_and_a_rerun
     seed(emulator, minimal_input)
     own_rules = network.own_rules
 
-    def without_the_analytics_path(deployment, groups):  # Network as if it forgot the runbook's analytics -> EMR RDS rule
-        rules = own_rules(deployment, groups)
+    def without_the_analytics_path(deployment, groups, db_setup):  # Network as if it forgot the runbook's analytics -> EMR RDS rule
+        rules = own_rules(deployment, groups, db_setup)
         rules["emr_rds"] = {rule for rule in rules["emr_rds"] if rule.source != groups["analytics"]["GroupId"]}
         return rules
 

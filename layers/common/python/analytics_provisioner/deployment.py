@@ -15,6 +15,7 @@ from . import schemacheck
 from .errors import QUOTE_LIMIT, InputError, quote
 from .naming import Names, name_rule_breaks, working_id
 from .precompiled import conforms
+from .record import lacking
 
 WORLD = "0.0.0.0/0"
 
@@ -140,6 +141,11 @@ class Edxapp:
     def cms_url(self) -> str:
         return f"{self.scheme}://{self.cms_host}"
 
+    @property
+    def grades_download(self) -> tuple[str, str] | None:
+        """(grades_bucket, aws_user_arn) when the input names the grades bucket (the schema then requires the user)."""
+        return (self.grades_bucket, self.aws_user_arn) if self.grades_bucket and self.aws_user_arn else None
+
 
 @dataclasses.dataclass(frozen=True)
 class Features:
@@ -236,7 +242,7 @@ class Deployment:
         return cls._build(doc, doc.get("region") or default_region)
 
     @classmethod
-    def from_state(cls, state: dict) -> "Deployment":
+    def from_state(cls, state: dict, where: str = "deployment") -> "Deployment":
         """Rebuild from ``to_state()`` output (already validated by the Validate phase)."""
         return cls._build(state, state["region"])
 
@@ -263,3 +269,52 @@ class Deployment:
     def to_state(self) -> dict:
         """The normalised document, with every default filled in; JSON-serialisable."""
         return json.loads(json.dumps(dataclasses.asdict(self)))
+
+
+# The deployment after Validate: what it chose where the input left the choice to it --------------
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ResolvedNetwork(Network):
+    vpc_id: str
+    subnet_id: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ResolvedOptions(Options):
+    ubuntu_release: str
+    ami_id: str
+    es_engine_version: str
+    es_instance_type: str
+    es_encryption_at_rest: bool
+
+
+RESOLVED = {"network": ("vpc_id", "subnet_id"),
+            "options": ("ubuntu_release", "ami_id", "es_engine_version", "es_instance_type", "es_encryption_at_rest")}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ResolvedDeployment(Deployment):
+    """What every phase after Validate receives: the VPC and subnet, the image, the search engine, instance
+    type and encryption, and the exact MySQL version chosen (``options.rds_engine_version``), none left open."""
+
+    network: ResolvedNetwork
+    options: ResolvedOptions
+
+    @classmethod
+    def resolve(cls, deployment: Deployment, vpc_id: str, subnet_id: str, **options) -> "ResolvedDeployment":
+        """``deployment`` with Validate's choices: the network's ids and the ``RESOLVED`` options (``options``)."""
+        return cls(
+            deployment_id=deployment.deployment_id, region=deployment.region, edxapp=deployment.edxapp, features=deployment.features,
+            jenkins=deployment.jenkins,
+            network=ResolvedNetwork(**{**dataclasses.asdict(deployment.network), "vpc_id": vpc_id, "subnet_id": subnet_id}),
+            options=ResolvedOptions(**{**dataclasses.asdict(deployment.options), **options}),
+        )
+
+    @classmethod
+    def from_state(cls, state: dict, where: str = "deployment") -> "ResolvedDeployment":
+        """Rebuild from Validate's output; ResourceStateError naming what is unresolved (no Validate output)."""
+        unresolved = [f"{where}.{part}.{key}" for part, keys in RESOLVED.items() for key in keys if (state.get(part) or {}).get(key) is None]
+        if unresolved:
+            raise lacking(unresolved)
+        deployment = Deployment.from_state(state)
+        return cls.resolve(deployment, state["network"]["vpc_id"], state["network"]["subnet_id"],
+                           **{key: state["options"][key] for key in RESOLVED["options"]})

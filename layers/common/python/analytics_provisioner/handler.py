@@ -6,20 +6,33 @@ message starts with the phase name, so the state machine's Retry/Catch and the f
 ``TransientAwsError`` (retry) or a permanent error, never a bare botocore exception; an exception
 nobody expected becomes ``InternalError`` naming its type (its message may carry data, so neither the
 error nor the log repeats it: the log gets the traceback's frames).
+
+Given the phase's function (``phase_handler("Compute", compute.run)``), it also does the typed part
+(``invoke``): each parameter of the function is the state key of its name, rebuilt as its annotation
+says (``state.py``'s outputs, ``ResolvedDeployment``; ``settings: Settings`` gets the settings read once
+per cold start; ``event: dict`` the event as it came), and the dataclass the function returns becomes its
+state dict. A key the function needs but the state lacks (a phase that did not finish) is a
+ResourceStateError naming every such key, raised before the function does anything.
 """
 
 import functools
+import inspect
 import json
 import logging
 import os
 import sys
 import time
 import traceback
+import typing
+from collections.abc import Callable
+from typing import Any, overload
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .aws.errors import classify
 from .errors import InternalError, ProvisionerError
+from .record import dump, lacking, load
+from .settings import Settings, region_of
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "analytics-provisioner")
 API_GATEWAY_REQUEST_ID = ("requestContext", "requestId")
@@ -46,7 +59,7 @@ class JsonFormatter(logging.Formatter):
             **self.context,
             **{key: value for key, value in vars(record).items() if key not in _RECORD_ATTRIBUTES},
         }
-        if record.exc_info:
+        if record.exc_info and record.exc_info[0]:
             entry["exception"] = self.formatException(record.exc_info)
             entry["exception_name"] = record.exc_info[0].__name__
         return json.dumps(entry, default=str)
@@ -65,7 +78,7 @@ class Logger(logging.LoggerAdapter):
             handler.setFormatter(self.formatter)
             base.addHandler(handler)
         else:
-            self.formatter = base.handlers[0].formatter
+            self.formatter = typing.cast(JsonFormatter, base.handlers[0].formatter)  # ours, from an earlier Logger(service)
         super().__init__(base, {})
         self.handlers = base.handlers
         self._cold_start = True
@@ -105,10 +118,56 @@ logger = Logger(SERVICE)
 
 
 def default_region() -> str:
-    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    return region_of(os.environ)
 
 
-def phase_handler(phase: str):
+Handler = Callable[[dict, Any], Any]
+
+
+@overload
+def phase_handler(phase: str) -> Callable[[Handler], Handler]: ...
+@overload
+def phase_handler(phase: str, run: Callable[..., Any], **actions: Callable[..., Any]) -> Handler: ...
+def phase_handler(phase: str, run: Callable[..., Any] | None = None, **actions: Callable[..., Any]):
+    """``@phase_handler(phase)`` decorates a handler of (event, context). ``phase_handler(phase, run, **actions)``
+    is the handler of a typed phase: ``actions[event["action"]]`` if the event names one of them, else ``run``,
+    called through ``invoke``."""
+    if run is None:
+        return _decorate(phase)
+    settings: list[Settings] = []  # read on the first invocation: once per cold start
+
+    def typed(event: dict, context) -> Any:
+        if not settings:
+            settings.append(Settings.from_environ())
+        action = event.get("action")
+        return invoke(actions[action] if action in actions else run, event, settings[0])
+
+    return _decorate(phase)(typed)
+
+
+def invoke(run: Callable[..., Any], event: dict, settings: Settings | None = None) -> Any:
+    """``run`` called with its parameters rebuilt from ``event`` (see the module's docstring); its result as state."""
+    return dump(run(**arguments(run, event, settings or Settings.from_environ())))
+
+
+def arguments(run: Callable[..., Any], event: dict, settings: Settings) -> dict[str, Any]:
+    """``run``'s parameters rebuilt from ``event``; ResourceStateError naming every key the event lacks."""
+    hints = typing.get_type_hints(run)
+    found: dict[str, Any] = {}
+    missing: list[str] = []
+    for name, parameter in inspect.signature(run).parameters.items():
+        if hints.get(name) is Settings:
+            found[name] = settings
+        elif name == "event":
+            found[name] = event
+        elif event.get(name) is not None or parameter.default is inspect.Parameter.empty:
+            found[name] = load(hints[name], event.get(name), name, missing)
+    if missing:
+        raise lacking(missing)
+    return found
+
+
+def _decorate(phase: str) -> Callable[[Handler], Handler]:
     def decorate(handle):
         @functools.wraps(handle)
         @logger.inject_lambda_context(log_event=False, clear_state=True)

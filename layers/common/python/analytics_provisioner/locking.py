@@ -14,7 +14,6 @@ the list of deployments (``Locks.deployments``: ``analytics-provisioner list``, 
 """
 
 import json
-import os
 import re
 from datetime import datetime, timezone
 
@@ -25,8 +24,9 @@ from .aws import clients
 from .aws.errors import error_code
 from .errors import Busy
 from .naming import DEPLOYMENT_ID_PATTERN
+from .settings import DEPLOYMENT_LOCKS_TABLE_ENV, Settings
 
-TABLE_ENV = "DEPLOYMENT_LOCKS_TABLE"
+TABLE_ENV = DEPLOYMENT_LOCKS_TABLE_ENV
 WORKFLOWS = ("provision", "teardown")
 ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 STATUS_CHANGE = "Step Functions Execution Status Change"
@@ -54,9 +54,11 @@ def _now() -> str:
 class Locks:
     """The lock table (``DEPLOYMENT_LOCKS_TABLE``) of one region."""
 
-    def __init__(self, region: str, table: str | None = None):
+    def __init__(self, region: str, table: str):
+        if not table:
+            raise KeyError(TABLE_ENV)  # the stack sets it on every function that locks: one without it is misdeployed
         self.region = region
-        self.table = table or os.environ[TABLE_ENV]
+        self.table = table
         self.dynamodb = clients.client("dynamodb", region)
 
     def acquire(self, deployment_id: str, execution_arn: str, workflow: str, attempts: int = 3) -> dict:
@@ -167,16 +169,17 @@ def _plain(item: dict | None) -> dict:
 
 # --- the Lambda's three entry points ------------------------------------------------------------
 
-def handle(event: dict, region: str) -> dict:
+def handle(event: dict, settings: Settings) -> dict:
     """``{"action": "acquire"|"release", "workflow", "execution_arn", "input", ["status"]}`` from a state
     machine, or an EventBridge "Execution Status Change" event of an ended execution."""
+    region, table = settings.region, settings.deployment_locks_table
     if event.get("detail-type") == STATUS_CHANGE:
-        return on_execution_ended(event["detail"], region)
+        return on_execution_ended(event["detail"], region, table)
     action, workflow = event["action"], event["workflow"]
     deployment_id = deployment_id_of(event.get("input"), workflow)
     if deployment_id is None:  # not a valid deployment: nothing to lock; Validate refuses it
         return {"deployment_id": None, "locked": False, "released": False}
-    locks = Locks(region)
+    locks = Locks(region, table)
     if action == "acquire":
         return locks.acquire(deployment_id, event["execution_arn"], workflow)
     if action == "release":
@@ -184,7 +187,7 @@ def handle(event: dict, region: str) -> dict:
     raise ValueError(f"unknown lock action {action!r}")
 
 
-def on_execution_ended(detail: dict, region: str) -> dict:
+def on_execution_ended(detail: dict, region: str, table: str) -> dict:
     """The safety net for every end, aborted and timed-out executions included: release what it holds."""
     if detail.get("status") not in ENDED:
         return {"released": False}
@@ -199,4 +202,4 @@ def on_execution_ended(detail: dict, region: str) -> dict:
     deployment_id = deployment_id_of(document, workflow_of(document))
     if deployment_id is None:
         return {"released": False}
-    return Locks(region).release(deployment_id, detail["executionArn"], detail["status"])
+    return Locks(region, table).release(deployment_id, detail["executionArn"], detail["status"])

@@ -22,7 +22,6 @@ What a re-run does with what it finds (instances are found by their Name and dep
   it). Nobody holds that key: it is deleted and the retry creates a new pair.
 """
 
-import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -31,14 +30,15 @@ from ..aws import instances, secrets
 from ..aws import tags as tagging
 from ..aws.clients import partition
 from ..aws.errors import aws_call
-from ..deployment import Deployment
+from ..deployment import Deployment, ResolvedDeployment
 from ..errors import PreflightError, ResourceStateError, TransientAwsError
 from ..plan import Change, create, keep, modify
+from ..settings import Settings
+from ..state import ComputeOutput, DeployKey, ElasticIp, IdentityOutput, InstanceSummary, KeyPairRef, KeyPairs, NetworkOutput
 from . import polling
 
 # Canonical publishes the Ubuntu images under one account per partition.
 CANONICAL_OWNERS = {"aws": "099720109477", "aws-cn": "837727238323", "aws-us-gov": "513442679011"}
-TRUSTED_IMAGE_OWNERS_ENV = "TRUSTED_IMAGE_OWNERS"
 UBUNTU_CODENAMES = {"16.04": "xenial", "18.04": "bionic", "20.04": "focal", "22.04": "jammy"}
 UBUNTU_ARCHITECTURES = {"x86_64": "amd64", "arm64": "arm64"}
 # Canonical moved new images from hvm-ssd to hvm-ssd-gp3 (22.04 onwards): search both.
@@ -62,40 +62,41 @@ class InstanceSpec:
     instance_profile_arn: str | None = None
 
 
-def run(state: dict) -> dict:
-    deployment = Deployment.from_state(state["deployment"])
-    names, warnings = deployment.names, []
+def run(deployment: ResolvedDeployment, identity: IdentityOutput, network: NetworkOutput, settings: Settings) -> ComputeOutput:
+    names = deployment.names
+    warnings: list[str] = []
     with aws_call("launch instances"):
-        image = ubuntu_image(deployment)
-        key_pairs = {
-            "analytics": ensure_key_pair(deployment, names.analytics_key_pair),
-            "director": ensure_key_pair(deployment, names.director_key_pair),
-            "jenkins_deploy": ensure_deploy_key(deployment),
-        }
-        specs = analytics_specs(deployment, state) + [director_spec(deployment, state)]
+        image = ubuntu_image(deployment, settings.trusted_image_owners)
+        key_pairs = KeyPairs(
+            analytics=KeyPairRef(**ensure_key_pair(deployment, names.analytics_key_pair)),
+            director=KeyPairRef(**ensure_key_pair(deployment, names.director_key_pair)),
+            jenkins_deploy=DeployKey(**ensure_deploy_key(deployment)),
+        )
+        specs = analytics_specs(deployment, identity, network) + [director_spec(deployment, network)]
         instance_ids = [ensure_instance(deployment, spec, image, warnings) for spec in specs]
         instances.wait_running(instance_ids, deployment.region)
         eip = ensure_elastic_ip(deployment, instance_ids[0], warnings)
         described = {i["InstanceId"]: i for i in instances.describe(instance_ids, deployment.region)}
-    summaries = [summary(described[instance_id], spec.name) for instance_id, spec in zip(instance_ids, specs, strict=True)]
-    return {
-        "ami_id": image["ImageId"],
-        "analytics_instances": summaries[:-1],
-        "director_instance": summaries[-1],
-        "eip": eip,
-        "key_pairs": key_pairs,
-        "warnings": warnings,
-    }
+    summaries = [InstanceSummary(**summary(described[instance_id], spec.name)) for instance_id, spec in zip(instance_ids, specs, strict=True)]
+    return ComputeOutput(
+        ami_id=image["ImageId"],
+        analytics_instances=summaries[:-1],
+        director_instance=summaries[-1],
+        eip=ElasticIp(**eip),
+        key_pairs=key_pairs,
+        warnings=warnings,
+    )
 
 
 # The image: newest Canonical Ubuntu LTS unless options pin one --------------------------------
-def ubuntu_image(deployment: Deployment) -> dict:
+def ubuntu_image(deployment: Deployment, trusted_owners: tuple[str, ...]) -> dict:
+    """``trusted_owners``: the accounts besides Canonical whose images may be pinned (``Settings.trusted_image_owners``)."""
     options, region = deployment.options, deployment.region
     if options.ami_id:
         pinned = instances.image(options.ami_id, region)
         if pinned is None:
             raise PreflightError(f"options.ami_id: image {options.ami_id} does not exist in {region} or is not shared with this account; give an AMI id of this region")
-        require_trusted_owner(pinned, region)
+        require_trusted_owner(pinned, region, trusted_owners)
         return pinned
     release = options.effective_ubuntu_release
     found = instances.newest_image(canonical_owner(region), ubuntu_name_patterns(release, options.architecture), options.architecture, region)
@@ -111,15 +112,10 @@ def canonical_owner(region: str) -> str:
     return CANONICAL_OWNERS[partition(region)]
 
 
-def trusted_image_owners(region: str) -> list[str]:
-    """Canonical, and the accounts the stack parameter TrustedImageOwners adds (env TRUSTED_IMAGE_OWNERS)."""
-    extra = [owner.strip() for owner in os.environ.get(TRUSTED_IMAGE_OWNERS_ENV, "").split(",") if owner.strip()]
-    return [canonical_owner(region), *extra]
-
-
-def require_trusted_owner(image: dict, region: str) -> None:
-    """A pinned image runs with the analytics instance profile: only Canonical's or a trusted owner's."""
-    trusted = trusted_image_owners(region)
+def require_trusted_owner(image: dict, region: str, trusted_owners: tuple[str, ...]) -> None:
+    """A pinned image runs with the analytics instance profile: only Canonical's or a trusted owner's
+    (``trusted_owners``: the accounts the stack parameter TrustedImageOwners adds)."""
+    trusted = [canonical_owner(region), *trusted_owners]
     if image.get("OwnerId") not in trusted:
         raise PreflightError(
             f"options.ami_id: image {image['ImageId']} belongs to account {image.get('OwnerId')}, not to Canonical ({trusted[0]}) "
@@ -172,35 +168,35 @@ def ensure_deploy_key(deployment: Deployment) -> dict:
     the operator takes it to add it to the secure repo as a read-only deploy key."""
     name = deployment.names.jenkins_deploy_key_pair
     found = ensure_key_pair(deployment, name)
-    return found | {"public_key": instances.key_pair(name, deployment.region)["PublicKey"].strip()}
+    return found | {"public_key": (instances.key_pair(name, deployment.region) or {})["PublicKey"].strip()}  # ensured just now
 
 
 # Instances: the runbook's analytics box(es) and the director ----------------------------------
-def analytics_specs(deployment: Deployment, state: dict) -> list[InstanceSpec]:
-    options, names, groups = deployment.options, deployment.names, state["network"]["security_groups"]
+def analytics_specs(deployment: Deployment, identity: IdentityOutput, network: NetworkOutput) -> list[InstanceSpec]:
+    options, names, groups = deployment.options, deployment.names, network.security_groups
     return [
         InstanceSpec(
             name=names.analytics_instance(n),
             instance_type=options.analytics_instance_type,
             volume_gb=options.analytics_volume_gb,
             key_name=names.analytics_key_pair,
-            subnet_id=state["network"]["subnet_id"],
-            security_group_ids=(groups["default"], groups["analytics"]),
-            instance_profile_arn=state["identity"]["analytics_instance_profile_arn"],
+            subnet_id=network.subnet_id,
+            security_group_ids=(groups.default, groups.analytics),
+            instance_profile_arn=identity.analytics_instance_profile_arn,
         )
         for n in range(1, options.analytics_instance_count + 1)
     ]
 
 
-def director_spec(deployment: Deployment, state: dict) -> InstanceSpec:
-    options, names, groups = deployment.options, deployment.names, state["network"]["security_groups"]
+def director_spec(deployment: Deployment, network: NetworkOutput) -> InstanceSpec:
+    options, names, groups = deployment.options, deployment.names, network.security_groups
     return InstanceSpec(
         name=names.director_instance,
         instance_type=options.director_instance_type,
         volume_gb=options.director_volume_gb,
         key_name=names.director_key_pair,
-        subnet_id=state["network"]["subnet_id"],
-        security_group_ids=(groups["default"], groups["director"]),
+        subnet_id=network.subnet_id,
+        security_group_ids=(groups.default, groups.director),
     )
 
 

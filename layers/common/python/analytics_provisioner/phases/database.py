@@ -13,10 +13,11 @@ password we invent travels anywhere. The runbook's upgrade advice, "create a new
 from ..aws import ec2, rds
 from ..aws import tags as tagging
 from ..aws.errors import aws_call
-from ..deployment import Deployment
+from ..deployment import ResolvedDeployment
 from ..errors import PreflightError, ResourceStateError
 from ..naming import ANALYTICS_RDS_MASTER_USER
 from ..plan import Change, create, keep, unless_absent
+from ..state import DatabaseOutput, NetworkOutput, Poll
 from . import polling
 
 ENGINE = "mysql"
@@ -28,22 +29,19 @@ TIMEOUT_REMEDY = (
 )
 
 
-def run(state: dict) -> dict:
-    deployment = Deployment.from_state(state["deployment"])
+def run(deployment: ResolvedDeployment, network: NetworkOutput) -> DatabaseOutput:
     with aws_call(f"ensure analytics RDS instance {deployment.names.analytics_rds}"):
         subnet_group = ensure_subnet_group(deployment)
-        instance, created = ensure_instance(deployment, subnet_group, state["network"]["security_groups"]["emr_rds"])
+        instance, created = ensure_instance(deployment, subnet_group, network.security_groups.emr_rds)
     ready = rds.instance_ready(instance)
     options = deployment.options
     wait = polling.first_wait(created, ready, options.database_first_check_seconds, options.poll_interval_seconds)
-    return output(instance, ready, polling.start(wait))
+    return output(instance, ready, Poll(**polling.start(wait)))
 
 
-def status(event: dict) -> dict:
-    deployment = Deployment.from_state(event["deployment"])
-    previous = event["database"]
-    name = previous["db_instance_id"]
-    options = deployment.options
+def status(deployment: ResolvedDeployment, database: DatabaseOutput) -> DatabaseOutput:
+    """One round of the poll loop; ``database``: the previous round's output."""
+    name, options = database.db_instance_id, deployment.options
 
     def read() -> tuple[dict, bool]:
         with aws_call(f"check analytics RDS instance {name}"):
@@ -53,14 +51,15 @@ def status(event: dict) -> dict:
         refuse_stuck(instance)
         return instance, rds.instance_ready(instance)
 
-    budget = polling.watch_budget(previous["poll"], options.poll_watch_seconds, options.database_timeout_minutes)
+    previous = database.poll.to_state()
+    budget = polling.watch_budget(previous, options.poll_watch_seconds, options.database_timeout_minutes)
     instance, ready, watched = polling.watch(read, options.poll_interval_seconds, budget)
-    poll = polling.after_check(previous["poll"], ready, options.poll_interval_seconds, options.database_timeout_minutes,
+    poll = polling.after_check(previous, ready, options.poll_interval_seconds, options.database_timeout_minutes,
                                f"RDS instance {name}", TIMEOUT_REMEDY, watched_seconds=watched)
-    return output(instance, ready, poll)
+    return output(instance, ready, Poll(**poll))
 
 
-def ensure_subnet_group(deployment: Deployment) -> str:
+def ensure_subnet_group(deployment: ResolvedDeployment) -> str:
     """A DB subnet group over the deployment's VPC, named after the instance it serves (one per generation)."""
     name, region = deployment.names.analytics_rds, deployment.region
     group, created = polling.found_or_created(lambda: rds.subnet_group(name, region), lambda: create_subnet_group(deployment), f"DB subnet group {name!r}")
@@ -69,7 +68,7 @@ def ensure_subnet_group(deployment: Deployment) -> str:
     return name
 
 
-def create_subnet_group(deployment: Deployment) -> dict | None:
+def create_subnet_group(deployment: ResolvedDeployment) -> dict | None:
     name, region, vpc_id = deployment.names.analytics_rds, deployment.region, deployment.network.vpc_id
     subnet_ids = one_subnet_per_zone(vpc_id, region)
     if len(subnet_ids) < 2:
@@ -85,7 +84,7 @@ def one_subnet_per_zone(vpc_id: str, region: str) -> list[str]:
     return list(chosen.values())
 
 
-def ensure_instance(deployment: Deployment, subnet_group: str, emr_rds_group: str) -> tuple[dict, bool]:
+def ensure_instance(deployment: ResolvedDeployment, subnet_group: str, emr_rds_group: str) -> tuple[dict, bool]:
     """(instance description, created now?)."""
     name, region, deployment_id = deployment.names.analytics_rds, deployment.region, deployment.deployment_id
     instance, created = polling.found_or_created(
@@ -101,7 +100,7 @@ def ensure_instance(deployment: Deployment, subnet_group: str, emr_rds_group: st
     return instance, False
 
 
-def instance_params(deployment: Deployment, subnet_group: str, emr_rds_group: str) -> dict:
+def instance_params(deployment: ResolvedDeployment, subnet_group: str, emr_rds_group: str) -> dict:
     options = deployment.options
     return {
         "DBInstanceIdentifier": deployment.names.analytics_rds,
@@ -136,19 +135,19 @@ def refuse_stuck(instance: dict) -> None:
         )
 
 
-def output(instance: dict, ready: bool, poll: dict) -> dict:
+def output(instance: dict, ready: bool, poll: Poll) -> DatabaseOutput:
     endpoint = instance.get("Endpoint", {})
-    return {
-        "db_instance_id": instance["DBInstanceIdentifier"],
-        "endpoint": endpoint.get("Address") if ready else None,
-        "port": endpoint.get("Port", MYSQL_PORT),
-        "master_secret_arn": rds.master_secret_arn(instance),
-        "ready": ready,
-        "poll": poll,
-    }
+    return DatabaseOutput(
+        db_instance_id=instance["DBInstanceIdentifier"],
+        endpoint=endpoint.get("Address") if ready else None,
+        port=endpoint.get("Port", MYSQL_PORT),
+        master_secret_arn=rds.master_secret_arn(instance),
+        ready=ready,
+        poll=poll,
+    )
 
 
-def plan(deployment: Deployment) -> list[Change]:
+def plan(deployment: ResolvedDeployment) -> list[Change]:
     """What run() would do, found with reads only."""
     name, region, options = deployment.names.analytics_rds, deployment.region, deployment.options
     changes = [unless_absent(rds.subnet_group(name, region), "DB subnet group", name, f"one subnet per zone of {deployment.network.vpc_id}",

@@ -15,10 +15,11 @@ which deployments share, is named per deployment (``Deployment.edxapp_ro_user``)
 from .. import mysql
 from ..aws import rds, secrets
 from ..aws.errors import aws_call
-from ..deployment import Deployment
+from ..deployment import Deployment, ResolvedDeployment
 from ..errors import InputError, OwnershipError, PreflightError
 from ..naming import ANALYTICS_DB_USER, RUNBOOK_EDXAPP_RO_USER, TAG_DEPLOYMENT, migration_user_refusal
 from ..plan import Change, create, keep, modify
+from ..state import DbSetupOutput, ReadyDatabase
 
 ANALYTICS_DATABASES = ("dashboard", "analytics-api", "reports")
 CHARSET = "utf8"  # the runbook's "default character set utf8"
@@ -26,12 +27,10 @@ ANALYTICS_USER = ANALYTICS_DB_USER
 LOGIN_KEYS = ("host", "port", "username", "password")
 
 
-def run(state: dict) -> dict:
-    deployment = Deployment.from_state(state["deployment"])
-    database = state["database"]
+def run(deployment: ResolvedDeployment, database: ReadyDatabase) -> DbSetupOutput:
     names = deployment.names
     with aws_call("read the database credentials"):
-        analytics_server = analytics_master(deployment, database)
+        analytics_server = analytics_master(deployment, database.db_instance_id, database.endpoint, database.port, database.master_secret_arn)
         edxapp_server = edxapp_admin(deployment)
         migration = migration_login(deployment)
 
@@ -45,14 +44,14 @@ def run(state: dict) -> dict:
         edxapp_ro_secret_arn, edxapp_ro_password = claim(deployment, cursor, edxapp_server, names.edxapp_ro_db_secret, read_only)
         mysql.apply(cursor, *edxapp_server_objects(edxapp_ro_password, read_only))
 
-    return {
-        "analytics_db_secret_arn": analytics_secret_arn,
-        "edxapp_ro_secret_arn": edxapp_ro_secret_arn,
-        "migration_user": migration[0],
-        "databases": list(ANALYTICS_DATABASES),
-        "analytics_host": analytics_server.host,
-        "edxapp_host": edxapp_server.host,
-    }
+    return DbSetupOutput(
+        analytics_db_secret_arn=analytics_secret_arn,
+        edxapp_ro_secret_arn=edxapp_ro_secret_arn,
+        migration_user=migration[0],
+        databases=list(ANALYTICS_DATABASES),
+        analytics_host=analytics_server.host,
+        edxapp_host=edxapp_server.host,
+    )
 
 
 def analytics_server_objects(analytics_password: str, migration: tuple[str, str], databases: tuple[str, ...] = ANALYTICS_DATABASES,
@@ -71,10 +70,10 @@ def edxapp_server_objects(password: str, user: str) -> tuple[list[mysql.Database
     return [], [mysql.User(user, password, select_everything=True, exact_privileges=True)]
 
 
-def analytics_master(deployment: Deployment, database: dict) -> mysql.Server:
-    master = secrets.read_json(database["master_secret_arn"], deployment.region, ("username", "password"), "the analytics RDS master secret")
-    return mysql.Server(database["endpoint"], int(database["port"]), master["username"], master["password"],
-                        label=f"the analytics RDS {database['db_instance_id']}")
+def analytics_master(deployment: Deployment, db_instance_id: str, host: str, port: int, master_secret_arn: str) -> mysql.Server:
+    """The analytics RDS instance's server, logged in as its master (the RDS-managed secret)."""
+    master = secrets.read_json(master_secret_arn, deployment.region, ("username", "password"), "the analytics RDS master secret")
+    return mysql.Server(host, int(port), master["username"], master["password"], label=f"the analytics RDS {db_instance_id}")
 
 
 def edxapp_admin(deployment: Deployment) -> mysql.Server:
@@ -120,7 +119,7 @@ def claim(deployment: Deployment, cursor, server: mysql.Server, secret_name: str
     keep_retired = retired == RUNBOOK_EDXAPP_RO_USER
     password = None if deployment.options.rotate_generated_passwords or retired else stored.get("password")
     login = {"host": server.host, "port": str(server.port), "username": username, "password": password or mysql.new_password()}
-    if login != stored:
+    if login != stored or arn is None:
         arn = secrets.put_json(secret_name, login, region, owner, f"MySQL user {username} on {server.label} (analytics-provisioner)")
     if retired and not keep_retired:
         mysql.drop_user(cursor, retired)

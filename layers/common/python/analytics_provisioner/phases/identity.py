@@ -27,10 +27,11 @@ from ..aws import clients, iam, secrets
 from ..aws import search as es
 from ..aws import tags as tagging
 from ..aws.errors import aws_call
-from ..deployment import Deployment
+from ..deployment import Deployment, ResolvedDeployment
 from ..errors import PreflightError, ResourceStateError
 from ..naming import EMR_EC2_ROLE, EMR_SERVICE_ROLE, TAG_SHARED
 from ..plan import Change, create, keep, modify, unless_absent
+from ..state import IdentityOutput
 from . import polling, storage
 
 EMR_ROLE_PATH = "/"  # where `aws emr create-default-roles` puts them; EMR looks them up by name
@@ -42,8 +43,7 @@ class EmrRoles:
     created: list[str]  # the shared roles this deployment created (in this run or an earlier one)
 
 
-def run(state: dict) -> dict:
-    deployment = Deployment.from_state(state["deployment"])
+def run(deployment: ResolvedDeployment) -> IdentityOutput:
     names, region = deployment.names, deployment.region
     with aws_call("ensure IAM roles and users"):
         # The EMR roles come first: the provisioning policy names their ARNs.
@@ -66,25 +66,25 @@ def run(state: dict) -> dict:
         es_user = ensure_user(deployment, names.es_user)
         es_key_secret_arn = ensure_access_key(deployment, names.es_user, names.es_user_key_secret)
         reports = ensure_reports_user(deployment) if deployment.features.reports else {}
-    return {
-        "analytics_role_arn": analytics_role["Arn"],
-        "analytics_instance_profile_name": analytics_profile["InstanceProfileName"],
-        "analytics_instance_profile_arn": analytics_profile["Arn"],
-        "emr_provisioning_policy_arn": provisioning_arn,
-        "es_write_policy_arn": es_policy_arn,
-        "emr_instance_policy_arn": instance_policy_arn,
-        "emr_service_role": EMR_SERVICE_ROLE,
-        "emr_ec2_role": emr_role["RoleName"],
-        "emr_ec2_role_arn": emr_role["Arn"],
-        "emr_ec2_instance_profile": emr_profile["InstanceProfileName"],
-        "emr_roles_created": emr.created,
-        "es_user_name": es_user["UserName"],
-        "es_user_arn": es_user["Arn"],
-        "es_key_secret_arn": es_key_secret_arn,
-        "reports_user_name": reports.get("user_name"),
-        "reports_user_arn": reports.get("user_arn"),
-        "reports_key_secret_arn": reports.get("key_secret_arn"),
-    }
+    return IdentityOutput(
+        analytics_role_arn=analytics_role["Arn"],
+        analytics_instance_profile_name=analytics_profile["InstanceProfileName"],
+        analytics_instance_profile_arn=analytics_profile["Arn"],
+        emr_provisioning_policy_arn=provisioning_arn,
+        es_write_policy_arn=es_policy_arn,
+        emr_instance_policy_arn=instance_policy_arn,
+        emr_service_role=EMR_SERVICE_ROLE,
+        emr_ec2_role=emr_role["RoleName"],
+        emr_ec2_role_arn=emr_role["Arn"],
+        emr_ec2_instance_profile=emr_profile["InstanceProfileName"],
+        emr_roles_created=emr.created,
+        es_user_name=es_user["UserName"],
+        es_user_arn=es_user["Arn"],
+        es_key_secret_arn=es_key_secret_arn,
+        reports_user_name=reports.get("user_name"),
+        reports_user_arn=reports.get("user_arn"),
+        reports_key_secret_arn=reports.get("key_secret_arn"),
+    )
 
 
 # The EMR service role: account-wide, shared ------------------------------------------------------
@@ -188,7 +188,7 @@ def ensure_access_key(deployment: Deployment, user_name: str, secret_name: str) 
         if key is not kept:
             # Not the key the rendered configuration uses: nobody should hold it.
             iam.delete_access_key(user_name, key["AccessKeyId"], region)
-    if kept:
+    if kept and secret_arn:
         return secret_arn
     return iam.create_access_key_into_secret(user_name, secret_name, deployment_id, region)["secret_arn"]
 
@@ -216,7 +216,7 @@ def ensure_reports_user(deployment: Deployment) -> dict:
 # The plan: what run() would do, found with reads only ---------------------------------------------
 def plan(deployment: Deployment) -> list[Change]:
     names, region, partition = deployment.names, deployment.region, clients.partition(deployment.region)
-    changes = []
+    changes: list[Change] = []
     service_role_arn = plan_emr_role(deployment, EMR_SERVICE_ROLE, policies.aws_managed_policy_arn(partition, policies.EMR_SERVICE_MANAGED_POLICY), changes)
     es_policy_arn = iam.policy_arn(names.es_write_policy, region, names.iam_path)
     changes.append(plan_policy(deployment, names.es_write_policy, policies.es_write(es.domain_arn(names.es_domain, region))))

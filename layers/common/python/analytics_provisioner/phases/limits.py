@@ -15,7 +15,7 @@ Names AWS refuses (``naming.name_rule_breaks``) and poll settings past Step Func
 """
 
 from ..aws import ec2, instances, search
-from ..deployment import Deployment
+from ..deployment import ResolvedDeployment
 from ..errors import PreflightError
 from .search import EBS_VOLUME_TYPE
 
@@ -26,14 +26,14 @@ SUGGESTED_TYPES = {
 }
 
 
-def check(deployment: Deployment, availability_zone: str) -> list[str]:
+def check(deployment: ResolvedDeployment, availability_zone: str) -> list[str]:
     """The warnings; raises PreflightError for an input AWS would refuse."""
     check_ec2_types(deployment, availability_zone)
     check_search_volume(deployment)
     return [warning for warning in (deprecated_image(deployment),) if warning]
 
 
-def check_ec2_types(deployment: Deployment, availability_zone: str) -> None:
+def check_ec2_types(deployment: ResolvedDeployment, availability_zone: str) -> None:
     options, region, subnet = deployment.options, deployment.region, deployment.network.subnet_id
     wanted = {"options.analytics_instance_type": options.analytics_instance_type, "options.director_instance_type": options.director_instance_type}
     candidates = {t for per_arch in SUGGESTED_TYPES.values() for t in per_arch[options.architecture]}
@@ -63,7 +63,7 @@ def _suggest(field: str, architecture: str, availability_zone: str, zones: dict[
     return '"' + next((t for t in preferred if availability_zone in zones.get(t, ())), preferred[0]) + '"'
 
 
-def check_search_volume(deployment: Deployment) -> None:
+def check_search_volume(deployment: ResolvedDeployment) -> None:
     options = deployment.options
     instance_type, version, size = options.es_instance_type, options.es_engine_version, options.es_volume_gb
     limits = search.volume_limits_gib(instance_type, version, EBS_VOLUME_TYPE, deployment.region)
@@ -78,10 +78,10 @@ def check_search_volume(deployment: Deployment) -> None:
         )
 
 
-def deprecated_image(deployment: Deployment) -> str | None:
+def deprecated_image(deployment: ResolvedDeployment) -> str | None:
     image = instances.image(deployment.options.ami_id, deployment.region)
     since = instances.deprecated_since(image) if image else None
-    if since is None:
+    if image is None or since is None:
         return None
     return (
         f"the instances' image {image['ImageId']} ({image.get('Name')}) is deprecated since {since}: AWS deprecates public "

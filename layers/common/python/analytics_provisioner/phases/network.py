@@ -16,58 +16,53 @@ inbound rules, and the EMR RDS group on the existing edxapp RDS instance.
   (looked up again until it shows, then adopted only if ours), a rule InvalidPermission.Duplicate
   (it is there).
 - The database-setup function's group (stack parameter ``DbSetupSecurityGroupId``, passed in
-  ``DB_SETUP_SECURITY_GROUP_ID``) is admitted into the EMR RDS group on 3306, so DbSetup reaches the
+  ``DB_SETUP_SECURITY_GROUP_ID``: ``Settings.db_setup_security_group_id``) is admitted into the EMR RDS group on 3306, so DbSetup reaches the
   analytics database. The edxapp RDS's own groups are its owner's: Validate checks that they admit
   DbSetup too (``check_db_setup_group``) and says how, but nothing here changes them.
 """
 
 import dataclasses
-import os
 
 from .. import reachability
 from ..aws import ec2, rds
 from ..aws import tags as tagging
 from ..aws.ec2 import IngressRule
 from ..aws.errors import aws_call
-from ..deployment import WORLD, Deployment
+from ..deployment import WORLD, Deployment, ResolvedDeployment
 from ..errors import PreflightError
 from ..naming import EMR_MASTER_SECURITY_GROUP, EMR_SLAVE_SECURITY_GROUP
 from ..plan import Change, create, keep, modify
+from ..settings import Settings
+from ..state import NetworkOutput, PreflightDbSetup, SecurityGroups
 from . import polling
 
 MYSQL = 3306
-DB_SETUP_GROUP_ENV = "DB_SETUP_SECURITY_GROUP_ID"
 
 
-def db_setup_group_id() -> str | None:
-    """The stack parameter DbSetupSecurityGroupId: the database-setup function's group (None: it runs outside any VPC)."""
-    return os.environ.get(DB_SETUP_GROUP_ENV, "").strip() or None
-
-
-def run(state: dict) -> dict:
-    deployment = Deployment.from_state(state["deployment"])
-    network, warnings = deployment.network, []
+def run(deployment: ResolvedDeployment, settings: Settings) -> NetworkOutput:
+    network = deployment.network
+    warnings: list[str] = []
     with aws_call("ensure network and security groups"):
         dns_enabled_now = ensure_dns_hostnames(deployment)
-        require_internet_route(deployment)
+        require_internet_route(network.vpc_id, network.subnet_id, deployment.region)
         groups = ensure_security_groups(deployment)
-        for key, rules in own_rules(deployment, groups).items():
+        for key, rules in own_rules(deployment, groups, settings.db_setup_security_group_id).items():
             converge_rules(deployment, groups[key], rules)
         for key, rules in shared_rules(deployment, groups).items():
             add_missing_rules(deployment, groups[key], rules)
         added = ensure_edxapp_db_membership(deployment, groups["emr_rds"], warnings)
-    return {
-        "vpc_id": network.vpc_id,
-        "subnet_id": network.subnet_id,
-        "dns_hostnames_enabled_by_us": dns_enabled_now,
-        "security_groups": {key: group["GroupId"] for key, group in groups.items()},
-        "edxapp_db_security_groups_added": added,
-        "warnings": warnings,
-    }
+    return NetworkOutput(
+        vpc_id=network.vpc_id,
+        subnet_id=network.subnet_id,
+        dns_hostnames_enabled_by_us=dns_enabled_now,
+        security_groups=SecurityGroups(**{key: group["GroupId"] for key, group in groups.items()}),
+        edxapp_db_security_groups_added=added,
+        warnings=warnings,
+    )
 
 
 # The VPC ----------------------------------------------------------------------------------------
-def ensure_dns_hostnames(deployment: Deployment) -> bool:
+def ensure_dns_hostnames(deployment: ResolvedDeployment) -> bool:
     """EMR provisioning hangs without DNS hostnames (runbook). True when this run turned them on."""
     vpc_id, region = deployment.network.vpc_id, deployment.region
     if ec2.dns_hostnames_enabled(vpc_id, region):
@@ -76,9 +71,8 @@ def ensure_dns_hostnames(deployment: Deployment) -> bool:
     return True
 
 
-def require_internet_route(deployment: Deployment) -> None:
-    vpc_id, subnet_id = deployment.network.vpc_id, deployment.network.subnet_id
-    if not ec2.has_internet_gateway_route(subnet_id, vpc_id, deployment.region):
+def require_internet_route(vpc_id: str, subnet_id: str, region: str) -> None:
+    if not ec2.has_internet_gateway_route(subnet_id, vpc_id, region):
         raise PreflightError(
             f"network.subnet_id: subnet {subnet_id} has no route to an internet gateway, so EMR clusters and the "
             "instances cannot reach the internet. Remedy (runbook): create an Internet Gateway, attach it to VPC "
@@ -103,7 +97,7 @@ SHARED_GROUPS = {
 }
 
 
-def ensure_security_groups(deployment: Deployment) -> dict[str, dict]:
+def ensure_security_groups(deployment: ResolvedDeployment) -> dict[str, dict]:
     vpc_id = deployment.network.vpc_id
     groups = {"default": _default_group(deployment)}
     for key, (name, description) in own_groups(deployment).items():
@@ -121,14 +115,14 @@ def _found_after_duplicate(name: str, vpc_id: str, region: str) -> dict:
                                "EC2 answered InvalidGroup.Duplicate")
 
 
-def _default_group(deployment: Deployment) -> dict:
+def _default_group(deployment: ResolvedDeployment) -> dict:
     group = ec2.security_group_by_name("default", deployment.network.vpc_id, deployment.region)
     if group is None:
         raise PreflightError(f"VPC {deployment.network.vpc_id} has no default security group; the instances need it (runbook)")
     return group
 
 
-def ensure_own_group(deployment: Deployment, name: str, description: str) -> dict:
+def ensure_own_group(deployment: ResolvedDeployment, name: str, description: str) -> dict:
     region, vpc_id, deployment_id = deployment.region, deployment.network.vpc_id, deployment.deployment_id
     group = ec2.security_group_by_name(name, vpc_id, region)
     if group is None:
@@ -140,10 +134,9 @@ def ensure_own_group(deployment: Deployment, name: str, description: str) -> dic
     return group
 
 
-def own_rules(deployment: Deployment, groups: dict[str, dict]) -> dict[str, set[IngressRule]]:
-    """The runbook's rules for our groups, and nothing else."""
+def own_rules(deployment: Deployment, groups: dict[str, dict], db_setup: str | None) -> dict[str, set[IngressRule]]:
+    """The runbook's rules for our groups, and nothing else (``db_setup``: the database-setup function's group)."""
     network, ids = deployment.network, {key: group["GroupId"] for key, group in groups.items()}
-    db_setup = db_setup_group_id()
     return {
         "analytics": {
             IngressRule.tcp(22, ids["director"], "SSH from the director"),
@@ -194,12 +187,10 @@ def _ordered(rules: set[IngressRule]) -> list[IngressRule]:
 
 
 # The edxapp RDS instance ------------------------------------------------------------------------
-def ensure_edxapp_db_membership(deployment: Deployment, emr_rds_group: dict, warnings: list[str]) -> list[str]:
+def ensure_edxapp_db_membership(deployment: ResolvedDeployment, emr_rds_group: dict, warnings: list[str]) -> list[str]:
     """Add the EMR RDS group to the edxapp instance (runbook: both RDS instances are members)."""
     identifier, region, vpc_id = deployment.edxapp.db_instance_id, deployment.region, deployment.network.vpc_id
-    instance = rds.db_instance(identifier, region)
-    if instance is None:
-        raise PreflightError(f"edxapp.db_instance_id: no RDS instance {identifier!r} in {region} any more; give the identifier of the edxapp database")
+    instance = edxapp_db_instance(deployment)
     rds.require_opted_in(instance, region, deployment.deployment_id, "edxapp.db_instance_id")
     db_vpc = instance.get("DBSubnetGroup", {}).get("VpcId")
     if db_vpc and db_vpc != vpc_id:
@@ -214,33 +205,43 @@ def ensure_edxapp_db_membership(deployment: Deployment, emr_rds_group: dict, war
     return [emr_rds_group["GroupId"]]
 
 
+def edxapp_db_instance(deployment: Deployment) -> dict:
+    """The edxapp RDS instance, as Validate found it (PreflightError should it be gone since)."""
+    identifier, region = deployment.edxapp.db_instance_id, deployment.region
+    instance = rds.db_instance(identifier, region)
+    if instance is None:
+        raise PreflightError(f"edxapp.db_instance_id: no RDS instance {identifier!r} in {region} any more; give the identifier of the edxapp database")
+    return instance
+
+
 # The database-setup function's paths (checked by Validate, before anything exists) ---------------
-def check_db_setup_group(deployment: Deployment) -> dict | None:
-    """The DbSetup group is in the deployment's VPC (Network admits it into the EMR RDS group there)
-    and the edxapp RDS's own groups admit it on the edxapp port: a path that does not depend on a
-    deployment's EMR RDS group, which teardown takes off the instance again. Returns the facts, or
-    None when the function runs outside any VPC (DbSetupSecurityGroupId empty)."""
-    group_id, region, vpc_id = db_setup_group_id(), deployment.region, deployment.network.vpc_id
+def check_db_setup_group(deployment: Deployment, vpc_id: str, group_id: str | None) -> PreflightDbSetup | None:
+    """The DbSetup group ``group_id`` is in the deployment's VPC ``vpc_id`` (Network admits it into the EMR
+    RDS group there) and the edxapp RDS's own groups admit it on the edxapp port: a path that does not
+    depend on a deployment's EMR RDS group, which teardown takes off the instance again. Returns the
+    facts, or None when the function runs outside any VPC (DbSetupSecurityGroupId empty)."""
+    region = deployment.region
     if group_id is None:
         return None
-    [group] = ec2.security_groups([group_id], region) or [None]
-    if group is None:
+    found = ec2.security_groups([group_id], region)
+    if not found:
         raise PreflightError(f"DbSetupSecurityGroupId: the stack parameter names security group {group_id}, which does not exist in {region}; "
                              "update the stack with the database-setup function's group")
+    group = found[0]
     if group["VpcId"] != vpc_id:
         raise PreflightError(
             f"network.vpc_id: the database-setup function runs in {group['VpcId']} (stack parameter DbSetupSecurityGroupId {group_id}) "
             f"and cannot reach an analytics database in {vpc_id}; deploy into {group['VpcId']}, or update the stack with "
             f"DbSetupSubnetIds and DbSetupSecurityGroupId of {vpc_id}"
         )
-    instance = rds.db_instance(deployment.edxapp.db_instance_id, region)
+    instance = edxapp_db_instance(deployment)
     own_groups = [g for g in ec2.security_groups([m["VpcSecurityGroupId"] for m in instance.get("VpcSecurityGroups", [])], region)
                   if tagging.owner(tagging.from_list(g.get("Tags"))) is None]
     edxapp_db = dataclasses.replace(reachability.db_instance(instance), groups=tuple(g["GroupId"] for g in own_groups))
     network, source = reachability.Network([group, *own_groups]), reachability.group(group)
     port = instance.get("Endpoint", {}).get("Port") or MYSQL
     if network.vpc_of(edxapp_db) not in (None, vpc_id):
-        return {"security_group_id": group_id, "edxapp_db_admits": None}  # another VPC: peering is not modelled (Validate warns)
+        return PreflightDbSetup(security_group_id=group_id, edxapp_db_admits=None)  # another VPC: peering is not modelled (Validate warns)
     if not network.reaches(source, edxapp_db, port):
         command = reachability.authorize_command(edxapp_db.groups[0], port, source, region) if edxapp_db.groups else "(the instance has no security group)"
         raise PreflightError(
@@ -249,11 +250,12 @@ def check_db_setup_group(deployment: Deployment) -> dict | None:
             f"(stack parameter DbSetupSecurityGroupId) on {port}, so DbSetup cannot create the edxapp read-only user there. "
             f"The deployment does not change groups it does not own; their owner opens the path with: {command}"
         )
-    return {"security_group_id": group_id, "edxapp_db_admits": True}
+    return PreflightDbSetup(security_group_id=group_id, edxapp_db_admits=True)
 
 
 # The plan: what run() would do, found with reads only ---------------------------------------------
-def plan(deployment: Deployment) -> list[Change]:
+def plan(deployment: ResolvedDeployment, db_setup: str | None) -> list[Change]:
+    """``db_setup``: the database-setup function's group (``Settings.db_setup_security_group_id``)."""
     vpc_id, region = deployment.network.vpc_id, deployment.region
     dns = ec2.dns_hostnames_enabled(vpc_id, region)
     changes = [keep("VPC attribute", f"{vpc_id} enableDnsHostnames", "on") if dns
@@ -265,9 +267,9 @@ def plan(deployment: Deployment) -> list[Change]:
     # A group that does not exist yet stands in by its name, so the rules that name it can be shown.
     named = {"default": default} | {key: found[key] or {"GroupId": name, "GroupName": name} for key, (name, _) in wanted.items()}
     labels = {group["GroupId"]: group["GroupName"] for group in named.values()}
-    if db_setup_group_id():
-        labels[db_setup_group_id()] = f"DbSetupSecurityGroupId {db_setup_group_id()}"
-    for key, rules in own_rules(deployment, named).items():
+    if db_setup:
+        labels[db_setup] = f"DbSetupSecurityGroupId {db_setup}"
+    for key, rules in own_rules(deployment, named, db_setup).items():
         changes += plan_group(named[key], found[key], rules, labels, converge=True)
     for key, rules in shared_rules(deployment, named).items():
         changes += plan_group(named[key], found[key], rules, labels, converge=False)
@@ -299,9 +301,9 @@ def _rule_label(rule: IngressRule, labels: dict[str, str]) -> str:
     return f"{what} from {labels.get(rule.source, rule.source)}"
 
 
-def plan_edxapp_db_membership(deployment: Deployment, emr_rds_group: dict) -> Change:
-    identifier, region = deployment.edxapp.db_instance_id, deployment.region
-    kind, instance = "RDS instance (edxapp's)", rds.db_instance(identifier, region)
+def plan_edxapp_db_membership(deployment: ResolvedDeployment, emr_rds_group: dict) -> Change:
+    identifier = deployment.edxapp.db_instance_id
+    kind, instance = "RDS instance (edxapp's)", edxapp_db_instance(deployment)
     db_vpc = instance.get("DBSubnetGroup", {}).get("VpcId")
     if db_vpc and db_vpc != deployment.network.vpc_id:
         return keep(kind, identifier, f"in {db_vpc}, another VPC: its groups stay as they are (see the warnings)")

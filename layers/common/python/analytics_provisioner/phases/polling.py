@@ -43,7 +43,7 @@ def start(next_wait_seconds: int) -> dict:
     return {"checks": 0, "waited_seconds": 0, "next_wait_seconds": next_wait_seconds}
 
 
-def watch(read: Callable[[], tuple[dict, bool]], interval_seconds: int, watch_seconds: int) -> tuple[dict, bool, int]:
+def watch[T](read: Callable[[], tuple[T, bool]], interval_seconds: int, watch_seconds: int) -> tuple[T, bool, int]:
     """``read()`` -> (description, ready), again every ``interval_seconds`` while not ready, as long as
     the next read stays within ``watch_seconds``; returns the last read and the seconds spent watching."""
     described, ready = read()
@@ -55,13 +55,13 @@ def watch(read: Callable[[], tuple[dict, bool]], interval_seconds: int, watch_se
     return described, ready, watched
 
 
-def until_found(look_up: Callable[[], object], what: str, why: str):
+def until_found[T](look_up: Callable[[], T | None], what: str, why: str) -> T:
     """``look_up()``, again while it finds nothing, for up to FOUND_WAIT_SECONDS: after a create answered
     that the thing exists already (a look-up moments before did not show it, or the create is the SDK's
     retry of a call whose answer was lost). TransientAwsError when it still does not show: the state
     machine retries the phase, which looks it up first."""
     found, seen, _ = watch(lambda: ((answer := look_up()), bool(answer)), FOUND_INTERVAL_SECONDS, FOUND_WAIT_SECONDS)
-    if not seen:
+    if not seen or found is None:
         raise TransientAwsError(f"{what}: {why}, but it does not show yet after {FOUND_WAIT_SECONDS} s; retried")
     return found
 

@@ -7,14 +7,14 @@ root of the edxanalytics bucket, where the pipeline reads them. A file whose con
 change is not written again. Returns S3 URIs and next steps: never a secret value.
 """
 
-import os
 from pathlib import PurePosixPath
 
 from ..aws import s3, secrets
 from ..aws.errors import aws_call
-from ..deployment import Deployment
+from ..deployment import Deployment, ResolvedDeployment
 from ..errors import ResourceStateError
 from ..plan import Change, create, modify, unless_absent
+from ..record import lacking
 from ..render import files as writers  # every writer and PyYAML: needed on every call, loaded at Init
 from ..render import jenkins, manifest
 from ..render.context import (
@@ -31,6 +31,8 @@ from ..render.context import (
     Scheduler,
 )
 from ..render.releases import for_release
+from ..settings import Settings
+from ..state import IdentityOutput, JenkinsHandover, NetworkOutput, RenderOutput, Resources, VerifyOutput
 from .report import FAILURE_REPORT
 
 ACCESS_KEY = ("access_key_id", "secret_access_key")
@@ -39,64 +41,44 @@ MIGRATION_LOGIN = ("username", "password")
 KEY_PAIR = ("private_key",)
 CONTENT_TYPES = {".pem": "application/x-pem-file", ".yml": "application/yaml", ".json": "application/json"}
 
-REQUIRED = (
-    "identity.es_key_secret_arn", "identity.emr_ec2_instance_profile", "network.subnet_id",
-    "resources.search.endpoint",
-    "resources.database.setup.analytics_db_secret_arn", "resources.database.setup.edxapp_ro_secret_arn",
-    "resources.database.setup.databases",
-    "resources.storage.buckets.emr", "resources.storage.buckets.emr_logs", "resources.storage.buckets.edxanalytics",
-    "resources.storage.buckets.hadoop", "resources.storage.buckets.tracking_logs",
-    "resources.compute.key_pairs.analytics.name", "resources.compute.key_pairs.analytics.secret_arn",
-    "resources.compute.eip.public_ip", "resources.compute.analytics_instances",
-    "resources.compute.key_pairs.jenkins_deploy.secret_arn", "resources.compute.key_pairs.jenkins_deploy.public_key",
-)
-REQUIRED_FOR_REPORTS = ("identity.reports_key_secret_arn", "resources.storage.buckets.reports")
-
-
-def run(state: dict) -> dict:
-    deployment = Deployment.from_state(state["deployment"])
-    check_upstream(state, deployment)
+def run(deployment: ResolvedDeployment, identity: IdentityOutput, network: NetworkOutput, resources: Resources, settings: Settings,
+        verify: VerifyOutput | None = None, warnings: tuple[str, ...] = ()) -> RenderOutput:
+    """``warnings``: Validate's; ``verify``: the paths Verify proved and the RDS test's verdict."""
+    check_upstream(deployment, identity, resources)
     region, prefix = deployment.region, deployment.names.secure_repo_prefix
-    bucket = os.environ["SECURE_REPO_BUCKET"]
+    bucket = settings.require_secure_repo_bucket()
     secure_repo = f"s3://{bucket}/{prefix}"
     with aws_call("write the secure repo"):
         app_secrets, app_secrets_arn = ensure_app_secrets(deployment)
-        ctx = load_context(deployment, state, app_secrets)
+        ctx = load_context(deployment, identity, network, resources, app_secrets)
         files = writers.render_files(ctx)
         written = [write_file(bucket, prefix, name, text, region) for name, text in files.items()]
         creds_uploaded = upload_pipeline_creds(ctx, files)
-        steps, found = manifest.next_steps(ctx, app_secrets_arn, secure_repo), warnings(state, ctx)
+        steps = manifest.next_steps(ctx, app_secrets_arn, secure_repo)
+        found = all_warnings([*warnings, *network.warnings, *resources.compute.warnings, *(verify.warnings if verify else [])], ctx)
         written.append(write_file(bucket, prefix, manifest.NAME, manifest.render(ctx, written, creds_uploaded, steps, found), region))
         s3.delete_if_present(bucket, prefix + FAILURE_REPORT, region)  # an earlier execution's, now stale
-    return {
-        "secure_repo": secure_repo,
-        "files": [entry["uri"] for entry in written],
-        "creds_uploaded": creds_uploaded,
-        "next_steps": steps,
-        "warnings": found,
-        "jenkins": jenkins.summary(ctx, app_secrets_arn),
-        "verify": state.get("verify"),  # the paths Verify proved and the RDS test's verdict
-    }
+    return RenderOutput(
+        secure_repo=secure_repo,
+        files=[entry["uri"] for entry in written],
+        creds_uploaded=creds_uploaded,
+        next_steps=steps,
+        warnings=found,
+        jenkins=JenkinsHandover(**jenkins.summary(ctx, app_secrets_arn)),
+        verify=verify,
+    )
 
 
-def _lookup(state: dict, path: str):
-    value = state
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return value
-
-
-def check_upstream(state: dict, deployment: Deployment) -> None:
-    """Every id, endpoint and ARN the files need is in the state (a phase that did not finish leaves gaps)."""
-    required = REQUIRED + (REQUIRED_FOR_REPORTS if deployment.features.reports else ())
-    missing = [path for path in required if _lookup(state, path) in (None, "", [], {})]
-    if missing:
-        raise ResourceStateError(
-            f"the state lacks {', '.join(missing)}: the phases that produce them did not finish; "
-            "start the same input again once they succeed"
-        )
-    databases = set(_lookup(state, "resources.database.setup.databases"))
-    absent = {INSIGHTS_DATABASE, API_DATABASE, REPORTS_DATABASE} - databases
+def check_upstream(deployment: Deployment, identity: IdentityOutput, resources: Resources) -> None:
+    """What the types of the state cannot say (the handler has checked the rest): with features.reports,
+    the reports user's key and the reports bucket; DbSetup's three databases."""
+    if deployment.features.reports:
+        needed = {"identity.reports_key_secret_arn": identity.reports_key_secret_arn,
+                  "resources.storage.buckets.reports": resources.storage.buckets.reports}
+        missing = [path for path, value in needed.items() if value is None]
+        if missing:
+            raise lacking(missing)
+    absent = {INSIGHTS_DATABASE, API_DATABASE, REPORTS_DATABASE} - set(resources.database.setup.databases)
     if absent:
         raise ResourceStateError(f"DbSetup reports no database {', '.join(sorted(absent))} on the analytics server; start the same input again")
 
@@ -124,15 +106,15 @@ def _access_key(secret_id: str, region: str, purpose: str) -> AccessKey:
     return AccessKey(value["access_key_id"], value["secret_access_key"])
 
 
-def load_context(deployment: Deployment, state: dict, app_secrets: AppSecrets) -> RenderContext:
+def load_context(deployment: Deployment, identity: IdentityOutput, network: NetworkOutput, resources: Resources,
+                 app_secrets: AppSecrets) -> RenderContext:
     region, edxapp, options = deployment.region, deployment.edxapp, deployment.options
     release = for_release(options.openedx_release)
-    identity, network, resources = state["identity"], state["network"], state["resources"]
-    setup, storage, compute = resources["database"]["setup"], resources["storage"]["buckets"], resources["compute"]
+    setup, storage, compute = resources.database.setup, resources.storage.buckets, resources.compute
     migration = secrets.read_opted_in(edxapp.migration_secret_id, region, deployment.deployment_id, MIGRATION_LOGIN, "edxapp.migration_secret_id")
-    key_pair, deploy_key = compute["key_pairs"]["analytics"], compute["key_pairs"]["jenkins_deploy"]
-    reports_key = (_access_key(identity["reports_key_secret_arn"], region, "reports user key")
-                   if deployment.features.reports else None)
+    key_pair, deploy_key = compute.key_pairs.analytics, compute.key_pairs.jenkins_deploy
+    reports_key_arn = identity.reports_key_secret_arn if deployment.features.reports else None
+    reports_key = _access_key(reports_key_arn, region, "reports user key") if reports_key_arn else None
     return RenderContext(
         deployment_id=deployment.deployment_id,
         region=region,
@@ -143,47 +125,45 @@ def load_context(deployment: Deployment, state: dict, app_secrets: AppSecrets) -
         contact_email=edxapp.contact_email,
         migration_user=migration["username"],
         migration_password=migration["password"],
-        analytics_db=_login(setup["analytics_db_secret_arn"], region, "analytics database user"),
-        edxapp_ro_db=_login(setup["edxapp_ro_secret_arn"], region, "edxapp read-only user"),
-        es_endpoint=resources["search"]["endpoint"],
-        es_key=_access_key(identity["es_key_secret_arn"], region, "Elasticsearch user key"),
+        analytics_db=_login(setup.analytics_db_secret_arn, region, "analytics database user"),
+        edxapp_ro_db=_login(setup.edxapp_ro_secret_arn, region, "edxapp read-only user"),
+        es_endpoint=resources.search.endpoint,
+        es_key=_access_key(identity.es_key_secret_arn, region, "Elasticsearch user key"),
         reports_key=reports_key,
         app=app_secrets,
         buckets=Buckets(
-            emr=storage["emr"],
-            emr_logs=storage["emr_logs"],
-            edxanalytics=storage["edxanalytics"],
-            hadoop=storage["hadoop"],
-            tracking_logs=storage["tracking_logs"],
-            reports=storage["reports"] if deployment.features.reports else None,
+            emr=storage.emr,
+            emr_logs=storage.emr_logs,
+            edxanalytics=storage.edxanalytics,
+            hadoop=storage.hadoop,
+            tracking_logs=storage.tracking_logs,
+            reports=storage.reports if deployment.features.reports else None,
             grades=edxapp.grades_bucket,
         ),
         emr=EmrSettings(
-            instance_profile=identity["emr_ec2_instance_profile"],
-            key_pair_name=key_pair["name"],
-            subnet_id=network["subnet_id"],
+            instance_profile=identity.emr_ec2_instance_profile,
+            key_pair_name=key_pair.name,
+            subnet_id=network.subnet_id,
             release_label=options.emr_release_label,
             cluster_name=deployment.names.emr_cluster,
         ),
         pipeline=Pipeline(options.pipeline_tasks_repo, options.pipeline_tasks_branch or release.branch,
                           options.pipeline_config_repo, options.pipeline_config_branch or release.branch),
-        analytics_private_key=secrets.read_json(key_pair["secret_arn"], region, KEY_PAIR, "analytics key pair")["private_key"],
-        insights_public_ip=compute["eip"]["public_ip"],
+        analytics_private_key=secrets.read_json(key_pair.secret_arn, region, KEY_PAIR, "analytics key pair")["private_key"],
+        insights_public_ip=compute.eip.public_ip,
         scheduler=Scheduler(
-            deploy_key=secrets.read_json(deploy_key["secret_arn"], region, KEY_PAIR, "Jenkins deploy key")["private_key"],
-            deploy_public_key=deploy_key["public_key"],
+            deploy_key=secrets.read_json(deploy_key.secret_arn, region, KEY_PAIR, "Jenkins deploy key")["private_key"],
+            deploy_public_key=deploy_key.public_key,
             secure_repo_url=deployment.jenkins.secure_repo_url,
             secure_repo_branch=deployment.jenkins.secure_repo_branch,
-            host_private_ip=compute["analytics_instances"][0]["private_ip"],
-            director_public_ip=compute["director_instance"].get("public_ip"),
+            host_private_ip=compute.analytics_instances[0].private_ip,
+            director_public_ip=compute.director_instance.public_ip,
         ),
     )
 
 
-def warnings(state: dict, ctx: RenderContext) -> list[str]:
+def all_warnings(earlier: list[str], ctx: RenderContext) -> list[str]:
     """The earlier phases' warnings (already in the state) and ours: the execution's output is where people look."""
-    earlier = [*state.get("warnings", []), *state.get("network", {}).get("warnings", []), *state["resources"]["compute"].get("warnings", []),
-               *(state.get("verify") or {}).get("warnings", [])]
     return list(dict.fromkeys(earlier + manifest.warnings(ctx)))
 
 

@@ -5,19 +5,19 @@ error names the phase. Only ids, ARNs and endpoints from the state are copied: n
 """
 
 import json
-import os
 import re
 from datetime import datetime, timezone
 
 from ..aws import s3, tags
-from ..handler import default_region
 from ..naming import DEPLOYMENT_ID_PATTERN, Names
+from ..settings import Settings
 
 PHASE_OUTPUT_KEYS = ("identity", "network", "resources", "render")
 FAILURE_REPORT = "failure-report.json"
 
 
-def run(event: dict) -> dict:
+def run(event: dict, settings: Settings) -> dict:
+    """``event``: the failure and the state as it was (any part of it may be missing)."""
     failure, state = event["failure"], event.get("state", {})
     phase = failure.get("phase", "Unknown")
     error, message = _error_and_message(failure)
@@ -25,7 +25,7 @@ def run(event: dict) -> dict:
         message = f"{phase}: {message}"
     deployment = state.get("deployment") or {}
     deployment_id = deployment.get("deployment_id") or state.get("deployment_id")
-    region = deployment.get("region") or default_region()
+    region = deployment.get("region") or settings.region
     has_valid_id = isinstance(deployment_id, str) and re.fullmatch(DEPLOYMENT_ID_PATTERN, deployment_id) is not None
     body = {
         "status": "FAILED",
@@ -43,7 +43,7 @@ def run(event: dict) -> dict:
         "next": "Fix the cause and start the same input again: every phase adopts what it created before.",
     }
     key = _report_key(deployment_id, event.get("execution_name", "unknown"))
-    bucket = os.environ["SECURE_REPO_BUCKET"]
+    bucket = settings.require_secure_repo_bucket()
     uri = s3.put_json(bucket, key, body, region)
     return {"error": f"{phase}.{error}", "cause": f"{message} (failure report: {uri})", "report_uri": uri}
 

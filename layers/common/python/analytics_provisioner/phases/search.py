@@ -13,9 +13,10 @@ import json
 from ..aws import search as es
 from ..aws import tags as tagging
 from ..aws.errors import aws_call
-from ..deployment import Deployment
+from ..deployment import ResolvedDeployment
 from ..errors import IamPropagationError, ResourceStateError
 from ..plan import Change, create, keep
+from ..state import IdentityOutput, Poll, SearchOutput, SearchSecurity
 from . import polling
 
 IAM_RETRY_SECONDS = 2
@@ -27,21 +28,18 @@ TIMEOUT_REMEDY = (
 )
 
 
-def run(state: dict) -> dict:
-    deployment = Deployment.from_state(state["deployment"])
+def run(deployment: ResolvedDeployment, identity: IdentityOutput) -> SearchOutput:
     with aws_call(f"ensure search domain {deployment.names.es_domain}"):
-        domain, created = ensure_domain(deployment, state["identity"]["es_user_arn"])
+        domain, created = ensure_domain(deployment, identity.es_user_arn)
     ready = es.domain_ready(domain)
     options = deployment.options
     wait = polling.first_wait(created, ready, options.search_first_check_seconds, options.poll_interval_seconds)
-    return output(domain, ready, polling.start(wait))
+    return output(domain, ready, Poll(**polling.start(wait)))
 
 
-def status(event: dict) -> dict:
-    deployment = Deployment.from_state(event["deployment"])
-    previous = event["search"]
-    name = previous["domain_name"]
-    options = deployment.options
+def status(deployment: ResolvedDeployment, search: SearchOutput) -> SearchOutput:
+    """One round of the poll loop; ``search``: the previous round's output."""
+    name, options = search.domain_name, deployment.options
 
     def read() -> tuple[dict, bool]:
         with aws_call(f"check search domain {name}"):
@@ -50,14 +48,15 @@ def status(event: dict) -> dict:
             raise ResourceStateError(f"search domain {name} was deleted while we waited for it; re-run the execution to create it again")
         return domain, es.domain_ready(domain)
 
-    budget = polling.watch_budget(previous["poll"], options.poll_watch_seconds, options.search_timeout_minutes)
+    previous = search.poll.to_state()
+    budget = polling.watch_budget(previous, options.poll_watch_seconds, options.search_timeout_minutes)
     domain, ready, watched = polling.watch(read, options.poll_interval_seconds, budget)
-    poll = polling.after_check(previous["poll"], ready, options.poll_interval_seconds, options.search_timeout_minutes,
+    poll = polling.after_check(previous, ready, options.poll_interval_seconds, options.search_timeout_minutes,
                                f"Elasticsearch domain {name}", TIMEOUT_REMEDY, watched_seconds=watched)
-    return output(domain, ready, poll)
+    return output(domain, ready, Poll(**poll))
 
 
-def ensure_domain(deployment: Deployment, es_user_arn: str) -> tuple[dict, bool]:
+def ensure_domain(deployment: ResolvedDeployment, es_user_arn: str) -> tuple[dict, bool]:
     """(domain status, created now?)."""
     name, region, deployment_id = deployment.names.es_domain, deployment.region, deployment.deployment_id
     domain, created = polling.found_or_created(
@@ -91,10 +90,10 @@ def when_iam_propagated(create, doing: str):
             waited += IAM_RETRY_SECONDS
 
 
-def domain_config(deployment: Deployment, es_user_arn: str) -> dict:
+def domain_config(deployment: ResolvedDeployment, es_user_arn: str) -> dict:
     options, name = deployment.options, deployment.names.es_domain
     version, instance_type = options.es_engine_version, options.es_instance_type
-    allowed = es.encryption_support(version, options.es_encryption_at_rest is not False)  # Validate resolved it
+    allowed = es.encryption_support(version, options.es_encryption_at_rest)
     return {
         "DomainName": name,
         "EngineVersion": version,
@@ -121,24 +120,24 @@ def access_policy(domain_arn: str, es_user_arn: str) -> dict:
     }
 
 
-def output(domain: dict, ready: bool, poll: dict) -> dict:
-    return {
-        "domain_name": domain["DomainName"],
-        "domain_arn": domain["ARN"],
-        "engine_version": domain["EngineVersion"],
-        "instance_type": domain["ClusterConfig"]["InstanceType"],
-        "endpoint": es.endpoint(domain) if ready else None,
-        "ready": ready,
-        "poll": poll,
-        "security": {
-            "encryption_at_rest": domain.get("EncryptionAtRestOptions", {}).get("Enabled", False),
-            "node_to_node_encryption": domain.get("NodeToNodeEncryptionOptions", {}).get("Enabled", False),
-            "enforce_https": domain.get("DomainEndpointOptions", {}).get("EnforceHTTPS", False),
-        },
-    }
+def output(domain: dict, ready: bool, poll: Poll) -> SearchOutput:
+    return SearchOutput(
+        domain_name=domain["DomainName"],
+        domain_arn=domain["ARN"],
+        engine_version=domain["EngineVersion"],
+        instance_type=domain["ClusterConfig"]["InstanceType"],
+        endpoint=es.endpoint(domain) if ready else None,
+        ready=ready,
+        poll=poll,
+        security=SearchSecurity(
+            encryption_at_rest=domain.get("EncryptionAtRestOptions", {}).get("Enabled", False),
+            node_to_node_encryption=domain.get("NodeToNodeEncryptionOptions", {}).get("Enabled", False),
+            enforce_https=domain.get("DomainEndpointOptions", {}).get("EnforceHTTPS", False),
+        ),
+    )
 
 
-def plan(deployment: Deployment) -> list[Change]:
+def plan(deployment: ResolvedDeployment) -> list[Change]:
     """What run() would do, found with reads only."""
     name, options = deployment.names.es_domain, deployment.options
     domain = es.domain(name, deployment.region)

@@ -11,27 +11,27 @@ one statement, by its Sid, into its policy.
 from ..aws import account, s3
 from ..aws import tags as tagging
 from ..aws.errors import aws_call
-from ..deployment import Deployment
+from ..deployment import Deployment, ResolvedDeployment
 from ..errors import OwnershipError, PreflightError
 from ..naming import LEGACY_GRADES_POLICY_SID, is_valid_bucket_name
 from ..plan import Change, create, keep, modify
+from ..state import BucketNames, StorageOutput
 from . import polling
 
 CREATED, ADOPTED = "created", "adopted"
 GRADES_PREFIX = "grades-download/"
 
 
-def run(state: dict) -> dict:
-    deployment = Deployment.from_state(state["deployment"])
+def run(deployment: ResolvedDeployment) -> StorageOutput:
     buckets = bucket_names(deployment)
     check_bucket_names(buckets)
-    outcome = {CREATED: [], ADOPTED: []}
+    outcome: dict[str, list[str]] = {CREATED: [], ADOPTED: []}
     with aws_call("ensure S3 buckets"):
         for name in our_buckets(buckets):
             outcome[ensure_our_bucket(deployment, name)].append(name)
         outcome[ensure_tracking_logs_bucket(deployment)].append(buckets["tracking_logs"])
         grades_sid = ensure_grades_download_statement(deployment)
-    return {"buckets": buckets, "created": outcome[CREATED], "adopted": outcome[ADOPTED], "grades_policy_sid": grades_sid}
+    return StorageOutput(buckets=BucketNames(**buckets), created=outcome[CREATED], adopted=outcome[ADOPTED], grades_policy_sid=grades_sid)
 
 
 def bucket_names(deployment: Deployment) -> dict:
@@ -64,7 +64,7 @@ def ensure_our_bucket(deployment: Deployment, name: str) -> str:
     if tags == s3.ABSENT and create_secure_bucket(deployment, name):
         return CREATED
     tags = existing_tags(deployment, name, tags)
-    if tags == s3.FOREIGN_ACCOUNT:
+    if not isinstance(tags, dict):  # FOREIGN_ACCOUNT
         raise OwnershipError(f"S3 bucket {name!r} exists and is not ours (another AWS account); delete or rename it, or choose another deployment_id")
     tagging.require_ours(tags, deployment.deployment_id, f"S3 bucket {name!r}")
     secure(name, deployment.region)
@@ -78,7 +78,7 @@ def ensure_tracking_logs_bucket(deployment: Deployment) -> str:
     if tags == s3.ABSENT and create_secure_bucket(deployment, name):
         return CREATED
     tags = existing_tags(deployment, name, tags)
-    if tags == s3.FOREIGN_ACCOUNT:
+    if not isinstance(tags, dict):  # FOREIGN_ACCOUNT
         raise PreflightError(tracking_logs_unreadable(name))
     if tagging.belongs_to(tags, deployment.deployment_id):
         secure(name, region)
@@ -125,11 +125,11 @@ def ensure_grades_download_statement(deployment: Deployment) -> str | None:
     """The runbook's grades-download permission: the edxapp user may read grades-download/* (merged by
     the deployment's own Sid; the statement an earlier version wrote under the shared Sid, granting
     exactly the same, is replaced by it)."""
-    bucket, user_arn = deployment.edxapp.grades_bucket, deployment.edxapp.aws_user_arn
-    if not bucket:
+    if deployment.edxapp.grades_download is None:
         return None
+    bucket, user_arn = deployment.edxapp.grades_download
     tags = s3.bucket_tags(bucket, deployment.region)
-    if tags in (s3.ABSENT, s3.FOREIGN_ACCOUNT):
+    if not isinstance(tags, dict):  # ABSENT or FOREIGN_ACCOUNT
         raise PreflightError(grades_bucket_missing(bucket))
     s3.require_opted_in(bucket, tags, deployment.deployment_id, "edxapp.grades_bucket")
     account.require_this_account(user_arn, deployment.region, "edxapp.aws_user_arn")
@@ -139,12 +139,15 @@ def ensure_grades_download_statement(deployment: Deployment) -> str | None:
 
 
 def grades_download_statement(deployment: Deployment) -> dict:
+    if deployment.edxapp.grades_download is None:
+        raise ValueError("the input names no edxapp.grades_bucket: there is no grades-download statement")  # callers check first
+    bucket, user_arn = deployment.edxapp.grades_download
     return {
         "Sid": deployment.names.grades_policy_sid,
         "Effect": "Allow",
-        "Principal": {"AWS": deployment.edxapp.aws_user_arn},
+        "Principal": {"AWS": user_arn},
         "Action": "s3:GetObject",
-        "Resource": s3.bucket_arn(deployment.edxapp.grades_bucket, deployment.region, GRADES_PREFIX + "*"),
+        "Resource": s3.bucket_arn(bucket, deployment.region, GRADES_PREFIX + "*"),
     }
 
 
@@ -164,12 +167,12 @@ def plan(deployment: Deployment) -> list[Change]:
     changes = [plan_our_bucket(name, s3.bucket_tags(name, region), region) for name in our_buckets(buckets)]
     tracking = buckets["tracking_logs"]
     tags = s3.bucket_tags(tracking, region)
-    if tags == s3.ABSENT or tagging.belongs_to(tags, deployment.deployment_id):
+    if tags == s3.ABSENT or (isinstance(tags, dict) and tagging.belongs_to(tags, deployment.deployment_id)):
         changes.append(plan_our_bucket(tracking, tags, region))
     else:
         changes.append(keep("S3 bucket", tracking, "the edxapp site's tracking logs, opted in: used as it is"))
-    if deployment.edxapp.grades_bucket:
-        changes.append(plan_grades_download_statement(deployment))
+    if deployment.edxapp.grades_download:
+        changes.append(plan_grades_download_statement(deployment, deployment.edxapp.grades_download[0]))
     return changes
 
 
@@ -191,8 +194,8 @@ def unsecured(name: str, region: str) -> list[str]:
     return [setting for setting, holds in checks.items() if not holds(name, region)]
 
 
-def plan_grades_download_statement(deployment: Deployment) -> Change:
-    bucket, statement = deployment.edxapp.grades_bucket, grades_download_statement(deployment)
+def plan_grades_download_statement(deployment: Deployment, bucket: str) -> Change:
+    statement = grades_download_statement(deployment)
     kind, name = "bucket policy statement", f"{bucket} {statement['Sid']}"
     existing = {found.get("Sid"): found for found in s3.policy_statements(bucket, deployment.region)}
     if existing.get(statement["Sid"]) == statement:

@@ -5,16 +5,18 @@ cannot work; returns the normalised deployment, with every version and default r
 the facts found and the warnings for the operator.
 """
 
-import dataclasses
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 from ..aws import account, clients, ec2, iam, rds, s3, search, secrets
 from ..aws import tags as tagging
 from ..aws.errors import aws_call
-from ..deployment import WORLD, Deployment
+from ..deployment import WORLD, Deployment, ResolvedDeployment
 from ..errors import InputError, OwnershipError, PreflightError
 from ..naming import is_valid_bucket_name, migration_user_refusal
 from ..render.releases import for_release
+from ..settings import Settings
+from ..state import Preflight, PreflightEdxappDb, PreflightNetwork, ValidateOutput
 from . import limits, polling
 from .compute import ubuntu_image
 from .network import check_db_setup_group, require_internet_route
@@ -24,24 +26,25 @@ ADMIN_SECRET_KEYS = ("host", "port", "username", "password")
 MIGRATION_SECRET_KEYS = ("username", "password")
 
 
-def run(document: dict, default_region: str) -> dict:
-    deployment = Deployment.from_input(document, default_region)
+def run(event: dict, settings: Settings) -> ValidateOutput:
+    """``event``: the execution input; its region defaults to the function's own."""
+    deployment = Deployment.from_input(event, settings.region)
     check_poll_schedule(deployment)
     check_region(deployment.region)
     with aws_call("preflight"):
-        deployment, network_facts = resolve_network(deployment)
+        network_facts = resolve_network(deployment)
         edxapp_db = check_edxapp_db(deployment)
-        db_setup = check_db_setup_group(deployment)
+        db_setup = check_db_setup_group(deployment, network_facts.vpc_id, settings.db_setup_security_group_id)
         check_secrets(deployment)
         check_buckets_and_user(deployment)
-        deployment = resolve_versions(deployment)
-        check_names_are_free_or_ours(deployment)
-        limit_warnings = limits.check(deployment, network_facts["availability_zone"])
-    return {
-        "deployment": deployment.to_state(),
-        "preflight": {"network": network_facts, "edxapp_db": edxapp_db, "db_setup": db_setup},
-        "warnings": warnings(deployment, network_facts, edxapp_db) + limit_warnings,
-    }
+        resolved = resolve_versions(deployment, network_facts, settings)
+        check_names_are_free_or_ours(resolved)
+        limit_warnings = limits.check(resolved, network_facts.availability_zone)
+    return ValidateOutput(
+        deployment=resolved,
+        preflight=Preflight(network=network_facts, edxapp_db=edxapp_db, db_setup=db_setup),
+        warnings=warnings(resolved, network_facts, edxapp_db) + limit_warnings,
+    )
 
 
 def check_poll_schedule(deployment: Deployment) -> None:
@@ -66,7 +69,7 @@ def check_region(region: str) -> None:
         raise PreflightError(f"region: {region!r} is not an AWS region EC2 knows; use a code such as \"us-east-1\"")
 
 
-def resolve_network(deployment: Deployment) -> tuple[Deployment, dict]:
+def resolve_network(deployment: Deployment) -> PreflightNetwork:
     region = deployment.region
     vpc_id = deployment.network.vpc_id or ec2.default_vpc_id(region)
     if vpc_id is None:
@@ -75,16 +78,14 @@ def resolve_network(deployment: Deployment) -> tuple[Deployment, dict]:
         raise PreflightError(f"network.vpc_id: VPC {vpc_id} does not exist in {region}; check the id and the region")
     subnet = _subnet(deployment, vpc_id)
     subnet_id = subnet["SubnetId"]
-    resolved = deployment.with_network(vpc_id, subnet_id)
-    require_internet_route(resolved)
-    facts = {
-        "vpc_id": vpc_id,
-        "subnet_id": subnet_id,
-        "availability_zone": subnet["AvailabilityZone"],
-        "dns_hostnames_enabled": ec2.dns_hostnames_enabled(vpc_id, region),
-        "internet_gateway_route": True,
-    }
-    return resolved, facts
+    require_internet_route(vpc_id, subnet_id, region)
+    return PreflightNetwork(
+        vpc_id=vpc_id,
+        subnet_id=subnet_id,
+        availability_zone=subnet["AvailabilityZone"],
+        dns_hostnames_enabled=ec2.dns_hostnames_enabled(vpc_id, region),
+        internet_gateway_route=True,
+    )
 
 
 def _subnet(deployment: Deployment, vpc_id: str) -> dict:
@@ -102,21 +103,21 @@ def _subnet(deployment: Deployment, vpc_id: str) -> dict:
     return subnet
 
 
-def check_edxapp_db(deployment: Deployment) -> dict:
+def check_edxapp_db(deployment: Deployment) -> PreflightEdxappDb:
     identifier = deployment.edxapp.db_instance_id
     instance = rds.db_instance(identifier, deployment.region)
     if instance is None:
         raise PreflightError(f"edxapp.db_instance_id: no RDS instance {identifier!r} in {deployment.region}; give the identifier of the edxapp database")
     rds.require_opted_in(instance, deployment.region, deployment.deployment_id, "edxapp.db_instance_id")
     endpoint = instance.get("Endpoint", {})
-    return {
-        "db_instance_id": identifier,
-        "engine": instance.get("Engine"),
-        "engine_version": instance.get("EngineVersion"),
-        "status": instance.get("DBInstanceStatus"),
-        "port": endpoint.get("Port"),
-        "vpc_id": instance.get("DBSubnetGroup", {}).get("VpcId"),
-    }
+    return PreflightEdxappDb(
+        db_instance_id=identifier,
+        engine=instance.get("Engine"),
+        engine_version=instance.get("EngineVersion"),
+        status=instance.get("DBInstanceStatus"),
+        port=endpoint.get("Port"),
+        vpc_id=instance.get("DBSubnetGroup", {}).get("VpcId"),
+    )
 
 
 def check_secrets(deployment: Deployment) -> None:
@@ -151,25 +152,25 @@ def check_buckets_and_user(deployment: Deployment) -> None:
     tracking = s3.bucket_tags(edxapp.tracking_logs_bucket, region)
     if tracking == s3.FOREIGN_ACCOUNT:
         raise PreflightError(tracking_logs_unreadable(edxapp.tracking_logs_bucket))
-    if tracking != s3.ABSENT:
+    if isinstance(tracking, dict):  # else ABSENT
         s3.require_opted_in(edxapp.tracking_logs_bucket, tracking, deployment.deployment_id, "edxapp.tracking_logs_bucket")
-    if edxapp.grades_bucket:
-        grades = s3.bucket_tags(edxapp.grades_bucket, region)
-        if grades in (s3.ABSENT, s3.FOREIGN_ACCOUNT):
-            raise PreflightError(grades_bucket_missing(edxapp.grades_bucket))
-        s3.require_opted_in(edxapp.grades_bucket, grades, deployment.deployment_id, "edxapp.grades_bucket")
-        account.require_this_account(edxapp.aws_user_arn, region, "edxapp.aws_user_arn")
+    if edxapp.grades_download:
+        bucket, user_arn = edxapp.grades_download
+        grades = s3.bucket_tags(bucket, region)
+        if not isinstance(grades, dict):  # ABSENT or FOREIGN_ACCOUNT
+            raise PreflightError(grades_bucket_missing(bucket))
+        s3.require_opted_in(bucket, grades, deployment.deployment_id, "edxapp.grades_bucket")
+        account.require_this_account(user_arn, region, "edxapp.aws_user_arn")
 
 
-def resolve_versions(deployment: Deployment) -> Deployment:
-    options = deployment.options
-    resolved = {
-        "ubuntu_release": options.effective_ubuntu_release,
-        "ami_id": ubuntu_image(deployment)["ImageId"],  # the newest Canonical image now; Compute launches this one
-        "rds_engine_version": _rds_engine_version(deployment),
-    }
-    resolved.update(_search_choice(deployment))
-    return dataclasses.replace(deployment, options=dataclasses.replace(options, **resolved))
+def resolve_versions(deployment: Deployment, network: PreflightNetwork, settings: Settings) -> ResolvedDeployment:
+    return ResolvedDeployment.resolve(
+        deployment, network.vpc_id, network.subnet_id,
+        ubuntu_release=deployment.options.effective_ubuntu_release,
+        ami_id=ubuntu_image(deployment, settings.trusted_image_owners)["ImageId"],  # the newest Canonical image now; Compute launches this one
+        rds_engine_version=_rds_engine_version(deployment),
+        **_search_choice(deployment),
+    )
 
 
 def _rds_engine_version(deployment: Deployment) -> str:
@@ -203,14 +204,11 @@ def _require_standard_support(version: str, region: str) -> None:
 def _search_choice(deployment: Deployment) -> dict:
     options, region = deployment.options, deployment.region
     offered = search.offered_versions(region)
-    if options.es_engine_version:
-        if options.es_engine_version not in offered:
-            raise PreflightError(f"options.es_engine_version: {options.es_engine_version} is not offered in {region}; offered: {', '.join(sorted(offered))}")
-        version = options.es_engine_version
-    else:
-        version = search.nearest_version(search.RUNBOOK_ENGINE_VERSION, offered)
-        if version is None:
-            raise PreflightError(f"options.es_engine_version: {region} offers no Elasticsearch version; give an OpenSearch_x.y version")
+    version = options.es_engine_version or search.nearest_version(search.RUNBOOK_ENGINE_VERSION, offered)
+    if options.es_engine_version and options.es_engine_version not in offered:
+        raise PreflightError(f"options.es_engine_version: {options.es_engine_version} is not offered in {region}; offered: {', '.join(sorted(offered))}")
+    if version is None:
+        raise PreflightError(f"options.es_engine_version: {region} offers no Elasticsearch version; give an OpenSearch_x.y version")
     details = search.instance_type_details(version, region)
     types = list(details)
     if options.es_instance_type:
@@ -218,7 +216,10 @@ def _search_choice(deployment: Deployment) -> dict:
         if instance_type not in types:
             raise PreflightError(f"options.es_instance_type: {options.es_instance_type} is not offered for {version} in {region}; offered small types: {', '.join(t for t in sorted(types) if '.small.' in t) or ', '.join(sorted(types)[:8])}")
     else:
-        instance_type = search.nearest_instance_type(search.RUNBOOK_INSTANCE_TYPE, types)
+        nearest = search.nearest_instance_type(search.RUNBOOK_INSTANCE_TYPE, types)
+        if nearest is None:
+            raise PreflightError(f"options.es_engine_version: {version} offers no instance type in {region}; choose another version")
+        instance_type = nearest
     return {"es_engine_version": version, "es_instance_type": instance_type, "es_encryption_at_rest": _encryption_at_rest(deployment, version, instance_type, details)}
 
 
@@ -239,7 +240,7 @@ def _encryption_at_rest(deployment: Deployment, version: str, instance_type: str
     return can(instance_type) if asked is None else asked
 
 
-def names_we_create(deployment: Deployment) -> list[tuple[str, str, callable]]:
+def names_we_create(deployment: ResolvedDeployment) -> list[tuple[str, str, Callable[[str], dict | None]]]:
     """(kind, name, tags-lookup) for every resource the workflow would create under its own name."""
     names, region, vpc = deployment.names, deployment.region, deployment.network.vpc_id
     found = [
@@ -277,14 +278,12 @@ def buckets_we_create(deployment: Deployment) -> list[str]:
 
 def _bucket_tags(name: str, region: str) -> dict | None:
     tags = s3.bucket_tags(name, region)
-    if tags == s3.ABSENT:
-        return None
     if tags == s3.FOREIGN_ACCOUNT:
         return {"(owner)": "another AWS account"}
-    return tags
+    return tags if isinstance(tags, dict) else None  # ABSENT
 
 
-def check_names_are_free_or_ours(deployment: Deployment) -> None:
+def check_names_are_free_or_ours(deployment: ResolvedDeployment) -> None:
     for bucket in buckets_we_create(deployment) + [deployment.edxapp.tracking_logs_bucket]:
         if not is_valid_bucket_name(bucket):
             raise PreflightError(f"deployment_id: the bucket name {bucket!r} breaks the S3 naming rules; choose a shorter deployment_id")
@@ -301,18 +300,18 @@ def check_names_are_free_or_ours(deployment: Deployment) -> None:
         )
 
 
-def warnings(deployment: Deployment, network: dict, edxapp_db: dict) -> list[str]:
+def warnings(deployment: ResolvedDeployment, network: PreflightNetwork, edxapp_db: PreflightEdxappDb) -> list[str]:
     found = []
     if WORLD in deployment.network.director_ssh_cidrs:
         found.append("network.director_ssh_cidrs contains 0.0.0.0/0: SSH to the director is open to the whole internet, as the input asked")
     if WORLD in deployment.network.analytics_ssh_cidrs:
         found.append("network.analytics_ssh_cidrs contains 0.0.0.0/0: SSH to the analytics instances is open to the whole internet, as the input asked")
-    if not network["dns_hostnames_enabled"]:
-        found.append(f"VPC {network['vpc_id']} has DNS hostnames disabled; the Network phase enables them (EMR provisioning hangs without)")
-    if edxapp_db["port"] not in (None, 3306):
-        found.append(f"the edxapp RDS listens on {edxapp_db['port']}, but the pipeline's Sqoop import assumes 3306")
-    if edxapp_db["vpc_id"] and edxapp_db["vpc_id"] != network["vpc_id"]:
-        found.append(f"the edxapp RDS is in {edxapp_db['vpc_id']}, not in the deployment's VPC {network['vpc_id']}; EMR cannot reach it without peering")
+    if not network.dns_hostnames_enabled:
+        found.append(f"VPC {network.vpc_id} has DNS hostnames disabled; the Network phase enables them (EMR provisioning hangs without)")
+    if edxapp_db.port not in (None, 3306):
+        found.append(f"the edxapp RDS listens on {edxapp_db.port}, but the pipeline's Sqoop import assumes 3306")
+    if edxapp_db.vpc_id and edxapp_db.vpc_id != network.vpc_id:
+        found.append(f"the edxapp RDS is in {edxapp_db.vpc_id}, not in the deployment's VPC {network.vpc_id}; EMR cannot reach it without peering")
     if not deployment.options.es_encryption_at_rest:
         found.append(f"the search domain ({deployment.options.es_instance_type}) is not encrypted at rest; set options.es_instance_type to "
                      "e.g. \"t3.small.search\" and options.es_encryption_at_rest to true for encryption")

@@ -26,7 +26,7 @@ the state machine's Wait -> check -> Choice loop, with a ceiling. A failed test 
 agent, or no verdict before the ceiling, is reported (skipped / inconclusive) with the reason.
 """
 
-import os
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -34,12 +34,14 @@ from .. import reachability
 from ..aws import ec2, functions, instances, rds, search, ssm
 from ..aws.clients import partition
 from ..aws.errors import aws_call
-from ..deployment import WORLD, Deployment
+from ..deployment import WORLD, Deployment, ResolvedDeployment
 from ..errors import VerificationError
 from ..reachability import Party
+from ..record import lacking
+from ..settings import Settings
+from ..state import NetworkOutput, PathVerdict, Poll, RdsTest, RdsTestResult, Resources, VerifyOutput
 
 SSH, HTTP, HTTPS, MYSQL = 22, 80, 443, 3306
-DB_SETUP_FUNCTION_ENV = "DB_SETUP_FUNCTION_NAME"
 # The RDS test: SSM answers within seconds once an agent has the command.
 RDS_TEST_TIMEOUT_SECONDS = 30  # the script's own limit on the instance
 RDS_TEST_WAIT_SECONDS = 5
@@ -76,15 +78,14 @@ class Facts:
     search_domain: dict | None
 
 
-def run(state: dict) -> dict:
-    deployment = Deployment.from_state(state["deployment"])
+def run(deployment: ResolvedDeployment, network: NetworkOutput, resources: Resources, settings: Settings) -> VerifyOutput:
     warnings: list[str] = []
     with aws_call("verify the network paths"):
-        facts = describe(deployment, state)
+        facts = describe(deployment, network, resources, settings.db_setup_function_name)
         paths = required_paths(deployment, facts)
         judged = [judge(facts.network, path, warnings) for path in paths]
         exposed, too_open = exposure(deployment, facts)
-    closed = [path for path, result in zip(paths, judged, strict=True) if result["open"] is False]
+    closed = [path for path, result in zip(paths, judged, strict=True) if result.open is False]
     failures = [_missing(deployment, path, deployment_groups(facts.groups)) for path in closed] + too_open
     if failures:
         raise VerificationError(
@@ -93,52 +94,55 @@ def run(state: dict) -> dict:
             + " Then start the same input again."
         )
     with aws_call("start the RDS test from the analytics instances"):
-        rds_test = start_rds_test(deployment, state, facts)
-    return {"paths": judged, "exposed": exposed, "rds_test": rds_test, "warnings": warnings}
+        rds_test = start_rds_test(deployment, facts)
+    return VerifyOutput(paths=judged, exposed=exposed, rds_test=rds_test, warnings=warnings)
 
 
-def status(event: dict) -> dict:
+def status(deployment: ResolvedDeployment, verify: VerifyOutput) -> VerifyOutput:
     """One round of the RDS test's poll loop: the invocations' states, the verdict once all have one."""
-    deployment, verified = Deployment.from_state(event["deployment"]), event["verify"]
-    test = verified["rds_test"]
+    test = verify.rds_test
+    command_id, instance_ids, previous = test.command_id, test.instance_ids, test.poll
+    if command_id is None or instance_ids is None or previous is None:  # the state machine checks only a test that was sent
+        raise lacking([f"verify.rds_test.{key}" for key in ("command_id", "instance_ids", "poll") if getattr(test, key) is None])
     with aws_call("check the RDS test from the analytics instances"):
-        results = [_invocation_result(ssm.invocation(test["command_id"], instance_id, deployment.region)) for instance_id in test["instance_ids"]]
-    waited = test["poll"]["waited_seconds"] + test["poll"]["next_wait_seconds"]
-    poll = {"checks": test["poll"]["checks"] + 1, "waited_seconds": waited, "next_wait_seconds": RDS_TEST_WAIT_SECONDS}
+        results = [_invocation_result(ssm.invocation(command_id, instance_id, deployment.region)) for instance_id in instance_ids]
+    waited = previous.waited_seconds + previous.next_wait_seconds
+    poll = Poll(checks=previous.checks + 1, waited_seconds=waited, next_wait_seconds=RDS_TEST_WAIT_SECONDS)
     failed = [result for result in results if result["status"] == "failed"]
     if failed:
         raise VerificationError(
             "the runbook's RDS test failed: " + "; ".join(
                 f"analytics instance {result['instance_id']} cannot connect to the analytics database "
-                f"{test['endpoint']}:{test['port']} ({result['output'] or 'no output'})" for result in failed)
+                f"{test.endpoint}:{test.port} ({result['output'] or 'no output'})" for result in failed)
             + f". Check the instance's route to the database, the network ACLs of its subnet and the database's security groups "
-              f"(SSM command {test['command_id']}), then start the same input again"
+              f"(SSM command {test.command_id}), then start the same input again"
         )
     under_way = [result for result in results if result["status"] == "running"]
     if under_way and waited < RDS_TEST_CEILING_SECONDS:
-        return {**verified, "rds_test": {**test, "status": "running", "results": results, "poll": poll}}
+        running = dataclasses.replace(test, status="running", results=[RdsTestResult(**r) for r in results], poll=poll)
+        return dataclasses.replace(verify, rds_test=running)
     for result in under_way:
         result.update(status="inconclusive", output=f"no result after {waited} s (SSM status {result['ssm_status']})")
     verdict = "passed" if all(result["status"] == "passed" for result in results) else "inconclusive"
-    warnings = list(verified.get("warnings", []))
+    warnings = list(verify.warnings)
     if verdict == "inconclusive":
-        warnings.append(f"the RDS test from the analytics instances gave no verdict (SSM command {test['command_id']}): "
+        warnings.append(f"the RDS test from the analytics instances gave no verdict (SSM command {test.command_id}): "
                         + "; ".join(f"{r['instance_id']}: {r['output']}" for r in results if r["status"] != "passed"))
-    return {**verified, "rds_test": {**test, "status": verdict, "results": results, "poll": poll}, "warnings": warnings}
+    done = dataclasses.replace(test, status=verdict, results=[RdsTestResult(**r) for r in results], poll=poll)
+    return dataclasses.replace(verify, rds_test=done, warnings=warnings)
 
 
 # What AWS describes -----------------------------------------------------------------------------
-def describe(deployment: Deployment, state: dict) -> Facts:
-    region, resources = deployment.region, state["resources"]
-    compute, groups = resources["compute"], state["network"]["security_groups"]
+def describe(deployment: ResolvedDeployment, network: NetworkOutput, resources: Resources, db_setup_function: str) -> Facts:
+    """``db_setup_function``: the database-setup function's name (``Settings.db_setup_function_name``)."""
+    region, compute, groups = deployment.region, resources.compute, network.security_groups.to_state()
     described = {i["InstanceId"]: i for i in instances.describe(
-        [i["instance_id"] for i in compute["analytics_instances"]] + [compute["director_instance"]["instance_id"]], region)}
-    analytics_db = _db_instance(resources["database"]["db_instance_id"], region)
+        [i.instance_id for i in compute.analytics_instances] + [compute.director_instance.instance_id], region)}
+    analytics_db = _db_instance(resources.database.db_instance_id, region)
     edxapp_db = _db_instance(deployment.edxapp.db_instance_id, region)
-    function = os.environ.get(DB_SETUP_FUNCTION_ENV, "DbSetupFunction")
-    vpc_config = functions.vpc_config(function, region)
+    vpc_config = functions.vpc_config(db_setup_function, region)
     db_setup = reachability.lambda_function("DbSetup", vpc_config)
-    search_status = search.domain(resources["search"]["domain_name"], region) if resources.get("search") else None
+    search_status = search.domain(resources.search.domain_name, region)
     vpc = ec2.vpc(deployment.network.vpc_id, region) or {}
     wanted = {*groups.values(), *db_setup.groups, *_db_groups(analytics_db), *_db_groups(edxapp_db),
               *(g["GroupId"] for i in described.values() for g in i.get("SecurityGroups", [])),
@@ -147,8 +151,8 @@ def describe(deployment: Deployment, state: dict) -> Facts:
         network=reachability.Network(ec2.security_groups(sorted(wanted), region)),
         vpc_cidrs=[a["CidrBlock"] for a in vpc.get("CidrBlockAssociationSet", [])] + [a["Ipv6CidrBlock"] for a in vpc.get("Ipv6CidrBlockAssociationSet", [])],
         groups=groups,
-        analytics=[(i["name"], _instance(described, i["instance_id"])) for i in compute["analytics_instances"]],
-        director=(compute["director_instance"]["name"], _instance(described, compute["director_instance"]["instance_id"])),
+        analytics=[(i.name, _instance(described, i.instance_id)) for i in compute.analytics_instances],
+        director=(compute.director_instance.name, _instance(described, compute.director_instance.instance_id)),
         analytics_db=analytics_db, edxapp_db=edxapp_db, db_setup=db_setup, search_domain=search_status,
     )
 
@@ -197,7 +201,7 @@ def required_paths(deployment: Deployment, facts: Facts) -> list[Path]:
     emr_master, emr_slave = emr_groups(facts)
     paths = [
         Path("DbSetup to the analytics database", facts.db_setup, analytics_db, analytics_port, g["emr_rds"], db_setup_group, outside),
-        Path("DbSetup to the edxapp database", facts.db_setup, edxapp_db, edxapp_port, (edxapp_own or [None])[0], db_setup_group, outside),
+        Path("DbSetup to the edxapp database", facts.db_setup, edxapp_db, edxapp_port, edxapp_own[0] if edxapp_own else None, db_setup_group, outside),
     ]
     for emr in (emr_master, emr_slave):
         paths += [Path(f"{emr.name} to the analytics database", emr, analytics_db, analytics_port, g["emr_rds"], emr.groups[0]),
@@ -237,16 +241,15 @@ def _port(db: dict) -> int:
     return (db.get("Endpoint") or {}).get("Port") or MYSQL
 
 
-def judge(network: reachability.Network, path: Path, warnings: list[str]) -> dict:
+def judge(network: reachability.Network, path: Path, warnings: list[str]) -> PathVerdict:
     """One path as the output shows it: open (and through which rule), missing, or not judged (None)."""
-    found = {"path": path.name, "port": path.port}
     source_vpc, destination_vpc = network.vpc_of(path.source), network.vpc_of(path.destination)
     if path.source.cidr is None and source_vpc and destination_vpc and source_vpc != destination_vpc:
         note = f"{path.destination.name} is in {destination_vpc}, {path.source.name} in {source_vpc}: VPC peering is not modelled"
         warnings.append(f"not verified: {path.name} ({note}); check it by hand")
-        return found | {"open": None, "note": note}
+        return PathVerdict(path=path.name, port=path.port, open=None, note=note)
     admission = network.admission(path.source, path.destination, path.port)
-    return found | ({"open": True, "via": str(admission)} if admission else {"open": False})
+    return PathVerdict(path=path.name, port=path.port, open=bool(admission), via=str(admission) if admission else None)
 
 
 def _missing(deployment: Deployment, path: Path, restored: set[str]) -> str:
@@ -265,14 +268,15 @@ def _missing(deployment: Deployment, path: Path, restored: set[str]) -> str:
 
 
 # What the world reaches beyond the runbook ----------------------------------------------------
-def exposure(deployment: Deployment, facts: Facts) -> tuple[dict, list[str]]:
+def exposure(deployment: Deployment, facts: Facts) -> tuple[dict[str, list[str]], list[str]]:
     """The inbound rules of the analytics instances' and the director's groups that admit addresses
     outside the VPC: as the output lists them, and the ones the runbook does not ask for."""
     network, ours = deployment.network, deployment_groups(facts.groups)
     anywhere = reachability.EVERY_ADDRESS  # the console's "Anywhere": IPv4 and IPv6
     allowed_analytics = [*((port, every) for port in (HTTP, HTTPS) for every in anywhere), *((SSH, cidr) for cidr in network.analytics_ssh_cidrs)]
     allowed_director = [(SSH, cidr) for cidr in network.director_ssh_cidrs]
-    exposed, extra = {}, []
+    exposed: dict[str, list[str]] = {}
+    extra: list[str] = []
     targets = [(name, described, allowed_analytics, "network.analytics_ssh_cidrs") for name, described in facts.analytics]
     targets.append((*facts.director, allowed_director, "network.director_ssh_cidrs"))
     for name, described, allowed, ssh_field in targets:
@@ -310,25 +314,25 @@ def _allowed(allowed: list[tuple[int, str]]) -> str:
 
 
 # The runbook's RDS test over SSM Run Command ----------------------------------------------------
-def start_rds_test(deployment: Deployment, state: dict, facts: Facts) -> dict:
+def start_rds_test(deployment: Deployment, facts: Facts) -> RdsTest:
     region = deployment.region
     endpoint, port = (facts.analytics_db.get("Endpoint") or {}).get("Address"), _port(facts.analytics_db)
     instance_ids = [described["InstanceId"] for _, described in facts.analytics]
     registered = ssm.online_instances(instance_ids, region)
     if not registered:
-        return {"status": "skipped", "reason": (
+        return RdsTest(status="skipped", reason=(
             f"no analytics instance ({', '.join(instance_ids)}) is registered with Systems Manager, so the test cannot run on it. "
             f"Canonical's Ubuntu images ship the SSM agent; it registers once the instance may: attach the AWS-managed policy "
             f"{SSM_CORE_POLICY} to the role {deployment.names.analytics_role} (aws iam attach-role-policy --role-name "
             f"{deployment.names.analytics_role} --policy-arn arn:{partition(region)}:iam::aws:policy/{SSM_CORE_POLICY}) or turn on "
-            "Systems Manager's Default Host Management Configuration, then start the same input again")}
+            "Systems Manager's Default Host Management Configuration, then start the same input again"))
     if not endpoint or not _HOST.fullmatch(endpoint):
         raise VerificationError(f"the analytics database has no usable endpoint ({endpoint!r}); start the same input again once it is available")
     command_id = ssm.run_shell_script(registered, [probe_script(endpoint, port)], f"analytics-provisioner {deployment.deployment_id}: RDS test",
                                       RDS_TEST_TIMEOUT_SECONDS, region)
-    return {"status": "running", "command_id": command_id, "instance_ids": registered, "endpoint": endpoint, "port": port,
-            "not_registered": [i for i in instance_ids if i not in registered],
-            "poll": {"checks": 0, "waited_seconds": 0, "next_wait_seconds": RDS_TEST_WAIT_SECONDS}}
+    return RdsTest(status="running", command_id=command_id, instance_ids=registered, endpoint=endpoint, port=port,
+                   not_registered=[i for i in instance_ids if i not in registered],
+                   poll=Poll(checks=0, waited_seconds=0, next_wait_seconds=RDS_TEST_WAIT_SECONDS))
 
 
 def probe_script(host: str, port: int) -> str:

@@ -67,9 +67,10 @@ def analytics_server(deployment, identifier: str) -> mysql.Server | None:
         return None
     if not tagging.belongs_to(tagging.from_list(instance.get("TagList")), deployment.deployment_id):
         return None
-    endpoint = instance["Endpoint"]
-    return dbsetup.analytics_master(deployment, {"master_secret_arn": rds.master_secret_arn(instance), "endpoint": endpoint["Address"],
-                                                 "port": endpoint["Port"], "db_instance_id": identifier})
+    endpoint, master_secret_arn = instance["Endpoint"], rds.master_secret_arn(instance)
+    if master_secret_arn is None:  # Database adopts no instance without one: DbSetup never logged in there
+        return None
+    return dbsetup.analytics_master(deployment, identifier, endpoint["Address"], endpoint["Port"], master_secret_arn)
 
 
 def migration_user(deployment) -> list[str]:
