@@ -357,7 +357,9 @@ def test_progress_groups_states_by_branch_and_ends_every_branch_with_a_line(loca
                 "Wait for search domain": {"Type": "Wait", "SecondsPath": "$.search.next_wait_seconds", "Next": "Search done"},
                 "Search done": {"Type": "Pass", "End": True}}},
             {"StartAt": "Ensure S3 buckets", "States": {
-                "Ensure S3 buckets": {"Type": "Pass", "Next": "Storage failed"},
+                # The failure waits for the other branch to reach its Wait: a loaded machine may start it late
+                "Ensure S3 buckets": {"Type": "Pass", "Next": "Storage takes a moment"},
+                "Storage takes a moment": {"Type": "Wait", "Seconds": 2, "Next": "Storage failed"},
                 "Storage failed": {"Type": "Fail", "Error": "Storage.AwsCallError", "Cause": "Storage: refused"}}},
         ]},
     })
