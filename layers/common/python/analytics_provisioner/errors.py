@@ -30,6 +30,8 @@ class OwnershipError(ProvisionerError):
 class ResourceStateError(ProvisionerError):
     """A resource exists but is in a state we cannot work with (e.g. a terminated instance)."""
 
+    lacking: list[str] | None = None  # set by record.lacking: the state keys a phase found missing
+
 
 class ResourceTimeoutError(ProvisionerError):
     """A poll loop reached its ceiling."""

@@ -32,7 +32,7 @@ def lacking(paths: list[str]) -> ResourceStateError:
         f"the state lacks {', '.join(paths)}: the phases that produce them did not finish; "
         "start the same input again once they succeed"
     )
-    error.lacking = paths  # type: ignore[attr-defined]
+    error.lacking = paths
     return error
 
 
@@ -43,7 +43,7 @@ class Record:
         """The JSON-serialisable dict the state machine stores."""
         return {
             field.name: dump(value)
-            for field in dataclasses.fields(self)  # type: ignore[arg-type]
+            for field in dataclasses.fields(self)  # type: ignore[arg-type]  # every subclass is a dataclass; the base is not
             if not ((value := getattr(self, field.name)) is None and field.metadata.get("optional_key"))
         }
 
@@ -98,7 +98,7 @@ def load(kind: Any, value: Any, where: str, missing: list[str]) -> Any:
         try:
             return kind.from_state(value, where)
         except ResourceStateError as gap:
-            if not hasattr(gap, "lacking"):
+            if gap.lacking is None:
                 raise
             missing.extend(gap.lacking)
             return None
