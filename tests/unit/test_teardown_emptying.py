@@ -8,6 +8,7 @@ from analytics_provisioner.phases.teardown import check
 from analytics_provisioner.phases.teardown import storage as teardown_storage
 from analytics_provisioner.phases.teardown.request import TeardownRequest
 from analytics_provisioner.phases.teardown.steps import run as teardown_step
+from analytics_provisioner.settings import Settings
 
 REGION = "us-east-1"
 NAMES = Names("acme-demo")
@@ -35,7 +36,7 @@ def test_a_bucket_bigger_than_one_call_is_emptied_over_several_turns(full_bucket
     request = check({"deployment": minimal_input, "delete_data": True}, REGION)
     turns, answer = 0, None
     while answer is None or answer["more"]:
-        answer = teardown_step({"action": "storage", "request": request["request"], "previous": answer}, REGION)
+        answer = teardown_step({"action": "storage", "request": request["request"], "previous": answer}, Settings(REGION, secure_repo_bucket="stack-secure-repo"))
         turns += 1
         assert turns < 10
     assert turns == 4  # 300 versions at 100 a turn, then the bucket goes
@@ -46,6 +47,6 @@ def test_a_bucket_bigger_than_one_call_is_emptied_over_several_turns(full_bucket
 
 def test_buckets_kept_are_named_in_every_turn(full_bucket, minimal_input):
     request = TeardownRequest.from_event(check({"deployment": minimal_input}, REGION))
-    answer = teardown_storage.run(request)  # without delete_data: the EMR bucket holds data and stays
+    answer = teardown_storage.run(request, "stack-secure-repo")  # without delete_data: the EMR bucket holds data and stays
     assert answer["more"] is False
     assert {kept["bucket"] for kept in answer["buckets_kept"]} == {NAMES.emr_bucket, "acme-demo-tracking-logs"}

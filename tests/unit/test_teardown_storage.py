@@ -32,7 +32,7 @@ def provisioned(aws, minimal_input, monkeypatch):
 
 
 def teardown(document: dict, **settings) -> dict:
-    return teardown_storage.run(TeardownRequest.from_event(check({"deployment": document, **settings}, REGION)))
+    return teardown_storage.run(TeardownRequest.from_event(check({"deployment": document, **settings}, REGION)), SECURE_REPO)
 
 
 def buckets(s3) -> set[str]:

@@ -6,6 +6,7 @@ analytics RDS instance(s) start going, and the state machine's Wait -> status ->
 for them and the instances, so that nothing still writes to the buckets or uses the groups and
 role that go next."""
 
+from ...settings import Settings
 from .. import polling
 from . import compute, database, identity, network, search, secrets, storage
 from .request import TeardownRequest, check
@@ -13,15 +14,15 @@ from .request import TeardownRequest, check
 REMEDY = "check the resources in the console, then start the teardown again (it resumes where it stopped)"
 
 
-def run(event: dict, default_region: str) -> dict:
+def run(event: dict, settings: Settings) -> dict:
     action = event["action"]
     if action == "check":
-        return check(event["input"], default_region)
+        return check(event["input"], settings.region)
     request = TeardownRequest.from_event(event)
     if action == "status":
         return status(request, event["slow"])
     if action == "storage":
-        return storage.run(request, event.get("previous"))
+        return storage.run(request, settings.require_secure_repo_bucket(), event.get("previous"))
     return ACTIONS[action](request)
 
 

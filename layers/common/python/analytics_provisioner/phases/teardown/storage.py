@@ -13,7 +13,6 @@
   the state machine calls again with the answer so far, so no bucket's size can time the function out.
 """
 
-import os
 
 from ...aws import s3 as buckets
 from ...aws import tags as tagging
@@ -55,7 +54,8 @@ def preview(request: TeardownRequest) -> tuple[list[str], list[dict]]:
     return [name for name, reason in decisions.items() if not reason], kept
 
 
-def run(request: TeardownRequest, previous: dict | None = None) -> dict:
+def run(request: TeardownRequest, secure_repo_bucket: str, previous: dict | None = None) -> dict:
+    """``secure_repo_bucket``: the stack's (``Settings.secure_repo_bucket``), where the deployment's prefix goes too."""
     """One turn of the emptying loop; ``previous`` is the last turn's answer (None on the first)."""
     deployment = request.deployment
     region = deployment.region
@@ -73,7 +73,7 @@ def run(request: TeardownRequest, previous: dict | None = None) -> dict:
             return {"buckets_deleted": deleted, "buckets_kept": kept, "more": True}  # it may hold more: the next turn goes on
         buckets.delete_bucket(name, region)
         deleted.append(name)
-    if not request.keep_data and buckets.empty_bucket(os.environ["SECURE_REPO_BUCKET"], region,
+    if not request.keep_data and buckets.empty_bucket(secure_repo_bucket, region,
                                                       prefix=deployment.names.secure_repo_prefix, limit=budget) >= budget:
         return {"buckets_deleted": deleted, "buckets_kept": kept, "more": True}
     return {"buckets_deleted": deleted, "buckets_kept": kept, "grades_statement_removed": revert_grades_policy(request), "more": False}
