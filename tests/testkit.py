@@ -148,3 +148,97 @@ def diff(before: dict, after: dict) -> dict:
         if added or removed:
             changes[kind] = {"added": added, "removed": removed}
     return changes
+
+
+# --- secret leaks: found by walking what was said, reported by where they sit ------------------------
+SECRET_KEYS = ("password", "secret", "private_key", "token", "access_key")
+MAX_LEAKS_SHOWN = 10
+
+
+def secret_values(emulator) -> dict[str, str]:
+    """{"secret <name> <key>": value} for the credential values of every secret in the account
+    (passwords, keys, tokens), each long line of a PEM body too (``… line N``)."""
+    sm, values = emulator.client("secretsmanager"), {}
+    for listed in sm.list_secrets()["SecretList"]:
+        value = json.loads(sm.get_secret_value(SecretId=listed["ARN"])["SecretString"])
+        for key, leaf in value.items():
+            if any(word in key for word in SECRET_KEYS) and isinstance(leaf, str) and len(leaf) >= 8:
+                values[f"secret {listed['Name']} {key}"] = leaf
+                for number, line in enumerate(leaf.splitlines() if "\n" in leaf else [], 1):
+                    if len(line) >= 40 and "PRIVATE KEY" not in line:
+                        values[f"secret {listed['Name']} {key} line {number}"] = line
+    return values
+
+
+def history_places(events: list[dict], label: str = "history") -> dict[str, dict]:
+    """Each event of an execution history under a name saying which and of what state:
+    ``history event 123 (TaskSucceeded of Render files)``."""
+    entered, previous, places = {}, {}, {}
+    for event in events:
+        previous[event["id"]] = event.get("previousEventId", 0)
+        details = event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails") or {}
+        if event["type"].endswith("StateEntered"):
+            entered[event["id"]] = details["name"]
+        state, cursor = details.get("name"), event.get("previousEventId", 0)
+        while state is None and cursor:
+            state, cursor = entered.get(cursor), previous.get(cursor, 0)
+        places[f"{label} event {event['id']} ({event['type']}{' of ' + state if state else ''})"] = event
+    return places
+
+
+def _as_json(text: str):
+    if text[:1] not in ("{", "["):
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _member(path: str, name: str) -> str:
+    return f"{path} {name}" if path.endswith(":") else f"{path}.{name}" if path else name
+
+
+def _strings(value, path: str):
+    """(path, text) for every string in ``value``, dict keys too; a string holding a JSON document (an
+    event's input or output) is walked as that document, a text of several lines line by line."""
+    if isinstance(value, str):
+        parsed = _as_json(value)
+        if parsed is not None:
+            yield from _strings(parsed, path)
+        elif "\n" in value:
+            for number, line in enumerate(value.splitlines(), 1):
+                yield from _strings(line, f"{path} line {number}:".lstrip())
+        else:
+            yield path.rstrip(":"), value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield f"{path.rstrip(':')} (a key)".lstrip(), str(key)
+            yield from _strings(item, _member(path, str(key)))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{path.rstrip(':')}[{index}]")
+    elif value is not None and not isinstance(value, int | float):
+        yield path.rstrip(":"), str(value)  # datetimes and the like
+
+
+def leaks(secrets: dict[str, str], places: dict[str, object]) -> list[str]:
+    """Where a secret value appears: "<place> <path> holds the value of <secret>", never the value."""
+    found = []
+    for place, value in places.items():
+        for path, text in _strings(value, ""):
+            found += [f"{place} {path}".rstrip() + f" holds the value of {name}" for name, secret in secrets.items() if secret in text]
+    for name, secret in secrets.items():  # a path through a key that is a secret would show it
+        found = [where.replace(secret, f"<{name}>") for where in found]
+    return found
+
+
+def assert_no_leak(secrets: dict[str, str], places: dict[str, object]) -> None:
+    """AssertionError naming where each leaked value sits (not the value), in seconds however big the
+    places: ``assert value not in text`` made pytest diff a multi-megabyte history for minutes."""
+    if not secrets:
+        raise AssertionError("no secret values to look for: the check would prove nothing")
+    found = leaks(secrets, places)
+    if found:
+        more = f"\n… and {len(found) - MAX_LEAKS_SHOWN} more" if len(found) > MAX_LEAKS_SHOWN else ""
+        raise AssertionError(f"{len(found)} secret value(s) leaked:\n" + "\n".join(found[:MAX_LEAKS_SHOWN]) + more)

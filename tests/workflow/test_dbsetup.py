@@ -21,7 +21,7 @@ from analytics_provisioner.local.seed import EDXAPP_DB_USER, seed
 from analytics_provisioner.naming import TAG_DEPLOYMENT, Names
 from analytics_provisioner.phases import validate
 from analytics_provisioner.phases.dbsetup import ANALYTICS_DATABASES
-from testkit import database_server
+from testkit import assert_no_leak, database_server
 
 REGION = "us-east-1"
 DENIED = {1044, 1045, 1142, 1227}
@@ -197,11 +197,11 @@ def test_read_only_user_cannot_write(emulator, branch_state, mysql_server):
 def test_no_password_reaches_the_output_or_the_logs(emulator, branch_state, minimal_input):
     setup = invoke(emulator, branch_state)
     names = Names(minimal_input["deployment_id"])
-    passwords = [secret(emulator, names.analytics_db_secret)["password"], secret(emulator, names.edxapp_ro_db_secret)["password"],
-                 secret(emulator, minimal_input["edxapp"]["migration_secret_id"])["password"], emulator.mysql_admin["password"]]
-    said = json.dumps(setup) + emulator.log_stream.getvalue()
+    passwords = {f"the password in {name}": secret(emulator, name)["password"]
+                 for name in (names.analytics_db_secret, names.edxapp_ro_db_secret, minimal_input["edxapp"]["migration_secret_id"])}
+    passwords["the edxapp admin password"] = emulator.mysql_admin["password"]
     assert "DbSetup" in emulator.log_stream.getvalue()  # the handler's log lines were captured
-    assert not [password for password in passwords if password in said]
+    assert_no_leak(passwords, {"DbSetup's output": setup, "function logs": emulator.log_stream.getvalue()})
 
 
 def test_a_second_run_changes_nothing(emulator, branch_state, mysql_server):
