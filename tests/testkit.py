@@ -242,3 +242,34 @@ def assert_no_leak(secrets: dict[str, str], places: dict[str, object]) -> None:
     if found:
         more = f"\n… and {len(found) - MAX_LEAKS_SHOWN} more" if len(found) > MAX_LEAKS_SHOWN else ""
         raise AssertionError(f"{len(found)} secret value(s) leaked:\n" + "\n".join(found[:MAX_LEAKS_SHOWN]) + more)
+
+
+# --- what carries a deployment's tag, wherever it is ------------------------------------------------
+def tagged_everywhere(emulator, deployment_id: str) -> list[str]:
+    """The ARN (or ``kind/name``) of everything that carries the deployment tag: the tagging API's
+    answer, and what it does not cover, IAM on AWS and in moto also key pairs, Elastic IPs, search
+    domains and DB subnet groups; secrets scheduled for deletion included."""
+    from analytics_provisioner.aws import tags
+    from analytics_provisioner.naming import TAG_DEPLOYMENT
+
+    def ours(tag_list) -> bool:
+        return tags.from_list(tag_list).get(TAG_DEPLOYMENT) == deployment_id
+
+    iam, ec2, rds, search = emulator.client("iam"), emulator.client("ec2"), emulator.client("rds"), emulator.client("opensearch")
+    found = set(tags.tagged_arns(emulator.region, deployment_id))
+    found |= {r["Arn"] for r in iam.list_roles()["Roles"] if ours(iam.list_role_tags(RoleName=r["RoleName"])["Tags"])}
+    found |= {u["Arn"] for u in iam.list_users()["Users"] if ours(iam.list_user_tags(UserName=u["UserName"])["Tags"])}
+    found |= {p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"] if ours(iam.list_policy_tags(PolicyArn=p["Arn"])["Tags"])}
+    found |= {p["Arn"] for p in iam.list_instance_profiles()["InstanceProfiles"]
+              if ours(iam.get_instance_profile(InstanceProfileName=p["InstanceProfileName"])["InstanceProfile"].get("Tags"))}  # moto lacks ListInstanceProfileTags
+    by_tag = [{"Name": f"tag:{TAG_DEPLOYMENT}", "Values": [deployment_id]}]
+    found |= {f"key-pair/{k['KeyName']}" for k in ec2.describe_key_pairs(Filters=by_tag)["KeyPairs"]}
+    found |= {f"elastic-ip/{a['AllocationId']}" for a in ec2.describe_addresses(Filters=by_tag)["Addresses"]}
+    for domain in search.list_domain_names()["DomainNames"]:
+        arn = search.describe_domain(DomainName=domain["DomainName"])["DomainStatus"]["ARN"]
+        found |= {arn} if ours(search.list_tags(ARN=arn)["TagList"]) else set()
+    found |= {g["DBSubnetGroupArn"] for g in rds.describe_db_subnet_groups()["DBSubnetGroups"]
+              if ours(rds.list_tags_for_resource(ResourceName=g["DBSubnetGroupArn"])["TagList"])}
+    secrets = emulator.client("secretsmanager").list_secrets(IncludePlannedDeletion=True)["SecretList"]
+    found |= {s["ARN"] for s in secrets if ours(s.get("Tags"))}
+    return sorted(found)
