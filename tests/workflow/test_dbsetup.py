@@ -141,17 +141,18 @@ def test_dbsetup_creates_the_runbooks_databases_and_users(emulator, branch_state
     assert set(setup) == SETUP_KEYS
     assert setup["databases"] == ["dashboard", "analytics-api", "reports"]
     assert setup["migration_user"] == EDXAPP_DB_USER
-    # The RDS endpoints, as on AWS (both lead to the MariaDB here).
-    endpoints = {identifier: emulator.client("rds").describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]["Endpoint"]["Address"]
-                 for identifier in (branch_state["database"]["db_instance_id"], minimal_input["edxapp"]["db_instance_id"])}
-    assert [setup["analytics_host"], setup["edxapp_host"]] == list(endpoints.values())
+    # The RDS endpoints, as on AWS (each leads to a MariaDB here, on whatever port it listens).
+    endpoints = [emulator.client("rds").describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]["Endpoint"]
+                 for identifier in (branch_state["database"]["db_instance_id"], minimal_input["edxapp"]["db_instance_id"])]
+    assert [setup["analytics_host"], setup["edxapp_host"]] == [endpoint["Address"] for endpoint in endpoints]
+    analytics_port, edxapp_port = (str(endpoint["Port"]) for endpoint in endpoints)
 
     names = Names(minimal_input["deployment_id"])
     analytics, read_only = secret(emulator, names.analytics_db_secret), secret(emulator, names.edxapp_ro_db_secret)
     assert setup["analytics_db_secret_arn"].split(":secret:")[1].startswith(names.analytics_db_secret)
     assert setup["edxapp_ro_secret_arn"].split(":secret:")[1].startswith(names.edxapp_ro_db_secret)
-    assert analytics == {"host": setup["analytics_host"], "port": "3306", "username": "analytics", "password": analytics["password"]}
-    assert read_only == {"host": setup["edxapp_host"], "port": "3306", "username": RO, "password": read_only["password"]}
+    assert analytics == {"host": setup["analytics_host"], "port": analytics_port, "username": "analytics", "password": analytics["password"]}
+    assert read_only == {"host": setup["edxapp_host"], "port": edxapp_port, "username": RO, "password": read_only["password"]}
     assert len(analytics["password"]) == len(read_only["password"]) == 32 and analytics["password"] != read_only["password"]
     for arn in (setup["analytics_db_secret_arn"], setup["edxapp_ro_secret_arn"]):
         tags = emulator.client("secretsmanager").describe_secret(SecretId=arn)["Tags"]

@@ -34,7 +34,7 @@ def _counts(snapshot: dict) -> dict:
 
 
 @pytest.fixture
-def clean_counts(mysql_server, database_servers, full_input) -> dict:
+def clean_counts(mysql_server, runbook_users, database_servers, full_input) -> dict:
     """Resource counts after a fault-free run of the same input, in an emulator of its own."""
     with Emulator(region=REGION, mysql=mysql_server, database_servers=database_servers.server) as clean:
         seed(clean, full_input)
