@@ -3,6 +3,8 @@ remains (README, Teardown): the buckets it names as kept with their reason, secr
 window, terminated instances, the final RDS snapshot. Each phase fails partway, after it made
 something the state never handed on, so teardown must find it by tag and name, not from the state."""
 
+import threading
+
 import pytest
 
 from analytics_provisioner import naming
@@ -49,6 +51,7 @@ def test_a_teardown_after_a_provisioning_failed_in_each_phase_leaves_only_the_do
     failed = execute(emulator, full_input)
 
     assert failed.status == "FAILED" and failed.error == f"{phase}.AwsCallError", (failed.error, failed.cause)
+    emulator.hook.wait_idle()  # the other branches' functions, still running (test_a_function_still_running... below)
     assert fault.injected and any(made in arn for arn in tagged_everywhere(emulator, DEPLOYMENT)), f"{phase} failed before it made anything"
     emulator.faults.aws_rules.clear()
 
@@ -72,3 +75,39 @@ def _shared_emr_groups(emulator) -> set[str]:
     groups = emulator.client("ec2").describe_security_groups(
         Filters=[{"Name": "group-name", "Values": [naming.EMR_MASTER_SECURITY_GROUP, naming.EMR_SLAVE_SECURITY_GROUP]}])["SecurityGroups"]
     return {group["GroupId"] for group in groups}
+
+
+@pytest.mark.xfail(strict=True, reason="known defect: a teardown started while a function of the failed provisioning still runs "
+                                        "misses what that function makes afterwards (the lock is released when the execution fails)")
+def test_a_function_still_running_when_the_teardown_starts_leaves_nothing_behind(emulator, full_input):
+    """Storage fails while Compute's function is still running (Step Functions stops the Parallel
+    state's other branches but cannot stop a Lambda invocation); the operator starts the teardown at
+    once, and Compute's function goes on to make its key pairs (and their secrets) after the teardown
+    passed them. Today they are left behind; a teardown should wait until no function of the
+    deployment's last provisioning can still run (its history's started, unfinished Lambda tasks,
+    up to the function's timeout)."""
+    seed(emulator, full_input)
+    compute_started, teardown_done = threading.Event(), threading.Event()
+
+    def hold(function: str, event: dict) -> None:
+        if function == "StorageFunction":
+            assert compute_started.wait(60)  # fail only once Compute runs
+        if function == "ComputeFunction":
+            compute_started.set()
+            assert teardown_done.wait(120)
+
+    emulator.hook.before_invoke.append(hold)
+    emulator.faults.aws("StorageFunction", times=10_000, code="InvalidRequest", status=400, operation="CreateBucket")
+    failed = execute(emulator, full_input)
+    assert failed.error == "Storage.AwsCallError", (failed.error, failed.cause)
+    emulator.faults.aws_rules.clear()
+    try:
+        removed = execute(emulator, {"deployment": full_input}, name="teardown", machine="TeardownStateMachine")
+    finally:
+        teardown_done.set()
+    emulator.hook.wait_idle()
+
+    assert removed.status == "SUCCEEDED", removed.cause
+    kept = {entry["bucket"] for entry in removed.output["storage"]["buckets_kept"]}
+    left = [arn for arn in tagged_everywhere(emulator, DEPLOYMENT) if not _documented(emulator, arn, kept)]
+    assert left == [], f"made by the failed provisioning's functions still running during the teardown: {left}"

@@ -53,6 +53,8 @@ class LambdaHook:
         self.before_invoke: list = []
         self.invocations: list[tuple[str, str]] = []
         self._lock = threading.Lock()
+        self._ended = threading.Condition(self._lock)
+        self._running = 0
         self._original = None
 
     def install(self) -> None:
@@ -72,6 +74,8 @@ class LambdaHook:
         name = function_name.rsplit(":", 1)[-1]
         event = json.loads(body or "{}")
         faults.current.function = name
+        with self._lock:
+            self._running += 1
         try:
             for callback in self.before_invoke:
                 callback(name, event)
@@ -85,4 +89,14 @@ class LambdaHook:
         finally:
             faults.current.function = None
             with self._lock:
+                self._running -= 1
+                self._ended.notify_all()
                 self.invocations.append((name, outcome))
+
+    def wait_idle(self, timeout: float = 120) -> None:
+        """Until no handler runs. An execution that failed in one branch of a Parallel state has ended
+        while the other branches' Lambda invocations may still run (as on AWS: Step Functions stops the
+        branches but cannot stop a function it invoked)."""
+        with self._ended:
+            if not self._ended.wait_for(lambda: self._running == 0, timeout):
+                raise TimeoutError(f"{self._running} Lambda invocation(s) still running after {timeout:.0f} s")
