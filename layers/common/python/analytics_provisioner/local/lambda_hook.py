@@ -52,9 +52,8 @@ class LambdaHook:
         self.handlers = {name: _load_handler(spec) for name, spec in functions_by_name.items()}
         self.before_invoke: list = []
         self.invocations: list[tuple[str, str]] = []
+        self._running, self._ended = 0, threading.Condition()  # invocations under way, and their ends
         self._lock = threading.Lock()
-        self._ended = threading.Condition(self._lock)
-        self._running = 0
         self._original = None
 
     def install(self) -> None:
@@ -74,7 +73,7 @@ class LambdaHook:
         name = function_name.rsplit(":", 1)[-1]
         event = json.loads(body or "{}")
         faults.current.function = name
-        with self._lock:
+        with self._ended:
             self._running += 1
         try:
             for callback in self.before_invoke:
@@ -88,9 +87,10 @@ class LambdaHook:
             return json.dumps({"errorType": outcome, "errorMessage": str(exc)}).encode()
         finally:
             faults.current.function = None
-            with self._lock:
+            with self._ended:
                 self._running -= 1
                 self._ended.notify_all()
+            with self._lock:
                 self.invocations.append((name, outcome))
 
     def wait_idle(self, timeout: float = 120) -> None:
