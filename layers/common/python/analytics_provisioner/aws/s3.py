@@ -92,7 +92,8 @@ def empty_bucket(name: str, region: str, prefix: str = "", keys: tuple[str, ...]
     Each page is listed afresh once the last one is deleted (past the last key kept, when ``keys``
     keeps some): never from a marker naming a version this call deleted, where moto lists nothing
     (the turn ended early and DeleteBucket met BucketNotEmpty)."""
-    s3, removed, after = client("s3", region), 0, {}
+    s3, removed = client("s3", region), 0
+    after: dict[str, str] = {}
     page_size = min(limit, 1000) if limit else 1000  # DeleteObjects takes 1,000 keys at most
     while True:
         page = s3.list_object_versions(Bucket=name, Prefix=prefix, MaxKeys=page_size, **after)

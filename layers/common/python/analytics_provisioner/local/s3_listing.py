@@ -45,7 +45,7 @@ _installed = 0  # emulators nest (a test may run a clean one inside its own): th
 def shallow_version_listing() -> Iterator[None]:
     global _installed
     _installed += 1
-    models.copy = _Copies
+    models.copy = _Copies  # type: ignore[assignment]  # stands in for the module: the same copy, a cheap deepcopy
     try:
         yield
     finally:
