@@ -54,10 +54,12 @@ def database_servers():
 
 @pytest.fixture
 def runbook_users(mysql_server):
-    """Held for the whole test: workflow runs that reach DbSetup create users with fixed names on the
-    edxapp server (a deployment's read-only user, the hand-made users of ownership tests), and an
-    emulator drops what its runs made when it closes, so tests sharing a server
-    (ANALYTICS_PROVISIONER_TEST_MYSQL) take turns, across pytest-xdist workers too."""
+    """The MySQL server's turn, held for the whole test by every test that changes the server: workflow
+    runs that reach DbSetup create users with fixed names on the edxapp server (a deployment's read-only
+    user, the hand-made users of ownership tests), an emulator that connected drops every account and
+    database that appeared while it ran when it closes, and tests of the SQL layer create their own. So
+    tests sharing a server (ANALYTICS_PROVISIONER_TEST_MYSQL) take turns, across pytest-xdist workers
+    too; on a test process's own throwaway server nobody waits."""
     connection = mysql_server.connect()
     with connection.cursor() as cursor:
         cursor.execute("SELECT GET_LOCK('analytics-provisioner: runbook users', 900)")

@@ -9,7 +9,7 @@ from analytics_provisioner.render.context import DbLogin
 
 
 @pytest.fixture
-def mariadb_logins(mysql_server):
+def mariadb_logins(mysql_server, runbook_users):
     """Two throw-away MariaDB users with hostile passwords: (analytics, edxapp_ro)."""
     users = [f"ap_render_{secrets.token_hex(4)}" for _ in range(2)]
     logins = []

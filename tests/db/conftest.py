@@ -10,7 +10,7 @@ from analytics_provisioner import mysql
 
 
 @pytest.fixture
-def admin(mysql_server) -> mysql.Server:
+def admin(mysql_server, runbook_users) -> mysql.Server:
     return mysql.Server(mysql_server.host, mysql_server.port, mysql_server.user, mysql_server.password, label="the test server")
 
 

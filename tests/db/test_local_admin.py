@@ -1,36 +1,54 @@
 """Local mode's MySQL admin on a stock server, and what `local run --mysql` says when it cannot log in."""
 
 import dataclasses
+import os
 
 import pymysql
 import pytest
 
+from testkit import MYSQL_URL_VARIABLE
+
 
 @pytest.fixture
-def anonymous_accounts(mysql_server):
+def stock_server(mysql_server):
+    """A server these tests may change for every client (anonymous accounts) and compare whole: the test
+    process's own throwaway server, or, when ANALYTICS_PROVISIONER_TEST_MYSQL names a server other test
+    processes share (the anonymous accounts would refuse their users' logins meanwhile, and their users
+    come and go), a throwaway server of the test's own."""
+    if not os.environ.get(MYSQL_URL_VARIABLE):
+        yield mysql_server
+        return
+    from analytics_provisioner.local.mariadb import throwaway_server
+
+    with throwaway_server() as server:
+        yield server
+
+
+@pytest.fixture
+def anonymous_accounts(stock_server):
     """A stock mariadb-install-db server: anonymous accounts for the hosts clients come from."""
-    with mysql_server.connect() as connection, connection.cursor() as cursor:
+    with stock_server.connect() as connection, connection.cursor() as cursor:
         cursor.execute("SELECT SUBSTRING_INDEX(USER(), '@', -1)")
         client_host = cursor.fetchone()[0]
         hosts = sorted({client_host, "localhost"})
         for host in hosts:
             cursor.execute("CREATE USER IF NOT EXISTS ''@%s", (host,))
     yield hosts
-    with mysql_server.connect() as connection, connection.cursor() as cursor:
+    with stock_server.connect() as connection, connection.cursor() as cursor:
         for host in hosts:
             cursor.execute("DROP USER IF EXISTS ''@%s", (host,))
 
 
-def test_the_local_admin_logs_in_whatever_anonymous_accounts_exist(mysql_server, anonymous_accounts):
-    admin = mysql_server.create_admin()
+def test_the_local_admin_logs_in_whatever_anonymous_accounts_exist(stock_server, anonymous_accounts):
+    admin = stock_server.create_admin()
     try:
-        as_admin = dataclasses.replace(mysql_server, user=admin["username"], password=admin["password"])
+        as_admin = dataclasses.replace(stock_server, user=admin["username"], password=admin["password"])
         with as_admin.connect() as connection, connection.cursor() as cursor:
             cursor.execute("SELECT CURRENT_USER()")
             assert cursor.fetchone()[0].startswith(admin["username"] + "@")
     finally:
-        mysql_server.drop_user(admin["username"])
-    with mysql_server.connect() as connection, connection.cursor() as cursor:
+        stock_server.drop_user(admin["username"])
+    with stock_server.connect() as connection, connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM mysql.user WHERE user = %s", (admin["username"],))
         assert cursor.fetchone() == (0,), "the admin is dropped for every host it was created for"
 
@@ -52,17 +70,16 @@ def test_no_server_is_cannot_connect_and_the_password_is_never_shown(mysql_serve
         nowhere.connect()
 
 
-def test_the_demo_succeeds_on_a_stock_server_and_leaves_its_users_and_databases_as_they_were(mysql_server, anonymous_accounts,
-                                                                                              runbook_users, tmp_path):
+def test_the_demo_succeeds_on_a_stock_server_and_leaves_its_users_and_databases_as_they_were(stock_server, anonymous_accounts, tmp_path):
     import subprocess
     import sys
     from pathlib import Path
 
     from testkit import EVENTS
 
-    before = mysql_server.contents()
+    before = stock_server.contents()
     command = str(Path(sys.executable).parent / "analytics-provisioner")
     result = subprocess.run([command, "local", "run", "--input", str(EVENTS / "input-minimal.json"), "--out", str(tmp_path / "out"),
-                             "--mysql", mysql_server.url], capture_output=True, text=True, timeout=600)
+                             "--mysql", stock_server.url], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert mysql_server.contents() == before
+    assert stock_server.contents() == before

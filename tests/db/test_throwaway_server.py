@@ -11,7 +11,8 @@ from analytics_provisioner.local import mariadb
 
 def test_a_throwaway_server_answers_on_3306_of_its_own_address_and_leaves_nothing(mysql_server):
     with mariadb.throwaway_server() as server:
-        assert server.port == 3306 and server.host.startswith("127.0.0.") and server.host != mysql_server.host
+        assert server.port == mariadb.PORT == 3306 and server.host.startswith("127.0.0.")
+        assert (server.host, server.port) != (mysql_server.host, mysql_server.port)  # not the session's server, wherever that listens
         with server.connect() as connection, connection.cursor() as cursor:
             cursor.execute("SELECT @@datadir")
             data_dir = Path(cursor.fetchone()[0])

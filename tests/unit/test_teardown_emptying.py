@@ -9,6 +9,7 @@ from analytics_provisioner.phases.teardown import storage as teardown_storage
 from analytics_provisioner.phases.teardown.request import TeardownRequest
 from analytics_provisioner.phases.teardown.steps import run as teardown_step
 from analytics_provisioner.settings import Settings
+from testkit import write_versions
 
 REGION = "us-east-1"
 NAMES = Names("acme-demo")
@@ -50,3 +51,22 @@ def test_buckets_kept_are_named_in_every_turn(full_bucket, minimal_input):
     answer = teardown_storage.run(request, "stack-secure-repo")  # without delete_data: the EMR bucket holds data and stays
     assert answer["more"] is False
     assert {kept["bucket"] for kept in answer["buckets_kept"]} == {NAMES.emr_bucket, "acme-demo-tracking-logs"}
+
+
+def test_one_call_without_a_limit_empties_a_bucket_of_many_pages_and_spares_the_keys_not_asked_for(aws):
+    from analytics_provisioner.aws import s3 as buckets
+
+    s3 = aws.client("s3")
+    aws.create_bucket("acme-demo-pages")
+    s3.put_bucket_versioning(Bucket="acme-demo-pages", VersioningConfiguration={"Status": "Enabled"})
+    write_versions("acme-demo-pages", (f"{'a' if n % 2 else 'z'}/{n % 700}" for n in range(2_100)))
+    s3.delete_object(Bucket="acme-demo-pages", Key="z/0")  # and a delete marker
+
+    assert buckets.empty_bucket("acme-demo-pages", REGION) == 2_101  # three pages, each listed afresh, not after a deleted version
+    assert s3.list_object_versions(Bucket="acme-demo-pages").get("Versions", []) == []
+
+    write_versions("acme-demo-pages", [f"0/{n}" for n in range(1_200)] + [f"a/{n}" for n in range(1_500)])  # a page and more not asked for first
+    asked = frozenset(f"a/{n}" for n in range(1_500))
+    assert buckets.empty_bucket("acme-demo-pages", REGION, keys=tuple(asked)) == 1_500
+    left = [v["Key"] for page in s3.get_paginator("list_object_versions").paginate(Bucket="acme-demo-pages") for v in page["Versions"]]
+    assert len(left) == 1_200 and not asked & set(left)

@@ -17,7 +17,7 @@ def _instance(emulator, identifier: str, ours: bool = True) -> dict:
     return rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
 
 
-def test_each_instance_a_deployment_creates_is_a_server_of_its_own(mysql_server, database_servers):
+def test_each_instance_a_deployment_creates_is_a_server_of_its_own(mysql_server, runbook_users, database_servers):
     with Emulator(region=REGION, mysql=mysql_server, database_servers=database_servers.server, deploy=False) as emulator:
         edxapp, first, second = _instance(emulator, "edxapp-db", ours=False), _instance(emulator, "one"), _instance(emulator, "two")
         assert emulator.database_server(edxapp) == mysql_server
@@ -36,7 +36,7 @@ def test_each_instance_a_deployment_creates_is_a_server_of_its_own(mysql_server,
         assert "made_on_one" not in emulator.database_server(again).contents().databases  # a new instance is a new server
 
 
-def test_without_servers_every_instance_leads_to_the_one_server_and_the_run_leaves_it_as_found(mysql_server):
+def test_without_servers_every_instance_leads_to_the_one_server_and_the_run_leaves_it_as_found(mysql_server, runbook_users):
     found = mysql_server.contents()
     with Emulator(region=REGION, mysql=mysql_server, deploy=False) as emulator:
         assert emulator.database_server(_instance(emulator, "one")) == mysql_server

@@ -22,7 +22,7 @@ from analytics_provisioner.local.seed import EDXAPP_DB_USER, seed
 from analytics_provisioner.naming import TAG_DEPLOYMENT, Names
 from analytics_provisioner.phases import validate
 from analytics_provisioner.phases.dbsetup import ANALYTICS_DATABASES
-from testkit import database_server
+from testkit import assert_no_leak, database_server
 
 REGION = "us-east-1"
 DENIED = {1044, 1045, 1142, 1227}
@@ -142,17 +142,18 @@ def test_dbsetup_creates_the_runbooks_databases_and_users(emulator, branch_state
     assert set(setup) == SETUP_KEYS
     assert setup["databases"] == ["dashboard", "analytics-api", "reports"]
     assert setup["migration_user"] == EDXAPP_DB_USER
-    # The RDS endpoints, as on AWS (both lead to the MariaDB here).
-    endpoints = {identifier: emulator.client("rds").describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]["Endpoint"]["Address"]
-                 for identifier in (branch_state["database"]["db_instance_id"], minimal_input["edxapp"]["db_instance_id"])}
-    assert [setup["analytics_host"], setup["edxapp_host"]] == list(endpoints.values())
+    # The RDS endpoints, as on AWS (each leads to a MariaDB here, on whatever port it listens).
+    endpoints = [emulator.client("rds").describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]["Endpoint"]
+                 for identifier in (branch_state["database"]["db_instance_id"], minimal_input["edxapp"]["db_instance_id"])]
+    assert [setup["analytics_host"], setup["edxapp_host"]] == [endpoint["Address"] for endpoint in endpoints]
+    analytics_port, edxapp_port = (str(endpoint["Port"]) for endpoint in endpoints)
 
     names = Names(minimal_input["deployment_id"])
     analytics, read_only = secret(emulator, names.analytics_db_secret), secret(emulator, names.edxapp_ro_db_secret)
     assert setup["analytics_db_secret_arn"].split(":secret:")[1].startswith(names.analytics_db_secret)
     assert setup["edxapp_ro_secret_arn"].split(":secret:")[1].startswith(names.edxapp_ro_db_secret)
-    assert analytics == {"host": setup["analytics_host"], "port": "3306", "username": "analytics", "password": analytics["password"]}
-    assert read_only == {"host": setup["edxapp_host"], "port": "3306", "username": RO, "password": read_only["password"]}
+    assert analytics == {"host": setup["analytics_host"], "port": analytics_port, "username": "analytics", "password": analytics["password"]}
+    assert read_only == {"host": setup["edxapp_host"], "port": edxapp_port, "username": RO, "password": read_only["password"]}
     assert len(analytics["password"]) == len(read_only["password"]) == 32 and analytics["password"] != read_only["password"]
     for arn in (setup["analytics_db_secret_arn"], setup["edxapp_ro_secret_arn"]):
         tags = emulator.client("secretsmanager").describe_secret(SecretId=arn)["Tags"]
@@ -198,11 +199,11 @@ def test_read_only_user_cannot_write(emulator, branch_state, mysql_server):
 def test_no_password_reaches_the_output_or_the_logs(emulator, branch_state, minimal_input):
     setup = invoke(emulator, branch_state)
     names = Names(minimal_input["deployment_id"])
-    passwords = [secret(emulator, names.analytics_db_secret)["password"], secret(emulator, names.edxapp_ro_db_secret)["password"],
-                 secret(emulator, minimal_input["edxapp"]["migration_secret_id"])["password"], emulator.mysql_admin["password"]]
-    said = json.dumps(setup) + emulator.log_stream.getvalue()
+    passwords = {f"the password in {name}": secret(emulator, name)["password"]
+                 for name in (names.analytics_db_secret, names.edxapp_ro_db_secret, minimal_input["edxapp"]["migration_secret_id"])}
+    passwords["the edxapp admin password"] = emulator.mysql_admin["password"]
     assert "DbSetup" in emulator.log_stream.getvalue()  # the handler's log lines were captured
-    assert not [password for password in passwords if password in said]
+    assert_no_leak(passwords, {"DbSetup's output": setup, "function logs": emulator.log_stream.getvalue()})
 
 
 def test_a_second_run_changes_nothing(emulator, branch_state, mysql_server):

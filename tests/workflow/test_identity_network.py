@@ -6,6 +6,7 @@ import json
 from analytics_provisioner.local.runner import execute, tagged_resources
 from analytics_provisioner.local.seed import seed
 from analytics_provisioner.naming import EMR_SERVICE_ROLE, Names
+from testkit import assert_no_leak, history_places
 
 IDENTITY, NETWORK = "Ensure IAM roles and users", "Ensure network and security groups"
 
@@ -72,7 +73,8 @@ def test_identity_and_network_run_and_a_rerun_creates_nothing(emulator, full_inp
     assert phase_output(second, IDENTITY, "identity") == identity
     assert phase_output(second, NETWORK, "network") == network
 
-    history = json.dumps([event for result in (first, second) for event in result.view.events], default=str)
+    keys = {}
     for secret_arn in (identity["es_key_secret_arn"], identity["reports_key_secret_arn"]):
-        value = json.loads(emulator.client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"])
-        assert value["secret_access_key"] not in history
+        keys[f"the secret access key in {secret_arn}"] = json.loads(
+            emulator.client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"])["secret_access_key"]
+    assert_no_leak(keys, {**history_places(first.view.events, "first history"), **history_places(second.view.events, "second history")})

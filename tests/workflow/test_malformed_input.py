@@ -22,8 +22,6 @@ from analytics_provisioner.phases import validate
 from mutations import field_paths, mutated
 from testkit import inventory, load_event
 
-pytestmark = pytest.mark.without_database
-
 MAX_EXAMPLES = 250
 READS = ("Describe", "List", "Get", "Head")
 STATE_MACHINE_EXAMPLES = 12

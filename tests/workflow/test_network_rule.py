@@ -68,7 +68,7 @@ def test_a_connection_from_dbsetup_needs_a_path_from_its_group(emulator):
 
 
 @pytest.mark.without_database
-def test_without_vpc_config_dbsetup_reaches_only_a_public_instance_open_to_all(mysql_server):
+def test_without_vpc_config_dbsetup_reaches_only_a_public_instance_open_to_all(mysql_server, runbook_users):
     with Emulator(region=REGION, mysql=mysql_server, parameters={"DbSetupSubnetIds": "", "DbSetupSecurityGroupId": ""}) as emulator:
         assert not emulator.client("lambda").get_function_configuration(FunctionName="DbSetupFunction").get("VpcConfig")
         default = emulator.client("ec2").describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]}])["SecurityGroups"][0]["GroupId"]

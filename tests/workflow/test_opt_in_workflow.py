@@ -14,7 +14,6 @@ from analytics_provisioner.local.seed import seed
 from analytics_provisioner.naming import TAG_ALLOW
 from testkit import EDXAPP_ADMIN, inventory
 
-pytestmark = pytest.mark.without_database
 TEAM_TAGS = [{"Key": "team", "Value": "payments"}]
 
 

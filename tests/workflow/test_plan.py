@@ -63,7 +63,6 @@ def readme_plan_permissions() -> set[str]:
     return set(re.findall(r"`([a-z0-9-]+:[A-Za-z]+)`", listed))
 
 
-@pytest.mark.without_database
 def test_a_fresh_account_plans_every_resource_as_created_with_reads_only(emulator, full_input):
     seed(emulator, full_input)
     before = inventory(emulator)
@@ -148,7 +147,6 @@ def test_local_plan_and_plan_refuse_as_validate_does_with_exit_2(minimal_input, 
         assert result.exit_code == cli.EXIT_USAGE and "edxapp.contact_email: is required" in result.stderr, result.stderr
 
 
-@pytest.mark.without_database
 def test_plan_reads_the_stack_and_plans_against_the_account(emulator, minimal_input, tmp_path):
     seed(emulator, minimal_input)
     stack = {"Parameters": {key: {"Type": "String"} for key in emulator.parameters},

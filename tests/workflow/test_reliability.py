@@ -12,7 +12,7 @@ from analytics_provisioner import execution as executions
 from analytics_provisioner.local.emulator import Emulator
 from analytics_provisioner.local.runner import execute, tagged_resources
 from analytics_provisioner.local.seed import seed
-from testkit import REGION, inventory
+from testkit import REGION, assert_no_leak, history_places, inventory, secret_values
 
 PHASES = {  # phase (as the execution's error names it) -> its function
     "Validate": "ValidateFunction",
@@ -34,7 +34,7 @@ def _counts(snapshot: dict) -> dict:
 
 
 @pytest.fixture
-def clean_counts(mysql_server, database_servers, full_input) -> dict:
+def clean_counts(mysql_server, runbook_users, database_servers, full_input) -> dict:
     """Resource counts after a fault-free run of the same input, in an emulator of its own."""
     with Emulator(region=REGION, mysql=mysql_server, database_servers=database_servers.server) as clean:
         seed(clean, full_input)
@@ -104,34 +104,17 @@ def _failure_report(emulator, cause: str) -> dict:
     return json.loads(emulator.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
 
 
-SECRET_KEYS = ("password", "secret", "private_key", "token", "access_key")
-
-
-def _secret_values(emulator) -> set[str]:
-    """The credential values of every secret (passwords, keys, tokens; each PEM body line too)."""
-    sm, values = emulator.client("secretsmanager"), set()
-    for secret in sm.list_secrets()["SecretList"]:
-        value = json.loads(sm.get_secret_value(SecretId=secret["ARN"])["SecretString"])
-        for key, leaf in value.items():
-            if any(word in key for word in SECRET_KEYS) and isinstance(leaf, str) and len(leaf) >= 8:
-                values.add(leaf)
-                values.update(line for line in leaf.splitlines() if len(line) >= 40 and "PRIVATE KEY" not in line)
-    return values
-
-
 def test_no_secret_appears_in_history_logs_or_output(emulator, full_input):
     seed(emulator, full_input)
     result = execute(emulator, full_input)
     assert result.status == "SUCCEEDED", result.cause
-    secrets = _secret_values(emulator)
+    secrets = secret_values(emulator)
     assert len(secrets) >= 12, f"the run stored fewer credentials than it should have: {len(secrets)}"
     teardown = execute(emulator, {"deployment": full_input, "keep_data": True}, name="teardown", machine="TeardownStateMachine")
     assert teardown.status == "SUCCEEDED", teardown.cause
-    places = {
-        "execution history": json.dumps(result.view.events, default=str),
-        "teardown history": json.dumps(teardown.view.events, default=str),
+    assert_no_leak(secrets, {
+        **history_places(result.view.events, "execution history"),
+        **history_places(teardown.view.events, "teardown history"),
         "function logs": emulator.log_stream.getvalue(),
-        "execution output": json.dumps(result.output),
-    }
-    leaks = [(place, value[:6] + "…") for place, text in places.items() for value in secrets if value in text]
-    assert leaks == []
+        "execution output": result.output,
+    })

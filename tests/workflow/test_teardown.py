@@ -5,6 +5,8 @@ import json
 import re
 
 from analytics_provisioner import naming
+from analytics_provisioner.aws import s3 as buckets
+from analytics_provisioner.aws import tags
 from analytics_provisioner.local.emulator import ACCOUNT
 from analytics_provisioner.local.rds_deletion import set_status
 from analytics_provisioner.local.runner import execute, tagged_resources
@@ -12,7 +14,7 @@ from analytics_provisioner.local.seed import seed
 from analytics_provisioner.phases.teardown import storage as teardown_storage
 from analytics_provisioner.phases.teardown.preview import preview
 from analytics_provisioner.phases.teardown.request import TeardownRequest, check
-from testkit import diff, inventory
+from testkit import diff, inventory, write_versions
 
 SHARED = {"roles": {naming.EMR_SERVICE_ROLE}}  # the EMR instances had the deployment's own role and profile
 
@@ -229,8 +231,7 @@ def test_a_bucket_too_big_for_one_call_is_emptied_over_several_turns_of_the_loop
     _provisioned(emulator, minimal_input)
     s3, bucket = emulator.client("s3"), naming.Names("acme-demo").emr_bucket
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    for n in range(2_500):  # EMR's logs, rewritten: 2,500 versions of 500 keys
-        s3.put_object(Bucket=bucket, Key=f"logs/j-{n % 500}/steps", Body=b"x")
+    write_versions(bucket, (f"logs/j-{n % 500}/steps" for n in range(2_500)))  # EMR's logs, rewritten: 2,500 versions of 500 keys
     monkeypatch.setattr(teardown_storage, "BATCH_VERSIONS", 1_000)  # 10,000 on AWS; the loop is the same
 
     result = execute(emulator, {"deployment": minimal_input, "delete_data": True}, name="teardown-big-bucket", machine="TeardownStateMachine")
@@ -238,5 +239,22 @@ def test_a_bucket_too_big_for_one_call_is_emptied_over_several_turns_of_the_loop
     assert result.status == "SUCCEEDED", result.cause
     ran = [entry["state"] for entry in result.view.summary()]
     assert ran.count("Empty and delete buckets") == 1 and ran.count("Empty more of the buckets") == 2  # 1,000, 1,000, then 500 and the bucket
+    assert bucket in result.output["storage"]["buckets_deleted"] and result.output["storage"]["more"] is False
+    assert bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}
+
+
+def test_a_bucket_of_25000_versions_is_emptied_over_several_turns_of_the_loop(emulator, minimal_input):
+    seed(emulator, minimal_input)
+    s3, bucket = emulator.client("s3"), naming.Names("acme-demo").emr_bucket
+    buckets.create_bucket(bucket, emulator.region, tags.ours("acme-demo"))  # as Storage creates it (the rest of a deployment costs 8 s)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    write_versions(bucket, (f"logs/j-{n % 2_500}/steps" for n in range(25_000)))  # EMR's logs, rewritten: 10 versions of 2,500 keys
+    turns = -(-25_000 // teardown_storage.BATCH_VERSIONS)  # the real turn size (10,000): 3 turns
+    assert turns >= 3
+
+    result = execute(emulator, {"deployment": minimal_input, "delete_data": True}, name="teardown-25000", machine="TeardownStateMachine")
+    assert result.status == "SUCCEEDED", result.cause
+    ran = [entry["state"] for entry in result.view.summary()]
+    assert ran.count("Empty and delete buckets") == 1 and ran.count("Empty more of the buckets") == turns - 1
     assert bucket in result.output["storage"]["buckets_deleted"] and result.output["storage"]["more"] is False
     assert bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}

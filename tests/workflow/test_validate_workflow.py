@@ -8,8 +8,6 @@ from analytics_provisioner.local.runner import execute, tagged_resources
 from analytics_provisioner.local.seed import seed
 from testkit import inventory
 
-pytestmark = pytest.mark.without_database
-
 
 def _missing_field(doc):
     doc["edxapp"].pop("contact_email")
@@ -72,6 +70,7 @@ def test_bad_input_fails_in_validate_and_creates_nothing(emulator, minimal_input
     assert tagged_resources(emulator, "acme-demo") == []
 
 
+@pytest.mark.without_database
 def test_failure_report_says_nothing_was_created(emulator, minimal_input):
     seed(emulator, minimal_input)
     _unknown_vpc(minimal_input)

@@ -92,18 +92,25 @@ def holds_objects(name: str, region: str) -> bool:
 def empty_bucket(name: str, region: str, prefix: str = "", keys: tuple[str, ...] | None = None, limit: int | None = None) -> int:
     """Delete every object version and delete marker (under ``prefix``; of exactly ``keys`` when given),
     or, with ``limit``, about that many (whole pages): the caller asks again while the answer reaches
-    ``limit``. Returns how many were deleted."""
+    ``limit``. Returns how many were deleted.
+
+    Each page is listed afresh once the last one is deleted (past the last key kept, when ``keys``
+    keeps some): never from a marker naming a version this call deleted, where moto lists nothing
+    (the turn ended early and DeleteBucket met BucketNotEmpty)."""
     s3, removed = client("s3", region), 0
-    pages = {"PageSize": min(limit, 1000)} if limit else {}  # DeleteObjects takes 1,000 keys at most
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=name, Prefix=prefix, PaginationConfig=pages):
-        batch = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
-                 if keys is None or v["Key"] in keys]
+    after: dict[str, str] = {}
+    page_size = min(limit, 1000) if limit else 1000  # DeleteObjects takes 1,000 keys at most
+    while True:
+        page = s3.list_object_versions(Bucket=name, Prefix=prefix, MaxKeys=page_size, **after)
+        listed = page.get("Versions", []) + page.get("DeleteMarkers", [])
+        batch = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in listed if keys is None or v["Key"] in keys]
         if batch:
             s3.delete_objects(Bucket=name, Delete={"Objects": batch, "Quiet": True})
             removed += len(batch)
-        if limit is not None and removed >= limit:
-            break
-    return removed
+        if not page.get("IsTruncated") or (limit is not None and removed >= limit):
+            return removed
+        kept = [v["Key"] for v in listed if keys is not None and v["Key"] not in keys]
+        after = {"KeyMarker": max(kept)} if kept else after
 
 
 def delete_bucket(name: str, region: str) -> bool:

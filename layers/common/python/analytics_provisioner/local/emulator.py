@@ -48,6 +48,7 @@ from .iam_propagation import IamPropagation
 from .lambda_hook import LambdaHook
 from .mysql import LOCAL_ADMIN_PREFIX, MysqlServer
 from .reachability import RdsNetwork
+from .s3_listing import shallow_version_listing
 from .secrets_listing import ListSecretsLag
 from .ssm_run_command import SsmRunCommand
 
@@ -161,6 +162,7 @@ class Emulator:
         catalog.seed_public_images(ACCOUNT, self.region)
         bucket_tags.install()
         stack.callback(bucket_tags.uninstall)
+        stack.enter_context(shallow_version_listing())
         self.faults = Faults()
         self.faults.install()
         stack.callback(self.faults.uninstall)

@@ -56,6 +56,7 @@ class LambdaHook:
         self.handlers = {name: _load_handler(spec) for name, spec in functions_by_name.items()}
         self.before_invoke: list = []
         self.invocations: list[tuple[str, str]] = []
+        self._running, self._ended = 0, threading.Condition()  # invocations under way, and their ends
         self._lock = threading.Lock()
         self._original: Callable[..., Any] | None = None
 
@@ -76,6 +77,8 @@ class LambdaHook:
         name = function_name.rsplit(":", 1)[-1]
         event = json.loads(body or "{}")
         faults.current.function = name
+        with self._ended:
+            self._running += 1
         try:
             for callback in self.before_invoke:
                 callback(name, event)
@@ -88,5 +91,16 @@ class LambdaHook:
             return json.dumps({"errorType": outcome, "errorMessage": str(exc)}).encode()
         finally:
             faults.current.function = None
+            with self._ended:
+                self._running -= 1
+                self._ended.notify_all()
             with self._lock:
                 self.invocations.append((name, outcome))
+
+    def wait_idle(self, timeout: float = 120) -> None:
+        """Until no handler runs. An execution that failed in one branch of a Parallel state has ended
+        while the other branches' Lambda invocations may still run (as on AWS: Step Functions stops the
+        branches but cannot stop a function it invoked)."""
+        with self._ended:
+            if not self._ended.wait_for(lambda: self._running == 0, timeout):
+                raise TimeoutError(f"{self._running} Lambda invocation(s) still running after {timeout:.0f} s")
