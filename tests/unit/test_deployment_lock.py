@@ -13,7 +13,7 @@ from analytics_provisioner import locking
 from analytics_provisioner.errors import Busy
 from analytics_provisioner.local import template as cfn
 from analytics_provisioner.local.emulator import Emulator
-from analytics_provisioner.settings import Settings
+from analytics_provisioner.settings import LONGEST_FUNCTION_TIMEOUT_ENV, Settings
 from testkit import REGION, load_event, race
 
 MACHINE = f"arn:aws:states:{REGION}:123456789012:execution:analytics-provisioner-provision"
@@ -40,9 +40,9 @@ def _acquire(execution_arn: str, document: dict, workflow: str = "provision") ->
     return locking.handle({"action": "acquire", "workflow": workflow, "execution_arn": execution_arn, "input": document}, _settings())
 
 
-def _release(execution_arn: str, document: dict, workflow: str = "provision", status: str = "SUCCEEDED") -> dict:
-    return locking.handle({"action": "release", "workflow": workflow, "execution_arn": execution_arn, "input": document, "status": status},
-                          _settings())
+def _release(execution_arn: str, document: dict, workflow: str = "provision", status: str = "SUCCEEDED", state: dict | None = None) -> dict:
+    return locking.handle({"action": "release", "workflow": workflow, "execution_arn": execution_arn, "input": document, "status": status,
+                           **({"state": state} if state is not None else {})}, _settings())
 
 
 def test_the_template_declares_the_table_as_checkov_wants_it():
@@ -101,7 +101,7 @@ def test_a_holder_that_ended_without_releasing_is_taken_over(locks, minimal_inpu
     ended, starting = f"{MACHINE}:acme-demo-1111111111111111", f"{MACHINE}:acme-demo-2222222222222222"
     running.add(starting)
     _acquire(ended, minimal_input)  # then it ended and no release arrived
-    assert _acquire(starting, minimal_input) == {"deployment_id": "acme-demo", "locked": True, "took_over_from": ended}
+    assert _acquire(starting, minimal_input) == {"deployment_id": "acme-demo", "locked": True, "took_over_from": ended, "wait_seconds": 0}
     assert table.holder("acme-demo")["lock_execution_arn"] == starting
     assert _release(ended, minimal_input)["released"] is False  # its late release does not free the new holder's lock
 
@@ -177,3 +177,83 @@ def test_the_table_lists_each_deployment_with_what_runs_and_how_the_latest_execu
     assert (demo["teardown"]["status"], demo["teardown"]["warnings"]) == ("FAILED", None)
     assert running_one["provision"] == {**running_one["provision"], "status": "RUNNING", "execution_arn": now, "ended_at": None}
     assert running_one["teardown"] is None
+
+
+# --- settling: the functions an execution that did not succeed may have left running ----------------
+
+SETTLE = 900
+PARALLEL_FAILED = {"failure": {"phase": "Storage", "Error": "Storage.AwsCallError", "Cause": "...", "functions_may_still_run": True}}
+
+
+@pytest.fixture
+def settling(locks, monkeypatch):
+    """The lock with the stack's figure, on a clock the test moves (``now[0]``, seconds since the epoch)."""
+    monkeypatch.setenv(LONGEST_FUNCTION_TIMEOUT_ENV, str(SETTLE))
+    now = [1_700_000_000.0]
+    monkeypatch.setattr(locking, "clock", lambda: now[0])
+    return locks[0], locks[1], now
+
+
+def test_a_parallel_failure_makes_the_next_start_wait_for_its_functions_then_take_the_lock(settling, minimal_input):
+    table, running, now = settling
+    failed, teardown = f"{MACHINE}:acme-demo-1111111111111111", f"{TEARDOWN}:acme-demo-3333333333333333"
+    running.add(teardown)
+    _acquire(failed, minimal_input)
+    now[0] += 60
+    assert _release(failed, minimal_input, status="FAILED", state=PARALLEL_FAILED)["released"] is True
+    assert table.holder("acme-demo")["settles_at"] == locking._moment(now[0] + SETTLE)
+    now[0] += 100
+    answer = _acquire(teardown, {"deployment": minimal_input}, "teardown")
+    assert answer == {"deployment_id": "acme-demo", "locked": False, "settles_at": locking._moment(now[0] + SETTLE - 100),
+                      "wait_seconds": SETTLE - 100}
+    assert table.holder("acme-demo").get("lock_execution_arn") is None  # waiting holds nothing
+    now[0] += answer["wait_seconds"]  # the state machine's Wait
+    assert _acquire(teardown, {"deployment": minimal_input}, "teardown")["locked"] is True
+    assert "settles_at" not in table.holder("acme-demo")
+    assert _release(teardown, {"deployment": minimal_input}, "teardown")["released"] is True
+    assert _acquire(failed.replace("1111", "2222"), minimal_input)["locked"] is True  # no wait after a success
+
+
+@pytest.mark.parametrize("status, state", [("SUCCEEDED", {}), ("FAILED", {"failure": {"phase": "Validate", "Error": "ValidationError", "Cause": "..."}})])
+def test_a_success_or_a_failure_in_a_sequential_phase_leaves_nothing_to_wait_for(settling, minimal_input, status, state):
+    table, _, _ = settling
+    first, second = f"{MACHINE}:acme-demo-1111111111111111", f"{MACHINE}:acme-demo-2222222222222222"
+    _acquire(first, minimal_input)
+    assert _release(first, minimal_input, status=status, state=state)["released"] is True
+    assert "settles_at" not in table.holder("acme-demo")
+    assert _acquire(second, minimal_input) == {"deployment_id": "acme-demo", "locked": True, "took_over_from": None, "wait_seconds": 0}
+
+
+def test_a_success_clears_settles_at(settling, minimal_input):
+    table, _, now = settling
+    failed, next_run = f"{MACHINE}:acme-demo-1111111111111111", f"{MACHINE}:acme-demo-2222222222222222"
+    _acquire(failed, minimal_input)
+    _release(failed, minimal_input, status="FAILED", state=PARALLEL_FAILED)
+    now[0] += SETTLE
+    assert _acquire(next_run, minimal_input)["locked"] is True
+    assert _release(next_run, minimal_input, status="SUCCEEDED", state={})["released"] is True
+    assert "settles_at" not in table.holder("acme-demo")
+
+
+@pytest.mark.parametrize("status", ["ABORTED", "TIMED_OUT", "FAILED"])
+def test_the_eventbridge_release_of_an_execution_that_did_not_succeed_sets_settles_at(settling, status):
+    table, _, now = settling
+    event = load_event("eventbridge/execution-aborted.json")
+    document, holder = json.loads(event["detail"]["input"]), event["detail"]["executionArn"]
+    _acquire(holder, document)
+    assert locking.handle({**event, "detail": {**event["detail"], "status": status}}, _settings())["released"] is True
+    assert table.holder("acme-demo")["settles_at"] == locking._moment(now[0] + SETTLE)
+    assert _acquire(f"{MACHINE}:acme-demo-2222222222222222", document)["wait_seconds"] == SETTLE
+
+
+def test_a_takeover_from_an_aborted_holder_whose_release_has_not_come_waits_from_its_stop(settling, minimal_input, monkeypatch):
+    table, running, now = settling
+    aborted, starting = f"{MACHINE}:acme-demo-1111111111111111", f"{MACHINE}:acme-demo-2222222222222222"
+    _acquire(aborted, minimal_input)
+    stopped = now[0] - 30
+    monkeypatch.setattr(locking.Locks, "_settles_after", lambda self, arn: locking._moment(stopped + self.settle_seconds) if arn == aborted else None)
+    assert _acquire(starting, minimal_input)["wait_seconds"] == SETTLE - 30
+    assert table.holder("acme-demo")["lock_execution_arn"] == aborted  # not taken over yet
+    now[0] += SETTLE - 30
+    assert _acquire(starting, minimal_input)["took_over_from"] == aborted
+

@@ -8,13 +8,25 @@ Every terminal path releases it: the state machines' last states on success and 
 every end (aborted and timed-out executions too) an EventBridge rule on Step Functions' "Execution
 Status Change" events. A release only ever clears the lock the ending execution holds.
 
+An execution that did not succeed may leave Lambda invocations running: Step Functions stops a
+Parallel state whose branch failed, and an aborted or timed-out execution, but cannot stop a call
+under way, which runs on up to its function's timeout and may still create what a teardown started at
+once has already passed. So its release records ``settles_at``: the release time plus the longest
+Timeout of the functions the state machines invoke (``LONGEST_FUNCTION_TIMEOUT``). Until then a
+start does not take the lock: it answers ``wait_seconds`` and the state machine waits (*Wait for the
+last run's functions to finish*) and asks again; no holder can push ``settles_at`` later meanwhile, so
+the second ask takes it. A success clears it, and so does a failure that left nothing running (a
+sequential phase failed: only the Parallel block's failure marks ``functions_may_still_run``).
+
 The same item keeps the latest execution of each workflow of the deployment (``latest_provision``,
 ``latest_teardown``: name, status, when, warnings count), written when it ends, so the table is also
 the list of deployments (``Locks.deployments``: ``analytics-provisioner list``, ``GET /deployments``).
 """
 
 import json
+import math
 import re
+import time
 from datetime import datetime, timezone
 
 from botocore.exceptions import ClientError
@@ -51,39 +63,72 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
+def clock() -> float:
+    """Seconds since the epoch for ``settles_at`` (local mode's simulated clock replaces it, so its Wait states pass it)."""
+    return time.time()
+
+
+def _moment(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="milliseconds")
+
+
+def settles(status: str, state=None) -> bool:
+    """Whether a function of an execution that ended with ``status`` may still run: not after a success;
+    after a failure only if the Parallel block's did (its ``failure`` says so), or if unknown (``state``
+    None: the EventBridge release, a takeover); always after an abort or a time-out."""
+    if status == "SUCCEEDED":
+        return False
+    if status != "FAILED" or not isinstance(state, dict):
+        return True
+    failure = state.get("failure")
+    return isinstance(failure, dict) and failure.get("functions_may_still_run") is True
+
+
 class Locks:
     """The lock table (``DEPLOYMENT_LOCKS_TABLE``) of one region."""
 
-    def __init__(self, region: str, table: str):
+    def __init__(self, region: str, table: str, settle_seconds: int = 0):
         if not table:
             raise KeyError(TABLE_ENV)  # the stack sets it on every function that locks: one without it is misdeployed
         self.region = region
         self.table = table
+        self.settle_seconds = settle_seconds  # how long a function can outlive an execution that did not succeed
         self.dynamodb = clients.client("dynamodb", region)
 
     def acquire(self, deployment_id: str, execution_arn: str, workflow: str, attempts: int = 3) -> dict:
-        """Take the deployment's lock for ``execution_arn``, or raise ``Busy`` naming the execution holding it."""
+        """Take the deployment's lock for ``execution_arn`` (``wait_seconds`` 0), or answer how long to wait while
+        the last execution's functions may still run (``locked`` False), or raise ``Busy`` naming the holder."""
         holder: dict = {}
         for _ in range(attempts):
-            try:  # free, or already ours (a retried call): keep the time it was first taken
-                self._take(deployment_id, execution_arn, workflow, "attribute_not_exists(#holder) OR #holder = :arn",
-                           "if_not_exists(lock_acquired_at, :now)")
-                return {"deployment_id": deployment_id, "locked": True, "took_over_from": None}
+            try:  # free and settled, or already ours (a retried call): keep the time it was first taken
+                self._take(deployment_id, execution_arn, workflow,
+                           "(attribute_not_exists(#holder) AND (attribute_not_exists(settles_at) OR settles_at <= :clock)) OR #holder = :arn",
+                           "if_not_exists(lock_acquired_at, :now)", {":clock": {"S": _moment(clock())}})
+                return {"deployment_id": deployment_id, "locked": True, "took_over_from": None, "wait_seconds": 0}
             except ClientError as exc:
                 holder = self._refused(exc) or self.holder(deployment_id)
             current = holder.get(_HOLDER)
             if current and self._running(current):
                 raise Busy(executions.busy_message(deployment_id, current, holder.get("lock_acquired_at")))
+            settles_at = self._settles_after(current) if current else holder.get("settles_at")
+            if settles_at and settles_at > _moment(clock()):
+                return self._wait(deployment_id, settles_at)
             if current:  # it ended and its release was lost (or is on its way): take over from that very holder only
                 try:
                     self._take(deployment_id, execution_arn, workflow, "#holder = :stale", ":now", {":stale": {"S": current}})
-                    return {"deployment_id": deployment_id, "locked": True, "took_over_from": current}
+                    return {"deployment_id": deployment_id, "locked": True, "took_over_from": current, "wait_seconds": 0}
                 except ClientError as exc:
                     holder = self._refused(exc)  # another start took it over first: look again
         raise Busy(executions.busy_message(deployment_id, holder.get(_HOLDER) or "(changing hands)", holder.get("lock_acquired_at")))
 
-    def release(self, deployment_id: str, execution_arn: str, status: str, warnings: int | None = None) -> dict:
-        """Clear the lock if ``execution_arn`` holds it, and record how that execution ended (and its warnings count)."""
+    @staticmethod
+    def _wait(deployment_id: str, settles_at: str) -> dict:
+        seconds = (datetime.fromisoformat(settles_at) - datetime.fromtimestamp(clock(), timezone.utc)).total_seconds()
+        return {"deployment_id": deployment_id, "locked": False, "settles_at": settles_at, "wait_seconds": max(1, math.ceil(seconds))}
+
+    def release(self, deployment_id: str, execution_arn: str, status: str, warnings: int | None = None, settle: bool = False) -> dict:
+        """Clear the lock if ``execution_arn`` holds it, and record how that execution ended (and its warnings
+        count); with ``settle``, when the functions it may have left running will have ended (``settles_at``)."""
         holder = self.holder(deployment_id)
         workflow = holder.get("lock_workflow") if holder.get(_HOLDER) == execution_arn else None
         if workflow not in WORKFLOWS:
@@ -94,10 +139,12 @@ class Locks:
         try:
             self.dynamodb.update_item(
                 TableName=self.table, Key={"deployment_id": {"S": deployment_id}},
-                UpdateExpression="REMOVE #holder, lock_workflow, lock_acquired_at SET #latest = :latest",
+                UpdateExpression="REMOVE #holder, lock_workflow, lock_acquired_at SET #latest = :latest, settles_at = :settles" if settle
+                else "REMOVE #holder, lock_workflow, lock_acquired_at, settles_at SET #latest = :latest",
                 ConditionExpression="#holder = :arn",
                 ExpressionAttributeNames={"#holder": _HOLDER, "#latest": f"latest_{workflow}"},
-                ExpressionAttributeValues={":arn": {"S": execution_arn}, ":latest": latest},
+                ExpressionAttributeValues={":arn": {"S": execution_arn}, ":latest": latest,
+                                           **({":settles": {"S": _moment(clock() + self.settle_seconds)}} if settle else {})},
             )
         except ClientError as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
@@ -119,7 +166,7 @@ class Locks:
     def _take(self, deployment_id: str, execution_arn: str, workflow: str, condition: str, since: str, values: dict | None = None) -> None:
         self.dynamodb.update_item(
             TableName=self.table, Key={"deployment_id": {"S": deployment_id}},
-            UpdateExpression=f"SET #holder = :arn, lock_workflow = :workflow, lock_acquired_at = {since}",
+            UpdateExpression=f"SET #holder = :arn, lock_workflow = :workflow, lock_acquired_at = {since} REMOVE settles_at",
             ConditionExpression=condition,
             ExpressionAttributeNames={"#holder": _HOLDER},
             ExpressionAttributeValues={":arn": {"S": execution_arn}, ":workflow": {"S": workflow}, ":now": {"S": _now()}, **(values or {})},
@@ -132,6 +179,19 @@ class Locks:
         if error_code(exc) != "ConditionalCheckFailedException":
             raise exc
         return _plain(exc.response.get("Item"))
+
+    def _settles_after(self, execution_arn: str) -> str | None:
+        """When the functions of an ended holder whose release never came may have ended (None: nothing to wait for)."""
+        sfn = clients.client("stepfunctions", executions.region_of(execution_arn))
+        try:
+            ended = sfn.describe_execution(executionArn=execution_arn)
+        except ClientError as exc:
+            if error_code(exc) == "ExecutionDoesNotExist":
+                return None
+            raise
+        if not settles(ended["status"]) or not isinstance(ended.get("stopDate"), datetime):
+            return None
+        return _moment(ended["stopDate"].timestamp() + self.settle_seconds)
 
     def _running(self, execution_arn: str) -> bool:
         sfn = clients.client("stepfunctions", executions.region_of(execution_arn))
@@ -174,20 +234,21 @@ def handle(event: dict, settings: Settings) -> dict:
     machine, or an EventBridge "Execution Status Change" event of an ended execution."""
     region, table = settings.region, settings.deployment_locks_table
     if event.get("detail-type") == STATUS_CHANGE:
-        return on_execution_ended(event["detail"], region, table)
+        return on_execution_ended(event["detail"], region, table, settings.longest_function_timeout)
     action, workflow = event["action"], event["workflow"]
     deployment_id = deployment_id_of(event.get("input"), workflow)
     if deployment_id is None:  # not a valid deployment: nothing to lock; Validate refuses it
-        return {"deployment_id": None, "locked": False, "released": False}
-    locks = Locks(region, table)
+        return {"deployment_id": None, "locked": False, "released": False, "wait_seconds": 0}
+    locks = Locks(region, table, settings.longest_function_timeout)
     if action == "acquire":
         return locks.acquire(deployment_id, event["execution_arn"], workflow)
     if action == "release":
-        return locks.release(deployment_id, event["execution_arn"], event["status"], warnings_count(event.get("state")))
+        state = event.get("state")
+        return locks.release(deployment_id, event["execution_arn"], event["status"], warnings_count(state), settles(event["status"], state))
     raise ValueError(f"unknown lock action {action!r}")
 
 
-def on_execution_ended(detail: dict, region: str, table: str) -> dict:
+def on_execution_ended(detail: dict, region: str, table: str, settle_seconds: int = 0) -> dict:
     """The safety net for every end, aborted and timed-out executions included: release what it holds."""
     if detail.get("status") not in ENDED:
         return {"released": False}
@@ -202,4 +263,5 @@ def on_execution_ended(detail: dict, region: str, table: str) -> dict:
     deployment_id = deployment_id_of(document, workflow_of(document))
     if deployment_id is None:
         return {"released": False}
-    return Locks(region, table).release(deployment_id, detail["executionArn"], detail["status"])
+    status = detail["status"]
+    return Locks(region, table, settle_seconds).release(deployment_id, detail["executionArn"], status, settle=settles(status))

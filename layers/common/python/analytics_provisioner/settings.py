@@ -13,6 +13,7 @@ DB_SETUP_FUNCTION_ENV = "DB_SETUP_FUNCTION_NAME"
 TRUSTED_IMAGE_OWNERS_ENV = "TRUSTED_IMAGE_OWNERS"
 SECURE_REPO_BUCKET_ENV = "SECURE_REPO_BUCKET"
 DEPLOYMENT_LOCKS_TABLE_ENV = "DEPLOYMENT_LOCKS_TABLE"
+LONGEST_FUNCTION_TIMEOUT_ENV = "LONGEST_FUNCTION_TIMEOUT"
 
 
 def region_of(environ: Mapping[str, str]) -> str:
@@ -27,6 +28,7 @@ class Settings:
     db_setup_function_name: str = "DbSetupFunction"  # DB_SETUP_FUNCTION_NAME: Verify reads its VpcConfig
     trusted_image_owners: tuple[str, ...] = ()  # TRUSTED_IMAGE_OWNERS (TrustedImageOwners): accounts besides Canonical whose images may be pinned
     deployment_locks_table: str = ""  # DEPLOYMENT_LOCKS_TABLE (DeploymentLocksTable): the Lock function's
+    longest_function_timeout: int = 0  # LONGEST_FUNCTION_TIMEOUT (the Lock function's): the largest Timeout of the functions the state machines invoke
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -38,6 +40,7 @@ class Settings:
             db_setup_function_name=env.get(DB_SETUP_FUNCTION_ENV) or "DbSetupFunction",
             trusted_image_owners=tuple(owner.strip() for owner in env.get(TRUSTED_IMAGE_OWNERS_ENV, "").split(",") if owner.strip()),
             deployment_locks_table=env.get(DEPLOYMENT_LOCKS_TABLE_ENV, ""),
+            longest_function_timeout=int(env.get(LONGEST_FUNCTION_TIMEOUT_ENV) or 0),
         )
 
     def require_secure_repo_bucket(self) -> str:

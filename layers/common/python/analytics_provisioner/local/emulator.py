@@ -33,6 +33,7 @@ from moto.stepfunctions.parser.asl.component.state.exec import execute_state
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
+from .. import locking
 from ..aws import clients
 from ..naming import TAG_DEPLOYMENT
 from ..phases import polling
@@ -217,6 +218,7 @@ class Emulator:
         stack.enter_context(mock.patch.object(botocore_endpoint, "time", mock.Mock(sleep=scaled_sleep)))
         stack.enter_context(mock.patch.object(wait_function.WaitFunction, "_wait_interval", scaled_wait))
         stack.enter_context(mock.patch.object(polling, "sleep", scaled_sleep))  # a status check's pauses between reads
+        stack.enter_context(mock.patch.object(locking, "clock", clock.now))  # the lock's settles_at passes with the Wait states
         stack.enter_context(mock.patch.object(execute_state, "Thread", TaskThread))  # the clock follows a Task to its Retry
 
     def _leave_the_server_as_found(self, stack: ExitStack, mysql: MysqlServer) -> None:

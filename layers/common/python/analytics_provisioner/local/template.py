@@ -82,13 +82,13 @@ def global_environment(template: dict) -> dict:
 
 def referenced_environment(template: dict) -> dict:
     """Every function's environment variables that take a stack parameter, another function's name or a
-    table's name (``!Ref``)."""
+    table's name (``!Ref``), or a plain value."""
     referable = set(template.get("Parameters", {})) | set(functions(template)) | set(tables(template))
     return {
         name: value
         for resource in template["Resources"].values() if resource["Type"] == "AWS::Serverless::Function"
         for name, value in resource["Properties"].get("Environment", {}).get("Variables", {}).items()
-        if isinstance(value, dict) and value.get("Ref") in referable
+        if isinstance(value, (str, int)) or (isinstance(value, dict) and value.get("Ref") in referable)
     }
 
 
