@@ -4,6 +4,7 @@ window, terminated instances, the final RDS snapshot. Each phase fails partway, 
 something the state never handed on, so teardown must find it by tag and name, not from the state."""
 
 import threading
+import time
 
 import pytest
 
@@ -77,25 +78,38 @@ def _shared_emr_groups(emulator) -> set[str]:
     return {group["GroupId"] for group in groups}
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: a teardown started while a function of the failed provisioning still runs "
-                                        "misses what that function makes afterwards (the lock is released when the execution fails)")
 def test_a_function_still_running_when_the_teardown_starts_leaves_nothing_behind(emulator, full_input):
     """Storage fails while Compute's function is still running (Step Functions stops the Parallel
     state's other branches but cannot stop a Lambda invocation); the operator starts the teardown at
-    once, and Compute's function goes on to make its key pairs (and their secrets) after the teardown
-    passed them. Today they are left behind; a teardown should wait until no function of the
-    deployment's last provisioning can still run (its history's started, unfinished Lambda tasks,
-    up to the function's timeout)."""
+    once. Its lock answers that the failed provisioning's functions may run for up to the longest
+    function timeout, so the teardown waits (*Wait for the last run's functions to finish*) before it
+    deletes anything. Here Compute goes on only once the teardown waits, and the wait ends once
+    Compute's call has (a real wait lasts the whole timeout, which no call outlives): the teardown
+    then finds and removes what Compute made. Without the wait, Compute makes its key pairs (and their
+    secrets) after the teardown passed them."""
     seed(emulator, full_input)
-    compute_started, teardown_done = threading.Event(), threading.Event()
+    compute_started, compute_may_go, waited = threading.Event(), threading.Event(), threading.Event()
 
     def hold(function: str, event: dict) -> None:
         if function == "StorageFunction":
             assert compute_started.wait(60)  # fail only once Compute runs
         if function == "ComputeFunction":
             compute_started.set()
-            assert teardown_done.wait(120)
+            assert compute_may_go.wait(120)
+        if function == "DeploymentLockFunction" and event.get("action") == "acquire" and event.get("workflow") == "teardown" \
+                and event["execution_arn"] in asked:
+            waited.set()  # the teardown asks again: it waited
+            compute_may_go.set()
+            deadline = time.monotonic() + 120
+            while not any(name == "ComputeFunction" for name, _ in emulator.hook.invocations):
+                assert time.monotonic() < deadline, "Compute's call never ended"
+                time.sleep(0.05)
+            made_meanwhile.extend(tagged_everywhere(emulator, DEPLOYMENT))
+        if function == "DeploymentLockFunction" and event.get("action") == "acquire":
+            asked.add(event["execution_arn"])
 
+    asked: set[str] = set()  # the executions that asked for the lock once
+    made_meanwhile: list[str] = []  # what carries the tag when the teardown's wait ends
     emulator.hook.before_invoke.append(hold)
     emulator.faults.aws("StorageFunction", times=10_000, code="InvalidRequest", status=400, operation="CreateBucket")
     failed = execute(emulator, full_input)
@@ -104,10 +118,12 @@ def test_a_function_still_running_when_the_teardown_starts_leaves_nothing_behind
     try:
         removed = execute(emulator, {"deployment": full_input}, name="teardown", machine="TeardownStateMachine")
     finally:
-        teardown_done.set()
+        compute_may_go.set()  # without the wait, Compute makes its resources after the teardown ended
     emulator.hook.wait_idle()
 
     assert removed.status == "SUCCEEDED", removed.cause
     kept = {entry["bucket"] for entry in removed.output["storage"]["buckets_kept"]}
     left = [arn for arn in tagged_everywhere(emulator, DEPLOYMENT) if not _documented(emulator, arn, kept)]
     assert left == [], f"made by the failed provisioning's functions still running during the teardown: {left}"
+    assert waited.is_set()
+    assert any(arn.startswith("key-pair/") for arn in made_meanwhile), "Compute's call made nothing for the teardown to find"
