@@ -34,7 +34,13 @@ def test_the_first_state_takes_the_lock_and_a_refusal_ends_the_execution_at_once
     definition = _definition(logical_id)
     assert definition["StartAt"] == LOCK_STATE
     lock = definition["States"][LOCK_STATE]
-    assert lock["Parameters"]["action"] == "acquire" and lock["ResultPath"] is None
+    assert lock["Parameters"]["action"] == "acquire" and lock["ResultPath"] == "$.lock"
+    settling = definition["States"][lock["Next"]]  # while the last run's functions may still run: wait, then ask again
+    wait = definition["States"][settling["Choices"][0]["Next"]]
+    assert settling["Choices"] == [{"Variable": "$.lock.wait_seconds", "NumericGreaterThan": 0, "Next": settling["Choices"][0]["Next"]}]
+    assert wait["Type"] == "Wait" and wait["SecondsPath"] == "$.lock.wait_seconds" and wait["Next"] == LOCK_STATE
+    taken = definition["States"][settling["Default"]]  # the lock's answer leaves the state: the execution input goes on
+    assert taken == {**taken, "Type": "Pass", "Parameters": {"input.$": "$$.Execution.Input"}, "OutputPath": "$.input"}
     assert lock["Parameters"]["execution_arn.$"] == "$$.Execution.Id" and lock["Parameters"]["input.$"] == "$$.Execution.Input"
     busy = [catch for catch in lock["Catch"] if catch["ErrorEquals"] == ["Busy"]]
     assert busy and busy[0]["Next"] == BUSY_STATE and definition["States"][BUSY_STATE] == {**definition["States"][BUSY_STATE], "Type": "Fail", "Error": "Busy"}
@@ -47,7 +53,8 @@ def test_every_path_past_the_lock_releases_it_before_the_execution_ends(logical_
     states = _definition(logical_id)["States"]
     releases = {name for name, state in states.items() if _is_release(state)}
     assert releases, "no release state"
-    seen, todo = set(), [states[LOCK_STATE]["Next"]]
+    taken = states[states[LOCK_STATE]["Next"]]["Default"]  # past the wait for the last run's functions
+    seen, todo = set(), [states[taken]["Next"]]
     while todo:  # every state reachable after taking the lock without passing a release
         name = todo.pop()
         if name in seen or name in releases:

@@ -9,6 +9,7 @@ import yaml
 from analytics_provisioner.errors import RETRYABLE_ERROR_NAMES, IamPropagationError
 from analytics_provisioner.local import template as cfn
 from analytics_provisioner.phases import polling, verify
+from analytics_provisioner.settings import LONGEST_FUNCTION_TIMEOUT_ENV
 from testkit import REPO
 
 TEMPLATE = cfn.load()
@@ -132,7 +133,7 @@ def test_the_execution_history_budget_of_the_poll_settings_follows_the_definitio
     states = dict(_states(definition))
     loops = {}
     for name, state in states.items():
-        if state["Type"] == "Wait" and "SecondsPath" in state:
+        if state["Type"] == "Wait" and "SecondsPath" in state and state["SecondsPath"] != "$.lock.wait_seconds":  # the lock's: one round, counted once below
             check = states[state["Next"]]
             choice = states[check["Next"]]
             back = [choice.get("Default")] + [rule["Next"] for rule in choice.get("Choices", [])]
@@ -185,3 +186,15 @@ def test_a_status_check_can_watch_as_long_as_the_input_allows(logical_id):
     schema = json.loads((REPO / "schema" / "execution-input.schema.json").read_text())
     longest_watch = schema["properties"]["options"]["properties"]["poll_watch_seconds"]["maximum"]
     assert TEMPLATE["Resources"][logical_id]["Properties"]["Timeout"] >= longest_watch + 60
+
+
+def test_the_lock_waits_as_long_as_the_longest_function_the_state_machines_invoke_can_run():
+    """``LONGEST_FUNCTION_TIMEOUT`` (the Lock function's ``settles_at`` figure) is the largest Timeout of
+    the functions either state machine invokes: a call can outlive an execution that did not succeed by that much."""
+    invoked = {value["Fn::GetAtt"][0] for machine in MACHINES.values() for value in machine["DefinitionSubstitutions"].values()
+               if isinstance(value, dict) and "Fn::GetAtt" in value}
+    default = TEMPLATE["Globals"]["Function"]["Timeout"]
+    timeouts = {name: TEMPLATE["Resources"][name]["Properties"].get("Timeout", default) for name in invoked}
+    assert "ComputeFunction" in timeouts and "TeardownFunction" in timeouts, timeouts
+    figure = TEMPLATE["Resources"]["DeploymentLockFunction"]["Properties"]["Environment"]["Variables"][LONGEST_FUNCTION_TIMEOUT_ENV]
+    assert figure == max(timeouts.values()), timeouts
