@@ -221,8 +221,9 @@ def test_status_of_a_running_execution_names_the_running_state(api):
     assert status == 200
     assert body["status"] == "RUNNING" and body["execution_arn"] == started["execution_arn"]
     assert body["running_states"] == ["Validate input"]
-    assert [(s["state"], s["status"]) for s in body["states"]] == [("Take deployment lock", "succeeded"), ("Validate input", "running")]
-    assert body["states"][1]["seconds"] is None
+    assert [(s["state"], s["status"]) for s in body["states"]] == [("Take deployment lock", "succeeded"), ("Last run's functions may still run?", "succeeded"),
+                                                                  ("Lock taken", "succeeded"), ("Validate input", "running")]
+    assert body["states"][3]["seconds"] is None
     assert "output" not in body and "error" not in body
 
 
@@ -235,10 +236,10 @@ def test_status_of_a_failed_execution_gives_each_state_with_timing_and_the_error
     assert body["status"] == "FAILED" and body["stopped_at"]
     assert body["error"] == "Validate.PreflightError"
     assert "network.vpc_id: VPC vpc-0badbadbadbadbad0 does not exist" in body["cause"]
-    assert [s["state"] for s in body["states"]] == ["Take deployment lock", "Validate input", "Validate failed", "Write failure report",
+    assert [s["state"] for s in body["states"]] == ["Take deployment lock", "Last run's functions may still run?", "Lock taken", "Validate input", "Validate failed", "Write failure report",
                                                     "Release deployment lock (failed)", "Deployment failed"]
-    assert body["states"][1]["status"] == "failed"
-    assert all(s["seconds"] is not None for s in body["states"][:5])
+    assert body["states"][3]["status"] == "failed"
+    assert all(s["seconds"] is not None for s in body["states"][:7])
     assert "output" not in body
     assert "acme/edxapp/db-admin" not in json.dumps(body), "the status must not echo the execution input"
 

@@ -107,7 +107,7 @@ def test_start_wait_follows_every_state_and_exits_1_when_the_deployment_fails(lo
     report = json.loads(result.stdout)
     assert report["status"] == "FAILED" and report["error"] == "Validate.PreflightError" and report["started"] is True
     assert report["execution_name"] == executions.execution_name(document)
-    assert [s["state"] for s in report["states"]][:3] == ["Take deployment lock", "Validate input", "Validate failed"]
+    assert [s["state"] for s in report["states"]][:5] == ["Take deployment lock", "Last run's functions may still run?", "Lock taken", "Validate input", "Validate failed"]
     for line in ("→ Validate input", "✗ Validate input", "→ Write failure report", "FAILED", "network.vpc_id"):
         assert line in result.stderr, line
     assert len(local.executions()) == 1
@@ -214,7 +214,7 @@ def test_status_exits_4_while_running_then_by_the_outcome(local):
     finished = local.run("status", "acme-demo", "--json")
     assert finished.exit_code == cli.EXIT_FAILED
     report = json.loads(finished.stdout)
-    assert report["status"] == "FAILED" and report["states"][1] == {**report["states"][1], "state": "Validate input", "status": "failed"}
+    assert report["status"] == "FAILED" and report["states"][3] == {**report["states"][3], "state": "Validate input", "status": "failed"}
     assert "Validate input" in finished.stderr and "RuntimeError" in finished.stderr
 
 

@@ -67,7 +67,7 @@ def test_malformed_inputs_fail_the_real_state_machine_in_validate(machine_accoun
     started.append(doc)
     result = execute(emulator, doc, name=f"malformed-{len(started)}")
     assert result.status == "FAILED" and result.error == "Validate.InputError", (result.error, json.dumps(doc)[:300])
-    assert [s["state"] for s in result.view.summary()][:2] == ["Take deployment lock", "Validate input"]
+    assert [s["state"] for s in result.view.summary()][:4] == ["Take deployment lock", "Last run's functions may still run?", "Lock taken", "Validate input"]
     assert inventory(emulator) == before
 
 

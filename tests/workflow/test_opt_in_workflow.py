@@ -64,6 +64,6 @@ def test_another_teams_resource_ends_the_execution_in_validate_with_nothing_crea
     result = execute(emulator, minimal_input)
     assert (result.status, result.error) == ("FAILED", error), result.cause
     assert message in result.cause
-    assert [state["state"] for state in result.view.summary()] == ["Take deployment lock", "Validate input", "Validate failed", "Write failure report", "Release deployment lock (failed)", "Deployment failed"]
+    assert [state["state"] for state in result.view.summary()] == ["Take deployment lock", "Last run's functions may still run?", "Lock taken", "Validate input", "Validate failed", "Write failure report", "Release deployment lock (failed)", "Deployment failed"]
     assert inventory(emulator) == before
     assert tagged_resources(emulator, "acme-demo") == []
