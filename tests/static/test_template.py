@@ -40,7 +40,9 @@ def test_asl_is_valid_in_a_raw_state_machine(logical_id):
                 "Properties": {
                     "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
                     "Definition": definition,
-                    "DefinitionSubstitutions": {key: "arn:aws:lambda:us-east-1:123456789012:function:f" for key in MACHINES[logical_id]["DefinitionSubstitutions"]},
+                    "DefinitionSubstitutions": {
+                        key: "arn:aws:lambda:us-east-1:123456789012:function:f" for key in MACHINES[logical_id]["DefinitionSubstitutions"]
+                    },
                 },
             },
         },
@@ -89,8 +91,12 @@ def test_every_task_retries_transient_errors_with_jitter():
         definition = json.loads((REPO / machine["DefinitionUri"]).read_text())
         for name, state in _tasks(definition):
             retriers = state.get("Retry", [])
-            assert any(set(RETRYABLE_ERROR_NAMES) <= set(r["ErrorEquals"]) and "Lambda.TooManyRequestsException" in r["ErrorEquals"]
-                       and r.get("JitterStrategy") == "FULL" for r in retriers), name
+            assert any(
+                set(RETRYABLE_ERROR_NAMES) <= set(r["ErrorEquals"])
+                and "Lambda.TooManyRequestsException" in r["ErrorEquals"]
+                and r.get("JitterStrategy") == "FULL"
+                for r in retriers
+            ), name
             assert state.get("Catch"), f"{name}: every task needs a Catch"
 
 
@@ -103,7 +109,9 @@ def _retry_ceiling_seconds(retrier: dict) -> float:
 def test_the_tasks_that_use_a_fresh_principal_wait_out_iam_propagation_up_to_a_ceiling():
     """Search names the new ES user in the domain's access policy, Compute launches with the new instance profile."""
     definition = json.loads((REPO / MACHINES["ProvisionStateMachine"]["DefinitionUri"]).read_text())
-    waiting = {name: r for name, state in _tasks(definition) for r in state.get("Retry", []) if IamPropagationError.__name__ in r["ErrorEquals"]}
+    waiting = {
+        name: r for name, state in _tasks(definition) for r in state.get("Retry", []) if IamPropagationError.__name__ in r["ErrorEquals"]
+    }
     assert set(waiting) == {"Create search domain", "Launch instances"}
     for name, retrier in waiting.items():
         assert retrier["JitterStrategy"] == "FULL" and 120 <= _retry_ceiling_seconds(retrier) <= 600, name
@@ -139,7 +147,11 @@ def test_the_execution_history_budget_of_the_poll_settings_follows_the_definitio
             assert check["Type"] == "Task" and choice["Type"] == "Choice" and name in back, name
             assert sum(STATE_EVENTS.get(s["Type"], 2) for s in (state, check, choice)) == polling.EVENTS_PER_ROUND, name
             loops[state["SecondsPath"]] = name
-    assert set(loops) == {"$.search.poll.next_wait_seconds", "$.database.poll.next_wait_seconds", "$.verify.rds_test.poll.next_wait_seconds"}
+    assert set(loops) == {
+        "$.search.poll.next_wait_seconds",
+        "$.database.poll.next_wait_seconds",
+        "$.verify.rds_test.poll.next_wait_seconds",
+    }
     verify_rounds = verify.RDS_TEST_CEILING_SECONDS // verify.RDS_TEST_WAIT_SECONDS + 1
     once = sum(STATE_EVENTS.get(state["Type"], 2) for state in states.values()) + EXECUTION_AND_PARALLEL_EVENTS
     retried = FAILED_ATTEMPT_EVENTS * sum(r["MaxAttempts"] for state in states.values() for r in state.get("Retry", []))

@@ -16,7 +16,11 @@ from testkit import diff, inventory, tagged_everywhere
 DEPLOYMENT = "acme-prod"
 FAULTS = {  # phase -> its function, where its calls start failing for good, what it made by then (in a tagged ARN)
     "Identity": ("IdentityFunction", {"after": "CreateAccessKey"}, ":user/"),  # a user holding a key whose secret was never stored
-    "Network": ("NetworkFunction", {"operation": "ModifyDBInstance"}, ":security-group/"),  # every group and rule, the edxapp RDS not joined
+    "Network": (
+        "NetworkFunction",
+        {"operation": "ModifyDBInstance"},
+        ":security-group/",
+    ),  # every group and rule, the edxapp RDS not joined
     "Search": ("SearchFunction", {"after": "CreateDomain"}, ":domain/"),
     "Database": ("DatabaseFunction", {"after": "CreateDBInstance"}, ":db:"),
     "DbSetup": ("DbSetupFunction", {"after": "CreateSecret"}, ":secret:analytics-provisioner/acme-prod/db/"),  # one login stored and made
@@ -73,12 +77,16 @@ def test_a_teardown_after_a_provisioning_failed_in_each_phase_leaves_only_the_do
 def _shared_emr_groups(emulator) -> set[str]:
     """The per-VPC EMR security groups any deployment may create and every later one uses: never deleted."""
     groups = emulator.client("ec2").describe_security_groups(
-        Filters=[{"Name": "group-name", "Values": [naming.EMR_MASTER_SECURITY_GROUP, naming.EMR_SLAVE_SECURITY_GROUP]}])["SecurityGroups"]
+        Filters=[{"Name": "group-name", "Values": [naming.EMR_MASTER_SECURITY_GROUP, naming.EMR_SLAVE_SECURITY_GROUP]}]
+    )["SecurityGroups"]
     return {group["GroupId"] for group in groups}
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: a teardown started while a function of the failed provisioning still runs "
-                                        "misses what that function makes afterwards (the lock is released when the execution fails)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="known defect: a teardown started while a function of the failed provisioning still runs "
+    "misses what that function makes afterwards (the lock is released when the execution fails)",
+)
 def test_a_function_still_running_when_the_teardown_starts_leaves_nothing_behind(emulator, full_input):
     """Storage fails while Compute's function is still running (Step Functions stops the Parallel
     state's other branches but cannot stop a Lambda invocation); the operator starts the teardown at

@@ -15,7 +15,7 @@ the list of deployments (``Locks.deployments``: ``analytics-provisioner list``, 
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from botocore.exceptions import ClientError
 
@@ -48,7 +48,7 @@ def workflow_of(document) -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 class Locks:
@@ -66,8 +66,13 @@ class Locks:
         holder: dict = {}
         for _ in range(attempts):
             try:  # free, or already ours (a retried call): keep the time it was first taken
-                self._take(deployment_id, execution_arn, workflow, "attribute_not_exists(#holder) OR #holder = :arn",
-                           "if_not_exists(lock_acquired_at, :now)")
+                self._take(
+                    deployment_id,
+                    execution_arn,
+                    workflow,
+                    "attribute_not_exists(#holder) OR #holder = :arn",
+                    "if_not_exists(lock_acquired_at, :now)",
+                )
                 return {"deployment_id": deployment_id, "locked": True, "took_over_from": None}
             except ClientError as exc:
                 holder = self._refused(exc) or self.holder(deployment_id)
@@ -88,12 +93,20 @@ class Locks:
         workflow = holder.get("lock_workflow") if holder.get(_HOLDER) == execution_arn else None
         if workflow not in WORKFLOWS:
             return {"deployment_id": deployment_id, "released": False}
-        latest = {"M": {"execution_arn": {"S": execution_arn}, "execution_name": {"S": execution_arn.rsplit(":", 1)[-1]},
-                        "status": {"S": status}, "started_at": {"S": holder.get("lock_acquired_at", "")}, "ended_at": {"S": _now()},
-                        **({"warnings": {"N": str(warnings)}} if warnings is not None else {})}}
+        latest = {
+            "M": {
+                "execution_arn": {"S": execution_arn},
+                "execution_name": {"S": execution_arn.rsplit(":", 1)[-1]},
+                "status": {"S": status},
+                "started_at": {"S": holder.get("lock_acquired_at", "")},
+                "ended_at": {"S": _now()},
+                **({"warnings": {"N": str(warnings)}} if warnings is not None else {}),
+            }
+        }
         try:
             self.dynamodb.update_item(
-                TableName=self.table, Key={"deployment_id": {"S": deployment_id}},
+                TableName=self.table,
+                Key={"deployment_id": {"S": deployment_id}},
                 UpdateExpression="REMOVE #holder, lock_workflow, lock_acquired_at SET #latest = :latest",
                 ConditionExpression="#holder = :arn",
                 ExpressionAttributeNames={"#holder": _HOLDER, "#latest": f"latest_{workflow}"},
@@ -118,7 +131,8 @@ class Locks:
 
     def _take(self, deployment_id: str, execution_arn: str, workflow: str, condition: str, since: str, values: dict | None = None) -> None:
         self.dynamodb.update_item(
-            TableName=self.table, Key={"deployment_id": {"S": deployment_id}},
+            TableName=self.table,
+            Key={"deployment_id": {"S": deployment_id}},
             UpdateExpression=f"SET #holder = :arn, lock_workflow = :workflow, lock_acquired_at = {since}",
             ConditionExpression=condition,
             ExpressionAttributeNames={"#holder": _HOLDER},
@@ -148,11 +162,24 @@ def summary(item: dict) -> dict:
     execution (``execution_name``, ``status``, ``started_at``, ``ended_at``, ``warnings``), or None."""
     plain, shown = _plain(item), {"deployment_id": item["deployment_id"]["S"]}
     for workflow in WORKFLOWS:
-        latest = {name: value.get("S", int(value["N"]) if "N" in value else None) for name, value in item.get(f"latest_{workflow}", {}).get("M", {}).items()}
+        latest = {
+            name: value.get("S", int(value["N"]) if "N" in value else None)
+            for name, value in item.get(f"latest_{workflow}", {}).get("M", {}).items()
+        }
         if plain.get("lock_workflow") == workflow and plain.get(_HOLDER):
-            latest = {"execution_name": plain[_HOLDER].rsplit(":", 1)[-1], "execution_arn": plain[_HOLDER], "status": executions.RUNNING,
-                      "started_at": plain.get("lock_acquired_at"), "ended_at": None, "warnings": None}
-        shown[workflow] = {key: latest.get(key) for key in ("execution_name", "execution_arn", "status", "started_at", "ended_at", "warnings")} if latest else None
+            latest = {
+                "execution_name": plain[_HOLDER].rsplit(":", 1)[-1],
+                "execution_arn": plain[_HOLDER],
+                "status": executions.RUNNING,
+                "started_at": plain.get("lock_acquired_at"),
+                "ended_at": None,
+                "warnings": None,
+            }
+        shown[workflow] = (
+            {key: latest.get(key) for key in ("execution_name", "execution_arn", "status", "started_at", "ended_at", "warnings")}
+            if latest
+            else None
+        )
     return shown
 
 
@@ -168,6 +195,7 @@ def _plain(item: dict | None) -> dict:
 
 
 # --- the Lambda's three entry points ------------------------------------------------------------
+
 
 def handle(event: dict, settings: Settings) -> dict:
     """``{"action": "acquire"|"release", "workflow", "execution_arn", "input", ["status"]}`` from a state
