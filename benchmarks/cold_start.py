@@ -38,9 +38,12 @@ EVENTS = REPO / "events" / "functions"
 TARGET = 1.3
 # A region, fake credentials and no config files: nothing looks for real ones.
 ENV = {
-    "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_ACCESS_KEY_ID": "benchmark", "AWS_SECRET_ACCESS_KEY": "benchmark",
-    "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "benchmark",
+    "AWS_SECRET_ACCESS_KEY": "benchmark",
+    "AWS_CONFIG_FILE": "/dev/null",
+    "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
     "POWERTOOLS_SERVICE_NAME": "analytics-provisioner",
 }
 
@@ -132,8 +135,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--build", type=Path, default=BUILD, help="the sam build output (default .aws-sam/build)")
-    parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu",
-                        help="cpu (default): the interpreter's CPU time, which other processes do not inflate; wall: elapsed time")
+    parser.add_argument(
+        "--clock",
+        choices=sorted(CLOCKS),
+        default="cpu",
+        help="cpu (default): the interpreter's CPU time, which other processes do not inflate; wall: elapsed time",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     global CLOCK
@@ -160,16 +167,31 @@ def main() -> int:
         }
     met = all(figure["ratio"] <= TARGET for figure in figures.values())
     if args.json:
-        print(json.dumps({"baseline_seconds": round(baseline, 4), "rounds": args.rounds, "clock": args.clock, "target": TARGET, "met": met,
-                          "functions": figures}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "baseline_seconds": round(baseline, 4),
+                    "rounds": args.rounds,
+                    "clock": args.clock,
+                    "target": TARGET,
+                    "met": met,
+                    "functions": figures,
+                },
+                indent=2,
+            )
+        )
     else:
-        print(f"import boto3 (baseline): {baseline * 1000:.0f} ms {args.clock} time, median of {args.rounds} fresh interpreters, "
-              "in the unpacked sam build output")
+        print(
+            f"import boto3 (baseline): {baseline * 1000:.0f} ms {args.clock} time, median of {args.rounds} fresh interpreters, "
+            "in the unpacked sam build output"
+        )
         print(f"  {'':<5}{'function':<10}{'init ms':>8}{'1st call ms':>12}{'total ms':>9}{'x boto3':>8}   first call imports")
         for name, figure in sorted(figures.items(), key=lambda item: -item[1]["ratio"]):
             flag = "ok" if figure["ratio"] <= TARGET else "SLOW"
-            print(f"  {flag:<5}{name:<10}{figure['init_seconds'] * 1000:>8.0f}{figure['first_invocation_seconds'] * 1000:>12.0f}"
-                  f"{figure['total_seconds'] * 1000:>9.0f}{figure['ratio']:>8.2f}   {', '.join(figure['first_invocation_packages']) or '-'}")
+            print(
+                f"  {flag:<5}{name:<10}{figure['init_seconds'] * 1000:>8.0f}{figure['first_invocation_seconds'] * 1000:>12.0f}"
+                f"{figure['total_seconds'] * 1000:>9.0f}{figure['ratio']:>8.2f}   {', '.join(figure['first_invocation_packages']) or '-'}"
+            )
         print(f"target: every function <= {TARGET} x boto3: {'met' if met else 'MISSED'}")
     return 0 if met else 1
 

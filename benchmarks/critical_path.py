@@ -79,21 +79,33 @@ class Range:
 
 
 RANGES = {
-    "search": Range(8, 30, (
-        "OpenSearch Service developer guide, 'Create a domain': new domains typically take 15-30 minutes to "
-        "initialize, longer for some configurations; the runbook's single-node domain comes in lower (issue 20: "
-        "from about 8 minutes); the Terraform AWS provider checks a new domain only after 10 minutes "
-        "(hashicorp/terraform-provider-aws#45244)"
-    )),
-    "database": Range(5, 20, (
-        "single-AZ MySQL 'DB instance created' to 'Finished DB Instance backup' in 5-10 minutes, 15-20 for "
-        "Multi-AZ (hashicorp/terraform#498, from the RDS event log); the first backup after creation can add "
-        "about 10 minutes (hashicorp/terraform#1097); the instance is 'available' only after that backup"
-    )),
-    "instances": Range(0.5, 2.5, (
-        "EC2 pending -> running for an EBS-backed instance, usually well under the 150 s Compute's "
-        "instance_running waiter allows (5 s x 30); never the slowest resource"
-    )),
+    "search": Range(
+        8,
+        30,
+        (
+            "OpenSearch Service developer guide, 'Create a domain': new domains typically take 15-30 minutes to "
+            "initialize, longer for some configurations; the runbook's single-node domain comes in lower (issue 20: "
+            "from about 8 minutes); the Terraform AWS provider checks a new domain only after 10 minutes "
+            "(hashicorp/terraform-provider-aws#45244)"
+        ),
+    ),
+    "database": Range(
+        5,
+        20,
+        (
+            "single-AZ MySQL 'DB instance created' to 'Finished DB Instance backup' in 5-10 minutes, 15-20 for "
+            "Multi-AZ (hashicorp/terraform#498, from the RDS event log); the first backup after creation can add "
+            "about 10 minutes (hashicorp/terraform#1097); the instance is 'available' only after that backup"
+        ),
+    ),
+    "instances": Range(
+        0.5,
+        2.5,
+        (
+            "EC2 pending -> running for an EBS-backed instance, usually well under the 150 s Compute's "
+            "instance_running waiter allows (5 s x 30); never the slowest resource"
+        ),
+    ),
 }
 
 
@@ -110,8 +122,7 @@ def draw(seed_value: int, count: int) -> list[Latencies]:
     """``count`` independent uniform draws from RANGES (seeded: the same draws on every run)."""
     rng = random.Random(seed_value)
     return [
-        Latencies(**{kind: round(rng.uniform(r.low_minutes, r.high_minutes) * 60, 1) for kind, r in RANGES.items()})
-        for _ in range(count)
+        Latencies(**{kind: round(rng.uniform(r.low_minutes, r.high_minutes) * 60, 1) for kind, r in RANGES.items()}) for _ in range(count)
     ]
 
 
@@ -128,26 +139,32 @@ class Schedule:
 DEFAULT = "default"
 GRID = {"poll_watch_seconds": 0}  # every read after a Wait state: the loop before issue 20
 SCHEDULES = {
-    DEFAULT: Schedule(DEFAULT, "the product's defaults: first check at 420 s (domain) / 240 s (RDS), a read every 15 s, "
-                               "each check watching up to 300 s"),
+    DEFAULT: Schedule(
+        DEFAULT, "the product's defaults: first check at 420 s (domain) / 240 s (RDS), a read every 15 s, each check watching up to 300 s"
+    ),
     "watch-30": Schedule(
-        "watch-30", "first check at 420 s / 240 s, a read every 30 s, each check watching up to 300 s",
+        "watch-30",
+        "first check at 420 s / 240 s, a read every 30 s, each check watching up to 300 s",
         {"poll_interval_seconds": 30},
     ),
     "watch-60": Schedule(
-        "watch-60", "first check at 420 s / 240 s, a read every 15 s, each check watching up to 60 s",
+        "watch-60",
+        "first check at 420 s / 240 s, a read every 15 s, each check watching up to 60 s",
         {"poll_watch_seconds": 60},
     ),
     "shipped-grid": Schedule(
-        "shipped-grid", "first check at 600 s (domain) / 420 s (RDS), then every 60 s, one read per check (the schedule before issue 20)",
+        "shipped-grid",
+        "first check at 600 s (domain) / 420 s (RDS), then every 60 s, one read per check (the schedule before issue 20)",
         {**GRID, "search_first_check_seconds": 600, "database_first_check_seconds": 420, "poll_interval_seconds": 60},
     ),
     "early-grid": Schedule(
-        "early-grid", "first check at 420 s / 240 s (below each range), then every 60 s, one read per check",
+        "early-grid",
+        "first check at 420 s / 240 s (below each range), then every 60 s, one read per check",
         {**GRID, "search_first_check_seconds": 420, "database_first_check_seconds": 240, "poll_interval_seconds": 60},
     ),
     "backoff": Schedule(
-        "backoff", "first check at 420 s / 240 s, then wait 20 % of the time since creation (at least 30 s), one read per "
+        "backoff",
+        "first check at 420 s / 240 s, then wait 20 % of the time since creation (at least 30 s), one read per "
         "check: the same lateness relative to the latency everywhere (benchmark-only)",
         {**GRID, "search_first_check_seconds": 420, "database_first_check_seconds": 240, "poll_interval_seconds": 30},
         backoff=0.2,
@@ -158,7 +175,9 @@ SCHEDULES = {
 DEFAULT_RUN = (DEFAULT, "watch-60", "shipped-grid")
 # The unmeasured first execution of each process: its resources are ready at once (moto's own state).
 WARM_UP = {"search_first_check_seconds": 0, "database_first_check_seconds": 0}
-RUNBOOK_ORDER_SCHEDULE = Schedule("runbook-order", "the default schedule, the parallel block run in the runbook's order", machine=SEQUENTIAL)
+RUNBOOK_ORDER_SCHEDULE = Schedule(
+    "runbook-order", "the default schedule, the parallel block run in the runbook's order", machine=SEQUENTIAL
+)
 
 
 @contextlib.contextmanager
@@ -347,13 +366,17 @@ def document_for(base: dict, deployment_id: str, options: dict) -> dict:
     return document
 
 
-def run_schedule(schedule: Schedule, draws: list[Latencies], scale: float, mysql_url: str, base: dict, start_lock=None,
-                 start_timeout: float = 120) -> list[dict]:
+def run_schedule(
+    schedule: Schedule, draws: list[Latencies], scale: float, mysql_url: str, base: dict, start_lock=None, start_timeout: float = 120
+) -> list[dict]:
     """Every draw through one emulator, one execution started after another (see the module doc)."""
     server = MysqlServer.from_url(mysql_url)
     start_lock = start_lock or contextlib.nullcontext()
-    with Emulator(mysql=server, time_scale=scale) as emulator, Simulation(scale).installed() as simulation, \
-            backoff_installed(schedule.backoff):
+    with (
+        Emulator(mysql=server, time_scale=scale) as emulator,
+        Simulation(scale).installed() as simulation,
+        backoff_installed(schedule.backoff),
+    ):
         if schedule.machine == SEQUENTIAL:
             deploy_sequential(emulator)
         sfn = emulator.client("stepfunctions")
@@ -363,8 +386,11 @@ def run_schedule(schedule: Schedule, draws: list[Latencies], scale: float, mysql
             seed(emulator, document)
             if latencies is not None:
                 simulation.expect(deployment_id, latencies)
-            return sfn.start_execution(stateMachineArn=emulator.state_machines[schedule.machine], name=executions.execution_name(document),
-                                       input=json.dumps(document))["executionArn"]
+            return sfn.start_execution(
+                stateMachineArn=emulator.state_machines[schedule.machine],
+                name=executions.execution_name(document),
+                input=json.dumps(document),
+            )["executionArn"]
 
         def running(arn: str) -> bool:
             return sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
@@ -409,7 +435,11 @@ def measure_run(sfn, arn: str, latencies: Latencies, timelines: dict[str, Timeli
         }
     slowest_timeline = timelines.get("search")
     before_create = None if slowest_timeline is None else round((slowest_timeline.created_epoch - stamps[0]) / scale, 1)
-    floors = {"search": latencies.search * scale, "database": latencies.database * scale + dbsetup, "instances": latencies.instances * scale}
+    floors = {
+        "search": latencies.search * scale,
+        "database": latencies.database * scale + dbsetup,
+        "instances": latencies.instances * scale,
+    }
     slowest = max(floors, key=floors.get)
     checks = {key: [s for s in states if s["state"] == state] for key, state in POLL_LOOPS.items()}
     poll_seconds = sum((s["seconds"] or 0) / scale for runs in checks.values() for s in runs)  # simulated: what Lambda would bill
@@ -470,8 +500,10 @@ def summarize(runs: list[dict]) -> dict:
         "ratio": {"mean": round(statistics.fmean(ratios), 4), "p95": p95(ratios), "worst": max(ratios)},
         "slowest_seen_late_seconds": {"mean": round(statistics.fmean(late), 1), "p95": p95(late), "worst": max(late)},
         "start_to_domain_create_seconds": round(statistics.fmean(run["start_to_domain_create_seconds"] or 0 for run in runs), 1),
-        "state_transitions": {"mean": round(statistics.fmean(run["state_transitions"] for run in runs), 1),
-                              "worst": max(run["state_transitions"] for run in runs)},
+        "state_transitions": {
+            "mean": round(statistics.fmean(run["state_transitions"] for run in runs), 1),
+            "worst": max(run["state_transitions"] for run in runs),
+        },
         "checks": {key: round(statistics.fmean(run["checks"][key] for run in runs), 1) for key in POLL_LOOPS},
         "poll_lambda_seconds": round(statistics.fmean(run["poll_lambda_seconds"] for run in runs), 1),
         "cost_usd": round(statistics.fmean(run["cost_usd"] for run in runs), 5),
@@ -529,8 +561,13 @@ def measure(args) -> dict:
     schedules = {}
     for schedule in chosen:
         summary = summarize(runs[schedule.name])
-        schedules[schedule.name] = {"description": schedule.description, "options": schedule.options, "backoff": schedule.backoff,
-                                    "summary": summary, "runs": runs[schedule.name]}
+        schedules[schedule.name] = {
+            "description": schedule.description,
+            "options": schedule.options,
+            "backoff": schedule.backoff,
+            "summary": summary,
+            "runs": runs[schedule.name],
+        }
     checked = verdict(schedules[DEFAULT]["summary"]) if DEFAULT in schedules else {}
     source = Path(args.input).resolve()
     return {
@@ -586,13 +623,18 @@ def render(report: dict) -> str:
             f"{late['worst']:>8.1f}{s['state_transitions']['mean']:>13.1f}{checks:>10}{s['poll_lambda_seconds']:>13.0f}"
             f"{s['cost_usd']:>10.4f}{failed}"
         )
-    lines += ["", "  trade-off, fewest transitions first (each a schedule of this run): mean transitions -> mean seconds "
-              "the slowest resource was seen late, mean wall / slowest; start to the domain's create call (simulated s)"]
+    lines += [
+        "",
+        "  trade-off, fewest transitions first (each a schedule of this run): mean transitions -> mean seconds "
+        "the slowest resource was seen late, mean wall / slowest; start to the domain's create call (simulated s)",
+    ]
     for name, schedule in sorted(report["schedules"].items(), key=lambda item: item[1]["summary"]["state_transitions"]["mean"]):
         s = schedule["summary"]
         bar = "#" * min(60, round(s["slowest_seen_late_seconds"]["mean"]))
-        lines.append(f"  {name:<14}{s['state_transitions']['mean']:>6.1f} -> {s['slowest_seen_late_seconds']['mean']:>5.1f} s late, "
-                     f"{s['ratio']['mean']:.3f}  (start {s['start_to_domain_create_seconds']:.0f} s) {bar}")
+        lines.append(
+            f"  {name:<14}{s['state_transitions']['mean']:>6.1f} -> {s['slowest_seen_late_seconds']['mean']:>5.1f} s late, "
+            f"{s['ratio']['mean']:.3f}  (start {s['start_to_domain_create_seconds']:.0f} s) {bar}"
+        )
     lines.append("")
     for name, schedule in report["schedules"].items():
         lines.append(f"  {name}: {schedule['description']}")
@@ -602,11 +644,15 @@ def render(report: dict) -> str:
     lines.append("")
     if report["checks"]:
         marks = ", ".join(f"{key} {'met' if ok else 'MISSED'}" for key, ok in report["checks"].items())
-        lines.append(f"  targets (default schedule: mean <= {TARGETS['mean_ratio']}, p95 <= {TARGETS['p95_ratio']}, "
-                     f"transitions <= {TARGETS['mean_transitions']}): {marks}")
+        lines.append(
+            f"  targets (default schedule: mean <= {TARGETS['mean_ratio']}, p95 <= {TARGETS['p95_ratio']}, "
+            f"transitions <= {TARGETS['mean_transitions']}): {marks}"
+        )
     machine, load = report["machine"], report["load_average"]
-    lines.append(f"  machine: {machine['cpus']} CPUs, {machine['cpu']}, Python {machine['python']}; load average "
-                 f"{load['before'][0]:.2f} before, {load['after'][0]:.2f} after; benchmark {report['benchmark_wall_seconds']:.0f} s")
+    lines.append(
+        f"  machine: {machine['cpus']} CPUs, {machine['cpu']}, Python {machine['python']}; load average "
+        f"{load['before'][0]:.2f} before, {load['after'][0]:.2f} after; benchmark {report['benchmark_wall_seconds']:.0f} s"
+    )
     return "\n".join(lines)
 
 
@@ -615,9 +661,14 @@ def main() -> int:
     parser.add_argument("--draws", type=int, default=20, help="latency draws per schedule (default 20)")
     parser.add_argument("--seed", type=int, default=20, help="seed of the draws (default 20)")
     parser.add_argument("--minute-seconds", type=float, default=6.0, help="wall seconds per simulated minute (default 6)")
-    parser.add_argument("--schedules", default=",".join(DEFAULT_RUN),
-                        help=f"comma-separated, of: {', '.join(SCHEDULES)} (default: {', '.join(DEFAULT_RUN)})")
-    parser.add_argument("--runbook-order", action="store_true", help="also run the default schedule with the parallel block in the runbook's order")
+    parser.add_argument(
+        "--schedules",
+        default=",".join(DEFAULT_RUN),
+        help=f"comma-separated, of: {', '.join(SCHEDULES)} (default: {', '.join(DEFAULT_RUN)})",
+    )
+    parser.add_argument(
+        "--runbook-order", action="store_true", help="also run the default schedule with the parallel block in the runbook's order"
+    )
     parser.add_argument("--input", default=str(REPO / "events" / "input-minimal.json"))
     parser.add_argument("--mysql", default="mysql://root@127.0.0.1:3306")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")

@@ -108,7 +108,9 @@ def main() -> int:
     report = {artifact.logical_id: inspect(artifact) for artifact in artifacts(args.build)}
     for entry in report.values():
         if entry["kind"] == "function":
-            entry["with_layers_unpacked_bytes"] = entry["unpacked_bytes"] + sum(report[layer]["unpacked_bytes"] for layer in entry["layers"])
+            entry["with_layers_unpacked_bytes"] = entry["unpacked_bytes"] + sum(
+                report[layer]["unpacked_bytes"] for layer in entry["layers"]
+            )
     ok = not any(entry["problems"] for entry in report.values())
     if args.json:
         print(json.dumps({"ok": ok, "artifacts": report}, indent=2))
@@ -117,8 +119,10 @@ def main() -> int:
         print(f"  {'artifact':<26}{'files':>7}{'unpacked KB':>13}{'zipped KB':>11}{'+ layers MB':>13}")
         for logical_id, entry in report.items():
             with_layers = f"{entry['with_layers_unpacked_bytes'] / 2**20:.1f}" if "with_layers_unpacked_bytes" in entry else ""
-            print(f"  {entry['kind'] + ' ' + logical_id:<26}{entry['files']:>7}{entry['unpacked_bytes'] / 1024:>13.1f}"
-                  f"{entry['zipped_bytes'] / 1024:>11.1f}{with_layers:>13}")
+            print(
+                f"  {entry['kind'] + ' ' + logical_id:<26}{entry['files']:>7}{entry['unpacked_bytes'] / 1024:>13.1f}"
+                f"{entry['zipped_bytes'] / 1024:>11.1f}{with_layers:>13}"
+            )
         print(f"  (+ layers: a function unpacked with its layers; Lambda's limit is {UNZIPPED_LIMIT_MB} MB)")
         for logical_id, entry in report.items():
             for problem in entry["problems"]:

@@ -21,7 +21,10 @@ OUT = REPO_ROOT / "events" / "functions"
 
 def sample_failure(state_after_identity: dict, execution_name: str) -> dict:
     """What "Write failure report" receives when a phase fails (here: Network, access denied)."""
-    cause = {"errorType": "AwsCallError", "errorMessage": "Network: ensure security groups: AWS CreateSecurityGroup failed (UnauthorizedOperation: ...)"}
+    cause = {
+        "errorType": "AwsCallError",
+        "errorMessage": "Network: ensure security groups: AWS CreateSecurityGroup failed (UnauthorizedOperation: ...)",
+    }
     failure = {"phase": "Network", "Error": "AwsCallError", "Cause": json.dumps(cause)}
     return {"failure": failure, "state": {**state_after_identity, "failure": failure}, "execution_name": execution_name}
 

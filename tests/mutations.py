@@ -15,8 +15,14 @@ def field_paths(node, prefix=()):
 
 
 @st.composite
-def mutated(draw, base: dict, paths: list[tuple], replacement: Callable[[tuple], st.SearchStrategy],
-            unknown_field: st.SearchStrategy, actions=("drop", "replace", "add")) -> dict:
+def mutated(
+    draw,
+    base: dict,
+    paths: list[tuple],
+    replacement: Callable[[tuple], st.SearchStrategy],
+    unknown_field: st.SearchStrategy,
+    actions=("drop", "replace", "add"),
+) -> dict:
     """``base`` with fields dropped, replaced by ``replacement(path)`` or joined by ``unknown_field`` keys."""
     doc = copy.deepcopy(base)
     for _ in range(draw(st.integers(1, 3))):

@@ -9,12 +9,18 @@ from analytics_provisioner.deployment import Deployment, ResolvedDeployment
 from analytics_provisioner.record import Record
 
 # Validate's choices, made up: for a phase that does not read them (or a test that pins what it reads)
-CHOICES = {"ubuntu_release": "20.04", "ami_id": "ami-0123456789abcdef0", "es_engine_version": "OpenSearch_2.11",
-           "es_instance_type": "t3.small.search", "es_encryption_at_rest": True}
+CHOICES = {
+    "ubuntu_release": "20.04",
+    "ami_id": "ami-0123456789abcdef0",
+    "es_engine_version": "OpenSearch_2.11",
+    "es_instance_type": "t3.small.search",
+    "es_encryption_at_rest": True,
+}
 
 
-def resolved(doc: dict, region: str = "us-east-1", vpc_id: str = "vpc-0123456789abcdef0", subnet_id: str = "subnet-0123456789abcdef0",
-             **choices) -> ResolvedDeployment:
+def resolved(
+    doc: dict, region: str = "us-east-1", vpc_id: str = "vpc-0123456789abcdef0", subnet_id: str = "subnet-0123456789abcdef0", **choices
+) -> ResolvedDeployment:
     """``doc``'s deployment as Validate hands it on, without asking AWS: ``CHOICES`` unless ``choices`` says otherwise."""
     return ResolvedDeployment.resolve(Deployment.from_input(doc, region), vpc_id, subnet_id, **(CHOICES | choices))
 

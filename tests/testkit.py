@@ -36,8 +36,11 @@ def store_edxapp_admin_secret(emulator, doc: dict) -> None:
     """The edxapp admin secret, opted in for ``doc``'s deployment as seed() opts in what it creates."""
     from analytics_provisioner.naming import TAG_ALLOW
 
-    emulator.client("secretsmanager").create_secret(Name=doc["edxapp"]["db_admin_secret_id"], SecretString=json.dumps(EDXAPP_ADMIN),
-                                                    Tags=[{"Key": TAG_ALLOW, "Value": doc["deployment_id"]}])
+    emulator.client("secretsmanager").create_secret(
+        Name=doc["edxapp"]["db_admin_secret_id"],
+        SecretString=json.dumps(EDXAPP_ADMIN),
+        Tags=[{"Key": TAG_ALLOW, "Value": doc["deployment_id"]}],
+    )
 
 
 def not_ready_times(monkeypatch, module, function: str, times: int) -> None:
@@ -260,16 +263,22 @@ def tagged_everywhere(emulator, deployment_id: str) -> list[str]:
     found |= {r["Arn"] for r in iam.list_roles()["Roles"] if ours(iam.list_role_tags(RoleName=r["RoleName"])["Tags"])}
     found |= {u["Arn"] for u in iam.list_users()["Users"] if ours(iam.list_user_tags(UserName=u["UserName"])["Tags"])}
     found |= {p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"] if ours(iam.list_policy_tags(PolicyArn=p["Arn"])["Tags"])}
-    found |= {p["Arn"] for p in iam.list_instance_profiles()["InstanceProfiles"]
-              if ours(iam.get_instance_profile(InstanceProfileName=p["InstanceProfileName"])["InstanceProfile"].get("Tags"))}  # moto lacks ListInstanceProfileTags
+    found |= {
+        p["Arn"]
+        for p in iam.list_instance_profiles()["InstanceProfiles"]
+        if ours(iam.get_instance_profile(InstanceProfileName=p["InstanceProfileName"])["InstanceProfile"].get("Tags"))
+    }  # moto lacks ListInstanceProfileTags
     by_tag = [{"Name": f"tag:{TAG_DEPLOYMENT}", "Values": [deployment_id]}]
     found |= {f"key-pair/{k['KeyName']}" for k in ec2.describe_key_pairs(Filters=by_tag)["KeyPairs"]}
     found |= {f"elastic-ip/{a['AllocationId']}" for a in ec2.describe_addresses(Filters=by_tag)["Addresses"]}
     for domain in search.list_domain_names()["DomainNames"]:
         arn = search.describe_domain(DomainName=domain["DomainName"])["DomainStatus"]["ARN"]
         found |= {arn} if ours(search.list_tags(ARN=arn)["TagList"]) else set()
-    found |= {g["DBSubnetGroupArn"] for g in rds.describe_db_subnet_groups()["DBSubnetGroups"]
-              if ours(rds.list_tags_for_resource(ResourceName=g["DBSubnetGroupArn"])["TagList"])}
+    found |= {
+        g["DBSubnetGroupArn"]
+        for g in rds.describe_db_subnet_groups()["DBSubnetGroups"]
+        if ours(rds.list_tags_for_resource(ResourceName=g["DBSubnetGroupArn"])["TagList"])
+    }
     secrets = emulator.client("secretsmanager").list_secrets(IncludePlannedDeletion=True)["SecretList"]
     found |= {s["ARN"] for s in secrets if ours(s.get("Tags"))}
     return sorted(found)

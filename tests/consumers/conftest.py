@@ -27,8 +27,10 @@ def mariadb_logins(mysql_server, runbook_users):
 @pytest.fixture
 def offline_logins():
     """Logins for tests that never connect."""
-    return (DbLogin("acme-prod-analytics.abc.eu-west-1.rds.amazonaws.com", "3306", "analytics", "an-" + HOSTILE),
-            DbLogin("acme-edxapp-db.abc.eu-west-1.rds.amazonaws.com", "3306", "edxapp_ro", "ro-" + HOSTILE))
+    return (
+        DbLogin("acme-prod-analytics.abc.eu-west-1.rds.amazonaws.com", "3306", "analytics", "an-" + HOSTILE),
+        DbLogin("acme-edxapp-db.abc.eu-west-1.rds.amazonaws.com", "3306", "edxapp_ro", "ro-" + HOSTILE),
+    )
 
 
 @pytest.fixture

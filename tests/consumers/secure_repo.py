@@ -36,22 +36,44 @@ class SecureRepo:
 
 def make_context(release: str, analytics_db: DbLogin, edxapp_ro_db: DbLogin) -> RenderContext:
     return RenderContext(
-        deployment_id="acme-prod", region="eu-west-1", release=for_release(release),
-        lms_host="lms.acme.org", cms_host="studio.acme.org", scheme="https", contact_email="ops@acme.org",
-        migration_user="edxapp001", migration_password="migrate-" + HOSTILE,
-        analytics_db=analytics_db, edxapp_ro_db=edxapp_ro_db,
+        deployment_id="acme-prod",
+        region="eu-west-1",
+        release=for_release(release),
+        lms_host="lms.acme.org",
+        cms_host="studio.acme.org",
+        scheme="https",
+        contact_email="ops@acme.org",
+        migration_user="edxapp001",
+        migration_password="migrate-" + HOSTILE,
+        analytics_db=analytics_db,
+        edxapp_ro_db=edxapp_ro_db,
         es_endpoint="search-acme-prod-analytics-es-abc123.eu-west-1.es.amazonaws.com",
         es_key=AccessKey("AKIAESCONSUMERTEST01", "es+secret/" + secrets.token_urlsafe(12)),
         reports_key=AccessKey("AKIAREPORTSCONSUMER1", "reports+secret/" + secrets.token_urlsafe(12)),
         app=AppSecrets.generate(),
-        buckets=Buckets("acme-prod-analytics-emr", "acme-prod-analytics-emr", "acme-prod-edxanalytics", "acme-prod-edxanalytics",
-                        "acme-prod-tracking-logs", "acme-prod-analytics-api-reports", "acme-prod-edxapp"),
-        emr=EmrSettings(Names("acme-prod").emr_instance_profile, "acme-prod-analytics", "subnet-0abc1234", "emr-4.7.2", "acme-prod-analytics"),
-        pipeline=Pipeline("https://github.com/openedx/edx-analytics-pipeline.git", release,
-                          "https://github.com/openedx/edx-analytics-configuration.git", release),
+        buckets=Buckets(
+            "acme-prod-analytics-emr",
+            "acme-prod-analytics-emr",
+            "acme-prod-edxanalytics",
+            "acme-prod-edxanalytics",
+            "acme-prod-tracking-logs",
+            "acme-prod-analytics-api-reports",
+            "acme-prod-edxapp",
+        ),
+        emr=EmrSettings(
+            Names("acme-prod").emr_instance_profile, "acme-prod-analytics", "subnet-0abc1234", "emr-4.7.2", "acme-prod-analytics"
+        ),
+        pipeline=Pipeline(
+            "https://github.com/openedx/edx-analytics-pipeline.git",
+            release,
+            "https://github.com/openedx/edx-analytics-configuration.git",
+            release,
+        ),
         analytics_private_key=PRIVATE_KEY,
         insights_public_ip="203.0.113.10",
-        scheduler=Scheduler(DEPLOY_KEY, DEPLOY_PUBLIC_KEY, "git@github.com:acme/analytics-secure.git", "main", "10.0.1.10", "198.51.100.20"),
+        scheduler=Scheduler(
+            DEPLOY_KEY, DEPLOY_PUBLIC_KEY, "git@github.com:acme/analytics-secure.git", "main", "10.0.1.10", "198.51.100.20"
+        ),
     )
 
 
@@ -81,5 +103,10 @@ def run_ansible(playbook: Path, extra_vars: list[Path], tmp_path: Path, env_file
         command += ["-e", f"@{path}"]
     settings = f"export ANSIBLE_HOME='{tmp_path}/ansible' ANSIBLE_LOCAL_TEMP='{tmp_path}/ansible/tmp' ANSIBLE_NOCOLOR=1"
     script = (f'. "{env_file}" && ' if env_file else "") + f'{settings} && exec "$@"'
-    return subprocess.run(["/bin/sh", "-c", script, "sh", *command], capture_output=True, text=True, timeout=120,
-                          env={"PATH": f"{VENV_BIN}:/usr/bin:/bin", "LANG": "C.UTF-8"})
+    return subprocess.run(
+        ["/bin/sh", "-c", script, "sh", *command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": f"{VENV_BIN}:/usr/bin:/bin", "LANG": "C.UTF-8"},
+    )

@@ -27,8 +27,12 @@ def test_creds_file_logs_in_as_its_user(render_repo, mariadb_logins, name, which
     assert list(creds) == EXACT_KEYS
     assert all(isinstance(value, str) for value in creds.values())  # the port too, as in every known sample
     assert creds == mariadb_logins[which].as_creds()
-    with pymysql.connect(host=creds["host"], port=int(creds["port"]), user=creds["username"], password=creds["password"],
-                         connect_timeout=5) as connection, connection.cursor() as cursor:
+    with (
+        pymysql.connect(
+            host=creds["host"], port=int(creds["port"]), user=creds["username"], password=creds["password"], connect_timeout=5
+        ) as connection,
+        connection.cursor() as cursor,
+    ):
         cursor.execute("SELECT CURRENT_USER()")
         assert cursor.fetchone()[0].split("@")[0] == creds["username"]
 
@@ -37,5 +41,6 @@ def test_a_wrong_password_does_not_log_in(render_repo, mariadb_logins):
     """The login above proves something: the server does check the password."""
     creds = strict_json(render_repo(logins=mariadb_logins).path("analytics-tasks/edxapp_creds").read_text())
     with pytest.raises(pymysql.err.OperationalError):
-        pymysql.connect(host=creds["host"], port=int(creds["port"]), user=creds["username"], password=creds["password"] + "x",
-                        connect_timeout=5)
+        pymysql.connect(
+            host=creds["host"], port=int(creds["port"]), user=creds["username"], password=creds["password"] + "x", connect_timeout=5
+        )

@@ -7,8 +7,19 @@ from analytics_provisioner.naming import EMR_EC2_ROLE, Names
 from upstream import AMI_ERA_STEP_TYPES
 
 # The arguments batch/provision.yml gives its EMR module, each from an extra var of the same name.
-PROVISION_ARGUMENTS = ["name", "region", "keypair_name", "vpc_subnet_id", "log_uri", "role", "release_label",
-                       "instance_groups", "steps", "applications", "configurations"]
+PROVISION_ARGUMENTS = [
+    "name",
+    "region",
+    "keypair_name",
+    "vpc_subnet_id",
+    "log_uri",
+    "role",
+    "release_label",
+    "instance_groups",
+    "steps",
+    "applications",
+    "configurations",
+]
 
 
 def playbook(ctx) -> list[dict]:
@@ -16,30 +27,60 @@ def playbook(ctx) -> list[dict]:
     # deployment's own EMR role, never the shared default one.
     job_flow_role = Names(ctx.deployment_id).emr_instance_profile
     assert job_flow_role != EMR_EC2_ROLE
-    return [{"hosts": "localhost", "gather_facts": False, "tasks": [
-        {"name": "the arguments provision.yml passes to its emr module", "set_fact": {
-            "emr_module_args": {argument: f"{{{{ {argument} }}}}" for argument in PROVISION_ARGUMENTS}}},
-        {"name": "cluster and network", "assert": {"quiet": True, "that": [
-            "emr_module_args.name == lookup('env', 'CLUSTER_NAME')", f"emr_module_args.name == '{ctx.emr.cluster_name}'",
-            f"emr_module_args.region == '{ctx.region}'", f"emr_module_args.keypair_name == '{ctx.emr.key_pair_name}'",
-            f"emr_module_args.vpc_subnet_id == '{ctx.emr.subnet_id}'", f"emr_module_args.role == '{job_flow_role}'",
-            f"emr_module_args.log_uri == 's3://{ctx.buckets.emr_logs}/logs/'", f"emr_module_args.release_label == '{ctx.emr.release_label}'",
-        ]}},
-        {"name": "instance groups the module turns into MASTER, CORE and TASK", "assert": {"quiet": True, "that": [
-            "emr_module_args.instance_groups.keys() | sort == ['core', 'master', 'task']",
-            "emr_module_args.instance_groups.values() | map(attribute='num_instances') | map('int') | list == [1, 2, 0]",
-            "emr_module_args.instance_groups.values() | map(attribute='market') | unique | list == ['ON_DEMAND']",
-            "emr_module_args.instance_groups.values() | map(attribute='type') | select('match', '^[a-z0-9]+\\.[a-z0-9]+$') | list | length == 3",
-        ]}},
-        {"name": "applications, configurations and the Sqoop step from the EMR bucket", "assert": {"quiet": True, "that": [
-            "emr_module_args.applications | map(attribute='name') | list == ['Hadoop', 'Hive', 'Sqoop-Sandbox', 'Ganglia']",
-            "emr_module_args.configurations | map(attribute='classification') | list == ['mapred-site', 'yarn-site']",
-            "emr_module_args.steps | map(attribute='type') | list == ['script']",
-            f"emr_module_args.steps | map(attribute='type') | intersect({sorted(AMI_ERA_STEP_TYPES)}) | list == []",
-            f"emr_module_args.steps[0].step_args == ['s3://{ctx.buckets.emr}/install-sqoop', 's3://{ctx.buckets.emr}']",
-            "lookup('env', 'TASK_CONFIGURATION_S3_BUCKET') == '" + ctx.buckets.emr + "'",
-        ]}},
-    ]}]
+    return [
+        {
+            "hosts": "localhost",
+            "gather_facts": False,
+            "tasks": [
+                {
+                    "name": "the arguments provision.yml passes to its emr module",
+                    "set_fact": {"emr_module_args": {argument: f"{{{{ {argument} }}}}" for argument in PROVISION_ARGUMENTS}},
+                },
+                {
+                    "name": "cluster and network",
+                    "assert": {
+                        "quiet": True,
+                        "that": [
+                            "emr_module_args.name == lookup('env', 'CLUSTER_NAME')",
+                            f"emr_module_args.name == '{ctx.emr.cluster_name}'",
+                            f"emr_module_args.region == '{ctx.region}'",
+                            f"emr_module_args.keypair_name == '{ctx.emr.key_pair_name}'",
+                            f"emr_module_args.vpc_subnet_id == '{ctx.emr.subnet_id}'",
+                            f"emr_module_args.role == '{job_flow_role}'",
+                            f"emr_module_args.log_uri == 's3://{ctx.buckets.emr_logs}/logs/'",
+                            f"emr_module_args.release_label == '{ctx.emr.release_label}'",
+                        ],
+                    },
+                },
+                {
+                    "name": "instance groups the module turns into MASTER, CORE and TASK",
+                    "assert": {
+                        "quiet": True,
+                        "that": [
+                            "emr_module_args.instance_groups.keys() | sort == ['core', 'master', 'task']",
+                            "emr_module_args.instance_groups.values() | map(attribute='num_instances') | map('int') | list == [1, 2, 0]",
+                            "emr_module_args.instance_groups.values() | map(attribute='market') | unique | list == ['ON_DEMAND']",
+                            "emr_module_args.instance_groups.values() | map(attribute='type') | select('match', '^[a-z0-9]+\\.[a-z0-9]+$') | list | length == 3",
+                        ],
+                    },
+                },
+                {
+                    "name": "applications, configurations and the Sqoop step from the EMR bucket",
+                    "assert": {
+                        "quiet": True,
+                        "that": [
+                            "emr_module_args.applications | map(attribute='name') | list == ['Hadoop', 'Hive', 'Sqoop-Sandbox', 'Ganglia']",
+                            "emr_module_args.configurations | map(attribute='classification') | list == ['mapred-site', 'yarn-site']",
+                            "emr_module_args.steps | map(attribute='type') | list == ['script']",
+                            f"emr_module_args.steps | map(attribute='type') | intersect({sorted(AMI_ERA_STEP_TYPES)}) | list == []",
+                            f"emr_module_args.steps[0].step_args == ['s3://{ctx.buckets.emr}/install-sqoop', 's3://{ctx.buckets.emr}']",
+                            "lookup('env', 'TASK_CONFIGURATION_S3_BUCKET') == '" + ctx.buckets.emr + "'",
+                        ],
+                    },
+                },
+            ],
+        }
+    ]
 
 
 def test_provision_playbook_reads_its_arguments_in_a_jenkins_job(render_repo, tmp_path):

@@ -32,11 +32,16 @@ def sha256(value: str) -> str:
 
 def expected_values(ctx) -> dict:
     scheduler = ctx.scheduler
-    return {"expected": {
-        "password_sha256": sha256(ctx.app.jenkins_password), "deploy_key_sha256": sha256(scheduler.deploy_key),
-        "emr_key_sha256": sha256(ctx.analytics_private_key), "secure_repo_url": scheduler.secure_repo_url or "",
-        "secure_repo_branch": scheduler.secure_repo_branch, "world_ports": WORLD_PORTS,
-    }}
+    return {
+        "expected": {
+            "password_sha256": sha256(ctx.app.jenkins_password),
+            "deploy_key_sha256": sha256(scheduler.deploy_key),
+            "emr_key_sha256": sha256(ctx.analytics_private_key),
+            "secure_repo_url": scheduler.secure_repo_url or "",
+            "secure_repo_branch": scheduler.secure_repo_branch,
+            "world_ports": WORLD_PORTS,
+        }
+    }
 
 
 def _credential(id_variable: str) -> str:
@@ -45,41 +50,100 @@ def _credential(id_variable: str) -> str:
 
 def playbook(with_secure_repo: bool) -> list[dict]:
     secure_scm = "(jenkins_seed_job.multiscm | selectattr('dest', 'equalto', ANALYTICS_SCHEDULE_SECURE_REPO_DEST) | first)"
-    secure_repo = ([f"{secure_scm}.url == expected.secure_repo_url", "ANALYTICS_SCHEDULE_SECURE_REPO_VERSION == expected.secure_repo_branch"]
-                   if with_secure_repo else [f"not {secure_scm}.url"])  # the seed job leaves an scm without url out
+    secure_repo = (
+        [f"{secure_scm}.url == expected.secure_repo_url", "ANALYTICS_SCHEDULE_SECURE_REPO_VERSION == expected.secure_repo_branch"]
+        if with_secure_repo
+        else [f"not {secure_scm}.url"]
+    )  # the seed job leaves an scm without url out
     git, emr = _credential("ANALYTICS_SCHEDULE_SECURE_REPO_CREDENTIAL_ID"), _credential("ANALYTICS_SCHEDULE_MASTER_SSH_CREDENTIAL_ID")
-    return [{"hosts": "localhost", "gather_facts": False, "tasks": [
-        {"name": "the role's own checks let the play go on", "assert": {"quiet": True, "that": [f"not ({when})" for when in JENKINS_ROLE_FAILS_WHEN]}},
-        {"name": "a person logs in as jenkins, an administrator, with the stored password", "assert": {"quiet": True, "that": [
-            f"jenkins_auth_realm.name in {sorted(JENKINS_LOGIN_REALMS)}", "jenkins_auth_realm.name == 'unix'",
-            "jenkins_auth_realm.service == 'su'", "jenkins_auth_realm.username == jenkins_user == 'jenkins'",
-            "jenkins_auth_realm.plain_password | hash('sha256') == expected.password_sha256",
-            "jenkins_user in jenkins_auth_users.administrators",
-        ]}},
-        {"name": "the credentials file the role writes", "set_fact": {
-            "credentials": "{{ JENKINS_ANALYTICS_CREDENTIALS | to_json | from_json }}",
-            "cloned": "{{ jenkins_seed_job.multiscm | selectattr('url') | list }}"}},
-        {"name": "each credential once, of a type the role's script creates, in the global scope", "assert": {"quiet": True, "that": [
-            "credentials | map(attribute='id') | unique | length == credentials | length",
-            f"credentials | map(attribute='type') | difference({sorted(JENKINS_CREDENTIAL_TYPES)}) == []",
-            "credentials | map(attribute='scope') | unique == ['GLOBAL']",
-        ]}},
-        {"name": "every repository the seed job clones has its credential", "assert": {"quiet": True, "that": [
-            "cloned | map(attribute='credential_id') | difference(credentials | map(attribute='id')) == []",
-            "ANALYTICS_SCHEDULE_JOBS_DSL_REPO_CREDENTIAL_ID == ANALYTICS_SCHEDULE_SECURE_REPO_CREDENTIAL_ID",
-        ]}},
-        {"name": "git: the deploy key, user git", "assert": {"quiet": True, "that": [
-            f"{git}.privatekey | hash('sha256') == expected.deploy_key_sha256", f"{git}.username == 'git'",
-            f"{git}.type == 'ssh-private-key'", f"{git}.passphrase is none",
-        ]}},
-        {"name": "EMR: the analytics key pair, user hadoop, whether or not a secure repo is cloned", "assert": {"quiet": True, "that": [
-            f"{emr}.privatekey | hash('sha256') == expected.emr_key_sha256", f"{emr}.username == 'hadoop'", f"{emr}.type == 'ssh-private-key'",
-        ]}},
-        {"name": "the secure repo", "assert": {"quiet": True, "that": secure_repo}},
-        {"name": "Jenkins' nginx site is on no port the world reaches", "assert": {"quiet": True, "that": [
-            "jenkins_nginx_port | int not in expected.world_ports", "jenkins_nginx_port | int != jenkins_port | int",
-        ]}},
-    ]}]
+    return [
+        {
+            "hosts": "localhost",
+            "gather_facts": False,
+            "tasks": [
+                {
+                    "name": "the role's own checks let the play go on",
+                    "assert": {"quiet": True, "that": [f"not ({when})" for when in JENKINS_ROLE_FAILS_WHEN]},
+                },
+                {
+                    "name": "a person logs in as jenkins, an administrator, with the stored password",
+                    "assert": {
+                        "quiet": True,
+                        "that": [
+                            f"jenkins_auth_realm.name in {sorted(JENKINS_LOGIN_REALMS)}",
+                            "jenkins_auth_realm.name == 'unix'",
+                            "jenkins_auth_realm.service == 'su'",
+                            "jenkins_auth_realm.username == jenkins_user == 'jenkins'",
+                            "jenkins_auth_realm.plain_password | hash('sha256') == expected.password_sha256",
+                            "jenkins_user in jenkins_auth_users.administrators",
+                        ],
+                    },
+                },
+                {
+                    "name": "the credentials file the role writes",
+                    "set_fact": {
+                        "credentials": "{{ JENKINS_ANALYTICS_CREDENTIALS | to_json | from_json }}",
+                        "cloned": "{{ jenkins_seed_job.multiscm | selectattr('url') | list }}",
+                    },
+                },
+                {
+                    "name": "each credential once, of a type the role's script creates, in the global scope",
+                    "assert": {
+                        "quiet": True,
+                        "that": [
+                            "credentials | map(attribute='id') | unique | length == credentials | length",
+                            f"credentials | map(attribute='type') | difference({sorted(JENKINS_CREDENTIAL_TYPES)}) == []",
+                            "credentials | map(attribute='scope') | unique == ['GLOBAL']",
+                        ],
+                    },
+                },
+                {
+                    "name": "every repository the seed job clones has its credential",
+                    "assert": {
+                        "quiet": True,
+                        "that": [
+                            "cloned | map(attribute='credential_id') | difference(credentials | map(attribute='id')) == []",
+                            "ANALYTICS_SCHEDULE_JOBS_DSL_REPO_CREDENTIAL_ID == ANALYTICS_SCHEDULE_SECURE_REPO_CREDENTIAL_ID",
+                        ],
+                    },
+                },
+                {
+                    "name": "git: the deploy key, user git",
+                    "assert": {
+                        "quiet": True,
+                        "that": [
+                            f"{git}.privatekey | hash('sha256') == expected.deploy_key_sha256",
+                            f"{git}.username == 'git'",
+                            f"{git}.type == 'ssh-private-key'",
+                            f"{git}.passphrase is none",
+                        ],
+                    },
+                },
+                {
+                    "name": "EMR: the analytics key pair, user hadoop, whether or not a secure repo is cloned",
+                    "assert": {
+                        "quiet": True,
+                        "that": [
+                            f"{emr}.privatekey | hash('sha256') == expected.emr_key_sha256",
+                            f"{emr}.username == 'hadoop'",
+                            f"{emr}.type == 'ssh-private-key'",
+                        ],
+                    },
+                },
+                {"name": "the secure repo", "assert": {"quiet": True, "that": secure_repo}},
+                {
+                    "name": "Jenkins' nginx site is on no port the world reaches",
+                    "assert": {
+                        "quiet": True,
+                        "that": [
+                            "jenkins_nginx_port | int not in expected.world_ports",
+                            "jenkins_nginx_port | int != jenkins_port | int",
+                        ],
+                    },
+                },
+            ],
+        }
+    ]
 
 
 def run_play(repo, tmp_path, with_secure_repo: bool = True, expected: dict | None = None, over: dict | None = None):
@@ -107,13 +171,22 @@ def test_without_a_secure_repo_the_seed_job_clones_none_and_keeps_its_credential
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 
 
-@pytest.mark.parametrize(("earlier", "caught"), [
-    ({"JENKINS_ANALYTICS_AUTH_REALM": "github_oauth"}, "(not jenkins_auth_realm.clientId)"),
-    ({"JENKINS_ANALYTICS_CREDENTIALS": [JENKINS_ROLE_DEFAULTS["JENKINS_ANALYTICS_CREDENTIALS"][1]]},
-     "cloned | map(attribute='credential_id') | difference(credentials | map(attribute='id')) == []"),
-    ({"JENKINS_ANALYTICS_USER_PASSWORD_PLAIN": "jenkins", "JENKINS_ANALYTICS_AUTH_REALM": "unix"}, "jenkins_auth_realm.plain_password =="),
-    ({"jenkins_nginx_port": 80}, "jenkins_nginx_port | int not in expected.world_ports"),
-], ids=["github-oauth-realm", "no-git-credential", "default-password", "nginx-on-80"])
+@pytest.mark.parametrize(
+    ("earlier", "caught"),
+    [
+        ({"JENKINS_ANALYTICS_AUTH_REALM": "github_oauth"}, "(not jenkins_auth_realm.clientId)"),
+        (
+            {"JENKINS_ANALYTICS_CREDENTIALS": [JENKINS_ROLE_DEFAULTS["JENKINS_ANALYTICS_CREDENTIALS"][1]]},
+            "cloned | map(attribute='credential_id') | difference(credentials | map(attribute='id')) == []",
+        ),
+        (
+            {"JENKINS_ANALYTICS_USER_PASSWORD_PLAIN": "jenkins", "JENKINS_ANALYTICS_AUTH_REALM": "unix"},
+            "jenkins_auth_realm.plain_password ==",
+        ),
+        ({"jenkins_nginx_port": 80}, "jenkins_nginx_port | int not in expected.world_ports"),
+    ],
+    ids=["github-oauth-realm", "no-git-credential", "default-password", "nginx-on-80"],
+)
 def test_the_play_fails_where_the_earlier_render_failed(render_repo, tmp_path, earlier, caught):
     """The assertions bite: each of the earlier render's faults (and the role's default password) is caught."""
     result = run_play(render_repo(), tmp_path, over=earlier)

@@ -34,8 +34,9 @@ def login(admin):
     opened = []
 
     def connect(user: str, password: str, database: str | None = None):
-        connection = pymysql.connect(host=admin.host, port=admin.port, user=user, password=password, database=database,
-                                     autocommit=True, connect_timeout=5)
+        connection = pymysql.connect(
+            host=admin.host, port=admin.port, user=user, password=password, database=database, autocommit=True, connect_timeout=5
+        )
         opened.append(connection)
         return connection
 

@@ -33,8 +33,9 @@ def test_a_hostile_password_works_without_backslash_escapes(admin, prefix, login
 
 
 def test_a_hostile_migration_password_works_for_login(admin, prefix, login):
-    objects = analytics_server_objects(mysql.new_password(), (f"{prefix}mig", HOSTILE_PASSWORD), databases=(f"{prefix}-reports",),
-                                       analytics_user=f"{prefix}an")
+    objects = analytics_server_objects(
+        mysql.new_password(), (f"{prefix}mig", HOSTILE_PASSWORD), databases=(f"{prefix}-reports",), analytics_user=f"{prefix}an"
+    )
     with mysql.session(admin) as cursor:
         mysql.apply(cursor, *objects)
     with login(f"{prefix}mig", HOSTILE_PASSWORD, database=f"{prefix}-reports").cursor() as cursor:

@@ -79,7 +79,21 @@ def test_the_demo_succeeds_on_a_stock_server_and_leaves_its_users_and_databases_
 
     before = stock_server.contents()
     command = str(Path(sys.executable).parent / "analytics-provisioner")
-    result = subprocess.run([command, "local", "run", "--input", str(EVENTS / "input-minimal.json"), "--out", str(tmp_path / "out"),
-                             "--mysql", stock_server.url], capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [
+            command,
+            "local",
+            "run",
+            "--input",
+            str(EVENTS / "input-minimal.json"),
+            "--out",
+            str(tmp_path / "out"),
+            "--mysql",
+            stock_server.url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert stock_server.contents() == before

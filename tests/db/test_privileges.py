@@ -27,8 +27,12 @@ def passwords() -> dict:
 
 
 def apply_analytics(admin, names, passwords) -> None:
-    objects = analytics_server_objects(passwords["analytics"], (names["migration"], passwords["migration"]),
-                                       databases=names["databases"], analytics_user=names["analytics"])
+    objects = analytics_server_objects(
+        passwords["analytics"],
+        (names["migration"], passwords["migration"]),
+        databases=names["databases"],
+        analytics_user=names["analytics"],
+    )
     with mysql.session(admin) as cursor:
         mysql.apply(cursor, *objects)
 
@@ -66,7 +70,9 @@ def snapshot(admin, prefix) -> dict:
 def test_databases_have_the_runbooks_character_set(admin, names, passwords):
     apply_analytics(admin, names, passwords)
     with mysql.session(admin) as cursor:
-        cursor.execute("SELECT schema_name, default_character_set_name FROM information_schema.schemata WHERE schema_name IN %s", (names["databases"],))
+        cursor.execute(
+            "SELECT schema_name, default_character_set_name FROM information_schema.schemata WHERE schema_name IN %s", (names["databases"],)
+        )
         charsets = dict(cursor.fetchall())
     assert set(charsets) == set(names["databases"])
     assert set(charsets.values()) <= {"utf8", "utf8mb3"}  # MariaDB and MySQL 8 call utf8 utf8mb3

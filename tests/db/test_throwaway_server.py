@@ -23,6 +23,8 @@ def test_a_throwaway_server_answers_on_3306_of_its_own_address_and_leaves_nothin
 
 def test_without_mariadb_the_message_says_what_to_install_or_set(monkeypatch):
     monkeypatch.setattr(mariadb, "SEARCH_PATH", "/nonexistent")
-    with pytest.raises(mariadb.NoMariaDB, match="apt-get install -y mariadb-server.*ANALYTICS_PROVISIONER_TEST_MYSQL"):
-        with mariadb.throwaway_server():
-            pass
+    with (
+        pytest.raises(mariadb.NoMariaDB, match="apt-get install -y mariadb-server.*ANALYTICS_PROVISIONER_TEST_MYSQL"),
+        mariadb.throwaway_server(),
+    ):
+        pass

@@ -118,8 +118,15 @@ def test_every_template_route_reaches_the_resolver(monkeypatch):
 
     def resolve(method: str, path: str) -> dict:
         concrete = path.replace("{id}", "acme-demo")
-        event = {"httpMethod": method, "path": concrete, "resource": path, "headers": {}, "body": None,
-                 "requestContext": {"stage": "v1", "path": f"/v1{concrete}"}, "pathParameters": None}
+        event = {
+            "httpMethod": method,
+            "path": concrete,
+            "resource": path,
+            "headers": {},
+            "body": None,
+            "requestContext": {"stage": "v1", "path": f"/v1{concrete}"},
+            "pathParameters": None,
+        }
         return json.loads(app.resolve(event, Context("ApiFunction", 30))["body"])
 
     assert resolve("DELETE", "/deployments/{id}")["message"].startswith("no such route")
@@ -176,8 +183,10 @@ def _iam_match(pattern: str, value: str) -> bool:
 def _invokes(policy: dict, method: str, path: str) -> bool:
     """Whether ``policy`` lets its holder call ``method path`` on the README's API (id a1b2c3d4e5, stage v1)."""
     arn = f"arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/v1/{method}{path}"
-    return any(statement["Effect"] == "Allow" and _iam_match(statement["Action"], "execute-api:Invoke")
-               and _iam_match(statement["Resource"], arn) for statement in policy["Statement"])
+    return any(
+        statement["Effect"] == "Allow" and _iam_match(statement["Action"], "execute-api:Invoke") and _iam_match(statement["Resource"], arn)
+        for statement in policy["Statement"]
+    )
 
 
 def test_every_route_names_one_deployment_in_its_path():
@@ -185,9 +194,12 @@ def test_every_route_names_one_deployment_in_its_path():
     from analytics_provisioner.api import app
 
     for method, path in ROUTES:
-        assert (method, path) == LIST or re.fullmatch(r"/deployments/\{id\}(/[a-z]+)?", path), f"{method} {path}: the deployment id must follow /deployments/"
+        assert (method, path) == LIST or re.fullmatch(r"/deployments/\{id\}(/[a-z]+)?", path), (
+            f"{method} {path}: the deployment id must follow /deployments/"
+        )
     assert {(method, pattern.pattern) for method, pattern, _ in app.routes} == {
-        (method, path.replace("{id}", "(?P<deployment_id>[^/]+)")) for method, path in ROUTES}, "the function routes exactly the template's routes"
+        (method, path.replace("{id}", "(?P<deployment_id>[^/]+)")) for method, path in ROUTES
+    }, "the function routes exactly the template's routes"
 
 
 def test_the_readmes_policy_lets_a_caller_reach_its_deployments_and_no_other():
@@ -208,9 +220,20 @@ def test_the_resolver_acts_only_on_the_deployment_its_path_names(monkeypatch):
 
     monkeypatch.setenv("PROVISION_STATE_MACHINE_ARN", "arn:aws:states:us-east-1:123456789012:stateMachine:never-called")
     document = json.loads((REPO / "events" / "input-minimal.json").read_text())
-    for path_id, body in (("acme-prod", {**document, "deployment_id": "other-prod"}), ("acme-prod", {k: v for k, v in document.items() if k != "deployment_id"}),
-                          ("acme-prod%2F..%2Fother", document), ("acme-*", document)):
-        event = {"httpMethod": "POST", "path": f"/deployments/{path_id}", "resource": "/deployments/{id}", "headers": {}, "body": json.dumps(body),
-                 "requestContext": {"stage": "v1", "path": f"/v1/deployments/{path_id}"}, "pathParameters": {"id": path_id}}
+    for path_id, body in (
+        ("acme-prod", {**document, "deployment_id": "other-prod"}),
+        ("acme-prod", {k: v for k, v in document.items() if k != "deployment_id"}),
+        ("acme-prod%2F..%2Fother", document),
+        ("acme-*", document),
+    ):
+        event = {
+            "httpMethod": "POST",
+            "path": f"/deployments/{path_id}",
+            "resource": "/deployments/{id}",
+            "headers": {},
+            "body": json.dumps(body),
+            "requestContext": {"stage": "v1", "path": f"/v1/deployments/{path_id}"},
+            "pathParameters": {"id": path_id},
+        }
         answer = app.resolve(event, Context("ApiFunction", 30))
         assert answer["statusCode"] == 400, (path_id, answer["body"])

@@ -25,7 +25,7 @@ EXPECT = re.compile(r"#\s*expect:\s*(?P<rule>[\w-]+)")
 
 # Each line marked `# expect: rule-id` must be reported by semgrep with that rule, and no other line.
 CODE = {
-    "sql_bad.py": '''
+    "sql_bad.py": """
 from analytics_provisioner import mysql
 from analytics_provisioner.mysql import quote
 
@@ -57,8 +57,8 @@ def select(cursor, name):
 
 def through_the_helper(cursor, user):
     mysql.execute(cursor, "create", f"CREATE DATABASE {user}")  # expect: sql-built-by-string-formatting
-''',
-    "sql_good.py": '''
+""",
+    "sql_good.py": """
 from analytics_provisioner import mysql
 from analytics_provisioner.mysql import quote
 
@@ -76,8 +76,8 @@ def create_database(cursor, database):
     cursor.execute(f"CREATE DATABASE IF NOT EXISTS {quote(database)}")
     cursor.execute("DROP DATABASE " + mysql.quote(database))
     mysql.execute(cursor, f"create {database}", "CREATE DATABASE IF NOT EXISTS {} CHARACTER SET %s", [database], ("utf8",))
-''',
-    "logging_bad.py": '''
+""",
+    "logging_bad.py": """
 import json
 
 from aws_lambda_powertools import Logger
@@ -97,8 +97,8 @@ def lambda_handler(event, context):
 
 def run(state):
     logger.info("state", extra={"state": state})  # expect: log-whole-event
-''',
-    "logging_good.py": '''
+""",
+    "logging_good.py": """
 from aws_lambda_powertools import Logger
 
 logger = Logger()
@@ -109,8 +109,8 @@ def lambda_handler(event, context):
     logger.info("phase started", extra={"phase": "Validate", "deployment": event["deployment_id"]})
     print("keys", len(event))
     return {}
-''',
-    "secrets_bad.py": '''
+""",
+    "secrets_bad.py": """
 import boto3
 
 from analytics_provisioner.mysql import new_password
@@ -134,8 +134,8 @@ def lambda_handler(event, context):
 def run(state):
     pair = boto3.client("ec2").create_key_pair(KeyName="analytics")  # expect: secret-in-return-value
     return {"key_pairs": {"analytics": {"name": pair["KeyName"], "material": pair["KeyMaterial"]}}}
-''',
-    "secrets_good.py": '''
+""",
+    "secrets_good.py": """
 import boto3
 
 from analytics_provisioner.aws import secrets
@@ -149,28 +149,28 @@ def run(state):
 
 def vars_analytics(ctx):
     return {"ANALYTICS_API_PASSWORD": ctx.password}
-''',
-    "random_bad.py": '''
+""",
+    "random_bad.py": """
 import random  # expect: random-module-for-secrets
 import string
 
 
 def new_password():
     return "".join(random.choice(string.ascii_letters) for _ in range(32))  # expect: random-module-for-secrets
-''',
-    "random_good.py": '''
+""",
+    "random_good.py": """
 import secrets
 import string
 
 
 def new_password():
     return "".join(secrets.choice(string.ascii_letters) for _ in range(32))
-''',
-    "suppressions_bad.py": '''
+""",
+    "suppressions_bad.py": """
 TOKEN = "fixture"  # nosec
 LIMIT = 10  # nosemgrep
 COUNT: int = "3"  # type: ignore[assignment]
-''',
+""",
 }
 
 
@@ -223,14 +223,19 @@ def test_every_gate_fails_on_the_bad_change(bad_run):
 
 def test_cfn_lint_sees_the_star_action(bad_run):
     _, logs, _ = bad_run
-    assert re.search(r":WS1003:Lambda function ValidateFunction has an inline policy with stars in actions", logs["cfn-lint"]), logs["cfn-lint"]
+    assert re.search(r":WS1003:Lambda function ValidateFunction has an inline policy with stars in actions", logs["cfn-lint"]), logs[
+        "cfn-lint"
+    ]
 
 
 def test_checkov_sees_the_star_action_in_the_generated_role_and_the_missing_retention(bad_run):
     _, logs, _ = bad_run
     failed = set(re.findall(r"Check: (CKV_AWS_\d+):.*\n\s+FAILED for resource: (\S+)", logs["checkov"]))
-    assert {("CKV_AWS_63", "AWS::IAM::Role.ValidateFunctionRole"), ("CKV_AWS_62", "AWS::IAM::Role.ValidateFunctionRole"),
-            ("CKV_AWS_66", "AWS::Logs::LogGroup.ValidateLogGroup")} <= failed, logs["checkov"]
+    assert {
+        ("CKV_AWS_63", "AWS::IAM::Role.ValidateFunctionRole"),
+        ("CKV_AWS_62", "AWS::IAM::Role.ValidateFunctionRole"),
+        ("CKV_AWS_66", "AWS::Logs::LogGroup.ValidateLogGroup"),
+    } <= failed, logs["checkov"]
 
 
 def _semgrep_findings(log: str, code: Path) -> set:
@@ -243,8 +248,12 @@ def _semgrep_findings(log: str, code: Path) -> set:
 
 
 def _expected(code: Path) -> set:
-    return {(path.name, number, marker["rule"]) for path in code.glob("*.py")
-            for number, line in enumerate(path.read_text().splitlines(), 1) if (marker := EXPECT.search(line))}
+    return {
+        (path.name, number, marker["rule"])
+        for path in code.glob("*.py")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if (marker := EXPECT.search(line))
+    }
 
 
 def test_semgrep_reports_each_bad_line_and_nothing_else(bad_run):
@@ -277,9 +286,25 @@ def test_a_skip_list_entry_or_template_skip_without_its_reason_fails(gates_venv,
     ignores = tmp_path / ".cfnlintrc.yaml"
     ignores.write_text("ignore_checks: [WS1000]\n")
     template = tmp_path / "template.yaml"
-    template.write_text("Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n    Metadata:\n      checkov:\n        skip:\n          - id: CKV_AWS_18\n")
-    result = subprocess.run([str(gates_venv / "bin" / "python"), str(REPO / "scripts" / "check_suppressions.py"), "--template", str(template),
-                             "--lists", str(skips), str(ignores), "--", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    template.write_text(
+        "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n    Metadata:\n      checkov:\n        skip:\n          - id: CKV_AWS_18\n"
+    )
+    result = subprocess.run(
+        [
+            str(gates_venv / "bin" / "python"),
+            str(REPO / "scripts" / "check_suppressions.py"),
+            "--template",
+            str(template),
+            "--lists",
+            str(skips),
+            str(ignores),
+            "--",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
         f"{template}: Bucket: checkov skip {{'id': 'CKV_AWS_18'}} needs a comment giving its reason",

@@ -17,7 +17,12 @@ def _definition(logical_id: str) -> dict:
 
 
 def _next(state: dict) -> list[str]:
-    targets = [state.get("Next"), state.get("Default"), *(c.get("Next") for c in state.get("Choices", [])), *(c["Next"] for c in state.get("Catch", []))]
+    targets = [
+        state.get("Next"),
+        state.get("Default"),
+        *(c.get("Next") for c in state.get("Choices", [])),
+        *(c["Next"] for c in state.get("Catch", [])),
+    ]
     return [target for target in targets if target]
 
 
@@ -43,7 +48,11 @@ def test_the_first_state_takes_the_lock_and_a_refusal_ends_the_execution_at_once
     assert taken == {**taken, "Type": "Pass", "Parameters": {"input.$": "$$.Execution.Input"}, "OutputPath": "$.input"}
     assert lock["Parameters"]["execution_arn.$"] == "$$.Execution.Id" and lock["Parameters"]["input.$"] == "$$.Execution.Input"
     busy = [catch for catch in lock["Catch"] if catch["ErrorEquals"] == ["Busy"]]
-    assert busy and busy[0]["Next"] == BUSY_STATE and definition["States"][BUSY_STATE] == {**definition["States"][BUSY_STATE], "Type": "Fail", "Error": "Busy"}
+    assert (
+        busy
+        and busy[0]["Next"] == BUSY_STATE
+        and definition["States"][BUSY_STATE] == {**definition["States"][BUSY_STATE], "Type": "Fail", "Error": "Busy"}
+    )
     for catch in lock["Catch"]:
         assert definition["States"][catch["Next"]]["Type"] == "Fail", "a start that holds no lock must not run anything"
 

@@ -41,7 +41,13 @@ def test_phases_make_no_raw_client_call():
                 found.append(f"{path.relative_to(REPO)}:{node.lineno}")
             if isinstance(node, ast.ImportFrom) and any(alias.name == "client" for alias in node.names):
                 found.append(f"{path.relative_to(REPO)}:{node.lineno} imports client")
-            modules = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            modules = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             if any(module.split(".")[0] in ("boto3", "botocore") for module in modules):
                 found.append(f"{path.relative_to(REPO)}:{node.lineno} imports {modules[0]}")
     assert found == [], "raw AWS calls in phases/ (move them into an aws/ helper): " + ", ".join(found)
@@ -64,8 +70,13 @@ def test_every_delete_in_aws_goes_through_gone_is_success():
         if path.name == "errors.py":
             continue
         parents = {child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
-        handed = {arg.id for node in ast.walk(tree) if isinstance(node, ast.Call) and _name(node.func) in GONE_HELPERS
-                  for arg in node.args if isinstance(arg, ast.Name)}
+        handed = {
+            arg.id
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and _name(node.func) in GONE_HELPERS
+            for arg in node.args
+            if isinstance(arg, ast.Name)
+        }
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr.startswith(REMOVING)):
                 continue
@@ -79,10 +90,14 @@ def test_no_helper_in_aws_reads_a_not_found_code_after_a_delete():
     """The one place a delete's "no such thing" is read is errors.gone_is_success."""
     found = []
     for path, tree in _trees(AWS):
-        for function in (node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) and node.name.startswith(("delete", "release", "remove"))):
+        for function in (
+            node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) and node.name.startswith(("delete", "release", "remove"))
+        ):
             for handler in (node for node in ast.walk(function) if isinstance(node, ast.ExceptHandler)):
                 literals = [n.value for n in ast.walk(handler) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
-                found += [f"{path.name}:{handler.lineno} {value}" for value in literals if "NotFound" in value or value.startswith("NoSuch")]
+                found += [
+                    f"{path.name}:{handler.lineno} {value}" for value in literals if "NotFound" in value or value.startswith("NoSuch")
+                ]
     assert found == [], found
 
 
@@ -121,5 +136,8 @@ def test_every_module_and_function_where_things_live_names_exists():
 def test_where_things_live_names_every_teardown_module():
     named = {module for module, _ in REFERENCE.findall(PAGE.read_text())}
     undo = {f"phases/teardown/{path.name}" for path in (PHASES / "teardown").glob("*.py")} - {
-        "phases/teardown/__init__.py", "phases/teardown/request.py", "phases/teardown/preview.py"}
+        "phases/teardown/__init__.py",
+        "phases/teardown/request.py",
+        "phases/teardown/preview.py",
+    }
     assert undo - named == set()

@@ -12,9 +12,19 @@ from analytics_provisioner.phases import compute, database, dbsetup, identity, n
 from analytics_provisioner.settings import Settings
 from testkit import EVENTS, REPO
 
-TYPED = {"validate": validate.run, "identity": identity.run, "network": network.run, "search": search.run, "database": database.run,
-         "dbsetup": dbsetup.run, "storage": storage.run, "compute": compute.run, "verify": verify.run, "render": render.run,
-         "report": report.run}
+TYPED = {
+    "validate": validate.run,
+    "identity": identity.run,
+    "network": network.run,
+    "search": search.run,
+    "database": database.run,
+    "dbsetup": dbsetup.run,
+    "storage": storage.run,
+    "compute": compute.run,
+    "verify": verify.run,
+    "render": render.run,
+    "report": report.run,
+}
 
 
 @pytest.mark.parametrize("function", sorted(TYPED))
@@ -33,7 +43,8 @@ def _state_doc():
 def test_the_phase_outputs_in_docs_state_md_are_the_dataclasses():
     state_doc = _state_doc()
     assert state_doc.current(state_doc.DOC.read_text()) == state_doc.section(), (
-        "docs/state.md's Phase outputs differ from state.py: run .venv/bin/python scripts/state_doc.py")
+        "docs/state.md's Phase outputs differ from state.py: run .venv/bin/python scripts/state_doc.py"
+    )
 
 
 def test_the_generated_section_shows_every_field_with_its_description():

@@ -41,7 +41,9 @@ def test_asl_is_valid_in_a_raw_state_machine(logical_id):
                 "Properties": {
                     "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
                     "Definition": definition,
-                    "DefinitionSubstitutions": {key: "arn:aws:lambda:us-east-1:123456789012:function:f" for key in MACHINES[logical_id]["DefinitionSubstitutions"]},
+                    "DefinitionSubstitutions": {
+                        key: "arn:aws:lambda:us-east-1:123456789012:function:f" for key in MACHINES[logical_id]["DefinitionSubstitutions"]
+                    },
                 },
             },
         },
@@ -90,8 +92,12 @@ def test_every_task_retries_transient_errors_with_jitter():
         definition = json.loads((REPO / machine["DefinitionUri"]).read_text())
         for name, state in _tasks(definition):
             retriers = state.get("Retry", [])
-            assert any(set(RETRYABLE_ERROR_NAMES) <= set(r["ErrorEquals"]) and "Lambda.TooManyRequestsException" in r["ErrorEquals"]
-                       and r.get("JitterStrategy") == "FULL" for r in retriers), name
+            assert any(
+                set(RETRYABLE_ERROR_NAMES) <= set(r["ErrorEquals"])
+                and "Lambda.TooManyRequestsException" in r["ErrorEquals"]
+                and r.get("JitterStrategy") == "FULL"
+                for r in retriers
+            ), name
             assert state.get("Catch"), f"{name}: every task needs a Catch"
 
 
@@ -104,7 +110,9 @@ def _retry_ceiling_seconds(retrier: dict) -> float:
 def test_the_tasks_that_use_a_fresh_principal_wait_out_iam_propagation_up_to_a_ceiling():
     """Search names the new ES user in the domain's access policy, Compute launches with the new instance profile."""
     definition = json.loads((REPO / MACHINES["ProvisionStateMachine"]["DefinitionUri"]).read_text())
-    waiting = {name: r for name, state in _tasks(definition) for r in state.get("Retry", []) if IamPropagationError.__name__ in r["ErrorEquals"]}
+    waiting = {
+        name: r for name, state in _tasks(definition) for r in state.get("Retry", []) if IamPropagationError.__name__ in r["ErrorEquals"]
+    }
     assert set(waiting) == {"Create search domain", "Launch instances"}
     for name, retrier in waiting.items():
         assert retrier["JitterStrategy"] == "FULL" and 120 <= _retry_ceiling_seconds(retrier) <= 600, name
@@ -133,14 +141,20 @@ def test_the_execution_history_budget_of_the_poll_settings_follows_the_definitio
     states = dict(_states(definition))
     loops = {}
     for name, state in states.items():
-        if state["Type"] == "Wait" and "SecondsPath" in state and state["SecondsPath"] != "$.lock.wait_seconds":  # the lock's: one round, counted once below
+        if (
+            state["Type"] == "Wait" and "SecondsPath" in state and state["SecondsPath"] != "$.lock.wait_seconds"
+        ):  # the lock's: one round, counted once below
             check = states[state["Next"]]
             choice = states[check["Next"]]
             back = [choice.get("Default")] + [rule["Next"] for rule in choice.get("Choices", [])]
             assert check["Type"] == "Task" and choice["Type"] == "Choice" and name in back, name
             assert sum(STATE_EVENTS.get(s["Type"], 2) for s in (state, check, choice)) == polling.EVENTS_PER_ROUND, name
             loops[state["SecondsPath"]] = name
-    assert set(loops) == {"$.search.poll.next_wait_seconds", "$.database.poll.next_wait_seconds", "$.verify.rds_test.poll.next_wait_seconds"}
+    assert set(loops) == {
+        "$.search.poll.next_wait_seconds",
+        "$.database.poll.next_wait_seconds",
+        "$.verify.rds_test.poll.next_wait_seconds",
+    }
     verify_rounds = verify.RDS_TEST_CEILING_SECONDS // verify.RDS_TEST_WAIT_SECONDS + 1
     once = sum(STATE_EVENTS.get(state["Type"], 2) for state in states.values()) + EXECUTION_AND_PARALLEL_EVENTS
     retried = FAILED_ATTEMPT_EVENTS * sum(r["MaxAttempts"] for state in states.values() for r in state.get("Retry", []))
@@ -191,8 +205,12 @@ def test_a_status_check_can_watch_as_long_as_the_input_allows(logical_id):
 def test_the_lock_waits_as_long_as_the_longest_function_the_state_machines_invoke_can_run():
     """``LONGEST_FUNCTION_TIMEOUT`` (the Lock function's ``settles_at`` figure) is the largest Timeout of
     the functions either state machine invokes: a call can outlive an execution that did not succeed by that much."""
-    invoked = {value["Fn::GetAtt"][0] for machine in MACHINES.values() for value in machine["DefinitionSubstitutions"].values()
-               if isinstance(value, dict) and "Fn::GetAtt" in value}
+    invoked = {
+        value["Fn::GetAtt"][0]
+        for machine in MACHINES.values()
+        for value in machine["DefinitionSubstitutions"].values()
+        if isinstance(value, dict) and "Fn::GetAtt" in value
+    }
     default = TEMPLATE["Globals"]["Function"]["Timeout"]
     timeouts = {name: TEMPLATE["Resources"][name]["Properties"].get("Timeout", default) for name in invoked}
     assert "ComputeFunction" in timeouts and "TeardownFunction" in timeouts, timeouts

@@ -47,7 +47,10 @@ def test_foreign_secrets_are_readable_only_with_the_allow_tag():
         foreign = [_text(r) for r in _list(statement["Resource"]) if not _text(r).endswith(OUR_SECRETS)]
         if foreign:
             checked.append(function)
-            assert _string_like(statement) == {"secretsmanager:ResourceTag/analytics-provisioner:allow": ALLOW_PRESENT}, (function, statement)
+            assert _string_like(statement) == {"secretsmanager:ResourceTag/analytics-provisioner:allow": ALLOW_PRESENT}, (
+                function,
+                statement,
+            )
     assert sorted(set(checked)) == ["DbSetupFunction", "DbTeardownFunction", "RenderFunction", "ValidateFunction"]
 
 
@@ -57,8 +60,10 @@ def test_the_edxapp_database_is_modified_only_with_the_allow_tag():
         if "rds:ModifyDBInstance" in _list(statement["Action"]):
             checked.append(function)
             assert _list(statement["Action"]) == ["rds:ModifyDBInstance"], (function, "the condition would also limit the other actions")
-            assert _string_like(statement) in ({"rds:db-tag/analytics-provisioner:allow": ALLOW_PRESENT},
-                                               {"rds:db-tag/analytics-provisioner:deployment": ALLOW_PRESENT}), (function, statement)
+            assert _string_like(statement) in (
+                {"rds:db-tag/analytics-provisioner:allow": ALLOW_PRESENT},
+                {"rds:db-tag/analytics-provisioner:deployment": ALLOW_PRESENT},
+            ), (function, statement)
     assert sorted(checked) == ["NetworkFunction", "TeardownFunction", "TeardownFunction"]
     network = [s for f, s in statements() if f == "NetworkFunction" and "rds:ModifyDBInstance" in _list(s["Action"])]
     assert [_string_like(s) for s in network] == [{"rds:db-tag/analytics-provisioner:allow": ALLOW_PRESENT}]

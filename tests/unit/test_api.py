@@ -22,7 +22,11 @@ from testkit import EVENTS, load_event
 pytestmark = pytest.mark.without_database
 
 STATUS_URL = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/v1/deployments/acme-demo"
-RENDER_OUTPUT = {"secure_repo": "s3://secure/acme-demo/", "files": ["s3://secure/acme-demo/vars-analytics.yml"], "next_steps": ["run ansible"]}
+RENDER_OUTPUT = {
+    "secure_repo": "s3://secure/acme-demo/",
+    "files": ["s3://secure/acme-demo/vars-analytics.yml"],
+    "next_steps": ["run ansible"],
+}
 
 
 class Api:
@@ -84,14 +88,19 @@ class Api:
 
     def stand_in(self, name: str, output: dict | None = None) -> str:
         """A state machine that succeeds at once with ``output`` (a finished execution with outputs)."""
-        definition = {"StartAt": "Render secure-repo files",
-                      "States": {"Render secure-repo files": {"Type": "Pass", "Result": output or {}, "End": True}}}
+        definition = {
+            "StartAt": "Render secure-repo files",
+            "States": {"Render secure-repo files": {"Type": "Pass", "Result": output or {}, "End": True}},
+        }
         return self._machine(name, definition)
 
     def holding_machine(self, name: str) -> str:
         """A state machine whose only state invokes ValidateFunction: it runs while Validate is held."""
         validate = self.emulator.client("lambda").get_function(FunctionName="ValidateFunction")["Configuration"]["FunctionArn"]
-        definition = {"StartAt": "Check teardown request", "States": {"Check teardown request": {"Type": "Task", "Resource": validate, "End": True}}}
+        definition = {
+            "StartAt": "Check teardown request",
+            "States": {"Check teardown request": {"Type": "Task", "Resource": validate, "End": True}},
+        }
         return self._machine(name, definition)
 
     def _machine(self, name: str, definition: dict) -> str:
@@ -117,6 +126,7 @@ def _bad_vpc(document: dict) -> dict:
 
 
 # --- POST /deployments -------------------------------------------------------------------------
+
 
 def test_start_answers_202_with_the_execution_and_a_status_url(api, minimal_input):
     api.hold()
@@ -148,8 +158,11 @@ def test_a_body_for_another_deployment_than_the_paths_is_refused_and_starts_noth
 
 
 def test_a_body_that_is_not_a_json_object_is_refused(api):
-    for raw, message in [("{not json", "the body is not valid JSON"), ("[1, 2]", "the body must be a JSON object"),
-                         (None, "the body must be the execution input")]:
+    for raw, message in [
+        ("{not json", "the body is not valid JSON"),
+        ("[1, 2]", "the body must be a JSON object"),
+        (None, "the body must be the execution input"),
+    ]:
         status, body = api.call("start-minimal.json", body=raw)
         assert status == 400 and message in body["message"], raw
     assert api.executions() == []
@@ -213,6 +226,7 @@ def test_attempt_must_be_a_small_whole_number(api):
 
 # --- GET /deployments/{id} ---------------------------------------------------------------------
 
+
 def test_status_of_a_running_execution_names_the_running_state(api):
     api.hold()
     _, started = api.call("start-minimal.json")
@@ -221,8 +235,12 @@ def test_status_of_a_running_execution_names_the_running_state(api):
     assert status == 200
     assert body["status"] == "RUNNING" and body["execution_arn"] == started["execution_arn"]
     assert body["running_states"] == ["Validate input"]
-    assert [(s["state"], s["status"]) for s in body["states"]] == [("Take deployment lock", "succeeded"), ("Last run's functions may still run?", "succeeded"),
-                                                                  ("Lock taken", "succeeded"), ("Validate input", "running")]
+    assert [(s["state"], s["status"]) for s in body["states"]] == [
+        ("Take deployment lock", "succeeded"),
+        ("Last run's functions may still run?", "succeeded"),
+        ("Lock taken", "succeeded"),
+        ("Validate input", "running"),
+    ]
     assert body["states"][3]["seconds"] is None
     assert "output" not in body and "error" not in body
 
@@ -236,8 +254,16 @@ def test_status_of_a_failed_execution_gives_each_state_with_timing_and_the_error
     assert body["status"] == "FAILED" and body["stopped_at"]
     assert body["error"] == "Validate.PreflightError"
     assert "network.vpc_id: VPC vpc-0badbadbadbadbad0 does not exist" in body["cause"]
-    assert [s["state"] for s in body["states"]] == ["Take deployment lock", "Last run's functions may still run?", "Lock taken", "Validate input", "Validate failed", "Write failure report",
-                                                    "Release deployment lock (failed)", "Deployment failed"]
+    assert [s["state"] for s in body["states"]] == [
+        "Take deployment lock",
+        "Last run's functions may still run?",
+        "Lock taken",
+        "Validate input",
+        "Validate failed",
+        "Write failure report",
+        "Release deployment lock (failed)",
+        "Deployment failed",
+    ]
     assert body["states"][3]["status"] == "failed"
     assert all(s["seconds"] is not None for s in body["states"][:7])
     assert "output" not in body
@@ -253,8 +279,14 @@ def test_status_of_a_succeeded_execution_returns_its_outputs(api, monkeypatch):
     assert status == 200
     assert body["status"] == "SUCCEEDED" and body["output"] == warned
     assert body["warnings"] == warned["warnings"], "the status answer shows the warnings where a pipeline looks"
-    assert body["states"] == [{"state": "Render secure-repo files", "status": "succeeded", "seconds": body["states"][0]["seconds"],
-                               "started_at": body["states"][0]["started_at"]}]
+    assert body["states"] == [
+        {
+            "state": "Render secure-repo files",
+            "status": "succeeded",
+            "seconds": body["states"][0]["seconds"],
+            "started_at": body["states"][0]["started_at"],
+        }
+    ]
     assert "error" not in body
 
 
@@ -274,6 +306,7 @@ def test_status_of_an_unknown_deployment_is_404_and_a_bad_id_400(api):
 
 
 # --- POST /deployments/{id}/teardown -------------------------------------------------------------
+
 
 def test_teardown_without_the_teardown_workflow_answers_501(api):
     api.call("start-minimal.json")
@@ -314,7 +347,11 @@ def test_teardown_is_refused_while_provisioning_runs_and_vice_versa(api, monkeyp
     assert status == 202
     status, body = api.call("start-again.json")
     assert status == 409
-    assert body["running_execution"] == {**body["running_execution"], "workflow": "teardown", "execution_arn": tearing_down["execution_arn"]}
+    assert body["running_execution"] == {
+        **body["running_execution"],
+        "workflow": "teardown",
+        "execution_arn": tearing_down["execution_arn"],
+    }
     assert body["status_url"] == STATUS_URL + "?workflow=teardown"
 
 
@@ -339,6 +376,7 @@ def test_a_teardown_request_outside_its_schema_is_refused(api, monkeypatch, mini
 
 # --- configuration and AWS errors ----------------------------------------------------------------
 
+
 def test_an_unconfigured_api_says_what_is_missing(api, monkeypatch):
     monkeypatch.delenv("PROVISION_STATE_MACHINE_ARN")
     status, body = api.call("start-minimal.json")
@@ -353,6 +391,7 @@ def test_aws_errors_become_a_json_answer_naming_the_call(api, monkeypatch):
 
 
 # --- the sample requests ---------------------------------------------------------------------------
+
 
 def test_sample_start_requests_carry_inputs_that_pass_the_schema():
     for path in sorted((EVENTS / "api").glob("start-*.json")):

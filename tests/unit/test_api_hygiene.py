@@ -71,8 +71,12 @@ HUGE = "x" * 2_500_000
 HOSTILE = {
     "nested 10,000 deep": start_event(raw="[" * 10_000 + "]" * 10_000),
     "object nested 100,000 deep": start_event(raw='{"a":' * 100_000 + "1" + "}" * 100_000),
-    "nested 6,000 deep inside a field": start_event(raw=json.dumps(_minimal())[:-1] + ', "options": {"x": ' + "[" * 6_000 + "]" * 6_000 + "}}"),
-    "nested 900 deep inside a field": start_event(_with(lambda b: b["options"].update(x=_nested(900)) if "options" in b else b.update(options={"x": _nested(900)}))),
+    "nested 6,000 deep inside a field": start_event(
+        raw=json.dumps(_minimal())[:-1] + ', "options": {"x": ' + "[" * 6_000 + "]" * 6_000 + "}}"
+    ),
+    "nested 900 deep inside a field": start_event(
+        _with(lambda b: b["options"].update(x=_nested(900)) if "options" in b else b.update(options={"x": _nested(900)}))
+    ),
     "2.5 MB host name": start_event(_with(lambda b: b["edxapp"].update(lms_host=HUGE))),
     "2.5 MB unknown key": start_event(_with(lambda b: b.update({HUGE: 1}))),
     "2.5 MB deployment id": start_event(_with(lambda b: b.update(deployment_id=HUGE))),
@@ -124,9 +128,14 @@ FIELDS = st.sampled_from(["deployment_id", "region", "network", "edxapp", "featu
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(raw=st.one_of(st.text(max_size=60), JSON_VALUES.map(json.dumps),
-                     st.dictionaries(FIELDS, JSON_VALUES, max_size=6).map(lambda d: json.dumps({**_minimal(), **d}))),
-       query=st.one_of(st.none(), st.dictionaries(st.sampled_from(["attempt", "workflow", "x"]), st.text(max_size=8), max_size=2)))
+@given(
+    raw=st.one_of(
+        st.text(max_size=60),
+        JSON_VALUES.map(json.dumps),
+        st.dictionaries(FIELDS, JSON_VALUES, max_size=6).map(lambda d: json.dumps({**_minimal(), **d})),
+    ),
+    query=st.one_of(st.none(), st.dictionaries(st.sampled_from(["attempt", "workflow", "x"]), st.text(max_size=8), max_size=2)),
+)
 def test_any_body_and_query_get_an_answer_below_500(api_function, raw, query):
     status, body, size = call(api_function, start_event(raw=raw, query=query))
     assert status < 500, (status, body)
@@ -134,8 +143,10 @@ def test_any_body_and_query_get_an_answer_below_500(api_function, raw, query):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(deployment_id=st.text(min_size=1, max_size=40).filter(lambda s: "/" not in s),
-       query=st.one_of(st.none(), st.dictionaries(st.sampled_from(["attempt", "workflow"]), st.text(max_size=8), max_size=2)))
+@given(
+    deployment_id=st.text(min_size=1, max_size=40).filter(lambda s: "/" not in s),
+    query=st.one_of(st.none(), st.dictionaries(st.sampled_from(["attempt", "workflow"]), st.text(max_size=8), max_size=2)),
+)
 def test_any_path_id_and_query_get_an_answer_below_500(api_function, deployment_id, query):
     event = load_event("api/status.json")
     event["path"] = event["path"].replace("acme-demo", deployment_id)
@@ -152,7 +163,10 @@ def _executions(emu) -> list:
 
 # --- the harness keeps Lambda's 6 MB response limit --------------------------------------------
 
+
 def test_a_response_over_6_mb_fails_like_lambda(api_function, monkeypatch):
-    monkeypatch.setitem(api_function.hook.handlers, "ApiFunction", lambda event, context: {"statusCode": 200, "body": "x" * (6 * 1024 * 1024)})
+    monkeypatch.setitem(
+        api_function.hook.handlers, "ApiFunction", lambda event, context: {"statusCode": 200, "body": "x" * (6 * 1024 * 1024)}
+    )
     status, body, _ = call(api_function, load_event("api/status.json"))
     assert status == 502 and body["errorType"] == "Function.ResponseSizeTooLarge"

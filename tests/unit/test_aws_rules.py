@@ -2,7 +2,7 @@
 Each test shows the rule bites: what the code did before the rule existed fails under it."""
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from botocore.exceptions import ClientError
@@ -36,17 +36,21 @@ def test_the_owner_sees_its_deprecated_images(aws):
     from moto.ec2.models import ec2_backends
 
     ec2 = aws.client("ec2")
-    instance_id = ec2.run_instances(ImageId=_canonical(ec2, XENIAL, IncludeDeprecated=True)[0]["ImageId"], MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    instance_id = ec2.run_instances(ImageId=_canonical(ec2, XENIAL, IncludeDeprecated=True)[0]["ImageId"], MinCount=1, MaxCount=1)[
+        "Instances"
+    ][0]["InstanceId"]
     own = ec2.create_image(InstanceId=instance_id, Name="own-image")["ImageId"]
     ec2.modify_image_attribute(ImageId=own, LaunchPermission={"Add": [{"Group": "all"}]})  # public
-    ec2_backends[ACCOUNT][aws.region].amis[own].creation_date = datetime(2020, 1, 1, tzinfo=timezone.utc)
+    ec2_backends[ACCOUNT][aws.region].amis[own].creation_date = datetime(2020, 1, 1, tzinfo=UTC)
     [image] = ec2.describe_images(Owners=["self"])["Images"]
     assert image["ImageId"] == own and image["DeprecationTime"] == "2022-01-01T00:00:00.000Z"
 
 
 # IAM propagation (local/iam_propagation.py) ------------------------------------------------------
 def _access_policy(principal: str) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "es:*", "Resource": "*"}]})
+    return json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "es:*", "Resource": "*"}]}
+    )
 
 
 def _refusal(call) -> tuple[str, int, str]:
@@ -121,7 +125,9 @@ def test_an_instance_type_runs_only_images_of_its_architectures(aws):
     x86 = _canonical(ec2, ["ubuntu/images/hvm-ssd/ubuntu-focal-20.04-amd64-server-*"])[0]["ImageId"]
     arm = _canonical(ec2, ["ubuntu/images/hvm-ssd/ubuntu-focal-20.04-arm64-server-*"])[0]["ImageId"]
     code, _, message = _refusal(lambda: ec2.run_instances(ImageId=arm, InstanceType="t2.medium", MinCount=1, MaxCount=1))
-    assert code == "InvalidParameterValue" and message.startswith("The architecture 'x86_64' of the specified instance type does not match the architecture 'arm64'")
+    assert code == "InvalidParameterValue" and message.startswith(
+        "The architecture 'x86_64' of the specified instance type does not match the architecture 'arm64'"
+    )
     assert _refusal(lambda: ec2.run_instances(ImageId=x86, InstanceType="t4g.medium", MinCount=1, MaxCount=1))[0] == "InvalidParameterValue"
     assert ec2.run_instances(ImageId=arm, InstanceType="t4g.medium", MinCount=1, MaxCount=1)["Instances"]
 
@@ -143,8 +149,11 @@ def test_an_instance_type_launches_only_in_a_zone_that_offers_it(aws):
 # OpenSearch limits (local/search_limits.py and the catalogue) -------------------------------------
 def _domain(opensearch, instance_type: str, size: int, encrypted: bool = False):
     return opensearch.create_domain(
-        DomainName=f"d{size}{instance_type[:2]}{int(encrypted)}", EngineVersion="Elasticsearch_7.10", ClusterConfig={"InstanceType": instance_type, "InstanceCount": 1},
-        EBSOptions={"EBSEnabled": True, "VolumeType": "gp2", "VolumeSize": size}, EncryptionAtRestOptions={"Enabled": encrypted},
+        DomainName=f"d{size}{instance_type[:2]}{int(encrypted)}",
+        EngineVersion="Elasticsearch_7.10",
+        ClusterConfig={"InstanceType": instance_type, "InstanceCount": 1},
+        EBSOptions={"EBSEnabled": True, "VolumeType": "gp2", "VolumeSize": size},
+        EncryptionAtRestOptions={"Enabled": encrypted},
     )
 
 
@@ -168,7 +177,10 @@ def test_the_catalogue_answers_the_limits_and_details_the_rule_applies(aws):
     opensearch = aws.client("opensearch")
     limits = opensearch.describe_instance_type_limits(InstanceType="t2.small.search", EngineVersion="Elasticsearch_7.10")["LimitsByRole"]
     (gp2,) = [s for s in limits["data"]["StorageTypes"] if s["StorageSubTypeName"] == "gp2"]
-    assert {limit["LimitName"]: limit["LimitValues"] for limit in gp2["StorageTypeLimits"]} == {"MinimumVolumeSize": ["10"], "MaximumVolumeSize": ["35"]}
+    assert {limit["LimitName"]: limit["LimitValues"] for limit in gp2["StorageTypeLimits"]} == {
+        "MinimumVolumeSize": ["10"],
+        "MaximumVolumeSize": ["35"],
+    }
     details = opensearch.list_instance_type_details(EngineVersion="Elasticsearch_7.10")["InstanceTypeDetails"]
     encrypts = {detail["InstanceType"]: detail["EncryptionEnabled"] for detail in details}
     assert encrypts["t2.small.search"] is False and encrypts["t3.small.search"] is True
@@ -179,21 +191,41 @@ def test_an_instance_restored_from_a_snapshot_carries_the_snapshots_tags_not_its
     rds = aws.client("rds")
     for copy_tags in (False, True):
         source = f"source{int(copy_tags)}"
-        rds.create_db_instance(DBInstanceIdentifier=source, Engine="mysql", DBInstanceClass="db.t3.small", MasterUsername="admin",
-                               ManageMasterUserPassword=True, AllocatedStorage=20, CopyTagsToSnapshot=copy_tags, Tags=[{"Key": "owner", "Value": "me"}])
+        rds.create_db_instance(
+            DBInstanceIdentifier=source,
+            Engine="mysql",
+            DBInstanceClass="db.t3.small",
+            MasterUsername="admin",
+            ManageMasterUserPassword=True,
+            AllocatedStorage=20,
+            CopyTagsToSnapshot=copy_tags,
+            Tags=[{"Key": "owner", "Value": "me"}],
+        )
         rds.create_db_snapshot(DBInstanceIdentifier=source, DBSnapshotIdentifier=f"{source}-snap")
-        restored = rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier=f"{source}-copy", DBSnapshotIdentifier=f"{source}-snap")["DBInstance"]
+        restored = rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier=f"{source}-copy", DBSnapshotIdentifier=f"{source}-snap")[
+            "DBInstance"
+        ]
         listed = rds.describe_db_instances(DBInstanceIdentifier=f"{source}-copy")["DBInstances"][0]
         expected = [{"Key": "owner", "Value": "me"}] if copy_tags else []
         assert restored.get("TagList", []) == listed.get("TagList", []) == expected, copy_tags
-    given = rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="given", DBSnapshotIdentifier="source1-snap", Tags=[{"Key": "a", "Value": "b"}])
+    given = rds.restore_db_instance_from_db_snapshot(
+        DBInstanceIdentifier="given", DBSnapshotIdentifier="source1-snap", Tags=[{"Key": "a", "Value": "b"}]
+    )
     assert given["DBInstance"]["TagList"] == [{"Key": "a", "Value": "b"}]
 
 
 # RDS Extended Support (local/rds_lifecycle.py) -----------------------------------------------------
 def _mysql(rds, identifier: str, version: str, **request) -> dict:
-    return rds.create_db_instance(DBInstanceIdentifier=identifier, Engine="mysql", EngineVersion=version, DBInstanceClass="db.t3.small",
-                                  AllocatedStorage=20, MasterUsername="admin", ManageMasterUserPassword=True, **request)["DBInstance"]
+    return rds.create_db_instance(
+        DBInstanceIdentifier=identifier,
+        Engine="mysql",
+        EngineVersion=version,
+        DBInstanceClass="db.t3.small",
+        AllocatedStorage=20,
+        MasterUsername="admin",
+        ManageMasterUserPassword=True,
+        **request,
+    )["DBInstance"]
 
 
 def test_a_new_mysql_instance_is_enrolled_in_paid_extended_support_unless_told_otherwise(aws):
@@ -213,5 +245,10 @@ def test_without_extended_support_rds_creates_no_instance_of_a_major_past_standa
 
 def test_the_catalogue_answers_each_majors_support_dates(aws):
     majors = aws.client("rds").describe_db_major_engine_versions(Engine="mysql")["DBMajorEngineVersions"]
-    ends = {m["MajorEngineVersion"]: [(lc["LifecycleSupportName"], f"{lc['LifecycleSupportEndDate']:%Y-%m-%d}") for lc in m["SupportedEngineLifecycles"]] for m in majors}
+    ends = {
+        m["MajorEngineVersion"]: [
+            (lc["LifecycleSupportName"], f"{lc['LifecycleSupportEndDate']:%Y-%m-%d}") for lc in m["SupportedEngineLifecycles"]
+        ]
+        for m in majors
+    }
     assert ends["8.0"] == [("open-source-rds-standard-support", "2026-07-31"), ("open-source-rds-extended-support", "2029-07-31")]

@@ -3,7 +3,7 @@ parameters, the Elastic IP, and what a re-run does with what it finds."""
 
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -42,9 +42,18 @@ def register_image(name: str, created: str, architecture: str = "x86_64", owner:
     from moto.ec2.utils import random_ami_id
 
     backend = ec2_backends[ACCOUNT][REGION]
-    image = Ami(backend, random_ami_id(), name=name, owner_id=owner, architecture=architecture, public=True,
-                creation_date=datetime.fromisoformat(created).replace(tzinfo=timezone.utc),
-                virtualization_type="hvm", root_device_type="ebs", root_device_name="/dev/sda1")
+    image = Ami(
+        backend,
+        random_ami_id(),
+        name=name,
+        owner_id=owner,
+        architecture=architecture,
+        public=True,
+        creation_date=datetime.fromisoformat(created).replace(tzinfo=UTC),
+        virtualization_type="hvm",
+        root_device_type="ebs",
+        root_device_name="/dev/sda1",
+    )
     backend.amis[image.id] = image
     return image.id
 
@@ -83,7 +92,9 @@ def client_tokens(aws):
             return None
         spent.append(body["ClientToken"])
         if (earlier[0]["ImageId"], earlier[0]["InstanceType"]) != (body["ImageId"], body["InstanceType"]):
-            return _Http(400), {"Error": {"Code": "IdempotentParameterMismatch", "Message": "Arguments on this idempotent request are inconsistent"}}
+            return _Http(400), {
+                "Error": {"Code": "IdempotentParameterMismatch", "Message": "Arguments on this idempotent request are inconsistent"}
+            }
         return _Http(200), {"ReservationId": "r-replayed", "OwnerId": ACCOUNT, "Instances": earlier}
 
     ec2.meta.events.register("before-call.ec2.RunInstances", answer)
@@ -119,8 +130,14 @@ def state(aws, images, minimal_input):
     """The state after Network, as docs/state.md describes it, built directly in moto."""
     ec2, iam = aws.client("ec2"), aws.client("iam")
     vpc_id = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
-    subnet_id = sorted(ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"], key=lambda s: s["AvailabilityZone"])[0]["SubnetId"]
-    groups = {"default": ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"][0]["GroupId"]}
+    subnet_id = sorted(
+        ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"], key=lambda s: s["AvailabilityZone"]
+    )[0]["SubnetId"]
+    groups = {
+        "default": ec2.describe_security_groups(
+            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": ["default"]}]
+        )["SecurityGroups"][0]["GroupId"]
+    }
     for role, name in (("analytics", NAMES.analytics_security_group), ("director", NAMES.director_security_group)):
         groups[role] = ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc_id)["GroupId"]
     iam.create_role(RoleName=NAMES.analytics_role, AssumeRolePolicyDocument="{}")
@@ -131,8 +148,9 @@ def state(aws, images, minimal_input):
     groups = sample(SecurityGroups, **groups)  # the EMR and EMR RDS groups are not Compute's
     return {
         "deployment": deployment.to_state(),
-        "identity": sample(IdentityOutput, analytics_instance_profile_name=profile["InstanceProfileName"],
-                           analytics_instance_profile_arn=profile["Arn"]).to_state(),
+        "identity": sample(
+            IdentityOutput, analytics_instance_profile_name=profile["InstanceProfileName"], analytics_instance_profile_arn=profile["Arn"]
+        ).to_state(),
         "network": sample(NetworkOutput, vpc_id=vpc_id, subnet_id=subnet_id, security_groups=groups).to_state(),
     }
 
@@ -187,7 +205,9 @@ def test_no_image_for_the_release_names_release_region_and_the_way_out(aws, stat
     amis = ec2_backends[ACCOUNT][REGION].amis
     for image_id in [i for i, image in amis.items() if "bionic-18.04" in (image.name or "")]:
         del amis[image_id]  # a region without any 18.04 image
-    with pytest.raises(PreflightError, match=r"no Canonical Ubuntu 18\.04 x86_64 image found in us-east-1; pin an image with options\.ami_id"):
+    with pytest.raises(
+        PreflightError, match=r"no Canonical Ubuntu 18\.04 x86_64 image found in us-east-1; pin an image with options\.ami_id"
+    ):
         chosen_image(state, ubuntu_release="18.04")
     assert inventory(aws)["instances"] == inventory(aws)["key_pairs"] == []
 
@@ -216,7 +236,11 @@ def test_analytics_instance_parameters(aws, state, images):
     [analytics] = result["analytics_instances"]
     instance = _instance(ec2, analytics["instance_id"])
     assert analytics["name"] == "acme-demo-analytics-1"
-    assert tagging.from_list(instance["Tags"]) == {"Name": "acme-demo-analytics-1", TAG_DEPLOYMENT: "acme-demo", "analytics-provisioner:managed-by": "analytics-provisioner"}
+    assert tagging.from_list(instance["Tags"]) == {
+        "Name": "acme-demo-analytics-1",
+        TAG_DEPLOYMENT: "acme-demo",
+        "analytics-provisioner:managed-by": "analytics-provisioner",
+    }
     assert instance["InstanceType"] == "t2.medium"
     assert instance["ImageId"] == images["newest"]
     assert instance["KeyName"] == NAMES.analytics_key_pair
@@ -253,7 +277,9 @@ def test_first_boot_installs_updates_and_carries_no_secret(aws, state):
 
 def test_count_type_and_volume_from_options(aws, state):
     ec2 = aws.client("ec2")
-    result = invoke(compute.run, with_options(state, analytics_instance_count=3, analytics_instance_type="m5.large", analytics_volume_gb=120))
+    result = invoke(
+        compute.run, with_options(state, analytics_instance_count=3, analytics_instance_type="m5.large", analytics_volume_gb=120)
+    )
     assert [a["name"] for a in result["analytics_instances"]] == ["acme-demo-analytics-1", "acme-demo-analytics-2", "acme-demo-analytics-3"]
     for launched in result["analytics_instances"]:
         instance = _instance(ec2, launched["instance_id"])
@@ -274,8 +300,11 @@ def test_output_keys_are_the_contract(state):
 def test_private_keys_go_only_to_secrets_manager(aws, state):
     result = invoke(compute.run, state)
     ec2 = aws.client("ec2")
-    for role, name in (("analytics", NAMES.analytics_key_pair), ("director", NAMES.director_key_pair),
-                       ("jenkins_deploy", NAMES.jenkins_deploy_key_pair)):
+    for role, name in (
+        ("analytics", NAMES.analytics_key_pair),
+        ("director", NAMES.director_key_pair),
+        ("jenkins_deploy", NAMES.jenkins_deploy_key_pair),
+    ):
         pair = ec2.describe_key_pairs(KeyNames=[name])["KeyPairs"][0]
         assert tagging.belongs_to(tagging.from_list(pair["Tags"]), "acme-demo")
         secret_arn = result["key_pairs"][role]["secret_arn"]
@@ -295,10 +324,14 @@ def _age_key_pair(name: str, hours: int) -> None:
 
 def test_key_pair_whose_private_key_we_lost_is_reported_not_replaced(aws, state):
     ec2 = aws.client("ec2")
-    pair = ec2.create_key_pair(KeyName=NAMES.analytics_key_pair, TagSpecifications=[
-        {"ResourceType": "key-pair", "Tags": tagging.as_list(tagging.ours("acme-demo"))}])
+    pair = ec2.create_key_pair(
+        KeyName=NAMES.analytics_key_pair,
+        TagSpecifications=[{"ResourceType": "key-pair", "Tags": tagging.as_list(tagging.ours("acme-demo"))}],
+    )
     _age_key_pair(NAMES.analytics_key_pair, hours=1)  # an earlier run's
-    with pytest.raises(ResourceStateError, match="key pair 'acme-demo-analytics' exists but its private key is not in Secrets Manager") as refused:
+    with pytest.raises(
+        ResourceStateError, match="key pair 'acme-demo-analytics' exists but its private key is not in Secrets Manager"
+    ) as refused:
         invoke(compute.run, state)
     assert pair["KeyMaterial"] not in str(refused.value)
     assert ec2.describe_key_pairs(KeyNames=[NAMES.analytics_key_pair])["KeyPairs"][0]["KeyPairId"] == pair["KeyPairId"]
@@ -309,8 +342,10 @@ def test_a_key_pair_made_moments_ago_whose_key_nobody_holds_is_replaced(aws, sta
     """A create that never finished: its answer, carrying the private key, was lost (or the run stopped
     before storing it). No instance uses the pair and no secret holds its key."""
     ec2 = aws.client("ec2")
-    lost = ec2.create_key_pair(KeyName=NAMES.analytics_key_pair, TagSpecifications=[
-        {"ResourceType": "key-pair", "Tags": tagging.as_list(tagging.ours("acme-demo"))}])["KeyPairId"]
+    lost = ec2.create_key_pair(
+        KeyName=NAMES.analytics_key_pair,
+        TagSpecifications=[{"ResourceType": "key-pair", "Tags": tagging.as_list(tagging.ours("acme-demo"))}],
+    )["KeyPairId"]
     with pytest.raises(TransientAwsError, match="key pair 'acme-demo-analytics' was created moments ago but its private key never reached"):
         invoke(compute.run, state)
     assert ec2.describe_key_pairs(Filters=[{"Name": "key-name", "Values": [NAMES.analytics_key_pair]}])["KeyPairs"] == []
@@ -322,8 +357,13 @@ def test_a_key_pair_made_moments_ago_whose_key_nobody_holds_is_replaced(aws, sta
 
 def test_a_key_pair_made_moments_ago_that_an_instance_uses_is_reported(aws, state):
     ec2 = aws.client("ec2")
-    ec2.create_key_pair(KeyName=NAMES.director_key_pair, TagSpecifications=[{"ResourceType": "key-pair", "Tags": tagging.as_list(tagging.ours("acme-demo"))}])
-    ec2.run_instances(ImageId=state["deployment"]["options"].get("ami_id") or _any_image(ec2), MinCount=1, MaxCount=1, KeyName=NAMES.director_key_pair)
+    ec2.create_key_pair(
+        KeyName=NAMES.director_key_pair,
+        TagSpecifications=[{"ResourceType": "key-pair", "Tags": tagging.as_list(tagging.ours("acme-demo"))}],
+    )
+    ec2.run_instances(
+        ImageId=state["deployment"]["options"].get("ami_id") or _any_image(ec2), MinCount=1, MaxCount=1, KeyName=NAMES.director_key_pair
+    )
     with pytest.raises(ResourceStateError, match="key pair 'acme-demo-director' exists but its private key is not in Secrets Manager"):
         invoke(compute.run, state)
 
@@ -475,7 +515,9 @@ def test_instance_that_dies_at_launch_is_reported_with_ec2s_reason(aws, state):
             ec2.terminate_instances(InstanceIds=killed)
 
     ec2.meta.events.register("after-call.ec2.RunInstances", terminate_first_launch)
-    with pytest.raises(ResourceStateError, match=r"instances did not start: (i-\w+) is terminated \(Client.UserInitiatedShutdown") as failed:
+    with pytest.raises(
+        ResourceStateError, match=r"instances did not start: (i-\w+) is terminated \(Client.UserInitiatedShutdown"
+    ) as failed:
         invoke(compute.run, state)
     assert killed[0] in str(failed.value)
 
@@ -489,13 +531,17 @@ def test_stopped_instance_is_started_and_reported(aws, state):
     second = invoke(compute.run, state)
     assert inventory(aws) == before
     assert _instance(ec2, director)["State"]["Name"] == "running"
-    assert second["warnings"] == [f"instance {director} (acme-demo-director) was stopped; started it again (stop it afterwards if it was stopped on purpose)"]
+    assert second["warnings"] == [
+        f"instance {director} (acme-demo-director) was stopped; started it again (stop it afterwards if it was stopped on purpose)"
+    ]
 
 
 def test_elastic_ip_moved_away_is_brought_back(aws, state):
     ec2 = aws.client("ec2")
     first = invoke(compute.run, state)
-    ec2.associate_address(AllocationId=first["eip"]["allocation_id"], InstanceId=first["director_instance"]["instance_id"], AllowReassociation=True)
+    ec2.associate_address(
+        AllocationId=first["eip"]["allocation_id"], InstanceId=first["director_instance"]["instance_id"], AllowReassociation=True
+    )
     second = invoke(compute.run, state)
     assert second["eip"] == first["eip"]
     assert ec2.describe_addresses()["Addresses"][0]["InstanceId"] == first["analytics_instances"][0]["instance_id"]
@@ -515,13 +561,19 @@ def test_a_lost_allocation_answer_is_not_allocated_again_but_found_by_its_tag(aw
         result = invoke(compute.run, state)
     [address] = _addresses(aws)
     assert lost.lost == 1
-    assert (address["AllocationId"], address["InstanceId"]) == (result["eip"]["allocation_id"], result["analytics_instances"][0]["instance_id"])
+    assert (address["AllocationId"], address["InstanceId"]) == (
+        result["eip"]["allocation_id"],
+        result["analytics_instances"][0]["instance_id"],
+    )
 
 
 def test_a_lost_allocation_that_does_not_show_is_left_to_the_retry_which_looks_first(aws, state):
     aws.faults.lost_answer("ComputeFunction", "AllocateAddress")
     aws.ec2_describe_lag.seconds = 3600
-    with faults.recorded_as("ComputeFunction"), pytest.raises(TransientAwsError, match="Elastic IP acme-demo-insights: the answer to AllocateAddress was lost"):
+    with (
+        faults.recorded_as("ComputeFunction"),
+        pytest.raises(TransientAwsError, match="Elastic IP acme-demo-insights: the answer to AllocateAddress was lost"),
+    ):
         invoke(compute.run, state)
     aws.ec2_describe_lag.seconds = LAG_SECONDS
     with faults.recorded_as("ComputeFunction"):
@@ -530,7 +582,9 @@ def test_a_lost_allocation_that_does_not_show_is_left_to_the_retry_which_looks_f
 
 
 def _allocate_ours(aws, name: str = NAMES.insights_eip) -> str:
-    return aws.client("ec2").allocate_address(Domain="vpc", TagSpecifications=[{"ResourceType": "elastic-ip", "Tags": tagging.as_list(tagging.ours("acme-demo", Name=name))}])["AllocationId"]
+    return aws.client("ec2").allocate_address(
+        Domain="vpc", TagSpecifications=[{"ResourceType": "elastic-ip", "Tags": tagging.as_list(tagging.ours("acme-demo", Name=name))}]
+    )["AllocationId"]
 
 
 def test_a_second_address_of_ours_is_released_when_unused(aws, state):
@@ -561,7 +615,9 @@ def test_a_second_address_in_use_elsewhere_is_kept_with_a_warning(aws, state):
 
 
 def test_an_address_without_our_deployment_tag_is_never_found_nor_released(aws, state):
-    foreign = aws.client("ec2").allocate_address(Domain="vpc", TagSpecifications=[{"ResourceType": "elastic-ip", "Tags": [{"Key": "Name", "Value": NAMES.insights_eip}]}])["AllocationId"]
+    foreign = aws.client("ec2").allocate_address(
+        Domain="vpc", TagSpecifications=[{"ResourceType": "elastic-ip", "Tags": [{"Key": "Name", "Value": NAMES.insights_eip}]}]
+    )["AllocationId"]
     result = invoke(compute.run, state)
     assert result["eip"]["allocation_id"] != foreign
     assert foreign in [a["AllocationId"] for a in _addresses(aws)]

@@ -8,7 +8,11 @@ from moto import mock_aws
 
 from analytics_provisioner.local.emulator import FAKE_ENV
 
-DOMAIN = {"DomainName": "taken", "EngineVersion": "Elasticsearch_7.10", "ClusterConfig": {"InstanceType": "t3.small.search", "InstanceCount": 1}}
+DOMAIN = {
+    "DomainName": "taken",
+    "EngineVersion": "Elasticsearch_7.10",
+    "ClusterConfig": {"InstanceType": "t3.small.search", "InstanceCount": 1},
+}
 
 
 def _subnet_group(rds, ec2, description: str) -> dict:
@@ -29,7 +33,10 @@ def test_a_second_domain_of_a_name_is_refused(aws):
     opensearch.create_domain(**DOMAIN)
     with pytest.raises(ClientError) as refused:
         opensearch.create_domain(**DOMAIN)
-    assert (refused.value.response["Error"]["Code"], refused.value.response["ResponseMetadata"]["HTTPStatusCode"]) == ("ResourceAlreadyExistsException", 409)
+    assert (refused.value.response["Error"]["Code"], refused.value.response["ResponseMetadata"]["HTTPStatusCode"]) == (
+        "ResourceAlreadyExistsException",
+        409,
+    )
 
 
 def test_canary_moto_alone_replaces_a_subnet_group_and_a_domain(monkeypatch):

@@ -124,7 +124,9 @@ def test_a_check_watches_the_instance_until_available(aws, minimal_input, monkey
 
 
 def test_ceiling_ends_the_loop_with_a_clear_cause(aws, minimal_input, monkeypatch):
-    state = state_for(aws, minimal_input, database_first_check_seconds=420, poll_interval_seconds=60, poll_watch_seconds=0, database_timeout_minutes=8)
+    state = state_for(
+        aws, minimal_input, database_first_check_seconds=420, poll_interval_seconds=60, poll_watch_seconds=0, database_timeout_minutes=8
+    )
     current = invoke(database.run, state)
     not_ready_times(monkeypatch, rds_api, "instance_ready", 100)
     current = check(state, current)  # waited 420 s
@@ -170,9 +172,17 @@ def test_new_generation_creates_a_fresh_instance_and_leaves_the_old_one(aws, min
 @pytest.mark.parametrize("tags", [[], [{"Key": TAG_DEPLOYMENT, "Value": "acme-other"}]], ids=["untagged", "other-deployment"])
 def test_instance_name_taken_by_someone_else_is_refused(aws, minimal_input, tags):
     state = state_for(aws, minimal_input)
-    aws.client("rds").create_db_instance(DBInstanceIdentifier=INSTANCE, Engine="mysql", DBInstanceClass="db.t3.small",
-                                         MasterUsername="admin", ManageMasterUserPassword=True, Tags=tags)
-    with pytest.raises(OwnershipError, match=rf"RDS instance '{INSTANCE}' exists and is not ours \(.*expected the tag {TAG_DEPLOYMENT}=acme-demo\)"):
+    aws.client("rds").create_db_instance(
+        DBInstanceIdentifier=INSTANCE,
+        Engine="mysql",
+        DBInstanceClass="db.t3.small",
+        MasterUsername="admin",
+        ManageMasterUserPassword=True,
+        Tags=tags,
+    )
+    with pytest.raises(
+        OwnershipError, match=rf"RDS instance '{INSTANCE}' exists and is not ours \(.*expected the tag {TAG_DEPLOYMENT}=acme-demo\)"
+    ):
         invoke(database.run, state)
 
 

@@ -20,7 +20,11 @@ def default_vpc(aws) -> str:
 
 
 def new_group(aws, name: str, vpc_id: str | None = None, tags: dict | None = None) -> str:
-    extra = {"TagSpecifications": [{"ResourceType": "security-group", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]} if tags else {}
+    extra = (
+        {"TagSpecifications": [{"ResourceType": "security-group", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]}
+        if tags
+        else {}
+    )
     return aws.client("ec2").create_security_group(GroupName=name, Description=name, VpcId=vpc_id or default_vpc(aws), **extra)["GroupId"]
 
 
@@ -81,8 +85,10 @@ def test_validate_refuses_an_edxapp_rds_whose_own_groups_do_not_admit_dbsetup(re
     message = str(refused.value)
     assert message.startswith(f"edxapp.db_instance_id: the security groups of the edxapp RDS {EDXAPP_DB} ({own}) do not admit")
     assert f"the database-setup function's group {db_setup_group} (stack parameter DbSetupSecurityGroupId) on 3306" in message
-    assert message.endswith(f"aws ec2 authorize-security-group-ingress --region {REGION} --group-id {own} --protocol tcp --port 3306 "
-                            f"--source-group {db_setup_group}")
+    assert message.endswith(
+        f"aws ec2 authorize-security-group-ingress --region {REGION} --group-id {own} --protocol tcp --port 3306 "
+        f"--source-group {db_setup_group}"
+    )
     assert edxapp_groups(ready) == [own] and rules_of(ready, own) == set()  # not ours: left as it was
 
 
@@ -113,7 +119,9 @@ def test_without_the_parameter_there_is_nothing_to_check(ready, minimal_input, m
 
 def test_a_dbsetup_group_that_does_not_exist_is_refused(ready, minimal_input, monkeypatch):
     monkeypatch.setenv(settings.DB_SETUP_SECURITY_GROUP_ENV, "sg-0123456789abcdef0")
-    with pytest.raises(PreflightError, match="^DbSetupSecurityGroupId: the stack parameter names security group sg-0123456789abcdef0, which does not exist"):
+    with pytest.raises(
+        PreflightError, match="^DbSetupSecurityGroupId: the stack parameter names security group sg-0123456789abcdef0, which does not exist"
+    ):
         invoke(validate.run, minimal_input)
 
 

@@ -34,8 +34,14 @@ def test_a_bucket(aws):
 
 
 def test_an_rds_instance(aws):
-    aws.client("rds").create_db_instance(DBInstanceIdentifier="acme-gone", Engine="mysql", DBInstanceClass="db.t3.micro",
-                                         MasterUsername="admin", ManageMasterUserPassword=True, AllocatedStorage=20)
+    aws.client("rds").create_db_instance(
+        DBInstanceIdentifier="acme-gone",
+        Engine="mysql",
+        DBInstanceClass="db.t3.micro",
+        MasterUsername="admin",
+        ManageMasterUserPassword=True,
+        AllocatedStorage=20,
+    )
     instance = rds.db_instance("acme-gone", REGION)
     assert rds.delete_instance(instance, REGION, None) == rds.DELETING
     assert rds.db_instance("acme-gone", REGION) is None
@@ -108,8 +114,12 @@ def test_iam_users_roles_profiles_and_policies_with_what_they_hold(aws):
     api.attach_role_policy(RoleName="acme-gone", PolicyArn=arn)
     api.create_instance_profile(InstanceProfileName="acme-gone")
     api.add_role_to_instance_profile(InstanceProfileName="acme-gone", RoleName="acme-gone")
-    for delete, key in ((iam.delete_instance_profile, "acme-gone"), (iam.delete_role, "acme-gone"),
-                        (iam.delete_user, "acme-gone"), (iam.delete_policy, arn)):
+    for delete, key in (
+        (iam.delete_instance_profile, "acme-gone"),
+        (iam.delete_role, "acme-gone"),
+        (iam.delete_user, "acme-gone"),
+        (iam.delete_policy, arn),
+    ):
         assert delete(key, REGION) is True, delete.__name__
         assert delete(key, REGION) is False, delete.__name__
     assert (iam.instance_profile("acme-gone", REGION), iam.role("acme-gone", REGION), iam.user("acme-gone", REGION)) == (None, None, None)

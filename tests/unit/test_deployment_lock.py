@@ -41,8 +41,17 @@ def _acquire(execution_arn: str, document: dict, workflow: str = "provision") ->
 
 
 def _release(execution_arn: str, document: dict, workflow: str = "provision", status: str = "SUCCEEDED", state: dict | None = None) -> dict:
-    return locking.handle({"action": "release", "workflow": workflow, "execution_arn": execution_arn, "input": document, "status": status,
-                           **({"state": state} if state is not None else {})}, _settings())
+    return locking.handle(
+        {
+            "action": "release",
+            "workflow": workflow,
+            "execution_arn": execution_arn,
+            "input": document,
+            "status": status,
+            **({"state": state} if state is not None else {}),
+        },
+        _settings(),
+    )
 
 
 def test_the_template_declares_the_table_as_checkov_wants_it():
@@ -133,8 +142,13 @@ RACES = 50
 
 def _contend(contenders: list[tuple[str, dict, str]]) -> tuple[list[str], list[Busy]]:
     """Each (execution ARN, input, workflow) takes the lock on its own thread at the same moment: (won, refused)."""
-    return race([functools.partial(lambda arn, document, workflow: _acquire(arn, document, workflow) and arn, *contender)
-                 for contender in contenders], Busy)
+    return race(
+        [
+            functools.partial(lambda arn, document, workflow: _acquire(arn, document, workflow) and arn, *contender)
+            for contender in contenders
+        ],
+        Busy,
+    )
 
 
 @pytest.mark.parametrize("against", ["another provisioning input", "a teardown"])
@@ -145,9 +159,12 @@ def test_two_executions_racing_for_one_deployment_never_both_hold_it(locks, mini
     changed["edxapp"]["contact_email"] = "analytics@acme.org"
     double_runs, refusals = 0, 0
     for trial in range(RACES):
-        contenders = [(f"{MACHINE}:acme-demo-a-{trial}", minimal_input, "provision"),
-                      (f"{MACHINE}:acme-demo-b-{trial}", changed, "provision") if against == "another provisioning input"
-                      else (f"{TEARDOWN}:acme-demo-t-{trial}", {"deployment": minimal_input}, "teardown")]
+        contenders = [
+            (f"{MACHINE}:acme-demo-a-{trial}", minimal_input, "provision"),
+            (f"{MACHINE}:acme-demo-b-{trial}", changed, "provision")
+            if against == "another provisioning input"
+            else (f"{TEARDOWN}:acme-demo-t-{trial}", {"deployment": minimal_input}, "teardown"),
+        ]
         running.update(arn for arn, _, _ in contenders)
         won, refused = _contend(contenders)
         double_runs += len(won) > 1
@@ -161,18 +178,34 @@ def test_two_executions_racing_for_one_deployment_never_both_hold_it(locks, mini
 def test_the_table_lists_each_deployment_with_what_runs_and_how_the_latest_executions_ended(locks, minimal_input):
     table, running = locks
     other = {**minimal_input, "deployment_id": "acme-other"}
-    provisioned, torn_down, now = f"{MACHINE}:acme-demo-1111111111111111", f"{TEARDOWN}:acme-demo-3333333333333333", f"{MACHINE}:acme-other-2222222222222222"
+    provisioned, torn_down, now = (
+        f"{MACHINE}:acme-demo-1111111111111111",
+        f"{TEARDOWN}:acme-demo-3333333333333333",
+        f"{MACHINE}:acme-other-2222222222222222",
+    )
     running.add(now)
     _acquire(provisioned, minimal_input)
-    locking.handle({"action": "release", "workflow": "provision", "execution_arn": provisioned, "input": minimal_input, "status": "SUCCEEDED",
-                    "state": {"warnings": ["open SSH", "no encryption at rest"]}}, _settings())
+    locking.handle(
+        {
+            "action": "release",
+            "workflow": "provision",
+            "execution_arn": provisioned,
+            "input": minimal_input,
+            "status": "SUCCEEDED",
+            "state": {"warnings": ["open SSH", "no encryption at rest"]},
+        },
+        _settings(),
+    )
     _acquire(torn_down, {"deployment": minimal_input}, "teardown")
     _release(torn_down, {"deployment": minimal_input}, "teardown", status="FAILED")
     _acquire(now, other)
     demo, running_one = table.deployments()
     assert demo["deployment_id"] == "acme-demo" and running_one["deployment_id"] == "acme-other"
-    assert {key: demo["provision"][key] for key in ("execution_name", "status", "warnings")} == \
-        {"execution_name": "acme-demo-1111111111111111", "status": "SUCCEEDED", "warnings": 2}
+    assert {key: demo["provision"][key] for key in ("execution_name", "status", "warnings")} == {
+        "execution_name": "acme-demo-1111111111111111",
+        "status": "SUCCEEDED",
+        "warnings": 2,
+    }
     assert demo["provision"]["started_at"] <= demo["provision"]["ended_at"]
     assert (demo["teardown"]["status"], demo["teardown"]["warnings"]) == ("FAILED", None)
     assert running_one["provision"] == {**running_one["provision"], "status": "RUNNING", "execution_arn": now, "ended_at": None}
@@ -204,8 +237,12 @@ def test_a_parallel_failure_makes_the_next_start_wait_for_its_functions_then_tak
     assert table.holder("acme-demo")["settles_at"] == locking._moment(now[0] + SETTLE)
     now[0] += 100
     answer = _acquire(teardown, {"deployment": minimal_input}, "teardown")
-    assert answer == {"deployment_id": "acme-demo", "locked": False, "settles_at": locking._moment(now[0] + SETTLE - 100),
-                      "wait_seconds": SETTLE - 100}
+    assert answer == {
+        "deployment_id": "acme-demo",
+        "locked": False,
+        "settles_at": locking._moment(now[0] + SETTLE - 100),
+        "wait_seconds": SETTLE - 100,
+    }
     assert table.holder("acme-demo").get("lock_execution_arn") is None  # waiting holds nothing
     now[0] += answer["wait_seconds"]  # the state machine's Wait
     assert _acquire(teardown, {"deployment": minimal_input}, "teardown")["locked"] is True
@@ -214,7 +251,9 @@ def test_a_parallel_failure_makes_the_next_start_wait_for_its_functions_then_tak
     assert _acquire(failed.replace("1111", "2222"), minimal_input)["locked"] is True  # no wait after a success
 
 
-@pytest.mark.parametrize("status, state", [("SUCCEEDED", {}), ("FAILED", {"failure": {"phase": "Validate", "Error": "ValidationError", "Cause": "..."}})])
+@pytest.mark.parametrize(
+    "status, state", [("SUCCEEDED", {}), ("FAILED", {"failure": {"phase": "Validate", "Error": "ValidationError", "Cause": "..."}})]
+)
 def test_a_success_or_a_failure_in_a_sequential_phase_leaves_nothing_to_wait_for(settling, minimal_input, status, state):
     table, _, _ = settling
     first, second = f"{MACHINE}:acme-demo-1111111111111111", f"{MACHINE}:acme-demo-2222222222222222"
@@ -251,9 +290,10 @@ def test_a_takeover_from_an_aborted_holder_whose_release_has_not_come_waits_from
     aborted, starting = f"{MACHINE}:acme-demo-1111111111111111", f"{MACHINE}:acme-demo-2222222222222222"
     _acquire(aborted, minimal_input)
     stopped = now[0] - 30
-    monkeypatch.setattr(locking.Locks, "_settles_after", lambda self, arn: locking._moment(stopped + self.settle_seconds) if arn == aborted else None)
+    monkeypatch.setattr(
+        locking.Locks, "_settles_after", lambda self, arn: locking._moment(stopped + self.settle_seconds) if arn == aborted else None
+    )
     assert _acquire(starting, minimal_input)["wait_seconds"] == SETTLE - 30
     assert table.holder("acme-demo")["lock_execution_arn"] == aborted  # not taken over yet
     now[0] += SETTLE - 30
     assert _acquire(starting, minimal_input)["took_over_from"] == aborted
-

@@ -20,12 +20,17 @@ def vpc_id(aws) -> str:
 
 
 def _group_named(ec2, name: str, vpc_id: str) -> list[dict]:
-    return ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": [name]}])["SecurityGroups"]
+    return ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": [name]}])[
+        "SecurityGroups"
+    ]
 
 
 def _sources(group: dict) -> set[tuple]:
-    return {(p["IpProtocol"], p.get("FromPort"), item.get("CidrIp") or item.get("GroupId"))
-            for p in group["IpPermissions"] for item in p.get("IpRanges", []) + p.get("UserIdGroupPairs", [])}
+    return {
+        (p["IpProtocol"], p.get("FromPort"), item.get("CidrIp") or item.get("GroupId"))
+        for p in group["IpPermissions"]
+        for item in p.get("IpRanges", []) + p.get("UserIdGroupPairs", [])
+    }
 
 
 def test_a_fresh_group_is_missing_from_its_creators_describes_until_the_lag_has_passed(aws, vpc_id):
@@ -80,17 +85,24 @@ def test_the_retries_of_the_task_that_made_it_see_the_lag(aws, vpc_id):
 def test_a_fresh_rule_is_missing_from_a_group_that_shows(aws, vpc_id):
     ec2 = aws.client("ec2")
     group_id = ec2.create_security_group(GroupName="old", Description="old", VpcId=vpc_id)["GroupId"]
-    ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
+    ec2.authorize_security_group_ingress(
+        GroupId=group_id, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}]
+    )
     with faults.recorded_as("NetworkFunction"):
-        ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[
-            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "192.168.0.0/16"}]},
-            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": WORLD}]},
-            {"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": group_id}]},
-        ])
+        ec2.authorize_security_group_ingress(
+            GroupId=group_id,
+            IpPermissions=[
+                {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "192.168.0.0/16"}]},
+                {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": WORLD}]},
+                {"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": group_id}]},
+            ],
+        )
         [shown] = _group_named(ec2, "old", vpc_id)
         assert _sources(shown) == {("tcp", 22, "10.0.0.0/8")}
         with pytest.raises(ClientError, match="InvalidPermission.Duplicate"):
-            ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": WORLD}]}])
+            ec2.authorize_security_group_ingress(
+                GroupId=group_id, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": WORLD}]}]
+            )
         aws.clock.skip(LAG_SECONDS)
         [shown] = _group_named(ec2, "old", vpc_id)
     assert _sources(shown) == {("tcp", 22, "10.0.0.0/8"), ("tcp", 22, "192.168.0.0/16"), ("tcp", 443, WORLD), ("-1", None, group_id)}
@@ -143,8 +155,12 @@ def test_canary_moto_alone_describes_a_fresh_group_rule_and_address_at_once(monk
         ec2 = boto3.client("ec2", region_name="us-east-1")
         vpc_id = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
         group_id = ec2.create_security_group(GroupName="fresh", Description="fresh", VpcId=vpc_id)["GroupId"]
-        ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": WORLD}]}])
+        ec2.authorize_security_group_ingress(
+            GroupId=group_id, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": WORLD}]}]
+        )
         ec2.allocate_address(Domain="vpc")
         [group] = _group_named(ec2, "fresh", vpc_id)
         addresses = ec2.describe_addresses()["Addresses"]
-    assert (_sources(group), len(addresses)) == ({("tcp", 443, WORLD)}, 1), "moto now lags EC2's describe calls itself: the rule may be redundant"
+    assert (_sources(group), len(addresses)) == ({("tcp", 443, WORLD)}, 1), (
+        "moto now lags EC2's describe calls itself: the rule may be redundant"
+    )

@@ -1,10 +1,10 @@
 """The execution helpers shared by local mode, the CLI and the API: names and the history view."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from analytics_provisioner import execution as executions
 
-T0 = datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
 
 def _event(event_id: int, previous: int, kind: str, name: str | None = None, at: float = 0.0) -> dict:
@@ -61,17 +61,19 @@ def test_a_failure_is_attributed_to_the_state_whose_work_failed():
 def test_a_state_whose_retry_succeeded_succeeded():
     """A Retry's next attempt (as moto records it: Failed, then Scheduled again) decides the state's outcome."""
     view = executions.HistoryView()
-    view.add([
-        _event(1, 0, "ExecutionStarted"),
-        _event(2, 1, "TaskStateEntered", "Launch instances", 1),
-        _event(3, 2, "LambdaFunctionScheduled"),
-        _event(4, 3, "LambdaFunctionStarted"),
-        _event(5, 4, "LambdaFunctionFailed", at=2),
-        _event(6, 5, "LambdaFunctionScheduled", at=4),
-        _event(7, 6, "LambdaFunctionStarted", at=4),
-        _event(8, 7, "LambdaFunctionSucceeded", at=5),
-        _event(9, 8, "TaskStateExited", "Launch instances", 5),
-    ])
+    view.add(
+        [
+            _event(1, 0, "ExecutionStarted"),
+            _event(2, 1, "TaskStateEntered", "Launch instances", 1),
+            _event(3, 2, "LambdaFunctionScheduled"),
+            _event(4, 3, "LambdaFunctionStarted"),
+            _event(5, 4, "LambdaFunctionFailed", at=2),
+            _event(6, 5, "LambdaFunctionScheduled", at=4),
+            _event(7, 6, "LambdaFunctionStarted", at=4),
+            _event(8, 7, "LambdaFunctionSucceeded", at=5),
+            _event(9, 8, "TaskStateExited", "Launch instances", 5),
+        ]
+    )
     assert [(state["state"], state["status"], state["seconds"]) for state in view.summary()] == [("Launch instances", "succeeded", 4.0)]
 
 
@@ -93,4 +95,7 @@ def test_names_are_deterministic_and_belong_to_their_deployment_only():
     other = executions.execution_name({**document, "deployment_id": "acme-demo-2"})
     assert not executions.belongs_to(other, "acme-demo")
     assert not executions.belongs_to(name, "acme")
-    assert executions.execution_arn("arn:aws:states:us-east-1:123456789012:stateMachine:p", name) == f"arn:aws:states:us-east-1:123456789012:execution:p:{name}"
+    assert (
+        executions.execution_arn("arn:aws:states:us-east-1:123456789012:stateMachine:p", name)
+        == f"arn:aws:states:us-east-1:123456789012:execution:p:{name}"
+    )

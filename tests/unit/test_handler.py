@@ -64,8 +64,10 @@ def test_a_missing_upstream_output_names_every_key_before_the_phase_runs():
     event = {**_event(), "network": network}
     with pytest.raises(ResourceStateError) as refused:
         phase_handler("Compute", run)(event, Context("ComputeFunction", 30))
-    assert str(refused.value) == ("Compute: the state lacks identity, network.security_groups.emr_rds: the phases that produce them did not "
-                                  "finish; start the same input again once they succeed")
+    assert str(refused.value) == (
+        "Compute: the state lacks identity, network.security_groups.emr_rds: the phases that produce them did not "
+        "finish; start the same input again once they succeed"
+    )
     assert called == []
 
 

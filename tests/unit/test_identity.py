@@ -24,11 +24,22 @@ OUR_TAGS = {TAG_DEPLOYMENT: "acme-demo", TAG_MANAGED_BY: TOOL}
 # The actions the runbook itself grants with a wildcard: nothing else may have one.
 RUNBOOK_WILDCARD_ACTIONS = {"elasticmapreduce:*", "es:*", "route53:Get*", "route53:List*", "s3:Get*", "s3:List*"}
 # Actions that take no resource-level permission (or whose resources do not exist yet).
-STAR_RESOURCE_ACTIONS = {"elasticmapreduce:*", "route53:Get*", "route53:List*", "ec2:DescribeInstances", "rds:DescribeDBInstances",
-                         # what EMR's agents on the cluster's instances read (policies.emr_instance)
-                         "elasticmapreduce:DescribeCluster", "elasticmapreduce:DescribeStep", "elasticmapreduce:ListBootstrapActions",
-                         "elasticmapreduce:ListClusters", "elasticmapreduce:ListInstanceGroups", "elasticmapreduce:ListInstances",
-                         "elasticmapreduce:ListSteps", "ec2:DescribeTags"}
+STAR_RESOURCE_ACTIONS = {
+    "elasticmapreduce:*",
+    "route53:Get*",
+    "route53:List*",
+    "ec2:DescribeInstances",
+    "rds:DescribeDBInstances",
+    # what EMR's agents on the cluster's instances read (policies.emr_instance)
+    "elasticmapreduce:DescribeCluster",
+    "elasticmapreduce:DescribeStep",
+    "elasticmapreduce:ListBootstrapActions",
+    "elasticmapreduce:ListClusters",
+    "elasticmapreduce:ListInstanceGroups",
+    "elasticmapreduce:ListInstances",
+    "elasticmapreduce:ListSteps",
+    "ec2:DescribeTags",
+}
 
 
 def state_for(doc: dict) -> dict:
@@ -104,7 +115,10 @@ def test_analytics_role_and_profile(state, ready):
     assert tags_of(role) == OUR_TAGS
     assert attached(ready, NAMES.analytics_role) == {out["emr_provisioning_policy_arn"]}
     profile = iam(ready).get_instance_profile(InstanceProfileName=NAMES.analytics_instance_profile)["InstanceProfile"]
-    assert (out["analytics_instance_profile_name"], out["analytics_instance_profile_arn"]) == (profile["InstanceProfileName"], profile["Arn"])
+    assert (out["analytics_instance_profile_name"], out["analytics_instance_profile_arn"]) == (
+        profile["InstanceProfileName"],
+        profile["Arn"],
+    )
     assert profile["Path"] == PATH
     assert [r["RoleName"] for r in profile["Roles"]] == [NAMES.analytics_role]
     assert tags_of(profile) == OUR_TAGS
@@ -119,7 +133,9 @@ def test_emr_provisioning_policy_is_the_runbooks_with_passrole_scoped(state, rea
     assert statements["ManageEmrClusters"]["Action"] == "elasticmapreduce:*"
     lookups = statements["LookUpHostsAndDatabases"]
     assert set(lookups["Action"]) == {"route53:Get*", "route53:List*", "ec2:DescribeInstances", "rds:DescribeDBInstances"}
-    passes = {s["Resource"]: s["Condition"]["StringLike"]["iam:PassedToService"] for s in statements.values() if s["Action"] == "iam:PassRole"}
+    passes = {
+        s["Resource"]: s["Condition"]["StringLike"]["iam:PassedToService"] for s in statements.values() if s["Action"] == "iam:PassRole"
+    }
     assert passes == {
         f"arn:aws:iam::{ACCOUNT}:role/EMR_DefaultRole": "elasticmapreduce.amazonaws.com*",
         out["emr_ec2_role_arn"]: "ec2.amazonaws.com*",  # the deployment's own EMR instance role, no other
@@ -144,8 +160,11 @@ def test_the_emr_service_role_is_created_through_the_api_and_tagged_shared(state
 def test_emr_instances_get_a_role_and_profile_of_the_deployment(state, ready):
     out = invoke(identity.run, state)
     role = iam(ready).get_role(RoleName=NAMES.emr_instance_role)["Role"]
-    assert (out["emr_ec2_role"], out["emr_ec2_role_arn"]) == (role["RoleName"], role["Arn"]) == (
-        "acme-demo-emr-ec2", f"arn:aws:iam::{ACCOUNT}:role{PATH}acme-demo-emr-ec2")
+    assert (
+        (out["emr_ec2_role"], out["emr_ec2_role_arn"])
+        == (role["RoleName"], role["Arn"])
+        == ("acme-demo-emr-ec2", f"arn:aws:iam::{ACCOUNT}:role{PATH}acme-demo-emr-ec2")
+    )
     assert trusted_services(role) == ["ec2.amazonaws.com"] and tags_of(role) == OUR_TAGS
     assert attached(ready, NAMES.emr_instance_role) == {out["es_write_policy_arn"], out["emr_instance_policy_arn"]}
     profile = iam(ready).get_instance_profile(InstanceProfileName=NAMES.emr_instance_profile)["InstanceProfile"]
@@ -243,7 +262,14 @@ def test_policy_builders_match_the_runbook():
     document = policies.emr_provisioning("arn:aws:iam::1:role/EMR_DefaultRole", "arn:aws:iam::1:role/EMR_EC2_DefaultRole")
     actions = {a for s in document["Statement"] for a in as_list(s["Action"])}
     # consumers.md: provision_emr_clusters, with iam:PassRole narrowed.
-    assert actions == {"elasticmapreduce:*", "iam:PassRole", "route53:Get*", "route53:List*", "ec2:DescribeInstances", "rds:DescribeDBInstances"}
+    assert actions == {
+        "elasticmapreduce:*",
+        "iam:PassRole",
+        "route53:Get*",
+        "route53:List*",
+        "ec2:DescribeInstances",
+        "rds:DescribeDBInstances",
+    }
     assert policies.trust("ec2.amazonaws.com")["Statement"] == [
         {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
     ]
@@ -275,12 +301,17 @@ def test_policy_versions_stay_within_the_iam_limit(state, ready):
     out = invoke(identity.run, state)
     arn = out["emr_provisioning_policy_arn"]
     for n in range(4):  # five versions: the most IAM keeps
-        other = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:DescribeRegions", "Resource": "*", "Sid": f"V{n}"}]}
+        other = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "ec2:DescribeRegions", "Resource": "*", "Sid": f"V{n}"}],
+        }
         iam(ready).create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(other), SetAsDefault=True)
     invoke(identity.run, state)
     versions = iam(ready).list_policy_versions(PolicyArn=arn)["Versions"]
     assert len(versions) == 5
-    assert default_document(ready, arn) == policies.emr_provisioning(f"arn:aws:iam::{ACCOUNT}:role/EMR_DefaultRole", out["emr_ec2_role_arn"])
+    assert default_document(ready, arn) == policies.emr_provisioning(
+        f"arn:aws:iam::{ACCOUNT}:role/EMR_DefaultRole", out["emr_ec2_role_arn"]
+    )
 
 
 def test_extra_keys_on_our_user_are_deleted(state, ready):
@@ -291,10 +322,14 @@ def test_extra_keys_on_our_user_are_deleted(state, ready):
     assert [k["AccessKeyId"] for k in keys_of(ready, NAMES.es_user)] == [stored]
 
 
-@pytest.mark.parametrize("lose_key", [
-    lambda api, key: api.delete_access_key(UserName=NAMES.es_user, AccessKeyId=key),
-    lambda api, key: api.update_access_key(UserName=NAMES.es_user, AccessKeyId=key, Status="Inactive"),
-], ids=["deleted", "deactivated"])
+@pytest.mark.parametrize(
+    "lose_key",
+    [
+        lambda api, key: api.delete_access_key(UserName=NAMES.es_user, AccessKeyId=key),
+        lambda api, key: api.update_access_key(UserName=NAMES.es_user, AccessKeyId=key, Status="Inactive"),
+    ],
+    ids=["deleted", "deactivated"],
+)
 def test_a_lost_key_is_replaced_and_only_one_key_remains(state, ready, lose_key):
     out = invoke(identity.run, state)
     old = secret_value(ready, out["es_key_secret_arn"])["access_key_id"]
@@ -364,7 +399,9 @@ def test_the_search_write_policy_an_earlier_version_put_on_the_shared_role_comes
 def test_an_interrupted_emr_role_creation_is_finished(state, ready):
     api = iam(ready)
     shared = [{"Key": TAG_SHARED, "Value": "acme-demo"}, {"Key": TAG_MANAGED_BY, "Value": TOOL}]
-    api.create_role(RoleName=EMR_SERVICE_ROLE, AssumeRolePolicyDocument=json.dumps(policies.trust("elasticmapreduce.amazonaws.com")), Tags=shared)
+    api.create_role(
+        RoleName=EMR_SERVICE_ROLE, AssumeRolePolicyDocument=json.dumps(policies.trust("elasticmapreduce.amazonaws.com")), Tags=shared
+    )
     out = invoke(identity.run, state)
     assert EMR_SERVICE_POLICY in attached(ready, EMR_SERVICE_ROLE)
     assert out["emr_roles_created"] == [EMR_SERVICE_ROLE]
@@ -372,8 +409,13 @@ def test_an_interrupted_emr_role_creation_is_finished(state, ready):
 
 def _allows(documents: list[dict], action: str, resource: str) -> bool:
     """Whether any Allow statement matches (IAM's wildcards; these documents carry no Deny or condition on S3/es)."""
-    return any(fnmatch.fnmatchcase(action, a) and any(fnmatch.fnmatchcase(resource, r) for r in as_list(st["Resource"]))
-               for doc in documents for st in doc["Statement"] if st["Effect"] == "Allow" for a in as_list(st["Action"]))
+    return any(
+        fnmatch.fnmatchcase(action, a) and any(fnmatch.fnmatchcase(resource, r) for r in as_list(st["Resource"]))
+        for doc in documents
+        for st in doc["Statement"]
+        if st["Effect"] == "Allow"
+        for a in as_list(st["Action"])
+    )
 
 
 def _role_documents(aws, role: str) -> list[dict]:
@@ -388,8 +430,17 @@ def test_two_deployments_emr_instances_reach_only_their_own_domain_and_buckets(s
     assert second["emr_roles_created"] == []
     roles = [r["RoleName"] for r in iam(ready).list_roles()["Roles"]]
     assert roles.count(EMR_SERVICE_ROLE) == 1 and EMR_EC2_ROLE not in roles
-    for key in ("analytics_role_arn", "analytics_instance_profile_arn", "emr_provisioning_policy_arn", "es_write_policy_arn",
-                "emr_instance_policy_arn", "emr_ec2_role_arn", "emr_ec2_instance_profile", "es_user_arn", "es_key_secret_arn"):
+    for key in (
+        "analytics_role_arn",
+        "analytics_instance_profile_arn",
+        "emr_provisioning_policy_arn",
+        "es_write_policy_arn",
+        "emr_instance_policy_arn",
+        "emr_ec2_role_arn",
+        "emr_ec2_instance_profile",
+        "es_user_arn",
+        "es_key_secret_arn",
+    ):
         assert first[key] != second[key], key
 
     domain = {d: f"arn:aws:es:{REGION}:{ACCOUNT}:domain/{Names(d).es_domain}" for d in ("acme-demo", "acme-other")}
@@ -421,7 +472,9 @@ def _take(aws, kind: str, tags: list[dict]) -> str:
         api.create_instance_profile(InstanceProfileName=NAMES.analytics_instance_profile, Tags=tags)
         return f"IAM instance profile '{NAMES.analytics_instance_profile}'"
     if kind == "policy":
-        api.create_policy(PolicyName=NAMES.es_write_policy, Path=PATH, PolicyDocument=json.dumps(policies.es_write("arn:aws:es:::domain/x")), Tags=tags)
+        api.create_policy(
+            PolicyName=NAMES.es_write_policy, Path=PATH, PolicyDocument=json.dumps(policies.es_write("arn:aws:es:::domain/x")), Tags=tags
+        )
         return f"IAM policy '{NAMES.es_write_policy}'"
     if kind == "user":
         api.create_user(UserName=NAMES.es_user, Tags=tags)

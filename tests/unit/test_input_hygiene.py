@@ -118,7 +118,9 @@ def test_whole_value_patterns_read_dollar_as_the_end_of_the_value():
     assert re.search("^[a-z]+$", "acme\n"), "Python's own '$' no longer matches before a final newline: simplify schemacheck"
 
 
-@pytest.mark.parametrize("name", ["acme-edxapp\n", "acme-edxapp\r\n", "xn--acme", "acme-s3alias", "acme-s3alias\n", "10.0.0.1", "a..b", "ab"])
+@pytest.mark.parametrize(
+    "name", ["acme-edxapp\n", "acme-edxapp\r\n", "xn--acme", "acme-s3alias", "acme-s3alias\n", "10.0.0.1", "a..b", "ab"]
+)
 def test_bucket_name_checks_match_the_whole_name(name):
     assert not naming.is_valid_bucket_name(name)
     with pytest.raises(Exception, match="breaks the S3 naming rules"):
@@ -159,17 +161,21 @@ def test_short_quotes():
 HUGE = "x" * 2_500_000
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda d: d["edxapp"].update(lms_host=HUGE),
-    lambda d: d["edxapp"].update(db_admin_secret_id=HUGE),
-    lambda d: d.update(deployment_id=HUGE),
-    lambda d: d["options"].update(analytics_volume_gb=HUGE),
-    lambda d: d["options"].update({HUGE: 1}),
-    lambda d: d["network"].update(director_ssh_cidrs=["bad"] * 100_000),
-    lambda d: d["network"].update(director_ssh_cidrs=[HUGE[:20_000] + str(n) for n in range(100)]),
-    lambda d: d["options"].update(openedx_release=HUGE),
-    lambda d: d["options"].update(x={str(n): n for n in range(100_000)}),
-], ids=["pattern", "secret id", "deployment id", "type", "unknown key", "many bad items", "many long items", "enum", "many keys"])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda d: d["edxapp"].update(lms_host=HUGE),
+        lambda d: d["edxapp"].update(db_admin_secret_id=HUGE),
+        lambda d: d.update(deployment_id=HUGE),
+        lambda d: d["options"].update(analytics_volume_gb=HUGE),
+        lambda d: d["options"].update({HUGE: 1}),
+        lambda d: d["network"].update(director_ssh_cidrs=["bad"] * 100_000),
+        lambda d: d["network"].update(director_ssh_cidrs=[HUGE[:20_000] + str(n) for n in range(100)]),
+        lambda d: d["options"].update(openedx_release=HUGE),
+        lambda d: d["options"].update(x={str(n): n for n in range(100_000)}),
+    ],
+    ids=["pattern", "secret id", "deployment id", "type", "unknown key", "many bad items", "many long items", "enum", "many keys"],
+)
 def test_refusals_quote_at_most_a_short_prefix_of_the_value(mutate):
     doc = copy.deepcopy(BASE)
     mutate(doc)
@@ -211,8 +217,16 @@ def test_the_cli_quotes_a_short_prefix_too(tmp_path):
     doc = copy.deepcopy(BASE)
     doc["edxapp"]["lms_host"] = HUGE
     (tmp_path / "input.json").write_text(json.dumps(doc))
-    result = CliRunner().invoke(cli.main, ["start", "--input", str(tmp_path / "input.json"), "--state-machine-arn",
-                                           "arn:aws:states:us-east-1:123456789012:stateMachine:never-called"])
+    result = CliRunner().invoke(
+        cli.main,
+        [
+            "start",
+            "--input",
+            str(tmp_path / "input.json"),
+            "--state-machine-arn",
+            "arn:aws:states:us-east-1:123456789012:stateMachine:never-called",
+        ],
+    )
     assert result.exit_code == cli.EXIT_USAGE and "edxapp.lms_host: 'xxxx" in result.output
     assert len(result.output) < 2000
     (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
@@ -225,5 +239,8 @@ def test_world_open_ssh_warns_for_either_list(ready, minimal_input):
 
     minimal_input["network"]["analytics_ssh_cidrs"] = ["0.0.0.0/0"]
     warnings = invoke(validate.run, minimal_input)["warnings"]
-    assert any("network.analytics_ssh_cidrs contains 0.0.0.0/0: SSH to the analytics instances is open to the whole internet" in w for w in warnings)
+    assert any(
+        "network.analytics_ssh_cidrs contains 0.0.0.0/0: SSH to the analytics instances is open to the whole internet" in w
+        for w in warnings
+    )
     assert not any("director_ssh_cidrs" in w for w in warnings)

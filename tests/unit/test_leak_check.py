@@ -19,9 +19,11 @@ def _history(events_per_state: int, leak_at: int | None = None, leaked: str = ""
     """A history shaped as Step Functions gives it: each Task entered, scheduled, started, succeeded
     with the whole state as its output (about 4 KB a time), exited; ``leaked`` in one output."""
     events, stamp = [], datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)
-    state = {"deployment": {"deployment_id": "acme-prod", "region": "us-east-1"},
-             "resources": {"render": {"files": [f"acme-prod/file-{n}.yml" for n in range(40)]}},
-             "padding": ["x" * 80 for _ in range(40)]}
+    state = {
+        "deployment": {"deployment_id": "acme-prod", "region": "us-east-1"},
+        "resources": {"render": {"files": [f"acme-prod/file-{n}.yml" for n in range(40)]}},
+        "padding": ["x" * 80 for _ in range(40)],
+    }
 
     def add(kind: str, details: dict | None = None) -> int:
         event = {"id": len(events) + 1, "previousEventId": len(events), "timestamp": stamp, "type": kind}
@@ -56,23 +58,32 @@ def test_a_value_deep_in_a_big_history_is_found_by_its_place_in_seconds():
     seconds = time.monotonic() - started
 
     message = str(raised.value)
-    assert message == ("1 secret value(s) leaked:\n"
-                       f"history event {leak_at} (TaskSucceeded of Render files) taskSucceededEventDetails.output.Payload.resources.render.files[2] "
-                       "holds the value of secret acme-prod/analytics-db password")
+    assert message == (
+        "1 secret value(s) leaked:\n"
+        f"history event {leak_at} (TaskSucceeded of Render files) taskSucceededEventDetails.output.Payload.resources.render.files[2] "
+        "holds the value of secret acme-prod/analytics-db password"
+    )
     assert password not in message
     assert seconds < 10, f"{seconds:.1f} s to walk the history"
 
 
 def test_log_lines_are_named_by_number_and_a_clean_run_passes():
     token = secrets.token_hex(20)
-    logs = "\n".join([json.dumps({"message": "phase started", "phase": "Render"}),
-                      json.dumps({"message": "phase finished", "output": {"user": "reports", "note": f"key {token}"}}),
-                      "plain text line"])
-    with pytest.raises(AssertionError, match=r"function logs line 2: output\.note holds the value of secret acme-prod/iam/reports secret_access_key$"):
+    logs = "\n".join(
+        [
+            json.dumps({"message": "phase started", "phase": "Render"}),
+            json.dumps({"message": "phase finished", "output": {"user": "reports", "note": f"key {token}"}}),
+            "plain text line",
+        ]
+    )
+    with pytest.raises(
+        AssertionError, match=r"function logs line 2: output\.note holds the value of secret acme-prod/iam/reports secret_access_key$"
+    ):
         assert_no_leak({"secret acme-prod/iam/reports secret_access_key": token}, {"function logs": logs})
 
-    assert_no_leak({"secret acme-prod/iam/reports secret_access_key": secrets.token_hex(20)},
-                   {"function logs": logs, **history_places(_history(2))})
+    assert_no_leak(
+        {"secret acme-prod/iam/reports secret_access_key": secrets.token_hex(20)}, {"function logs": logs, **history_places(_history(2))}
+    )
 
 
 def test_a_check_with_nothing_to_look_for_fails():

@@ -30,10 +30,20 @@ def test_an_ended_execution_reaches_the_lambda_targets_of_matching_rules_whateve
         emu.hook.before_invoke.append(lambda name, event: event.get("execution_arn") == "held" and gate.wait(30))
         harmless = {"action": "acquire", "workflow": "provision", "execution_arn": "held", "input": {}}
         quick = _machine(emu, "quick", {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
-        held = _machine(emu, "held", {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": lock, "Parameters": harmless, "End": True}}})
+        held = _machine(
+            emu, "held", {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": lock, "Parameters": harmless, "End": True}}}
+        )
         unmatched = _machine(emu, "unmatched", {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
-        events.put_rule(Name="ours", EventPattern=json.dumps({"source": ["aws.states"], "detail-type": ["Step Functions Execution Status Change"],
-                                                               "detail": {"stateMachineArn": [quick, held]}}))
+        events.put_rule(
+            Name="ours",
+            EventPattern=json.dumps(
+                {
+                    "source": ["aws.states"],
+                    "detail-type": ["Step Functions Execution Status Change"],
+                    "detail": {"stateMachineArn": [quick, held]},
+                }
+            ),
+        )
         events.put_targets(Rule="ours", Targets=[{"Id": "lock", "Arn": lock}])
         done = sfn.start_execution(stateMachineArn=quick, name="done", input="{}")["executionArn"]
         stopped = sfn.start_execution(stateMachineArn=held, name="stopped", input="{}")["executionArn"]
@@ -79,8 +89,13 @@ def race_conditional_writes(dynamodb, table: str) -> list[str]:
     def write(who: str) -> None:
         barrier.wait()
         try:
-            dynamodb.update_item(TableName=table, Key={"deployment_id": {"S": "acme-demo"}}, UpdateExpression="SET holder = :who",
-                                 ConditionExpression="attribute_not_exists(holder)", ExpressionAttributeValues={":who": {"S": who}})
+            dynamodb.update_item(
+                TableName=table,
+                Key={"deployment_id": {"S": "acme-demo"}},
+                UpdateExpression="SET holder = :who",
+                ConditionExpression="attribute_not_exists(holder)",
+                ExpressionAttributeValues={":who": {"S": who}},
+            )
             won.append(who)
         except ClientError as exc:
             assert exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
@@ -94,8 +109,12 @@ def race_conditional_writes(dynamodb, table: str) -> list[str]:
 
 
 def create_lock_table(dynamodb) -> str:
-    dynamodb.create_table(TableName="locks", BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "deployment_id", "KeyType": "HASH"}],
-                          AttributeDefinitions=[{"AttributeName": "deployment_id", "AttributeType": "S"}])
+    dynamodb.create_table(
+        TableName="locks",
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "deployment_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "deployment_id", "AttributeType": "S"}],
+    )
     return "locks"
 
 

@@ -21,8 +21,16 @@ LONGEST_ID = "a" * 31
 
 def test_names_carry_the_deployment_id():
     names = Names("acme-prod")
-    for name in (names.analytics_role, names.es_user, names.es_domain, names.analytics_rds, names.emr_bucket,
-                 names.analytics_security_group, names.analytics_key_pair, names.emr_provisioning_policy):
+    for name in (
+        names.analytics_role,
+        names.es_user,
+        names.es_domain,
+        names.analytics_rds,
+        names.emr_bucket,
+        names.analytics_security_group,
+        names.analytics_key_pair,
+        names.emr_provisioning_policy,
+    ):
         assert name.startswith("acme-prod"), name
 
 
@@ -68,7 +76,10 @@ def test_rds_generation_gives_a_fresh_name():
     assert Names("acme", 1).analytics_db_secret != Names("acme", 2).analytics_db_secret
 
 
-@pytest.mark.parametrize("bucket, valid", [("acme-edxanalytics", True), ("Acme", False), ("a..b", False), ("192.168.1.1", False), ("xn--abc", False), ("ab", False)])
+@pytest.mark.parametrize(
+    "bucket, valid",
+    [("acme-edxanalytics", True), ("Acme", False), ("a..b", False), ("192.168.1.1", False), ("xn--abc", False), ("ab", False)],
+)
 def test_bucket_rules(bucket, valid):
     assert is_valid_bucket_name(bucket) is valid
 
@@ -82,10 +93,13 @@ def test_grades_statement_ids_are_per_deployment_and_what_policies_allow(first, 
         assert sid.startswith("AnalyticsProvisionerGradesDownload")
 
 
-@pytest.mark.parametrize("deployment_id, broken", [
-    ("sg-acme", "the security group name 'sg-acme-analytics' starts with 'sg-', which EC2 refuses"),
-    ("acme--prod", "the RDS identifier 'acme--prod-analytics' contains '--' or ends with '-', which RDS refuses"),
-])
+@pytest.mark.parametrize(
+    "deployment_id, broken",
+    [
+        ("sg-acme", "the security group name 'sg-acme-analytics' starts with 'sg-', which EC2 refuses"),
+        ("acme--prod", "the RDS identifier 'acme--prod-analytics' contains '--' or ends with '-', which RDS refuses"),
+    ],
+)
 def test_ids_whose_names_aws_refuses_are_named_with_an_id_that_works(deployment_id, broken):
     assert name_rule_breaks(deployment_id) == [broken]
     working = working_id(deployment_id)
@@ -105,6 +119,12 @@ def test_ids_the_pattern_takes_otherwise_make_names_aws_accepts():
 def test_the_analytics_rds_of_every_generation_is_known_by_name_and_nothing_else():
     names = Names("acme-prod", rds_generation=3)
     assert all(names.is_analytics_rds(Names("acme-prod", g).analytics_rds) for g in (1, 2, 3, 42))
-    for other in ("acme-prod-analytics-g1", "acme-prod-analytics-restored", "acme-prod-analytics-g2x", "acme-prod-x-analytics",
-                  "acme-analytics", "acme-prod-analytics-final-20261201"):
+    for other in (
+        "acme-prod-analytics-g1",
+        "acme-prod-analytics-restored",
+        "acme-prod-analytics-g2x",
+        "acme-prod-x-analytics",
+        "acme-analytics",
+        "acme-prod-analytics-final-20261201",
+    ):
         assert not names.is_analytics_rds(other), other

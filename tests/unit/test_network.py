@@ -1,7 +1,6 @@
 """The Network phase against moto: the exact inbound rules of every security group, the shared EMR
 groups, DNS hostnames, the internet route, the edxapp RDS membership, and re-runs."""
 
-
 import pytest
 
 from analytics_provisioner.aws.ec2 import IngressRule
@@ -90,8 +89,12 @@ def test_groups_carry_their_names_and_tags(state, ready):
     sg, vpc = out["security_groups"], state["deployment"]["network"]["vpc_id"]
     names = {key: group(ready, sg[key])["GroupName"] for key in sg}
     assert names == {
-        "default": "default", "analytics": "acme-demo-analytics", "director": "acme-demo-director",
-        "emr_rds": "acme-demo-emr-rds", "emr_master": EMR_MASTER_SECURITY_GROUP, "emr_slave": EMR_SLAVE_SECURITY_GROUP,
+        "default": "default",
+        "analytics": "acme-demo-analytics",
+        "director": "acme-demo-director",
+        "emr_rds": "acme-demo-emr-rds",
+        "emr_master": EMR_MASTER_SECURITY_GROUP,
+        "emr_slave": EMR_SLAVE_SECURITY_GROUP,
     }
     assert {group(ready, sg[key])["VpcId"] for key in sg} == {vpc}
     for key in ("analytics", "director", "emr_rds"):
@@ -120,12 +123,20 @@ def test_no_group_of_ours_opens_8080_or_ssh_to_the_world(state, ready):
 def test_foreign_rules_on_our_groups_are_revoked(state, ready):
     sg = invoke(network.run, state)["security_groups"]
     api = ec2(ready)
-    api.authorize_security_group_ingress(GroupId=sg["analytics"], IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "IpRanges": [{"CidrIp": WORLD}], "Ipv6Ranges": [{"CidrIpv6": "::/0"}]},
-        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": WORLD}]},
-    ])
-    api.authorize_security_group_ingress(GroupId=sg["emr_rds"], IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
-    api.revoke_security_group_ingress(GroupId=sg["director"], IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "203.0.113.7/32"}]}])
+    api.authorize_security_group_ingress(
+        GroupId=sg["analytics"],
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "IpRanges": [{"CidrIp": WORLD}], "Ipv6Ranges": [{"CidrIpv6": "::/0"}]},
+            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": WORLD}]},
+        ],
+    )
+    api.authorize_security_group_ingress(
+        GroupId=sg["emr_rds"], IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}]
+    )
+    api.revoke_security_group_ingress(
+        GroupId=sg["director"],
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "203.0.113.7/32"}]}],
+    )
     invoke(network.run, state)
     assert rules(ready, sg["analytics"]) == {tcp(22, sg["director"]), tcp(80, WORLD), tcp(443, WORLD)}
     assert rules(ready, sg["emr_rds"]) == {tcp(3306, sg["emr_master"]), tcp(3306, sg["emr_slave"]), tcp(3306, sg["analytics"])}
@@ -135,8 +146,12 @@ def test_foreign_rules_on_our_groups_are_revoked(state, ready):
 # Shared EMR groups ------------------------------------------------------------------------------------
 def test_existing_emr_groups_are_adopted_and_keep_their_rules(state, ready):
     api, vpc = ec2(ready), state["deployment"]["network"]["vpc_id"]
-    master = api.create_security_group(GroupName=EMR_MASTER_SECURITY_GROUP, Description="Master group for Elastic MapReduce created on 2017-03-01", VpcId=vpc)["GroupId"]
-    api.authorize_security_group_ingress(GroupId=master, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 8443, "ToPort": 8443, "IpRanges": [{"CidrIp": "10.1.0.0/16"}]}])
+    master = api.create_security_group(
+        GroupName=EMR_MASTER_SECURITY_GROUP, Description="Master group for Elastic MapReduce created on 2017-03-01", VpcId=vpc
+    )["GroupId"]
+    api.authorize_security_group_ingress(
+        GroupId=master, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 8443, "ToPort": 8443, "IpRanges": [{"CidrIp": "10.1.0.0/16"}]}]
+    )
     sg = invoke(network.run, state)["security_groups"]
     assert sg["emr_master"] == master
     assert tcp(8443, "10.1.0.0/16") in rules(ready, master)  # not ours to remove
@@ -175,7 +190,9 @@ def test_dns_hostnames_already_on_are_left_alone(state, ready):
 
 def test_a_subnet_without_internet_route_fails_with_the_runbooks_remedy(state, ready):
     api, vpc = ec2(ready), state["deployment"]["network"]["vpc_id"]
-    main = api.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "association.main", "Values": ["true"]}])["RouteTables"][0]
+    main = api.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "association.main", "Values": ["true"]}])[
+        "RouteTables"
+    ][0]
     api.delete_route(RouteTableId=main["RouteTableId"], DestinationCidrBlock=WORLD)
     groups_before = len(api.describe_security_groups()["SecurityGroups"])
     with pytest.raises(PreflightError, match="no route to an internet gateway.*create an Internet Gateway, attach it to VPC"):
@@ -216,7 +233,11 @@ def test_a_busy_edxapp_rds_is_retried(state, ready):
 def test_rerun_creates_and_changes_nothing(state, ready):
     first = invoke(network.run, state)
     groups, rule_count = len(ec2(ready).describe_security_groups()["SecurityGroups"]), all_rules(ready)
-    made = count_calls(ready, "ec2", ["CreateSecurityGroup", "AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress", "CreateTags", "ModifyVpcAttribute"])
+    made = count_calls(
+        ready,
+        "ec2",
+        ["CreateSecurityGroup", "AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress", "CreateTags", "ModifyVpcAttribute"],
+    )
     assert invoke(network.run, state) == first
     assert made == []
     assert (len(ec2(ready).describe_security_groups()["SecurityGroups"]), all_rules(ready)) == (groups, rule_count)
@@ -248,8 +269,9 @@ def _ours(name: str) -> list[dict]:
 
 def test_a_group_of_ours_the_lookup_does_not_show_yet_is_adopted_once_it_shows(state, as_network):
     vpc, clock = state["deployment"]["network"]["vpc_id"], as_network.clock
-    made = ec2(as_network).create_security_group(GroupName="acme-demo-analytics", Description="a moment ago", VpcId=vpc,
-                                                 TagSpecifications=_ours("acme-demo-analytics"))["GroupId"]
+    made = ec2(as_network).create_security_group(
+        GroupName="acme-demo-analytics", Description="a moment ago", VpcId=vpc, TagSpecifications=_ours("acme-demo-analytics")
+    )["GroupId"]
     before = clock.now()
     out = invoke(network.run, state)
     assert out["security_groups"]["analytics"] == made
@@ -268,9 +290,12 @@ def test_a_foreign_group_behind_the_duplicate_answer_is_refused(state, as_networ
 def test_a_duplicate_group_that_never_shows_is_retried_by_the_state_machine(state, as_network):
     vpc = state["deployment"]["network"]["vpc_id"]
     as_network.ec2_describe_lag.seconds = 3600
-    ec2(as_network).create_security_group(GroupName="acme-demo-analytics", Description="a moment ago", VpcId=vpc,
-                                          TagSpecifications=_ours("acme-demo-analytics"))
-    with pytest.raises(TransientAwsError, match="security group 'acme-demo-analytics' in vpc-.*InvalidGroup.Duplicate, but it does not show yet"):
+    ec2(as_network).create_security_group(
+        GroupName="acme-demo-analytics", Description="a moment ago", VpcId=vpc, TagSpecifications=_ours("acme-demo-analytics")
+    )
+    with pytest.raises(
+        TransientAwsError, match="security group 'acme-demo-analytics' in vpc-.*InvalidGroup.Duplicate, but it does not show yet"
+    ):
         invoke(network.run, state)
 
 
@@ -278,7 +303,9 @@ def test_rules_that_exist_already_count_as_added_and_the_others_are_added_too(st
     sg = invoke(network.run, state)["security_groups"]
     api = ec2(ready)
     ready.clock.skip(LAG_SECONDS)
-    api.revoke_security_group_ingress(GroupId=sg["analytics"], IpPermissions=[IngressRule.tcp(80, WORLD).permission(), IngressRule.tcp(443, WORLD).permission()])
+    api.revoke_security_group_ingress(
+        GroupId=sg["analytics"], IpPermissions=[IngressRule.tcp(80, WORLD).permission(), IngressRule.tcp(443, WORLD).permission()]
+    )
     with faults.recorded_as("NetworkFunction"):
         # Put back a moment ago by the phase's earlier attempt: not shown yet; the batch meets InvalidPermission.Duplicate.
         api.authorize_security_group_ingress(GroupId=sg["analytics"], IpPermissions=[IngressRule.tcp(80, WORLD).permission()])

@@ -35,9 +35,11 @@ def account(aws, full_input):
 
 # --- another team's resources, one per field ------------------------------------------------------
 
+
 def _foreign_secret(aws, doc, field, value):
-    arn = aws.client("secretsmanager").create_secret(Name=f"payments/{field}", SecretString=json.dumps(value),
-                                                     Tags=tagging.as_list(OTHER_TEAM_TAGS))["ARN"]
+    arn = aws.client("secretsmanager").create_secret(
+        Name=f"payments/{field}", SecretString=json.dumps(value), Tags=tagging.as_list(OTHER_TEAM_TAGS)
+    )["ARN"]
     doc["edxapp"][field] = f"payments/{field}"
     return ("secret", arn)
 
@@ -58,8 +60,15 @@ def _secret_by_arn(aws, doc):
 
 def _database(aws, doc):
     aws.client("rds").create_db_instance(
-        DBInstanceIdentifier="payments-db", Engine="mysql", EngineVersion="8.0.39", DBInstanceClass="db.t3.medium", AllocatedStorage=20,
-        MasterUsername="admin", MasterUserPassword="payments-master-1", Tags=tagging.as_list(OTHER_TEAM_TAGS))
+        DBInstanceIdentifier="payments-db",
+        Engine="mysql",
+        EngineVersion="8.0.39",
+        DBInstanceClass="db.t3.medium",
+        AllocatedStorage=20,
+        MasterUsername="admin",
+        MasterUserPassword="payments-master-1",
+        Tags=tagging.as_list(OTHER_TEAM_TAGS),
+    )
     doc["edxapp"]["db_instance_id"] = "payments-db"
     return ("database", "payments-db")
 
@@ -68,8 +77,23 @@ def _foreign_bucket(aws, doc, field, name):
     aws.create_bucket(name)
     s3 = aws.client("s3")
     s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tagging.as_list(OTHER_TEAM_TAGS)})
-    s3.put_bucket_policy(Bucket=name, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "PaymentsOnly", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{name}/*"}]}))
+    s3.put_bucket_policy(
+        Bucket=name,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "PaymentsOnly",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                        "Action": "s3:GetObject",
+                        "Resource": f"arn:aws:s3:::{name}/*",
+                    }
+                ],
+            }
+        ),
+    )
     doc["edxapp"][field] = name
     return ("bucket", name)
 
@@ -83,18 +107,29 @@ def _tracking_logs_bucket(aws, doc):
 
 
 def _listing_another_deployment(aws, doc):
-    aws.client("secretsmanager").tag_resource(SecretId=doc["edxapp"]["migration_secret_id"], Tags=[{"Key": TAG_ALLOW, "Value": "acme-staging acme-dev"}])
+    aws.client("secretsmanager").tag_resource(
+        SecretId=doc["edxapp"]["migration_secret_id"], Tags=[{"Key": TAG_ALLOW, "Value": "acme-staging acme-dev"}]
+    )
     return ("secret", doc["edxapp"]["migration_secret_id"])
 
 
 FOREIGN = [
-    (_admin_secret, "edxapp.db_admin_secret_id: secret 'payments/db_admin_secret_id' is not opted in for deployment acme-prod (it has no tag analytics-provisioner:allow)"),
+    (
+        _admin_secret,
+        "edxapp.db_admin_secret_id: secret 'payments/db_admin_secret_id' is not opted in for deployment acme-prod (it has no tag analytics-provisioner:allow)",
+    ),
     (_migration_secret, "edxapp.migration_secret_id: secret 'payments/migration_secret_id' is not opted in"),
     (_secret_by_arn, "edxapp.db_admin_secret_id: secret 'arn:aws:secretsmanager:us-east-1:123456789012:secret:payments/db_admin_secret_id"),
-    (_database, "edxapp.db_instance_id: RDS instance 'payments-db' is not opted in for deployment acme-prod (it has no tag analytics-provisioner:allow)"),
+    (
+        _database,
+        "edxapp.db_instance_id: RDS instance 'payments-db' is not opted in for deployment acme-prod (it has no tag analytics-provisioner:allow)",
+    ),
     (_grades_bucket, "edxapp.grades_bucket: S3 bucket 'payments-reports' is not opted in for deployment acme-prod"),
     (_tracking_logs_bucket, "edxapp.tracking_logs_bucket: S3 bucket 'payments-logs' is not opted in for deployment acme-prod"),
-    (_listing_another_deployment, "edxapp.migration_secret_id: secret 'acme/edxapp/db-migrate' is not opted in for deployment acme-prod (its tag analytics-provisioner:allow is 'acme-staging acme-dev')"),
+    (
+        _listing_another_deployment,
+        "edxapp.migration_secret_id: secret 'acme/edxapp/db-migrate' is not opted in for deployment acme-prod (its tag analytics-provisioner:allow is 'acme-staging acme-dev')",
+    ),
 ]
 
 
@@ -139,9 +174,14 @@ def test_another_teams_resource_is_refused_with_nothing_created_and_opted_in_by_
     run_command(account, command)
     assert invoke(validate.run, full_input)["deployment"]["deployment_id"] == "acme-prod"
     if kind == "bucket":  # put-bucket-tagging replaces the whole set: the command put the owner's tags back
-        assert tagging.from_list(account.client("s3").get_bucket_tagging(Bucket=name)["TagSet"]) == {**OTHER_TEAM_TAGS, TAG_ALLOW: "acme-prod"}
+        assert tagging.from_list(account.client("s3").get_bucket_tagging(Bucket=name)["TagSet"]) == {
+            **OTHER_TEAM_TAGS,
+            TAG_ALLOW: "acme-prod",
+        }
     if foreign is _listing_another_deployment:
-        assert account.client("secretsmanager").describe_secret(SecretId=name)["Tags"] == [{"Key": TAG_ALLOW, "Value": "acme-staging acme-dev acme-prod"}]
+        assert account.client("secretsmanager").describe_secret(SecretId=name)["Tags"] == [
+            {"Key": TAG_ALLOW, "Value": "acme-staging acme-dev acme-prod"}
+        ]
 
 
 @pytest.mark.parametrize("value", ["*", "@all", "acme-staging acme-prod", " acme-prod ", "acme-prod"])
@@ -149,8 +189,19 @@ def test_allow_values_that_admit_the_deployment(value):
     assert tagging.allows({TAG_ALLOW: value}, "acme-prod")
 
 
-@pytest.mark.parametrize("tags", [{}, {TAG_ALLOW: ""}, {TAG_ALLOW: "acme-prod-2"}, {TAG_ALLOW: "acme"}, {TAG_ALLOW: "acme-prod*"},
-                                  {TAG_ALLOW: "all"}, {"analytics-provisioner:Allow": "*"}, {TAG_DEPLOYMENT: "acme-staging"}])
+@pytest.mark.parametrize(
+    "tags",
+    [
+        {},
+        {TAG_ALLOW: ""},
+        {TAG_ALLOW: "acme-prod-2"},
+        {TAG_ALLOW: "acme"},
+        {TAG_ALLOW: "acme-prod*"},
+        {TAG_ALLOW: "all"},
+        {"analytics-provisioner:Allow": "*"},
+        {TAG_DEPLOYMENT: "acme-staging"},
+    ],
+)
 def test_tags_that_do_not(tags):
     assert not tagging.allows(tags, "acme-prod")
 
@@ -163,23 +214,35 @@ def test_a_bucket_with_many_tags_gets_the_command_in_two_steps(account, full_inp
     _grades_bucket(account, full_input)
     many = {f"key-{n:02d}": "v" * 60 for n in range(30)}
     account.client("s3").put_bucket_tagging(Bucket="payments-reports", Tagging={"TagSet": tagging.as_list(many)})
-    with pytest.raises(NotOptedInError, match="aws s3api get-bucket-tagging --bucket payments-reports, add .* replaces all of a bucket's tags"):
+    with pytest.raises(
+        NotOptedInError, match="aws s3api get-bucket-tagging --bucket payments-reports, add .* replaces all of a bucket's tags"
+    ):
         invoke(validate.run, full_input)
 
 
 # --- the grades statement's principal: this account only --------------------------------------------
 
-@pytest.mark.parametrize("arn", ["arn:aws:iam::210987654321:user/acme-edxapp", "arn:aws-cn:iam::123456789012:user/acme-edxapp",
-                                 "arn:aws:iam::210987654321:role/anything"])
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:iam::210987654321:user/acme-edxapp",
+        "arn:aws-cn:iam::123456789012:user/acme-edxapp",
+        "arn:aws:iam::210987654321:role/anything",
+    ],
+)
 def test_aws_user_arn_of_another_account_or_partition_is_refused_with_nothing_created(account, full_input, arn):
     full_input["edxapp"]["aws_user_arn"] = arn
     before = inventory(account)
-    with pytest.raises(PreflightError, match="edxapp.aws_user_arn: .* is not a principal of this stack's account \\(aws account 123456789012\\)"):
+    with pytest.raises(
+        PreflightError, match="edxapp.aws_user_arn: .* is not a principal of this stack's account \\(aws account 123456789012\\)"
+    ):
         invoke(validate.run, full_input)
     assert inventory(account) == before
 
 
 # --- images: Canonical's, or an owner the stack trusts --------------------------------------------
+
 
 def _image_of_this_account(aws) -> str:
     ec2 = aws.client("ec2")
@@ -194,8 +257,11 @@ def test_an_image_of_another_owner_is_refused_unless_the_stack_trusts_it(account
     image = _image_of_this_account(account)
     full_input["options"]["ami_id"] = image
     before = inventory(account)
-    with pytest.raises(PreflightError, match=f"options.ami_id: image {image} belongs to account {ACCOUNT}, not to Canonical \\(099720109477\\) "
-                                             "nor to an owner the stack trusts \\(none\\).*TrustedImageOwners"):
+    with pytest.raises(
+        PreflightError,
+        match=f"options.ami_id: image {image} belongs to account {ACCOUNT}, not to Canonical \\(099720109477\\) "
+        "nor to an owner the stack trusts \\(none\\).*TrustedImageOwners",
+    ):
         invoke(validate.run, full_input)
     assert inventory(account) == before
     monkeypatch.setenv("TRUSTED_IMAGE_OWNERS", f"111122223333, {ACCOUNT}")
@@ -209,6 +275,7 @@ def test_a_pinned_canonical_image_is_fine(account, full_input):
 
 
 # --- every phase that uses such a resource checks again ----------------------------------------------
+
 
 @pytest.fixture
 def validated(account, full_input) -> dict:
@@ -268,6 +335,9 @@ def test_a_secret_this_stack_may_not_describe_is_refused_with_the_command(accoun
         raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}, "DescribeSecret")
 
     monkeypatch.setattr(secrets, "describe", denied)
-    with pytest.raises(NotOptedInError, match="edxapp.db_admin_secret_id: secret 'acme/edxapp/db-admin' is not opted in .*may not describe it.*"
-                                              "aws secretsmanager tag-resource --region us-east-1 --secret-id acme/edxapp/db-admin"):
+    with pytest.raises(
+        NotOptedInError,
+        match="edxapp.db_admin_secret_id: secret 'acme/edxapp/db-admin' is not opted in .*may not describe it.*"
+        "aws secretsmanager tag-resource --region us-east-1 --secret-id acme/edxapp/db-admin",
+    ):
         invoke(validate.run, full_input)

@@ -15,8 +15,9 @@ from analytics_provisioner.phases import compute, identity, storage, validate
 from analytics_provisioner.phases import plan as planning
 from testkit import REGION
 
-ROLE_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+ROLE_TRUST = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+)
 
 
 def deployment_of(document: dict) -> Deployment:
@@ -31,9 +32,12 @@ def test_a_shared_role_someone_else_made_is_left_alone_and_an_edited_policy_is_a
     iam, names = ready.client("iam"), Names(minimal_input["deployment_id"])
     iam.create_role(RoleName=EMR_SERVICE_ROLE, AssumeRolePolicyDocument=ROLE_TRUST)
     deployment = deployment_of(minimal_input)
-    ready.client("iam").create_policy(PolicyName=names.es_write_policy, Path=names.iam_path, PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "es:ESHttpGet", "Resource": "*"}]}),
-        Tags=[{"Key": "analytics-provisioner:deployment", "Value": deployment.deployment_id}])
+    ready.client("iam").create_policy(
+        PolicyName=names.es_write_policy,
+        Path=names.iam_path,
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "es:ESHttpGet", "Resource": "*"}]}),
+        Tags=[{"Key": "analytics-provisioner:deployment", "Value": deployment.deployment_id}],
+    )
     changes = by_name(identity.plan(deployment))
     assert changes[EMR_SERVICE_ROLE].action == "=" and "left as it is" in changes[EMR_SERVICE_ROLE].reason
     assert not [name for name in changes if name.endswith(f"on {EMR_SERVICE_ROLE}")]  # nothing attached to a role not ours
@@ -68,7 +72,9 @@ def test_an_earlier_versions_grades_statement_is_replaced_and_ours_is_kept(aws, 
     statement = storage.grades_download_statement(deployment)
     bucket, s3 = full_input["edxapp"]["grades_bucket"], aws.client("s3")
     policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({**policy, "Statement": [*policy["Statement"], {**statement, "Sid": LEGACY_GRADES_POLICY_SID}]}))
+    s3.put_bucket_policy(
+        Bucket=bucket, Policy=json.dumps({**policy, "Statement": [*policy["Statement"], {**statement, "Sid": LEGACY_GRADES_POLICY_SID}]})
+    )
     [change] = [change for change in storage.plan(deployment) if change.kind == "bucket policy statement"]
     assert change.action == "+" and "replaces an earlier version's identical shared-Sid statement" in change.reason
     storage.ensure_grades_download_statement(deployment)
@@ -81,7 +87,9 @@ def test_the_document_is_stable(ready, minimal_input):
     assert list(planned) == ["deployment_id", "region", "changes", "phases", "summary", "warnings"]
     regrouped = [change for _, changes in model.by_phase(planned) for change in changes]
     assert [change.to_dict() for change in regrouped] == planned["changes"]
-    assert model.summary_line(regrouped) == (f"Plan: {planned['summary']['create']} to create, {planned['summary']['modify']} to change "
-                                             f"or ensure, {planned['summary']['keep']} unchanged.")
+    assert model.summary_line(regrouped) == (
+        f"Plan: {planned['summary']['create']} to create, {planned['summary']['modify']} to change "
+        f"or ensure, {planned['summary']['keep']} unchanged."
+    )
     with pytest.raises(ValueError, match="a plan's action is one of"):
         model.Change("-", "S3 bucket", "x", "deleted")

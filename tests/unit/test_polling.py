@@ -79,7 +79,9 @@ HISTORY_LIMIT = 25_000
 
 def test_default_schedule_stays_far_under_the_history_limit_at_the_ceiling():
     options = Options()
-    for first, timeout in ((options.search_first_check_seconds, options.search_timeout_minutes),
-                           (options.database_first_check_seconds, options.database_timeout_minutes)):
+    for first, timeout in (
+        (options.search_first_check_seconds, options.search_timeout_minutes),
+        (options.database_first_check_seconds, options.database_timeout_minutes),
+    ):
         rounds = 1 + (timeout * 60 - first) / (options.poll_watch_seconds + options.poll_interval_seconds)
         assert 2 * rounds * EVENTS_PER_ROUND < HISTORY_LIMIT / 10  # both loops at their ceiling

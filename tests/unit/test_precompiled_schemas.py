@@ -56,7 +56,9 @@ UNKNOWN_FIELDS = st.sampled_from(["x", "lms_hots", "es_version"])
 
 
 def near_valid_documents():
-    return mutated(BASE, PATHS, lambda path: _near_valid(_subschema(path)), UNKNOWN_FIELDS, ("drop", "replace", "replace", "replace", "add"))
+    return mutated(
+        BASE, PATHS, lambda path: _near_valid(_subschema(path)), UNKNOWN_FIELDS, ("drop", "replace", "replace", "replace", "add")
+    )
 
 
 def _accepted_by_jsonschema(schema: dict, doc) -> bool:
@@ -71,12 +73,19 @@ def test_the_precompiled_execution_input_check_agrees_with_jsonschema(doc):
     assert fast == authority, f"the precompiled check and jsonschema disagree ({fast=}): {json.dumps(doc)[:400]}"
 
 
-TEARDOWN_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-2, 4000), st.floats(-1, 700, allow_nan=False), st.text(max_size=3), st.just({}))
+TEARDOWN_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-2, 4000), st.floats(-1, 700, allow_nan=False), st.text(max_size=3), st.just({})
+)
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
-@given(settings_=st.dictionaries(st.sampled_from(["keep_data", "final_snapshot", "poll_interval_seconds", "timeout_minutes", "deployment", "x"]),
-                                 TEARDOWN_VALUES, max_size=4))
+@given(
+    settings_=st.dictionaries(
+        st.sampled_from(["keep_data", "final_snapshot", "poll_interval_seconds", "timeout_minutes", "deployment", "x"]),
+        TEARDOWN_VALUES,
+        max_size=4,
+    )
+)
 def test_the_precompiled_teardown_check_agrees_with_jsonschema(settings_):
     doc = {"deployment": BASE} | settings_
     assert conforms(teardown_input.validate, doc) == _accepted_by_jsonschema(request.schema(), doc), json.dumps(doc)[:400]
@@ -96,9 +105,11 @@ def test_the_dependent_requirement_survives_the_rewrite_to_draft_07():
 
 
 def test_a_valid_input_never_imports_jsonschema():
-    code = ("import json, sys; from analytics_provisioner.deployment import validation_errors; "
-            f"assert validation_errors(json.load(open({str(REPO / 'events' / 'input-full.json')!r}))) == []; "
-            "print('jsonschema' in sys.modules)")
+    code = (
+        "import json, sys; from analytics_provisioner.deployment import validation_errors; "
+        f"assert validation_errors(json.load(open({str(REPO / 'events' / 'input-full.json')!r}))) == []; "
+        "print('jsonschema' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

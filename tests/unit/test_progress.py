@@ -41,11 +41,17 @@ def _run(name: str, entered: float, exited: float, kind: str = "Task", status: s
 
 def test_the_timeline_has_a_lane_per_branch_hatched_waits_and_the_slowest_branch_on_the_critical_path():
     layout = Layout.of(PROVISION)
-    view = HistoryView(states=[
-        _run("Validate input", 0, 1), _run("Create resources in parallel", 1, 20, "Parallel"),
-        _run("Create search domain", 1, 2), _run("Wait for search domain", 2, 18, "Wait"), _run("Check search domain", 18, 19),
-        _run("Ensure S3 buckets", 1, 3), _run("Render secure-repo files", 20, 21),
-    ])
+    view = HistoryView(
+        states=[
+            _run("Validate input", 0, 1),
+            _run("Create resources in parallel", 1, 20, "Parallel"),
+            _run("Create search domain", 1, 2),
+            _run("Wait for search domain", 2, 18, "Wait"),
+            _run("Check search domain", 18, 19),
+            _run("Ensure S3 buckets", 1, 3),
+            _run("Render secure-repo files", 20, 21),
+        ]
+    )
     on_path = timeline.critical(view, layout, 21)
     names = {run.name for run in view.states if id(run) in on_path}
     assert {"Wait for search domain", "Check search domain", "Render secure-repo files"} <= names

@@ -12,8 +12,14 @@ REGION = "us-east-1"
 
 
 def _instance(aws, identifier: str, status: str) -> dict:
-    aws.client("rds").create_db_instance(DBInstanceIdentifier=identifier, Engine="mysql", DBInstanceClass="db.t3.small", AllocatedStorage=20,
-                                         MasterUsername="admin", MasterUserPassword="not-a-secret-1")
+    aws.client("rds").create_db_instance(
+        DBInstanceIdentifier=identifier,
+        Engine="mysql",
+        DBInstanceClass="db.t3.small",
+        AllocatedStorage=20,
+        MasterUsername="admin",
+        MasterUserPassword="not-a-secret-1",
+    )
     set_status(ACCOUNT, REGION, identifier, status)
     return rds.db_instance(identifier, REGION)
 

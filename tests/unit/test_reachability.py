@@ -12,8 +12,13 @@ def sg(group_id: str, *permissions: dict, vpc: str = VPC) -> dict:
 
 
 def tcp(port: int, *, groups=(), cidrs=(), to_port: int | None = None) -> dict:
-    return {"IpProtocol": "tcp", "FromPort": port, "ToPort": to_port or port, "IpRanges": [{"CidrIp": c} for c in cidrs],
-            "UserIdGroupPairs": [{"GroupId": g} for g in groups]}
+    return {
+        "IpProtocol": "tcp",
+        "FromPort": port,
+        "ToPort": to_port or port,
+        "IpRanges": [{"CidrIp": c} for c in cidrs],
+        "UserIdGroupPairs": [{"GroupId": g} for g in groups],
+    }
 
 
 def everything_from(group_id: str) -> dict:
@@ -21,14 +26,18 @@ def everything_from(group_id: str) -> dict:
 
 
 def db(groups: list[str], public: bool = False, vpc: str | None = VPC) -> dict:
-    described = {"DBInstanceIdentifier": "db", "VpcSecurityGroups": [{"VpcSecurityGroupId": g, "Status": "active"} for g in groups],
-                 "PubliclyAccessible": public}
+    described = {
+        "DBInstanceIdentifier": "db",
+        "VpcSecurityGroups": [{"VpcSecurityGroupId": g, "Status": "active"} for g in groups],
+        "PubliclyAccessible": public,
+    }
     return described | ({"DBSubnetGroup": {"VpcId": vpc}} if vpc else {})
 
 
 def instance(groups: list[str], private_ip: str = "10.0.1.5", public_ip: str | None = None, vpc: str = VPC) -> dict:
     return {"InstanceId": "i-1", "VpcId": vpc, "PrivateIpAddress": private_ip, "SecurityGroups": [{"GroupId": g} for g in groups]} | (
-        {"PublicIpAddress": public_ip} if public_ip else {})
+        {"PublicIpAddress": public_ip} if public_ip else {}
+    )
 
 
 def test_a_group_reference_admits_the_groups_members_on_that_port_only():
@@ -36,7 +45,7 @@ def test_a_group_reference_admits_the_groups_members_on_that_port_only():
     app, database = paths.group(network.groups["sg-app"]), paths.db_instance(db(["sg-db"]))
     admission = network.admission(app, database, 3306)
     assert admission.group_id == "sg-db" and admission.rule.source == "sg-app"
-    assert "sg-db admits sg-app on tcp 3306" == str(admission)
+    assert str(admission) == "sg-db admits sg-app on tcp 3306"
     assert not network.reaches(app, database, 3307)
     assert not network.reaches(paths.group(sg("sg-other")), database, 3306)
 
@@ -105,10 +114,14 @@ def test_search_domains_in_a_vpc_and_public_ones():
     assert str(network.admission(paths.internet("203.0.113.7/32"), public, 443)) == "no security group (a public endpoint)"
 
 
-@pytest.mark.parametrize("source, expected", [
-    (paths.Party("x", ("sg-app",)), "--source-group sg-app"),
-    (paths.internet("203.0.113.7/32"), "--cidr 203.0.113.7/32"),
-])
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        (paths.Party("x", ("sg-app",)), "--source-group sg-app"),
+        (paths.internet("203.0.113.7/32"), "--cidr 203.0.113.7/32"),
+    ],
+)
 def test_the_command_that_opens_a_path(source, expected):
     assert paths.authorize_command("sg-db", 3306, source, "eu-west-1") == (
-        f"aws ec2 authorize-security-group-ingress --region eu-west-1 --group-id sg-db --protocol tcp --port 3306 {expected}")
+        f"aws ec2 authorize-security-group-ingress --region eu-west-1 --group-id sg-db --protocol tcp --port 3306 {expected}"
+    )

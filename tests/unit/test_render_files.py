@@ -32,31 +32,56 @@ DEPLOY_PUBLIC_KEY = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDdeploy acme-prod-jen
 
 def make_context(release="open-release/nutmeg.master", reports=True, **changes) -> RenderContext:
     ctx = RenderContext(
-        deployment_id="acme-prod", region="eu-west-1", release=for_release(release),
-        lms_host="lms.acme.org", cms_host="studio.acme.org", scheme="https", contact_email="ops@acme.org",
-        migration_user="edxapp001", migration_password="migr#ate:%pass",
+        deployment_id="acme-prod",
+        region="eu-west-1",
+        release=for_release(release),
+        lms_host="lms.acme.org",
+        cms_host="studio.acme.org",
+        scheme="https",
+        contact_email="ops@acme.org",
+        migration_user="edxapp001",
+        migration_password="migr#ate:%pass",
         analytics_db=DbLogin("acme-prod-analytics.abc.eu-west-1.rds.amazonaws.com", "3306", "analytics", "an'al\"ytics"),
         edxapp_ro_db=DbLogin("acme-edxapp-db.abc.eu-west-1.rds.amazonaws.com", "3306", "edxapp_ro", "read-only-pw"),
         es_endpoint="search-acme-prod-analytics-es-xyz.eu-west-1.es.amazonaws.com",
         es_key=AccessKey("AKIAESESESESESESESES", "es/secret+key"),
         reports_key=AccessKey("AKIAREPORTSREPORTSRE", "reports/secret+key") if reports else None,
         app=AppSecrets.generate(),
-        buckets=Buckets("acme-prod-analytics-emr", "acme-prod-analytics-emr-logs", "acme-prod-edxanalytics",
-                        "acme-prod-edxanalytics-hadoop", "acme-prod-tracking-logs",
-                        "acme-prod-analytics-api-reports" if reports else None, "acme-prod-edxapp"),
+        buckets=Buckets(
+            "acme-prod-analytics-emr",
+            "acme-prod-analytics-emr-logs",
+            "acme-prod-edxanalytics",
+            "acme-prod-edxanalytics-hadoop",
+            "acme-prod-tracking-logs",
+            "acme-prod-analytics-api-reports" if reports else None,
+            "acme-prod-edxapp",
+        ),
         emr=EmrSettings("acme-prod-emr-ec2", "acme-prod-analytics", "subnet-0abc1234", "emr-4.7.2", "acme-prod-analytics"),
-        pipeline=Pipeline("https://github.com/openedx/edx-analytics-pipeline.git", "master",
-                          "https://github.com/openedx/edx-analytics-configuration.git", "master"),
+        pipeline=Pipeline(
+            "https://github.com/openedx/edx-analytics-pipeline.git",
+            "master",
+            "https://github.com/openedx/edx-analytics-configuration.git",
+            "master",
+        ),
         analytics_private_key=PRIVATE_KEY,
         insights_public_ip="203.0.113.10",
-        scheduler=Scheduler(DEPLOY_KEY, DEPLOY_PUBLIC_KEY, "git@github.com:acme/analytics-secure.git", "main", "10.0.1.10", "198.51.100.20"),
+        scheduler=Scheduler(
+            DEPLOY_KEY, DEPLOY_PUBLIC_KEY, "git@github.com:acme/analytics-secure.git", "main", "10.0.1.10", "198.51.100.20"
+        ),
     )
     return ctx._replace(**changes)
 
 
 def secret_values(ctx: RenderContext) -> list[str]:
-    found = [ctx.migration_password, ctx.analytics_db.password, ctx.edxapp_ro_db.password, ctx.es_key.secret_access_key,
-             ctx.analytics_private_key.splitlines()[1], ctx.scheduler.deploy_key.splitlines()[1], *ctx.app.as_dict().values()]
+    found = [
+        ctx.migration_password,
+        ctx.analytics_db.password,
+        ctx.edxapp_ro_db.password,
+        ctx.es_key.secret_access_key,
+        ctx.analytics_private_key.splitlines()[1],
+        ctx.scheduler.deploy_key.splitlines()[1],
+        *ctx.app.as_dict().values(),
+    ]
     return found + ([ctx.reports_key.secret_access_key] if ctx.reports_key else [])
 
 
@@ -102,13 +127,16 @@ def test_juniper_and_later_use_the_edx_oauth2_keys_and_uppercase_jenkins_version
     assert ("INSIGHTS_CONFIG" in variables) == (release == "open-release/juniper.master")
 
 
-@pytest.mark.parametrize("release, host", [
-    ("open-release/ironwood.master", ["https://search-acme-prod-analytics-es-xyz.eu-west-1.es.amazonaws.com"]),
-    ("open-release/koa.master", ["https://search-acme-prod-analytics-es-xyz.eu-west-1.es.amazonaws.com"]),
-    ("open-release/lilac.master", ["https://search-acme-prod-analytics-es-xyz.eu-west-1.es.amazonaws.com"]),
-    ("open-release/maple.master", "search-acme-prod-analytics-es-xyz.eu-west-1.es.amazonaws.com"),
-    ("open-release/nutmeg.master", "search-acme-prod-analytics-es-xyz.eu-west-1.es.amazonaws.com"),
-])
+@pytest.mark.parametrize(
+    "release, host",
+    [
+        ("open-release/ironwood.master", ["https://search-acme-prod-analytics-es-xyz.eu-west-1.es.amazonaws.com"]),
+        ("open-release/koa.master", ["https://search-acme-prod-analytics-es-xyz.eu-west-1.es.amazonaws.com"]),
+        ("open-release/lilac.master", ["https://search-acme-prod-analytics-es-xyz.eu-west-1.es.amazonaws.com"]),
+        ("open-release/maple.master", "search-acme-prod-analytics-es-xyz.eu-west-1.es.amazonaws.com"),
+        ("open-release/nutmeg.master", "search-acme-prod-analytics-es-xyz.eu-west-1.es.amazonaws.com"),
+    ],
+)
 def test_pipeline_elasticsearch_host_format_follows_the_release(release, host):
     value = override_of(make_context(release)).get("elasticsearch", "host")
     assert (json.loads(value) if isinstance(host, list) else value) == host
@@ -124,7 +152,12 @@ def test_the_three_database_forms_agree_with_the_analytics_login():
     assert variables["INSIGHTS_DATABASES"]["default"]["NAME"] == variables["INSIGHTS_DATABASE_NAME"] == "dashboard"
     for prefix in ("ANALYTICS_API_DEFAULT", "ANALYTICS_API_REPORTS"):
         assert [variables[f"{prefix}_{k}"] for k in ("USER", "PASSWORD", "HOST", "PORT")] == [db.username, db.password, db.host, db.port]
-    assert [variables[f"INSIGHTS_DATABASE_{k}"] for k in ("USER", "PASSWORD", "HOST", "PORT")] == [db.username, db.password, db.host, db.port]
+    assert [variables[f"INSIGHTS_DATABASE_{k}"] for k in ("USER", "PASSWORD", "HOST", "PORT")] == [
+        db.username,
+        db.password,
+        db.host,
+        db.port,
+    ]
     assert [variables[f"ANALYTICS_MYSQL_{k}"] for k in ("USER", "PASSWORD", "HOST")] == [db.username, db.password, db.host]
 
 
@@ -168,7 +201,11 @@ def test_override_points_at_the_uploaded_creds_and_the_apis_index():
     uploaded = {f"s3://{ctx.buckets.edxanalytics}/{key}" for key in PIPELINE_CREDS.values()}
     assert {parser.get("database-import", "credentials"), parser.get("database-export", "credentials")} == uploaded
     assert parser.get("module-engagement", "alias") == vars_of(ctx)["ANALYTICS_API_ELASTICSEARCH_LEARNERS_INDEX"]
-    assert parser.get("hive", "warehouse_path") == parser.get("database-import", "destination") == "s3://acme-prod-edxanalytics-hadoop/warehouse/hive/"
+    assert (
+        parser.get("hive", "warehouse_path")
+        == parser.get("database-import", "destination")
+        == "s3://acme-prod-edxanalytics-hadoop/warehouse/hive/"
+    )
     assert parser.get("manifest", "lib_jar") == "s3://acme-prod-analytics-emr/edx-analytics-hadoop-util.jar"
     assert json.loads(parser.get("event-logs", "source")) == ["s3://acme-prod-tracking-logs/logs/tracking/"]
     assert parser.get("edx-rest-api", "client_id") == ctx.app.backend_client_id
@@ -177,14 +214,35 @@ def test_override_points_at_the_uploaded_creds_and_the_apis_index():
 def test_emr_vars_has_the_keys_provision_yml_reads():
     ctx = make_context()
     variables = yaml.safe_load(emr_vars.render(ctx))
-    assert set(variables) == {"name", "region", "keypair_name", "vpc_subnet_id", "role", "log_uri", "release_label",
-                              "instance_groups", "applications", "configurations", "steps"}
+    assert set(variables) == {
+        "name",
+        "region",
+        "keypair_name",
+        "vpc_subnet_id",
+        "role",
+        "log_uri",
+        "release_label",
+        "instance_groups",
+        "applications",
+        "configurations",
+        "steps",
+    }
     assert variables["name"] == "{{ lookup('env', 'CLUSTER_NAME') }}"
-    assert (variables["role"], variables["keypair_name"], variables["vpc_subnet_id"]) == ("acme-prod-emr-ec2", "acme-prod-analytics", "subnet-0abc1234")
+    assert (variables["role"], variables["keypair_name"], variables["vpc_subnet_id"]) == (
+        "acme-prod-emr-ec2",
+        "acme-prod-analytics",
+        "subnet-0abc1234",
+    )
     assert variables["log_uri"] == "s3://acme-prod-analytics-emr-logs/logs/" and variables["region"] == "eu-west-1"
     assert set(variables["instance_groups"]) == {"master", "core", "task"}
-    assert variables["steps"] == [{"type": "script", "name": "Install MySQL connector for Sqoop", "action_on_failure": "TERMINATE_JOB_FLOW",
-                                   "step_args": ["s3://acme-prod-analytics-emr/install-sqoop", "s3://acme-prod-analytics-emr"]}]
+    assert variables["steps"] == [
+        {
+            "type": "script",
+            "name": "Install MySQL connector for Sqoop",
+            "action_on_failure": "TERMINATE_JOB_FLOW",
+            "step_args": ["s3://acme-prod-analytics-emr/install-sqoop", "s3://acme-prod-analytics-emr"],
+        }
+    ]
 
 
 def test_jenkins_env_names_the_cluster_and_buckets_and_holds_no_secret():
@@ -204,15 +262,32 @@ def test_no_role_default_or_placeholder_survives(release):
     """Only the services on the instance itself are local: memcached, and no outside mail server."""
     for name, text in render_files(make_context(release)).items():
         text = text.replace("- localhost:11211\n", "").replace("INSIGHTS_EMAIL_HOST: localhost\n", "")
-        for placeholder in ("changeme", "YOUR_", "put-your", "example.com", "127.0.0.1", "localhost", "<client", "<your", "TODO", "xxx", "None"):
+        for placeholder in (
+            "changeme",
+            "YOUR_",
+            "put-your",
+            "example.com",
+            "127.0.0.1",
+            "localhost",
+            "<client",
+            "<your",
+            "TODO",
+            "xxx",
+            "None",
+        ):
             assert placeholder not in text, f"{name} contains {placeholder!r}"
 
 
 def test_manifest_and_next_steps_hold_no_secret_and_name_the_oauth2_clients():
     ctx = make_context("open-release/ironwood.master")
     steps = manifest.next_steps(ctx, "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app", "s3://repo/acme-prod/")
-    document = manifest.render(ctx, [{"path": "vars-analytics.yml", "uri": "s3://repo/acme-prod/vars-analytics.yml", "version_id": "v1"}],
-                               ["s3://acme-prod-edxanalytics/edxapp_creds"], steps, manifest.warnings(ctx))
+    document = manifest.render(
+        ctx,
+        [{"path": "vars-analytics.yml", "uri": "s3://repo/acme-prod/vars-analytics.yml", "version_id": "v1"}],
+        ["s3://acme-prod-edxanalytics/edxapp_creds"],
+        steps,
+        manifest.warnings(ctx),
+    )
     for value in secret_values(ctx):
         assert value not in document
     assert any("create_oauth2_client http://203.0.113.10 http://203.0.113.10/complete/edx-oidc/" in step for step in steps)
@@ -223,12 +298,17 @@ def test_manifest_and_next_steps_hold_no_secret_and_name_the_oauth2_clients():
 def test_jenkins_logs_in_through_the_unix_realm_with_the_generated_password_and_keeps_the_roles_credential_ids():
     ctx = make_context()
     variables = vars_of(ctx)
-    assert (variables["JENKINS_ANALYTICS_AUTH_REALM"], variables["JENKINS_ANALYTICS_USER_PASSWORD_PLAIN"]) == ("unix", ctx.app.jenkins_password)
+    assert (variables["JENKINS_ANALYTICS_AUTH_REALM"], variables["JENKINS_ANALYTICS_USER_PASSWORD_PLAIN"]) == (
+        "unix",
+        ctx.app.jenkins_password,
+    )
     credentials = {credential["id"]: credential for credential in variables["JENKINS_ANALYTICS_CREDENTIALS"]}
     assert set(credentials) == {"github-deploy-key", "ssh-access-key"}
     assert (credentials["github-deploy-key"]["username"], credentials["github-deploy-key"]["privatekey"]) == ("git", DEPLOY_KEY)
     assert (variables["ANALYTICS_SCHEDULE_SECURE_REPO_URL"], variables["ANALYTICS_SCHEDULE_SECURE_REPO_VERSION"]) == (
-        "git@github.com:acme/analytics-secure.git", "main")
+        "git@github.com:acme/analytics-secure.git",
+        "main",
+    )
     assert variables["jenkins_nginx_port"] not in (80, 443, variables["INSIGHTS_NGINX_PORT"], variables["INSIGHTS_NGINX_SSL_PORT"])
     assert ctx.app.jenkins_password.isalnum() and len(ctx.app.jenkins_password) == 32
 
@@ -250,24 +330,43 @@ def test_next_steps_take_the_operator_to_a_logged_in_jenkins():
     (login,) = [step for step in steps if step.startswith("Log in to Jenkins")]
     assert "--secret-id arn:app" in login and "jq -r .jenkins_password" in login
     assert "ssh -N -L 8080:localhost:8080 -J ubuntu@198.51.100.20 ubuntu@10.0.1.10" in login
-    order = [next(i for i, step in enumerate(steps) if marker in step) for marker in ("Put the secure-repo files", "analytics-jenkins.yml", "Log in")]
+    order = [
+        next(i for i, step in enumerate(steps) if marker in step)
+        for marker in ("Put the secure-repo files", "analytics-jenkins.yml", "Log in")
+    ]
     assert order == sorted(order)
     assert jenkins.summary(ctx, "arn:app") == {
-        "user": "jenkins", "password_secret_id": "arn:app", "password_secret_key": "jenkins_password", "deploy_public_key": DEPLOY_PUBLIC_KEY,
-        "secure_repo_url": "git@github.com:acme/analytics-secure.git", "secure_repo_branch": "main"}
+        "user": "jenkins",
+        "password_secret_id": "arn:app",
+        "password_secret_key": "jenkins_password",
+        "deploy_public_key": DEPLOY_PUBLIC_KEY,
+        "secure_repo_url": "git@github.com:acme/analytics-secure.git",
+        "secure_repo_branch": "main",
+    }
 
 
 def test_a_port_other_than_3306_is_warned_about():
     ctx = make_context("open-release/lilac.master", edxapp_ro_db=DbLogin("h", "3307", "edxapp_ro", "pw"))
-    assert manifest.warnings(ctx) == ["edxapp_creds: the server listens on 3307, but the pipeline's Sqoop import ignores the port and uses 3306"]
+    assert manifest.warnings(ctx) == [
+        "edxapp_creds: the server listens on 3307, but the pipeline's Sqoop import ignores the port and uses 3306"
+    ]
 
 
 def test_every_file_is_rendered_and_rendering_is_deterministic():
     ctx = make_context()
-    assert set(render_files(ctx)) == set(FILES) == {
-        "analytics.pem", "vars-analytics.yml", "analytics-tasks/jenkins_env", "analytics-tasks/emr-vars.yml",
-        "analytics-tasks/analytics-override.cfg", "analytics-tasks/edxapp_creds", "analytics-tasks/edxanalytics_creds",
-    }
+    assert (
+        set(render_files(ctx))
+        == set(FILES)
+        == {
+            "analytics.pem",
+            "vars-analytics.yml",
+            "analytics-tasks/jenkins_env",
+            "analytics-tasks/emr-vars.yml",
+            "analytics-tasks/analytics-override.cfg",
+            "analytics-tasks/edxapp_creds",
+            "analytics-tasks/edxanalytics_creds",
+        }
+    )
     assert render_files(ctx) == render_files(ctx)
 
 
@@ -286,9 +385,14 @@ def test_every_row_of_the_release_table_cites_the_upstream_files_it_follows():
     for name, release in RELEASES.items():
         assert release.branch == name
         cited = "\n".join(release.sources)
-        for path in ("playbooks/analytics_single.yml", "playbooks/roles/insights/defaults/main.yml",
-                     "edx/analytics/tasks/common/elasticsearch_load.py", "automation/run-automated-task.sh",
-                     "playbooks/roles/jenkins_analytics/defaults/main.yml", "playbooks/roles/jenkins_analytics/tasks/main.yml"):
+        for path in (
+            "playbooks/analytics_single.yml",
+            "playbooks/roles/insights/defaults/main.yml",
+            "edx/analytics/tasks/common/elasticsearch_load.py",
+            "automation/run-automated-task.sh",
+            "playbooks/roles/jenkins_analytics/defaults/main.yml",
+            "playbooks/roles/jenkins_analytics/tasks/main.yml",
+        ):
             assert f"@{name}:{path}" in cited
     assert "analytics_dashboard/settings/yaml_config.py" in "".join(RELEASES["open-release/juniper.master"].sources)
     assert "playbooks/analyticsapi.yml" in "".join(RELEASES["open-release/ironwood.master"].sources)
@@ -296,18 +400,28 @@ def test_every_row_of_the_release_table_cites_the_upstream_files_it_follows():
 
 @pytest.mark.parametrize("release", sorted(RELEASES))
 def test_apps_pipeline_and_emr_playbooks_are_pinned_to_the_release(release):
-    ctx = make_context(release, pipeline=Pipeline("https://github.com/openedx/edx-analytics-pipeline.git", release,
-                                                   "https://github.com/openedx/edx-analytics-configuration.git", release))
+    ctx = make_context(
+        release,
+        pipeline=Pipeline(
+            "https://github.com/openedx/edx-analytics-pipeline.git",
+            release,
+            "https://github.com/openedx/edx-analytics-configuration.git",
+            release,
+        ),
+    )
     variables = vars_of(ctx)
     assert variables["INSIGHTS_VERSION"] == variables["ANALYTICS_API_VERSION"] == release
     document = jenkins_env.render(ctx)
     assert f"export TASKS_BRANCH={release}" in document and f"export CONFIG_BRANCH={release}" in document
 
 
-@pytest.mark.parametrize("release, playbooks", [
-    ("open-release/ironwood.master", ["analyticsapi.yml", "insights.yml"]),
-    *[(f"open-release/{name}.master", ["analytics_single.yml"]) for name in ("juniper", "koa", "lilac", "maple", "nutmeg")],
-])
+@pytest.mark.parametrize(
+    "release, playbooks",
+    [
+        ("open-release/ironwood.master", ["analyticsapi.yml", "insights.yml"]),
+        *[(f"open-release/{name}.master", ["analytics_single.yml"]) for name in ("juniper", "koa", "lilac", "maple", "nutmeg")],
+    ],
+)
 def test_next_steps_name_the_releases_playbooks_with_the_file(release, playbooks):
     steps = "\n".join(manifest.next_steps(make_context(release), "arn:app", "s3://repo/acme-prod/"))
     for playbook in [*playbooks, "analytics-jenkins.yml"]:
@@ -317,11 +431,16 @@ def test_next_steps_name_the_releases_playbooks_with_the_file(release, playbooks
     assert f"checked out at {release}" in steps
 
 
-@pytest.mark.parametrize("release, region, warned", [
-    ("open-release/nutmeg.master", "eu-west-1", True), ("open-release/maple.master", "ap-south-1", True),
-    ("open-release/nutmeg.master", "us-east-1", False), ("open-release/lilac.master", "eu-west-1", False),
-    ("open-release/ironwood.master", "eu-west-1", False),
-])
+@pytest.mark.parametrize(
+    "release, region, warned",
+    [
+        ("open-release/nutmeg.master", "eu-west-1", True),
+        ("open-release/maple.master", "ap-south-1", True),
+        ("open-release/nutmeg.master", "us-east-1", False),
+        ("open-release/lilac.master", "eu-west-1", False),
+        ("open-release/ironwood.master", "eu-west-1", False),
+    ],
+)
 def test_a_pipeline_that_signs_for_another_region_is_reported(release, region, warned):
     """maple's and nutmeg's pipeline sign Elasticsearch requests for us-east-1; up to lilac boto 2 signs for the endpoint's region."""
     ctx = make_context(release, region=region)
@@ -336,16 +455,23 @@ def test_the_readme_lists_each_releases_playbooks_branch_and_search_host_as_the_
     for release in RELEASES.values():
         (row,) = [line for line in readme.splitlines() if line.startswith(f"| {release.name} |")]
         cells = [cell.strip() for cell in row.strip("|").split("|")]
-        assert [playbook for playbook in ("analytics_single.yml", "analyticsapi.yml", "insights.yml") if f"`{playbook}`" in cells[1]] == list(release.app_playbooks)
+        assert [
+            playbook for playbook in ("analytics_single.yml", "analyticsapi.yml", "insights.yml") if f"`{playbook}`" in cells[1]
+        ] == list(release.app_playbooks)
         assert ("memcached" in cells[1]) == (not release.playbooks_install_memcached)
         assert cells[2] == "`analytics-jenkins.yml`" and cells[3] == f"`{release.branch}`"
         assert cells[4] == ('`["https://<endpoint>"]`' if release.es_host_format == ES_HOSTS_JSON_URLS else "`<endpoint>`")
         assert cells[5] == ("the domain's region" if release.es_signing_region is None else f"{release.es_signing_region} only")
 
 
-@pytest.mark.parametrize("release, region, warned", [("open-release/nutmeg.master", "eu-west-1", True),
-                                                     ("open-release/nutmeg.master", "us-east-1", False),
-                                                     ("open-release/lilac.master", "eu-west-1", False)])
+@pytest.mark.parametrize(
+    "release, region, warned",
+    [
+        ("open-release/nutmeg.master", "eu-west-1", True),
+        ("open-release/nutmeg.master", "us-east-1", False),
+        ("open-release/lilac.master", "eu-west-1", False),
+    ],
+)
 def test_validate_warns_about_the_learner_index_before_anything_is_created(release, region, warned):
     from analytics_provisioner.phases import validate
     from analytics_provisioner.state import PreflightEdxappDb, PreflightNetwork
@@ -354,6 +480,9 @@ def test_validate_warns_about_the_learner_index_before_anything_is_created(relea
     document = load_event("input-minimal.json") | {"region": region}
     document["options"] = {"openedx_release": release}
     deployment = resolved(document, region, "vpc-1", es_instance_type="t3.small.search", es_engine_version="Elasticsearch_7.10")
-    found = validate.warnings(deployment, sample(PreflightNetwork, dns_hostnames_enabled=True, vpc_id="vpc-1"),
-                              sample(PreflightEdxappDb, port=3306, vpc_id="vpc-1"))
+    found = validate.warnings(
+        deployment,
+        sample(PreflightNetwork, dns_hostnames_enabled=True, vpc_id="vpc-1"),
+        sample(PreflightEdxappDb, port=3306, vpc_id="vpc-1"),
+    )
     assert any("learner index will not load" in warning for warning in found) == warned

@@ -11,8 +11,27 @@ from luigi.configuration import LuigiConfigParser
 
 from analytics_provisioner.render.formats import Template, dump_ansible_yaml, dump_ini, dump_json, dump_shell_env
 
-HOSTILE = ["p@ss:word", "'single'", '"double"', "100%", "%(interpolate)s", "# not a comment", "a;b", "{{ jinja }}",
-           "{% if %}", "yes", "3306", "null", "- dash", ": colon", "back\\slash", "tab\there", "ünïcödé", "~", "@at"]
+HOSTILE = [
+    "p@ss:word",
+    "'single'",
+    '"double"',
+    "100%",
+    "%(interpolate)s",
+    "# not a comment",
+    "a;b",
+    "{{ jinja }}",
+    "{% if %}",
+    "yes",
+    "3306",
+    "null",
+    "- dash",
+    ": colon",
+    "back\\slash",
+    "tab\there",
+    "ünïcödé",
+    "~",
+    "@at",
+]
 # What a password generator or a person may put in a value (no control characters, no surrogates).
 text = st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=40)
 
@@ -69,10 +88,15 @@ def test_ini_round_trip_property(tmp_path, value):
     assert luigi_read(document, tmp_path / "p.cfg").get("s", "k") == value
 
 
-@pytest.mark.parametrize("value, problem", [
-    ("two\nlines", "line break"), (" padded", "whitespace"), ("${HOME}", "environment interpolation"),
-    ("value ;comment", "inline comment"),
-])
+@pytest.mark.parametrize(
+    "value, problem",
+    [
+        ("two\nlines", "line break"),
+        (" padded", "whitespace"),
+        ("${HOME}", "environment interpolation"),
+        ("value ;comment", "inline comment"),
+    ],
+)
 def test_ini_refuses_what_its_readers_would_change(value, problem):
     with pytest.raises(ValueError, match=f"\\[s\\] k: .*{problem}"):
         dump_ini({"s": {"k": value}}, "h")
@@ -87,8 +111,12 @@ def test_ini_has_no_inline_comments_and_keeps_key_case(tmp_path):
 def source_and_dump(document: str, names: list[str], tmp_path) -> dict:
     env_file = tmp_path / "env"
     env_file.write_text(document)
-    script = f'. "{env_file}" && exec python3 -c "import json, os, sys; print(json.dumps({{n: os.environ.get(n) for n in sys.argv[1:]}}))" "$@"'
-    result = subprocess.run(["/bin/sh", "-c", script, "sh", *names], capture_output=True, text=True, check=True, env={"PATH": "/usr/bin:/bin"})
+    script = (
+        f'. "{env_file}" && exec python3 -c "import json, os, sys; print(json.dumps({{n: os.environ.get(n) for n in sys.argv[1:]}}))" "$@"'
+    )
+    result = subprocess.run(
+        ["/bin/sh", "-c", script, "sh", *names], capture_output=True, text=True, check=True, env={"PATH": "/usr/bin:/bin"}
+    )
     return json.loads(result.stdout)
 
 
@@ -111,5 +139,5 @@ def test_shell_refuses_a_bad_variable_name():
 
 
 def test_json_is_strict():
-    document = dump_json({"password": "a\"b\\c\u00e9"})
-    assert json.loads(document, parse_constant=lambda c: pytest.fail(f"non-standard constant {c}")) == {"password": "a\"b\\c\u00e9"}
+    document = dump_json({"password": 'a"b\\c\u00e9'})
+    assert json.loads(document, parse_constant=lambda c: pytest.fail(f"non-standard constant {c}")) == {"password": 'a"b\\c\u00e9'}

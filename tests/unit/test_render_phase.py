@@ -12,9 +12,16 @@ from analytics_provisioner.handler import invoke
 from analytics_provisioner.naming import TAG_ALLOW, TAG_DEPLOYMENT
 from analytics_provisioner.phases import render
 
-FILES = ["analytics.pem", "vars-analytics.yml", "analytics-tasks/jenkins_env", "analytics-tasks/emr-vars.yml",
-         "analytics-tasks/analytics-override.cfg", "analytics-tasks/edxapp_creds", "analytics-tasks/edxanalytics_creds",
-         "manifest.json"]
+FILES = [
+    "analytics.pem",
+    "vars-analytics.yml",
+    "analytics-tasks/jenkins_env",
+    "analytics-tasks/emr-vars.yml",
+    "analytics-tasks/analytics-override.cfg",
+    "analytics-tasks/edxapp_creds",
+    "analytics-tasks/edxanalytics_creds",
+    "manifest.json",
+]
 
 
 @pytest.fixture
@@ -32,7 +39,11 @@ def all_secret_values(aws) -> list[str]:
     sm, found = aws.client("secretsmanager"), []
     for listed in sm.list_secrets()["SecretList"]:
         value = json.loads(sm.get_secret_value(SecretId=listed["ARN"])["SecretString"])
-        found += [v for k, v in value.items() if isinstance(v, str) and k not in ("host", "port", "username", "user_name", "key_name", "key_pair_id", "access_key_id")]
+        found += [
+            v
+            for k, v in value.items()
+            if isinstance(v, str) and k not in ("host", "port", "username", "user_name", "key_name", "key_pair_id", "access_key_id")
+        ]
     return found
 
 
@@ -66,9 +77,14 @@ def test_files_hold_the_created_resources_and_stored_secrets(aws, state):
     assert variables["ANALYTICS_API_ELASTICSEARCH_LEARNERS_HOST"] == f"https://{endpoint}"
     assert variables["ANALYTICS_API_ELASTICSEARCH_AWS_SECRET_ACCESS_KEY"] == es_key["secret_access_key"]
     assert variables["ANALYTICS_API_ELASTICSEARCH_CONNECTION_DEFAULT_REGION"] == region
-    assert (variables["COMMON_MYSQL_MIGRATE_USER"], variables["COMMON_MYSQL_MIGRATE_PASS"]) == (migration["username"], migration["password"])
+    assert (variables["COMMON_MYSQL_MIGRATE_USER"], variables["COMMON_MYSQL_MIGRATE_PASS"]) == (
+        migration["username"],
+        migration["password"],
+    )
     assert variables["ANALYTICS_API_REPORT_DOWNLOAD_BACKEND"]["AWS_STORAGE_BUCKET_NAME"] == "acme-prod-analytics-api-reports"
-    key_pair = json.loads(sm.get_secret_value(SecretId=state["resources"]["compute"]["key_pairs"]["analytics"]["secret_arn"])["SecretString"])
+    key_pair = json.loads(
+        sm.get_secret_value(SecretId=state["resources"]["compute"]["key_pairs"]["analytics"]["secret_arn"])["SecretString"]
+    )
     assert read(aws, aws.secure_repo_bucket, "acme-prod/analytics.pem").strip() == key_pair["private_key"].strip()
     emr = yaml.safe_load(read(aws, aws.secure_repo_bucket, "acme-prod/analytics-tasks/emr-vars.yml"))
     assert (emr["vpc_subnet_id"], emr["keypair_name"]) == (state["network"]["subnet_id"], "acme-prod-analytics")
@@ -83,8 +99,11 @@ def test_output_manifest_and_jenkins_env_hold_no_secret_value(aws, state):
     assert len(stored) >= 12  # the app secrets, passwords, keys: the check below looks at real values
     for value in stored:
         assert value not in json.dumps(output) and value not in manifest and value not in jenkins_env
-    assert json.loads(manifest)["files"][0] == {"path": "analytics.pem", "uri": output["files"][0],
-                                                 "version_id": json.loads(manifest)["files"][0]["version_id"]}
+    assert json.loads(manifest)["files"][0] == {
+        "path": "analytics.pem",
+        "uri": output["files"][0],
+        "version_id": json.loads(manifest)["files"][0]["version_id"],
+    }
     assert any("create_dot_application" in step for step in output["next_steps"])
 
 
@@ -148,7 +167,9 @@ def test_without_reports_no_reports_key_is_needed(aws, full_input):
     assert "ANALYTICS_API_REPORT_DOWNLOAD_BACKEND" not in read(aws, aws.secure_repo_bucket, "acme-prod/vars-analytics.yml")
 
 
-@pytest.mark.parametrize("path", ["resources.search.endpoint", "resources.database.setup", "resources.compute.eip", "identity.reports_key_secret_arn"])
+@pytest.mark.parametrize(
+    "path", ["resources.search.endpoint", "resources.database.setup", "resources.compute.eip", "identity.reports_key_secret_arn"]
+)
 def test_a_missing_upstream_output_is_named(aws, state, path):
     *parents, last = path.split(".")
     node = state

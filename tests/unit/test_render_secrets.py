@@ -51,8 +51,11 @@ def file_leaves(name: str, text: str):
         parser.read_string(text)
         yield from (((section, option), parser.get(section, option)) for section in parser.sections() for option in parser.options(section))
     elif name.endswith("jenkins_env"):
-        yield from ((tuple(line.split()[1].split("=")[:1]), shlex.split(line)[1].split("=", 1)[1]) for line in text.splitlines()
-                    if line.startswith("export "))
+        yield from (
+            (tuple(line.split()[1].split("=")[:1]), shlex.split(line)[1].split("=", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("export ")
+        )
     yield ("<whole file>",), text.strip()
 
 
@@ -63,20 +66,35 @@ def stored_values(aws, secret_ids: list[str]) -> dict[str, tuple[str, str]]:
         described = sm.describe_secret(SecretId=secret_id)
         for key, value in json.loads(sm.get_secret_value(SecretId=secret_id)["SecretString"]).items():
             if key not in NOT_SECRET and isinstance(value, str):
-                assert value.strip() not in found, f"{described['Name']}.{key} repeats {found.get(value.strip())}: the check needs distinct values"
+                assert value.strip() not in found, (
+                    f"{described['Name']}.{key} repeats {found.get(value.strip())}: the check needs distinct values"
+                )
                 found[value.strip()] = (described["Name"], key)
     return found
 
 
 def expected_places(release: str, names: Names, migration: str) -> dict:
-    app, db, ro, key_pair = names.app_secrets_secret, names.analytics_db_secret, names.edxapp_ro_db_secret, names.key_pair_secret(names.analytics_key_pair)
+    app, db, ro, key_pair = (
+        names.app_secrets_secret,
+        names.analytics_db_secret,
+        names.edxapp_ro_db_secret,
+        names.key_pair_secret(names.analytics_key_pair),
+    )
     deploy_key = names.key_pair_secret(names.jenkins_deploy_key_pair)
     vars_file = {
         ("COMMON_MYSQL_MIGRATE_PASS",): (migration, "password"),
-        **{path: (db, "password") for path in [
-            ("ANALYTICS_MYSQL_PASSWORD",), ("ANALYTICS_API_DEFAULT_PASSWORD",), ("ANALYTICS_API_REPORTS_PASSWORD",),
-            ("INSIGHTS_DATABASE_PASSWORD",), ("ANALYTICS_API_DATABASES", "default", "PASSWORD"),
-            ("ANALYTICS_API_DATABASES", "reports", "PASSWORD"), ("INSIGHTS_DATABASES", "default", "PASSWORD")]},
+        **{
+            path: (db, "password")
+            for path in [
+                ("ANALYTICS_MYSQL_PASSWORD",),
+                ("ANALYTICS_API_DEFAULT_PASSWORD",),
+                ("ANALYTICS_API_REPORTS_PASSWORD",),
+                ("INSIGHTS_DATABASE_PASSWORD",),
+                ("ANALYTICS_API_DATABASES", "default", "PASSWORD"),
+                ("ANALYTICS_API_DATABASES", "reports", "PASSWORD"),
+                ("INSIGHTS_DATABASES", "default", "PASSWORD"),
+            ]
+        },
         ("ANALYTICS_API_SECRET_KEY",): (app, "api_secret_key"),
         ("INSIGHTS_SECRET_KEY",): (app, "insights_secret_key"),
         ("COMMON_JWT_SECRET_KEY",): (app, "api_jwt_secret_key"),
@@ -92,10 +110,12 @@ def expected_places(release: str, names: Names, migration: str) -> dict:
     if release == "ironwood":
         vars_file |= {("INSIGHTS_OAUTH2_KEY",): (app, "sso_client_id"), ("INSIGHTS_OAUTH2_SECRET",): (app, "sso_client_secret")}
     else:
-        vars_file |= {("INSIGHTS_SOCIAL_AUTH_EDX_OAUTH2_KEY",): (app, "sso_client_id"),
-                      ("INSIGHTS_SOCIAL_AUTH_EDX_OAUTH2_SECRET",): (app, "sso_client_secret"),
-                      ("INSIGHTS_BACKEND_SERVICE_EDX_OAUTH2_KEY",): (app, "backend_client_id"),
-                      ("INSIGHTS_BACKEND_SERVICE_EDX_OAUTH2_SECRET",): (app, "backend_client_secret")}
+        vars_file |= {
+            ("INSIGHTS_SOCIAL_AUTH_EDX_OAUTH2_KEY",): (app, "sso_client_id"),
+            ("INSIGHTS_SOCIAL_AUTH_EDX_OAUTH2_SECRET",): (app, "sso_client_secret"),
+            ("INSIGHTS_BACKEND_SERVICE_EDX_OAUTH2_KEY",): (app, "backend_client_id"),
+            ("INSIGHTS_BACKEND_SERVICE_EDX_OAUTH2_SECRET",): (app, "backend_client_secret"),
+        }
     return {
         **{("vars-analytics.yml", *path): where for path, where in vars_file.items()},
         ("analytics-tasks/analytics-override.cfg", "edx-rest-api", "client_id"): (app, "backend_client_id"),
@@ -116,7 +136,7 @@ def test_every_rendered_secret_is_its_stored_value_and_sits_only_where_it_belong
     values = stored_values(aws, [secret["ARN"] for secret in listed])
     found = {}
     for item in s3.list_objects_v2(Bucket=aws.secure_repo_bucket, Prefix=names.secure_repo_prefix)["Contents"]:
-        name = item["Key"][len(names.secure_repo_prefix):]
+        name = item["Key"][len(names.secure_repo_prefix) :]
         text = s3.get_object(Bucket=aws.secure_repo_bucket, Key=item["Key"])["Body"].read().decode()
         for path, value in file_leaves(name, text):
             if value.strip() in values:

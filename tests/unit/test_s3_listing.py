@@ -35,7 +35,9 @@ def test_the_listing_is_moto_s_own_and_leaves_the_stored_versions_readable(monke
             ours = _listing(s3)
             gc.collect()  # the listed twins are gone: the stored versions' buffers must still be open
         assert ours == mottos and len(ours) == 6
-        assert any(v["IsLatest"] for page in ours for v in page["Versions"]) and any(not v["IsLatest"] for page in ours for v in page["Versions"])
+        assert any(v["IsLatest"] for page in ours for v in page["Versions"]) and any(
+            not v["IsLatest"] for page in ours for v in page["Versions"]
+        )
         stored = [version for _, versions in models.s3_backends[ACCOUNT]["aws"].get_bucket(BUCKET).keys.iterlists() for version in versions]
         assert all(getattr(version, "is_latest", None) is not False for version in stored), "the listing marked a stored version"
         for page in ours:

@@ -49,28 +49,70 @@ REFUSALS = [
     ("id ends with hyphen", lambda d: d.update(deployment_id="acme-"), "deployment_id: 'acme-' is not valid"),
     ("missing ssh cidrs", lambda d: d["network"].pop("director_ssh_cidrs"), "network.director_ssh_cidrs: is required"),
     ("empty ssh cidrs", lambda d: d["network"].update(director_ssh_cidrs=[]), "network.director_ssh_cidrs: [] should be non-empty"),
-    ("bad cidr", lambda d: d["network"].update(director_ssh_cidrs=["10.0.0.1/33"]), "network.director_ssh_cidrs.0: '10.0.0.1/33' is not a valid CIDR block"),
-    ("host bits set", lambda d: d["network"].update(director_ssh_cidrs=["10.0.0.1/24"]), "network.director_ssh_cidrs.0: '10.0.0.1/24' is not a valid CIDR block"),
+    (
+        "bad cidr",
+        lambda d: d["network"].update(director_ssh_cidrs=["10.0.0.1/33"]),
+        "network.director_ssh_cidrs.0: '10.0.0.1/33' is not a valid CIDR block",
+    ),
+    (
+        "host bits set",
+        lambda d: d["network"].update(director_ssh_cidrs=["10.0.0.1/24"]),
+        "network.director_ssh_cidrs.0: '10.0.0.1/24' is not a valid CIDR block",
+    ),
     ("bad vpc id", lambda d: d["network"].update(vpc_id="vpc-xyz"), "network.vpc_id: 'vpc-xyz' is not valid; expected a VPC id"),
     ("misspelt field", lambda d: d["edxapp"].update(lms_hots="x"), "edxapp.lms_hots: is not a known field"),
-    ("scheme in host", lambda d: d["edxapp"].update(lms_host="https://lms.acme.org"), "edxapp.lms_host: 'https://lms.acme.org' is not valid; expected the LMS host name without scheme"),
+    (
+        "scheme in host",
+        lambda d: d["edxapp"].update(lms_host="https://lms.acme.org"),
+        "edxapp.lms_host: 'https://lms.acme.org' is not valid; expected the LMS host name without scheme",
+    ),
     ("grades without user", lambda d: d["edxapp"].update(grades_bucket="acme-edxapp"), "edxapp.aws_user_arn: is required"),
-    ("bad option type", lambda d: d.update(options={"analytics_volume_gb": "50"}), "options.analytics_volume_gb: '50' is not of type 'integer'"),
-    ("unknown release", lambda d: d.update(options={"openedx_release": "open-release/zebra.master"}), "options.openedx_release: 'open-release/zebra.master' is not one of"),
+    (
+        "bad option type",
+        lambda d: d.update(options={"analytics_volume_gb": "50"}),
+        "options.analytics_volume_gb: '50' is not of type 'integer'",
+    ),
+    (
+        "unknown release",
+        lambda d: d.update(options={"openedx_release": "open-release/zebra.master"}),
+        "options.openedx_release: 'open-release/zebra.master' is not one of",
+    ),
     ("unknown option", lambda d: d.update(options={"es_version": "1.5"}), "options.es_version: is not a known field"),
-    ("missing secret id", lambda d: d["edxapp"].pop("db_admin_secret_id"), "edxapp.db_admin_secret_id: is required; expected the name or ARN of a Secrets Manager secret"),
-    *[(f"secure repo {url}", lambda d, url=url: d.update(jenkins={"secure_repo_url": url}),
-       f"jenkins.secure_repo_url: {url!r} is not valid; expected an SSH URL such as \"git@github.com:acme/analytics-secure.git\"")
-      for url in ("https://github.com/acme/secure.git", "git@github.com/acme/secure.git", "ssh://git@github.com:acme/secure.git",
-                  "git@github.com:acme/secure.git'")],
+    (
+        "missing secret id",
+        lambda d: d["edxapp"].pop("db_admin_secret_id"),
+        "edxapp.db_admin_secret_id: is required; expected the name or ARN of a Secrets Manager secret",
+    ),
+    *[
+        (
+            f"secure repo {url}",
+            lambda d, url=url: d.update(jenkins={"secure_repo_url": url}),
+            f'jenkins.secure_repo_url: {url!r} is not valid; expected an SSH URL such as "git@github.com:acme/analytics-secure.git"',
+        )
+        for url in (
+            "https://github.com/acme/secure.git",
+            "git@github.com/acme/secure.git",
+            "ssh://git@github.com:acme/secure.git",
+            "git@github.com:acme/secure.git'",
+        )
+    ],
     ("branch without secure repo", lambda d: d.update(jenkins={"secure_repo_branch": "main"}), "jenkins.secure_repo_url: is required"),
-    ("secure repo branch option", lambda d: d.update(jenkins={"secure_repo_url": "git@github.com:a/b.git", "secure_repo_branch": "--upload-pack=x"}),
-     "jenkins.secure_repo_branch: '--upload-pack=x' is not valid"),
+    (
+        "secure repo branch option",
+        lambda d: d.update(jenkins={"secure_repo_url": "git@github.com:a/b.git", "secure_repo_branch": "--upload-pack=x"}),
+        "jenkins.secure_repo_branch: '--upload-pack=x' is not valid",
+    ),
 ]
 
 
-@pytest.mark.parametrize("url", ["git@github.com:acme/analytics-secure.git", "ssh://git@github.com/acme/analytics-secure.git",
-                                 "ssh://git@gitlab.acme.org:2222/ops/analytics-secure.git"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "git@github.com:acme/analytics-secure.git",
+        "ssh://git@github.com/acme/analytics-secure.git",
+        "ssh://git@gitlab.acme.org:2222/ops/analytics-secure.git",
+    ],
+)
 def test_secure_repo_ssh_urls_are_accepted_and_the_branch_defaults_to_main(minimal_input, url):
     minimal_input["jenkins"] = {"secure_repo_url": url}
     jenkins = Deployment.from_input(minimal_input, "us-east-1").jenkins

@@ -42,8 +42,12 @@ def test_domain_is_created_as_the_runbook_configures_it(aws, minimal_input):
 
     (sent,) = calls.named("CreateDomain")
     assert sent["DomainName"] == DOMAIN and sent["EngineVersion"] == "OpenSearch_2.17"
-    assert sent["ClusterConfig"] == {"InstanceType": "t3.small.search", "InstanceCount": 1,
-                                     "DedicatedMasterEnabled": False, "ZoneAwarenessEnabled": False}
+    assert sent["ClusterConfig"] == {
+        "InstanceType": "t3.small.search",
+        "InstanceCount": 1,
+        "DedicatedMasterEnabled": False,
+        "ZoneAwarenessEnabled": False,
+    }
     assert sent["EBSOptions"] == {"EBSEnabled": True, "VolumeType": "gp2", "VolumeSize": 10}
     assert sent["AdvancedOptions"] == {"rest.action.multi.allow_explicit_index": "true"}
     assert sent["EncryptionAtRestOptions"] == {"Enabled": True}
@@ -53,10 +57,14 @@ def test_domain_is_created_as_the_runbook_configures_it(aws, minimal_input):
 
     domain = aws.client("opensearch").describe_domain(DomainName=DOMAIN)["DomainStatus"]
     policy = json.loads(domain["AccessPolicies"])
-    assert policy["Statement"] == [{
-        "Effect": "Allow", "Principal": {"AWS": state["identity"]["es_user_arn"]},
-        "Action": "es:*", "Resource": f"arn:aws:es:us-east-1:123456789012:domain/{DOMAIN}/*",
-    }]
+    assert policy["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": state["identity"]["es_user_arn"]},
+            "Action": "es:*",
+            "Resource": f"arn:aws:es:us-east-1:123456789012:domain/{DOMAIN}/*",
+        }
+    ]
     tags = {t["Key"]: t["Value"] for t in aws.client("opensearch").list_tags(ARN=domain["ARN"])["TagList"]}
     assert tags[TAG_DEPLOYMENT] == "acme-demo" and tags[TAG_MANAGED_BY] == "analytics-provisioner"
     assert result["security"] == {"encryption_at_rest": True, "node_to_node_encryption": True, "enforce_https": True}
@@ -98,17 +106,22 @@ def test_default_versions_come_from_validate_and_limit_encryption(aws, minimal_i
     assert result["security"] == {"encryption_at_rest": False, "node_to_node_encryption": False, "enforce_https": True}
 
 
-@pytest.mark.parametrize("version, type_encrypts, at_rest, node_to_node", [
-    ("Elasticsearch_1.5", True, False, False),
-    ("Elasticsearch_5.1", True, True, False),
-    ("Elasticsearch_5.6", False, False, False),
-    ("Elasticsearch_6.0", True, True, True),
-    ("Elasticsearch_7.10", False, False, False),
-    ("OpenSearch_1.3", True, True, True),
-])
+@pytest.mark.parametrize(
+    "version, type_encrypts, at_rest, node_to_node",
+    [
+        ("Elasticsearch_1.5", True, False, False),
+        ("Elasticsearch_5.1", True, True, False),
+        ("Elasticsearch_5.6", False, False, False),
+        ("Elasticsearch_6.0", True, True, True),
+        ("Elasticsearch_7.10", False, False, False),
+        ("OpenSearch_1.3", True, True, True),
+    ],
+)
 def test_encryption_follows_what_version_and_type_support(version, type_encrypts, at_rest, node_to_node):
     assert es.encryption_support(version, type_encrypts) == {
-        "encryption_at_rest": at_rest, "node_to_node_encryption": node_to_node, "enforce_https": True,
+        "encryption_at_rest": at_rest,
+        "node_to_node_encryption": node_to_node,
+        "enforce_https": True,
     }
 
 
@@ -152,7 +165,9 @@ def test_poll_loop_keeps_waiting_while_not_ready(aws, minimal_input, monkeypatch
         current = check(state, current)
         seen.append((current["ready"], current["endpoint"], current["poll"]["checks"], current["poll"]["waited_seconds"]))
     assert seen == [
-        (False, None, 1, 600), (False, None, 2, 660), (False, None, 3, 720),
+        (False, None, 1, 600),
+        (False, None, 2, 660),
+        (False, None, 3, 720),
         (True, f"{DOMAIN}.us-east-1.es.amazonaws.com", 4, 780),
     ]
 
@@ -179,8 +194,9 @@ def test_a_watch_that_ends_not_ready_hands_back_to_the_wait(aws, minimal_input, 
 
 
 def test_the_watch_stops_at_the_ceiling(aws, minimal_input, monkeypatch):
-    state = state_for(aws, minimal_input, search_first_check_seconds=420, poll_interval_seconds=15, poll_watch_seconds=300,
-                      search_timeout_minutes=10)
+    state = state_for(
+        aws, minimal_input, search_first_check_seconds=420, poll_interval_seconds=15, poll_watch_seconds=300, search_timeout_minutes=10
+    )
     current = invoke(search.run, state)
     not_ready_times(monkeypatch, es, "domain_ready", 100)
     before = aws.clock.now()
@@ -190,7 +206,9 @@ def test_the_watch_stops_at_the_ceiling(aws, minimal_input, monkeypatch):
 
 
 def test_ceiling_ends_the_loop_with_a_clear_cause(aws, minimal_input, monkeypatch):
-    state = state_for(aws, minimal_input, search_first_check_seconds=600, poll_interval_seconds=60, poll_watch_seconds=0, search_timeout_minutes=12)
+    state = state_for(
+        aws, minimal_input, search_first_check_seconds=600, poll_interval_seconds=60, poll_watch_seconds=0, search_timeout_minutes=12
+    )
     current = invoke(search.run, state)
     not_ready_times(monkeypatch, es, "domain_ready", 100)
     current = check(state, current)  # waited 600 s
@@ -200,7 +218,9 @@ def test_ceiling_ends_the_loop_with_a_clear_cause(aws, minimal_input, monkeypatc
 
 
 def test_ready_at_the_ceiling_is_ready(aws, minimal_input, monkeypatch):
-    state = state_for(aws, minimal_input, search_first_check_seconds=600, poll_interval_seconds=60, poll_watch_seconds=0, search_timeout_minutes=11)
+    state = state_for(
+        aws, minimal_input, search_first_check_seconds=600, poll_interval_seconds=60, poll_watch_seconds=0, search_timeout_minutes=11
+    )
     current = invoke(search.run, state)
     not_ready_times(monkeypatch, es, "domain_ready", 1)
     current = check(state, current)
@@ -230,7 +250,9 @@ def test_adopted_domain_still_creating_waits_the_poll_interval(aws, minimal_inpu
 def test_domain_name_taken_by_someone_else_is_refused(aws, minimal_input, tag_list):
     state = state_for(aws, minimal_input)
     aws.client("opensearch").create_domain(DomainName=DOMAIN, EngineVersion="OpenSearch_2.17", TagList=tag_list)
-    with pytest.raises(OwnershipError, match=rf"search domain '{DOMAIN}' exists and is not ours \(.*expected the tag {TAG_DEPLOYMENT}=acme-demo\)"):
+    with pytest.raises(
+        OwnershipError, match=rf"search domain '{DOMAIN}' exists and is not ours \(.*expected the tag {TAG_DEPLOYMENT}=acme-demo\)"
+    ):
         invoke(search.run, state)
 
 

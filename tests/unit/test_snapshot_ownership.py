@@ -24,7 +24,9 @@ def deployment(aws, minimal_input) -> Deployment:
 
 
 def _create(aws, deployment: Deployment, **overrides) -> dict:
-    group = aws.client("ec2").create_security_group(GroupName="acme-demo-emr-rds", Description="x", VpcId=deployment.network.vpc_id)["GroupId"]
+    group = aws.client("ec2").create_security_group(GroupName="acme-demo-emr-rds", Description="x", VpcId=deployment.network.vpc_id)[
+        "GroupId"
+    ]
     params = {**database.instance_params(deployment, database.ensure_subnet_group(deployment), group), **overrides}
     aws.client("rds").create_db_instance(**params, Tags=tagging.as_list(tagging.ours(deployment.deployment_id)))
     return aws.client("rds").describe_db_instances(DBInstanceIdentifier=params["DBInstanceIdentifier"])["DBInstances"][0]
@@ -38,7 +40,9 @@ def _torn_down_with_final_snapshot(aws, request: TeardownRequest) -> str:
 
 
 def _restore(aws, snapshot: str, identifier: str) -> dict:
-    return aws.client("rds").restore_db_instance_from_db_snapshot(DBInstanceIdentifier=identifier, DBSnapshotIdentifier=snapshot)["DBInstance"]
+    return aws.client("rds").restore_db_instance_from_db_snapshot(DBInstanceIdentifier=identifier, DBSnapshotIdentifier=snapshot)[
+        "DBInstance"
+    ]
 
 
 def _tags(instance: dict) -> dict:
@@ -68,7 +72,10 @@ def test_a_restored_copy_that_carries_our_tag_under_another_name_is_left_alone(a
     assert _tags(restored)[TAG_DEPLOYMENT] == "acme-demo"
     assert teardown_database.our_instances(request) == []
     assert teardown_database.start(request)["db_instances_deleting"] == []
-    assert aws.client("rds").describe_db_instances(DBInstanceIdentifier=f"{OURS}-restored")["DBInstances"][0]["DBInstanceStatus"] == "available"
+    assert (
+        aws.client("rds").describe_db_instances(DBInstanceIdentifier=f"{OURS}-restored")["DBInstances"][0]["DBInstanceStatus"]
+        == "available"
+    )
 
 
 def test_a_copy_restored_under_our_name_is_not_adopted_by_provisioning(aws, deployment):

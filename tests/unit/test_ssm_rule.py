@@ -26,28 +26,48 @@ def account(aws):
     box_group = ec2.create_security_group(GroupName="box", Description="box", VpcId=vpc_id)["GroupId"]
     db_group = ec2.create_security_group(GroupName="db", Description="db", VpcId=vpc_id)["GroupId"]
     rds = aws.client("rds")
-    rds.create_db_instance(DBInstanceIdentifier="db", Engine="mysql", DBInstanceClass="db.t3.small", AllocatedStorage=20, MasterUsername="admin",
-                           ManageMasterUserPassword=True, VpcSecurityGroupIds=[db_group], PubliclyAccessible=False)
+    rds.create_db_instance(
+        DBInstanceIdentifier="db",
+        Engine="mysql",
+        DBInstanceClass="db.t3.small",
+        AllocatedStorage=20,
+        MasterUsername="admin",
+        ManageMasterUserPassword=True,
+        VpcSecurityGroupIds=[db_group],
+        PubliclyAccessible=False,
+    )
     endpoint = rds.describe_db_instances(DBInstanceIdentifier="db")["DBInstances"][0]["Endpoint"]
     return {"profile": profile, "box_group": box_group, "db_group": db_group, "endpoint": endpoint}
 
 
 def launch(aws, account, owner: str = CANONICAL) -> str:
     ec2 = aws.client("ec2")
-    image = next(i for i in ec2.describe_images(Owners=[owner])["Images"] if i["Architecture"] == "x86_64")["ImageId"] if owner == CANONICAL else (
-        ec2.register_image(Name="own", RootDeviceName="/dev/sda1")["ImageId"])
-    return ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.medium", IamInstanceProfile={"Arn": account["profile"]},
-                             SecurityGroupIds=[account["box_group"]])["Instances"][0]["InstanceId"]
+    image = (
+        next(i for i in ec2.describe_images(Owners=[owner])["Images"] if i["Architecture"] == "x86_64")["ImageId"]
+        if owner == CANONICAL
+        else (ec2.register_image(Name="own", RootDeviceName="/dev/sda1")["ImageId"])
+    )
+    return ec2.run_instances(
+        ImageId=image,
+        MinCount=1,
+        MaxCount=1,
+        InstanceType="t3.medium",
+        IamInstanceProfile={"Arn": account["profile"]},
+        SecurityGroupIds=[account["box_group"]],
+    )["Instances"][0]["InstanceId"]
 
 
 def listed(aws, instance_id: str) -> list[str]:
-    found = aws.client("ssm").describe_instance_information(Filters=[{"Key": "InstanceIds", "Values": [instance_id]}])["InstanceInformationList"]
+    found = aws.client("ssm").describe_instance_information(Filters=[{"Key": "InstanceIds", "Values": [instance_id]}])[
+        "InstanceInformationList"
+    ]
     return [(info["InstanceId"], info["PingStatus"]) for info in found]
 
 
 def send(aws, instance_id: str, script: str) -> str:
-    return aws.client("ssm").send_command(InstanceIds=[instance_id], DocumentName="AWS-RunShellScript",
-                                          Parameters={"commands": [script]})["Command"]["CommandId"]
+    return aws.client("ssm").send_command(InstanceIds=[instance_id], DocumentName="AWS-RunShellScript", Parameters={"commands": [script]})[
+        "Command"
+    ]["CommandId"]
 
 
 def test_an_instance_is_listed_and_takes_commands_only_once_its_agent_may_register(aws, account):
@@ -83,7 +103,9 @@ def test_a_connection_probe_runs_a_while_then_answers_from_the_security_groups(a
     aws.clock.wait(RUN_SECONDS)
     assert outcome(closed) == ("Failed", 1, f"cannot connect to {endpoint['Address']}:3306")
 
-    aws.client("ec2").authorize_security_group_ingress(GroupId=account["db_group"], IpPermissions=[IngressRule.tcp(3306, account["box_group"]).permission()])
+    aws.client("ec2").authorize_security_group_ingress(
+        GroupId=account["db_group"], IpPermissions=[IngressRule.tcp(3306, account["box_group"]).permission()]
+    )
     opened = send(aws, instance_id, probe_script(endpoint["Address"], endpoint["Port"]))
     aws.clock.wait(RUN_SECONDS)
     assert outcome(opened) == ("Success", 0, f"connected to {endpoint['Address']}:3306: the server answered")

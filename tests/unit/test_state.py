@@ -46,8 +46,9 @@ def test_the_resolved_deployment_keeps_the_state_keys_of_the_deployment():
     state = through_json(deployment.to_state())
     assert ResolvedDeployment.from_state(state) == deployment
     raw = Deployment.from_input(load_event("input-full.json"), REGION)
-    assert state == through_json(dataclasses.replace(raw.with_network("vpc-0123", "subnet-0123"),
-                                                     options=dataclasses.replace(raw.options, **RESOLVED)).to_state())
+    assert state == through_json(
+        dataclasses.replace(raw.with_network("vpc-0123", "subnet-0123"), options=dataclasses.replace(raw.options, **RESOLVED)).to_state()
+    )
 
 
 def test_a_deployment_validate_did_not_resolve_is_refused_naming_each_open_choice():
@@ -57,7 +58,8 @@ def test_a_deployment_validate_did_not_resolve_is_refused_naming_each_open_choic
     assert str(refused.value).startswith(
         "the state lacks deployment.network.vpc_id, deployment.network.subnet_id, deployment.options.ubuntu_release, deployment.options.ami_id, "
         "deployment.options.es_engine_version, deployment.options.es_instance_type, deployment.options.es_encryption_at_rest: "
-        "the phases that produce them did not finish")
+        "the phases that produce them did not finish"
+    )
 
 
 def test_every_gap_in_the_tree_is_named_by_its_path():
@@ -69,8 +71,13 @@ def test_every_gap_in_the_tree_is_named_by_its_path():
     del state["storage"]
     with pytest.raises(ResourceStateError) as refused:
         Resources.from_state(state, "resources")
-    assert refused.value.lacking == ["resources.search.domain_arn", "resources.search.endpoint", "resources.database.setup",
-                                     "resources.storage", "resources.compute.analytics_instances.0.instance_id"]
+    assert refused.value.lacking == [
+        "resources.search.domain_arn",
+        "resources.search.endpoint",
+        "resources.database.setup",
+        "resources.storage",
+        "resources.compute.analytics_instances.0.instance_id",
+    ]
     assert "did not finish; start the same input again once they succeed" in str(refused.value)
 
 

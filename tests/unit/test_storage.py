@@ -49,9 +49,12 @@ def test_minimal_input_creates_the_runbook_buckets_secured(aws, minimal_input):
     result = invoke(storage.run, state_for(minimal_input))
     names, s3 = Names("acme-demo"), aws.client("s3")
     assert result["buckets"] == {
-        "emr": names.emr_bucket, "emr_logs": names.emr_bucket,
-        "edxanalytics": names.edxanalytics_bucket, "hadoop": names.edxanalytics_bucket,
-        "reports": None, "tracking_logs": "acme-demo-tracking-logs",
+        "emr": names.emr_bucket,
+        "emr_logs": names.emr_bucket,
+        "edxanalytics": names.edxanalytics_bucket,
+        "hadoop": names.edxanalytics_bucket,
+        "reports": None,
+        "tracking_logs": "acme-demo-tracking-logs",
     }
     assert sorted(result["created"]) == sorted([names.emr_bucket, names.edxanalytics_bucket, "acme-demo-tracking-logs"])
     assert result["adopted"] == [] and result["grades_policy_sid"] is None
@@ -92,15 +95,30 @@ def test_grades_statement_is_merged_keeping_every_other_statement(aws, full_inpu
     seed(aws, full_input)
     s3, bucket = aws.client("s3"), "acme-prod-edxapp"
     others = [
-        {"Sid": "ExistingLmsWrite", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
-         "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/*"},
-        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/backup"},
-         "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}"},
+        {
+            "Sid": "ExistingLmsWrite",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+            "Action": "s3:PutObject",
+            "Resource": f"arn:aws:s3:::{bucket}/*",
+        },
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:user/backup"},
+            "Action": "s3:ListBucket",
+            "Resource": f"arn:aws:s3:::{bucket}",
+        },
     ]
-    stale_ours = {"Sid": Names("acme-prod").grades_policy_sid, "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/old"},
-                  "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/grades-download/*"}
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(
-        {"Version": "2008-10-17", "Id": "edxapp-policy", "Statement": [others[0], stale_ours, others[1]]}))
+    stale_ours = {
+        "Sid": Names("acme-prod").grades_policy_sid,
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::123456789012:user/old"},
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/grades-download/*",
+    }
+    s3.put_bucket_policy(
+        Bucket=bucket, Policy=json.dumps({"Version": "2008-10-17", "Id": "edxapp-policy", "Statement": [others[0], stale_ours, others[1]]})
+    )
 
     result = invoke(storage.run, state_for(full_input))
 
@@ -109,13 +127,19 @@ def test_grades_statement_is_merged_keeping_every_other_statement(aws, full_inpu
     assert merged["Version"] == "2008-10-17" and merged["Id"] == "edxapp-policy"
     assert merged["Statement"][0] == others[0] and merged["Statement"][2] == others[1]
     ours = [s for s in merged["Statement"] if s.get("Sid") == Names("acme-prod").grades_policy_sid]
-    assert ours == [{
-        "Sid": Names("acme-prod").grades_policy_sid, "Effect": "Allow",
-        "Principal": {"AWS": "arn:aws:iam::123456789012:user/acme-edxapp"},
-        "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/grades-download/*",
-    }]
+    assert ours == [
+        {
+            "Sid": Names("acme-prod").grades_policy_sid,
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:user/acme-edxapp"},
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{bucket}/grades-download/*",
+        }
+    ]
     assert len(merged["Statement"]) == 3
-    assert s3.get_bucket_tagging(Bucket=bucket)["TagSet"] == [{"Key": TAG_ALLOW, "Value": "acme-prod"}]  # someone else's: never tagged by us
+    assert s3.get_bucket_tagging(Bucket=bucket)["TagSet"] == [
+        {"Key": TAG_ALLOW, "Value": "acme-prod"}
+    ]  # someone else's: never tagged by us
 
 
 def test_grades_bucket_without_policy_gets_one_statement(aws, full_input):
@@ -160,7 +184,10 @@ def test_our_bucket_with_missing_settings_is_converged(aws, minimal_input):
 
 def test_bucket_name_taken_by_someone_else_is_refused(aws, minimal_input):
     aws.create_bucket(Names("acme-demo").edxanalytics_bucket)
-    with pytest.raises(OwnershipError, match=rf"S3 bucket 'acme-demo-edxanalytics' exists and is not ours \(no deployment tag; expected the tag {TAG_DEPLOYMENT}=acme-demo\)"):
+    with pytest.raises(
+        OwnershipError,
+        match=rf"S3 bucket 'acme-demo-edxanalytics' exists and is not ours \(no deployment tag; expected the tag {TAG_DEPLOYMENT}=acme-demo\)",
+    ):
         invoke(storage.run, state_for(minimal_input))
 
 

@@ -37,7 +37,10 @@ def test_a_bucket_bigger_than_one_call_is_emptied_over_several_turns(full_bucket
     request = check({"deployment": minimal_input, "delete_data": True}, REGION)
     turns, answer = 0, None
     while answer is None or answer["more"]:
-        answer = teardown_step({"action": "storage", "request": request["request"], "previous": answer}, Settings(REGION, secure_repo_bucket="stack-secure-repo"))
+        answer = teardown_step(
+            {"action": "storage", "request": request["request"], "previous": answer},
+            Settings(REGION, secure_repo_bucket="stack-secure-repo"),
+        )
         turns += 1
         assert turns < 10
     assert turns == 4  # 300 versions at 100 a turn, then the bucket goes
@@ -65,7 +68,9 @@ def test_one_call_without_a_limit_empties_a_bucket_of_many_pages_and_spares_the_
     assert buckets.empty_bucket("acme-demo-pages", REGION) == 2_101  # three pages, each listed afresh, not after a deleted version
     assert s3.list_object_versions(Bucket="acme-demo-pages").get("Versions", []) == []
 
-    write_versions("acme-demo-pages", [f"0/{n}" for n in range(1_200)] + [f"a/{n}" for n in range(1_500)])  # a page and more not asked for first
+    write_versions(
+        "acme-demo-pages", [f"0/{n}" for n in range(1_200)] + [f"a/{n}" for n in range(1_500)]
+    )  # a page and more not asked for first
     asked = frozenset(f"a/{n}" for n in range(1_500))
     assert buckets.empty_bucket("acme-demo-pages", REGION, keys=tuple(asked)) == 1_500
     left = [v["Key"] for page in s3.get_paginator("list_object_versions").paginate(Bucket="acme-demo-pages") for v in page["Versions"]]

@@ -43,16 +43,22 @@ def test_a_migration_user_named_like_an_analytics_server_account_is_refused(read
     secret_id = minimal_input["edxapp"]["migration_secret_id"]
     ready.client("secretsmanager").put_secret_value(SecretId=secret_id, SecretString=json.dumps({"username": username, "password": "pw"}))
     before = inventory(ready)
-    with pytest.raises(PreflightError, match=rf"edxapp.migration_secret_id: the username in secret '{secret_id}' is '{username}'.*edxapp001"):
+    with pytest.raises(
+        PreflightError, match=rf"edxapp.migration_secret_id: the username in secret '{secret_id}' is '{username}'.*edxapp001"
+    ):
         run(minimal_input)
     assert inventory(ready) == before
 
 
 def test_a_read_only_user_named_like_the_edxapp_user_is_refused(ready, minimal_input):
-    migration = json.loads(ready.client("secretsmanager").get_secret_value(SecretId=minimal_input["edxapp"]["migration_secret_id"])["SecretString"])
+    migration = json.loads(
+        ready.client("secretsmanager").get_secret_value(SecretId=minimal_input["edxapp"]["migration_secret_id"])["SecretString"]
+    )
     minimal_input["options"] = {"edxapp_ro_user": migration["username"]}
     before = inventory(ready)
-    with pytest.raises(PreflightError, match=r"options.edxapp_ro_user: .* is the user of edxapp.migration_secret_id .*'acme-demo-edxapp-ro'"):
+    with pytest.raises(
+        PreflightError, match=r"options.edxapp_ro_user: .* is the user of edxapp.migration_secret_id .*'acme-demo-edxapp-ro'"
+    ):
         run(minimal_input)
     assert inventory(ready) == before
 
@@ -106,7 +112,9 @@ def test_unreadable_secret(ready, minimal_input):
 
 
 def test_secret_without_required_keys_names_them_not_the_values(ready, minimal_input):
-    ready.client("secretsmanager").put_secret_value(SecretId=minimal_input["edxapp"]["db_admin_secret_id"], SecretString=json.dumps({"username": "admin", "password": "s3cr3t-value"}))
+    ready.client("secretsmanager").put_secret_value(
+        SecretId=minimal_input["edxapp"]["db_admin_secret_id"], SecretString=json.dumps({"username": "admin", "password": "s3cr3t-value"})
+    )
     with pytest.raises(PreflightError, match="lacks the key\\(s\\) host, port") as refused:
         run(minimal_input)
     assert "s3cr3t-value" not in str(refused.value)
@@ -178,8 +186,7 @@ DOCUMENT = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow"
 
 def _fill_emr_ec2_role(iam, policies: int) -> list[str]:
     iam.create_role(RoleName=EMR_EC2_ROLE, AssumeRolePolicyDocument="{}")
-    arns = [iam.create_policy(PolicyName=f"someone-else-{n}", PolicyDocument=DOCUMENT)["Policy"]["Arn"]
-            for n in range(policies)]
+    arns = [iam.create_policy(PolicyName=f"someone-else-{n}", PolicyDocument=DOCUMENT)["Policy"]["Arn"] for n in range(policies)]
     for arn in arns:
         iam.attach_role_policy(RoleName=EMR_EC2_ROLE, PolicyArn=arn)
     return arns
@@ -200,7 +207,9 @@ def test_rds_class_not_offered(ready, minimal_input):
 
 def test_name_taken_by_someone_else_is_named(ready, minimal_input):
     ready.client("iam").create_role(RoleName="acme-demo-edxanalytics", AssumeRolePolicyDocument="{}")
-    ready.client("s3").create_bucket(Bucket="acme-demo-edxanalytics", )
+    ready.client("s3").create_bucket(
+        Bucket="acme-demo-edxanalytics",
+    )
     ready.client("s3").put_bucket_tagging(Bucket="acme-demo-edxanalytics", Tagging={"TagSet": [{"Key": TAG_DEPLOYMENT, "Value": "other"}]})
     with pytest.raises(OwnershipError) as refused:
         run(minimal_input)
@@ -210,7 +219,9 @@ def test_name_taken_by_someone_else_is_named(ready, minimal_input):
 
 
 def test_names_already_ours_are_fine(ready, minimal_input):
-    ready.client("iam").create_role(RoleName="acme-demo-edxanalytics", AssumeRolePolicyDocument="{}", Tags=[{"Key": TAG_DEPLOYMENT, "Value": "acme-demo"}])
+    ready.client("iam").create_role(
+        RoleName="acme-demo-edxanalytics", AssumeRolePolicyDocument="{}", Tags=[{"Key": TAG_DEPLOYMENT, "Value": "acme-demo"}]
+    )
     assert run(minimal_input)["deployment"]["deployment_id"] == "acme-demo"
 
 
@@ -232,8 +243,11 @@ def test_preflight_creates_nothing(ready, minimal_input):
 
 def test_a_poll_schedule_that_would_overflow_the_execution_history_is_refused_before_any_call(aws, minimal_input):
     minimal_input["options"] = {"poll_interval_seconds": 1, "poll_watch_seconds": 0, "search_timeout_minutes": 600}
-    with pytest.raises(InputError, match=r"options.poll_interval_seconds: every 1 s with poll_watch_seconds 0, .* Step Functions ends "
-                                         r"an execution at 25000; raise poll_interval_seconds or poll_watch_seconds"):
+    with pytest.raises(
+        InputError,
+        match=r"options.poll_interval_seconds: every 1 s with poll_watch_seconds 0, .* Step Functions ends "
+        r"an execution at 25000; raise poll_interval_seconds or poll_watch_seconds",
+    ):
         run(minimal_input)  # the bare account has no VPC: any AWS check would fail with PreflightError
 
 
@@ -251,9 +265,13 @@ def _refused(ready, doc, error=PreflightError) -> str:
     return str(refused.value)
 
 
-@pytest.mark.parametrize("instance_type, size, working", [
-    ("t2.small.search", 100, "give at most 35"), ("t3.small.search", 101, "give at most 100"),
-])
+@pytest.mark.parametrize(
+    "instance_type, size, working",
+    [
+        ("t2.small.search", 100, "give at most 35"),
+        ("t3.small.search", 101, "give at most 100"),
+    ],
+)
 def test_a_search_volume_beyond_the_instance_types_limit_is_refused_with_one_that_fits(ready, minimal_input, instance_type, size, working):
     minimal_input["options"] = {"es_engine_version": "Elasticsearch_7.10", "es_instance_type": instance_type, "es_volume_gb": size}
     message = _refused(ready, minimal_input)
@@ -277,7 +295,11 @@ def test_encryption_at_rest_follows_the_instance_type_details(ready, minimal_inp
 
 
 def test_encryption_asked_of_a_type_that_cannot_is_refused_with_one_that_can(ready, minimal_input):
-    minimal_input["options"] = {"es_engine_version": "Elasticsearch_7.10", "es_instance_type": "t2.small.search", "es_encryption_at_rest": True}
+    minimal_input["options"] = {
+        "es_engine_version": "Elasticsearch_7.10",
+        "es_instance_type": "t2.small.search",
+        "es_encryption_at_rest": True,
+    }
     message = _refused(ready, minimal_input)
     assert message.startswith("options.es_encryption_at_rest: t2.small.search cannot encrypt at rest with Elasticsearch_7.10")
     assert 'choose options.es_instance_type "t3.small.search"' in message
@@ -286,8 +308,10 @@ def test_encryption_asked_of_a_type_that_cannot_is_refused_with_one_that_can(rea
 def test_arm64_with_an_x86_only_type_is_refused_with_an_arm_type(ready, minimal_input):
     minimal_input["options"] = {"architecture": "arm64"}
     message = _refused(ready, minimal_input)
-    assert message == ("options.analytics_instance_type: t2.medium runs i386, x86_64, not options.architecture 'arm64'; "
-                       "choose a type such as \"t4g.medium\", or set options.architecture to 'x86_64'")
+    assert message == (
+        "options.analytics_instance_type: t2.medium runs i386, x86_64, not options.architecture 'arm64'; "
+        "choose a type such as \"t4g.medium\", or set options.architecture to 'x86_64'"
+    )
 
 
 def test_arm64_with_arm_types_is_taken(ready, minimal_input):
@@ -298,23 +322,34 @@ def test_arm64_with_arm_types_is_taken(ready, minimal_input):
 
 def test_a_type_the_subnets_zone_does_not_offer_is_refused_though_the_region_offers_it(ready, minimal_input):
     ec2 = ready.client("ec2")
-    subnet = ec2.describe_subnets(Filters=[{"Name": "availability-zone", "Values": ["us-east-1e"]}, {"Name": "default-for-az", "Values": ["true"]}])["Subnets"][0]["SubnetId"]
+    subnet = ec2.describe_subnets(
+        Filters=[{"Name": "availability-zone", "Values": ["us-east-1e"]}, {"Name": "default-for-az", "Values": ["true"]}]
+    )["Subnets"][0]["SubnetId"]
     minimal_input["network"]["subnet_id"] = subnet
     minimal_input["options"] = {"analytics_instance_type": "t3.medium"}
     assert _refused(ready, minimal_input) == (
         f"options.analytics_instance_type: t3.medium is not offered in us-east-1e, the Availability Zone of network.subnet_id {subnet}; "
-        "choose a type offered there such as \"t2.medium\", or a subnet in us-east-1a, us-east-1b, us-east-1c, us-east-1d, us-east-1f"
+        'choose a type offered there such as "t2.medium", or a subnet in us-east-1a, us-east-1b, us-east-1c, us-east-1d, us-east-1f'
     )
     minimal_input["options"] = {"analytics_instance_type": "t2.medium"}
     assert run(minimal_input)["preflight"]["network"]["availability_zone"] == "us-east-1e"
 
 
-@pytest.mark.parametrize("deployment_id, message", [
-    ("sg-acme", "deployment_id: 'sg-acme' makes names AWS refuses: the security group name 'sg-acme-analytics' starts with 'sg-', "
-                "which EC2 refuses; choose another id such as 'acme-sg'"),
-    ("acme--demo", "deployment_id: 'acme--demo' makes names AWS refuses: the RDS identifier 'acme--demo-analytics' contains '--' "
-                   "or ends with '-', which RDS refuses; choose another id such as 'acme-demo'"),
-])
+@pytest.mark.parametrize(
+    "deployment_id, message",
+    [
+        (
+            "sg-acme",
+            "deployment_id: 'sg-acme' makes names AWS refuses: the security group name 'sg-acme-analytics' starts with 'sg-', "
+            "which EC2 refuses; choose another id such as 'acme-sg'",
+        ),
+        (
+            "acme--demo",
+            "deployment_id: 'acme--demo' makes names AWS refuses: the RDS identifier 'acme--demo-analytics' contains '--' "
+            "or ends with '-', which RDS refuses; choose another id such as 'acme-demo'",
+        ),
+    ],
+)
 def test_an_id_that_makes_names_aws_refuses_is_refused_before_any_call(aws, minimal_input, deployment_id, message):
     minimal_input["deployment_id"] = deployment_id
     calls = ApiCalls("ec2")
@@ -328,16 +363,24 @@ def test_a_mysql_major_past_standard_support_is_refused_unless_extended_support_
     minimal_input["options"] = {"rds_engine_version": "8.0"}
     assert _refused(ready, minimal_input) == (
         "options.rds_engine_version: MySQL 8.0 left RDS standard support on 2026-07-31, and RDS creates no new instance of it with "
-        "options.rds_engine_lifecycle_support \"open-source-rds-extended-support-disabled\"; choose options.rds_engine_version \"8.4\", "
-        "or set options.rds_engine_lifecycle_support to \"open-source-rds-extended-support\" (paid RDS Extended Support)"
+        'options.rds_engine_lifecycle_support "open-source-rds-extended-support-disabled"; choose options.rds_engine_version "8.4", '
+        'or set options.rds_engine_lifecycle_support to "open-source-rds-extended-support" (paid RDS Extended Support)'
     )
     minimal_input["options"]["rds_engine_lifecycle_support"] = "open-source-rds-extended-support"
     assert run(minimal_input)["deployment"]["options"]["rds_engine_version"] == "8.0.41"
 
 
 def test_an_existing_analytics_instance_on_an_old_major_is_not_refused_again(ready, minimal_input):
-    ready.client("rds").create_db_instance(DBInstanceIdentifier="acme-demo-analytics", Engine="mysql", EngineVersion="8.0.41", DBInstanceClass="db.t3.small",
-                                           AllocatedStorage=20, MasterUsername="admin", ManageMasterUserPassword=True,
-                                           EngineLifecycleSupport="open-source-rds-extended-support", Tags=[{"Key": TAG_DEPLOYMENT, "Value": "acme-demo"}])
+    ready.client("rds").create_db_instance(
+        DBInstanceIdentifier="acme-demo-analytics",
+        Engine="mysql",
+        EngineVersion="8.0.41",
+        DBInstanceClass="db.t3.small",
+        AllocatedStorage=20,
+        MasterUsername="admin",
+        ManageMasterUserPassword=True,
+        EngineLifecycleSupport="open-source-rds-extended-support",
+        Tags=[{"Key": TAG_DEPLOYMENT, "Value": "acme-demo"}],
+    )
     minimal_input["options"] = {"rds_engine_version": "8.0"}
     assert run(minimal_input)["deployment"]["options"]["rds_engine_lifecycle_support"] == "open-source-rds-extended-support-disabled"

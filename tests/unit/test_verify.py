@@ -87,8 +87,14 @@ def change(aws):
 
 
 def edxapp_own_group(aws, state) -> str:
-    instance = aws.client("rds").describe_db_instances(DBInstanceIdentifier=state["deployment"]["edxapp"]["db_instance_id"])["DBInstances"][0]
-    return next(g["VpcSecurityGroupId"] for g in instance["VpcSecurityGroups"] if g["VpcSecurityGroupId"] not in verify.deployment_groups(groups(state)))
+    instance = aws.client("rds").describe_db_instances(DBInstanceIdentifier=state["deployment"]["edxapp"]["db_instance_id"])["DBInstances"][
+        0
+    ]
+    return next(
+        g["VpcSecurityGroupId"]
+        for g in instance["VpcSecurityGroups"]
+        if g["VpcSecurityGroupId"] not in verify.deployment_groups(groups(state))
+    )
 
 
 def command(group_id: str, port: int, source: str) -> str:
@@ -103,7 +109,9 @@ def test_the_deployment_as_provisioned_passes_with_every_path_open(state):
     assert "DbSetup to the analytics database" in names and "DbSetup to the edxapp database" in names
     analytics = state["resources"]["compute"]["analytics_instances"][0]
     assert verified["exposed"][analytics["name"]] == [
-        f"tcp 443 from 0.0.0.0/0 ({groups(state)['analytics']})", f"tcp 80 from 0.0.0.0/0 ({groups(state)['analytics']})"]
+        f"tcp 443 from 0.0.0.0/0 ({groups(state)['analytics']})",
+        f"tcp 80 from 0.0.0.0/0 ({groups(state)['analytics']})",
+    ]
     assert verified["warnings"] == []
 
 
@@ -122,10 +130,19 @@ PATHS = [
     ("analytics-emr-master-ssh", [("emr_master", "analytics")], 22, " to the EMR master on 22 (tcp 22) is closed"),
     ("world-analytics-http", [("analytics", "0.0.0.0/0")], 80, "the world to acme-demo-analytics-1 (i-"),
     ("world-analytics-https", [("analytics", "0.0.0.0/0")], 443, "the world to acme-demo-analytics-1 (i-"),
-    ("director-ssh-cidrs", [("director", "203.0.113.7/32")], 22, "network.director_ssh_cidrs 203.0.113.7/32 to the director acme-demo-director (i-"),
+    (
+        "director-ssh-cidrs",
+        [("director", "203.0.113.7/32")],
+        22,
+        "network.director_ssh_cidrs 203.0.113.7/32 to the director acme-demo-director (i-",
+    ),
 ]
-SOURCES = {"emr-master": "the EMR master group", "emr-slave": "the EMR slave group", "analytics-": "acme-demo-analytics-1 (i-",
-           "director-analytics": "the director acme-demo-director (i-"}
+SOURCES = {
+    "emr-master": "the EMR master group",
+    "emr-slave": "the EMR slave group",
+    "analytics-": "acme-demo-analytics-1 (i-",
+    "director-analytics": "the director acme-demo-director (i-",
+}
 
 
 def failures(message: str) -> list[str]:
@@ -153,27 +170,39 @@ def test_a_missing_path_fails_verify_naming_the_path_and_the_rule_that_opens_it(
 def described(state: dict) -> tuple[ResolvedDeployment, verify.Facts]:
     """The deployment and what AWS describes for it, as Verify sees them."""
     deployment = ResolvedDeployment.from_state(state["deployment"])
-    return deployment, verify.describe(deployment, NetworkOutput.from_state(state["network"]), Resources.from_state(state["resources"]),
-                                       "DbSetupFunction")
+    return deployment, verify.describe(
+        deployment, NetworkOutput.from_state(state["network"]), Resources.from_state(state["resources"]), "DbSetupFunction"
+    )
 
 
 def test_every_path_the_runbook_needs_is_checked(state):
     names = [path.name for path in verify.required_paths(*described(state))]
     analytics = state["resources"]["compute"]["analytics_instances"][0]["name"]
-    for expected in ("DbSetup to the analytics database", "DbSetup to the edxapp database", f"{analytics} (i-", "EMR master group",
-                     "EMR slave group", "the director", "the world to", "network.director_ssh_cidrs"):
+    for expected in (
+        "DbSetup to the analytics database",
+        "DbSetup to the edxapp database",
+        f"{analytics} (i-",
+        "EMR master group",
+        "EMR slave group",
+        "the director",
+        "the world to",
+        "network.director_ssh_cidrs",
+    ):
         assert any(expected in name for name in names), (expected, names)
     assert any("to the search domain on 443" in name for name in names)
     # DbSetup x 2 databases, EMR master/slave x 2 databases, 5 per analytics instance, the director's CIDRs, the search domain's readers and writers
     assert len(names) == 2 + 4 + 5 + len(state["deployment"]["network"]["director_ssh_cidrs"]) + (1 + 2)
 
 
-@pytest.mark.parametrize("target, port, source", [
-    ("analytics", 8080, "0.0.0.0/0"),  # Jenkins to the world: what the runbook warns about most
-    ("analytics", 22, "0.0.0.0/0"),  # SSH beyond network.analytics_ssh_cidrs
-    ("director", 22, "0.0.0.0/0"),  # the director beyond network.director_ssh_cidrs
-    ("director", 3389, "198.51.100.0/24"),
-])
+@pytest.mark.parametrize(
+    "target, port, source",
+    [
+        ("analytics", 8080, "0.0.0.0/0"),  # Jenkins to the world: what the runbook warns about most
+        ("analytics", 22, "0.0.0.0/0"),  # SSH beyond network.analytics_ssh_cidrs
+        ("director", 22, "0.0.0.0/0"),  # the director beyond network.director_ssh_cidrs
+        ("director", 3389, "198.51.100.0/24"),
+    ],
+)
 def test_a_port_open_to_the_world_beyond_the_runbook_fails_naming_the_command_that_closes_it(aws, state, change, target, port, source):
     group_id = groups(state)[target]
     change(group_id, IngressRule.tcp(port, source), "authorize")
@@ -248,8 +277,14 @@ def test_with_a_registered_agent_the_rds_test_runs_over_ssm_and_passes(aws, stat
     aws.clock.wait(verify.RDS_TEST_WAIT_SECONDS * 2)
     done = invoke(verify.status, {**event, "verify": still})
     assert done["rds_test"]["status"] == "passed", done["rds_test"]
-    assert done["rds_test"]["results"] == [{"instance_id": instance_id, "status": "passed", "ssm_status": "Success",
-                                            "output": f"connected to {endpoint}:3306: the server answered"}]
+    assert done["rds_test"]["results"] == [
+        {
+            "instance_id": instance_id,
+            "status": "passed",
+            "ssm_status": "Success",
+            "output": f"connected to {endpoint}:3306: the server answered",
+        }
+    ]
 
 
 def test_a_failed_rds_test_fails_verify_with_the_instances_output(aws, state, ssm_agent, change):
@@ -285,14 +320,18 @@ def test_a_database_setup_function_outside_any_vpc_is_named_with_the_stack_param
 
     lines = failures(str(raised.value))
     assert [line.split(" (tcp")[0] for line in lines] == ["DbSetup to the analytics database", "DbSetup to the edxapp database"]
-    assert all("the database-setup function runs outside any VPC: update the stack with DbSetupSubnetIds and DbSetupSecurityGroupId" in line
-               for line in lines)
+    assert all(
+        "the database-setup function runs outside any VPC: update the stack with DbSetupSubnetIds and DbSetupSecurityGroupId" in line
+        for line in lines
+    )
 
 
 def test_an_edxapp_database_in_another_vpc_is_not_judged_but_warned_about(aws, state):
     ec2, rds = aws.client("ec2"), aws.client("rds")
     identifier = state["deployment"]["edxapp"]["db_instance_id"]
-    before = [g["VpcSecurityGroupId"] for g in rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]["VpcSecurityGroups"]]
+    before = [
+        g["VpcSecurityGroupId"] for g in rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]["VpcSecurityGroups"]
+    ]
     other_vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
     elsewhere = ec2.create_security_group(GroupName="edxapp-elsewhere", Description="edxapp elsewhere", VpcId=other_vpc)["GroupId"]
     rds.modify_db_instance(DBInstanceIdentifier=identifier, VpcSecurityGroupIds=[elsewhere], ApplyImmediately=True)
@@ -303,6 +342,7 @@ def test_an_edxapp_database_in_another_vpc_is_not_judged_but_warned_about(aws, s
 
     unjudged = [path for path in verified["paths"] if path["open"] is None]
     assert sorted(path["path"].split(" to ")[0] for path in unjudged) == sorted(
-        ["DbSetup", f"the EMR master group {groups(state)['emr_master']}", f"the EMR slave group {groups(state)['emr_slave']}"])
+        ["DbSetup", f"the EMR master group {groups(state)['emr_master']}", f"the EMR slave group {groups(state)['emr_slave']}"]
+    )
     assert all(f"is in {other_vpc}" in path["note"] and "VPC peering is not modelled" in path["note"] for path in unjudged)
     assert len(verified["warnings"]) == 3 and all(w.startswith("not verified: ") for w in verified["warnings"])

@@ -80,8 +80,10 @@ class Local:
         return self.sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=role)["stateMachineArn"]
 
     def stack(self, outputs: dict, name: str = "analytics-provisioner") -> None:
-        template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
-                    "Outputs": {key: {"Value": value} for key, value in outputs.items()}}
+        template = {
+            "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+            "Outputs": {key: {"Value": value} for key, value in outputs.items()},
+        }
         self.emulator.client("cloudformation").create_stack(StackName=name, TemplateBody=json.dumps(template))
 
 
@@ -107,7 +109,13 @@ def test_start_wait_follows_every_state_and_exits_1_when_the_deployment_fails(lo
     report = json.loads(result.stdout)
     assert report["status"] == "FAILED" and report["error"] == "Validate.PreflightError" and report["started"] is True
     assert report["execution_name"] == executions.execution_name(document)
-    assert [s["state"] for s in report["states"]][:5] == ["Take deployment lock", "Last run's functions may still run?", "Lock taken", "Validate input", "Validate failed"]
+    assert [s["state"] for s in report["states"]][:5] == [
+        "Take deployment lock",
+        "Last run's functions may still run?",
+        "Lock taken",
+        "Validate input",
+        "Validate failed",
+    ]
     for line in ("→ Validate input", "✗ Validate input", "→ Write failure report", "FAILED", "network.vpc_id"):
         assert line in result.stderr, line
     assert len(local.executions()) == 1
@@ -137,15 +145,18 @@ VALIDATE_WARNINGS = ["director_ssh_cidrs: 0.0.0.0/0 opens SSH to the world", "t2
 
 def test_warnings_of_a_failed_execution_are_printed_at_the_end_of_status(local):
     """The warnings Validate put in the state reach the terminal even when a later phase failed."""
-    failing = local._machine("provision-warned-then-failing", {
-        "Validate input": {"Type": "Pass", "Result": {"deployment": {}, "warnings": VALIDATE_WARNINGS}, "Next": "Network failed"},
-        "Network failed": {"Type": "Fail", "Error": "Network.AwsCallError", "Cause": "Network: refused"},
-    })
+    failing = local._machine(
+        "provision-warned-then-failing",
+        {
+            "Validate input": {"Type": "Pass", "Result": {"deployment": {}, "warnings": VALIDATE_WARNINGS}, "Next": "Network failed"},
+            "Network failed": {"Type": "Fail", "Error": "Network.AwsCallError", "Cause": "Network: refused"},
+        },
+    )
     local.run("start", "--input", local.input_file(), "--wait", "--poll-seconds", "0.02", machine=failing)
     result = local.run("status", "acme-demo", "--json", machine=failing)
     assert result.exit_code == cli.EXIT_FAILED
     assert json.loads(result.stdout)["warnings"] == VALIDATE_WARNINGS
-    tail = result.stderr[result.stderr.index("Network.AwsCallError"):]
+    tail = result.stderr[result.stderr.index("Network.AwsCallError") :]
     assert "2 warnings:" in tail and all(warning in tail for warning in VALIDATE_WARNINGS)
 
 
@@ -285,8 +296,19 @@ def test_teardown_starts_with_the_provisioned_input(local):
     assert unconfirmed.exit_code == cli.EXIT_USAGE and "not confirmed" in unconfirmed.stderr
     assert "teardown of acme-demo would:" in unconfirmed.stderr and "revert RDS instance acme-edxapp-db" in unconfirmed.stderr
     assert local.executions(stand_in) == []
-    result = local.run("teardown", "acme-demo", "--delete-data", "--delete-tracking-logs", "--wait", "--json", "--poll-seconds", "0.02",
-                       "--teardown-state-machine-arn", stand_in, input="acme-demo\n")
+    result = local.run(
+        "teardown",
+        "acme-demo",
+        "--delete-data",
+        "--delete-tracking-logs",
+        "--wait",
+        "--json",
+        "--poll-seconds",
+        "0.02",
+        "--teardown-state-machine-arn",
+        stand_in,
+        input="acme-demo\n",
+    )
     assert result.exit_code == cli.EXIT_OK, result.output
     assert json.loads(result.stdout)["output"] == {"deleted": []}
     [teardown] = local.executions(stand_in)
@@ -301,10 +323,24 @@ def test_teardown_starts_with_the_provisioned_input(local):
 
 # --- the exit-code table of the README, one row each, with --json on stdout on the refusal paths --------
 
+
 def test_exit_2_for_a_bad_mysql_url_with_a_json_refusal(tmp_path):
     (tmp_path / "input.json").write_text("{}")
-    result = CliRunner().invoke(cli.main, ["local", "run", "--input", str(tmp_path / "input.json"), "--out", str(tmp_path / "out"),
-                                           "--mysql", "postgres://root:pw@localhost", "--json"], env=UNSET)
+    result = CliRunner().invoke(
+        cli.main,
+        [
+            "local",
+            "run",
+            "--input",
+            str(tmp_path / "input.json"),
+            "--out",
+            str(tmp_path / "out"),
+            "--mysql",
+            "postgres://root:pw@localhost",
+            "--json",
+        ],
+        env=UNSET,
+    )
     assert result.exit_code == cli.EXIT_USAGE
     refusal = json.loads(result.stdout)
     assert refusal["error"] == "bad_input" and refusal["exit_code"] == 2 and "--mysql" in refusal["message"]
@@ -313,8 +349,21 @@ def test_exit_2_for_a_bad_mysql_url_with_a_json_refusal(tmp_path):
 
 def test_exit_3_when_no_mysql_answers_saying_so_without_the_password(tmp_path):
     (tmp_path / "input.json").write_text(json.dumps({**_minimal(), "deployment_id": "acme-demo"}))
-    result = CliRunner().invoke(cli.main, ["local", "run", "--input", str(tmp_path / "input.json"), "--out", str(tmp_path / "out"),
-                                           "--mysql", "mysql://root:hunter22@127.0.0.1:1", "--json"], env=UNSET)
+    result = CliRunner().invoke(
+        cli.main,
+        [
+            "local",
+            "run",
+            "--input",
+            str(tmp_path / "input.json"),
+            "--out",
+            str(tmp_path / "out"),
+            "--mysql",
+            "mysql://root:hunter22@127.0.0.1:1",
+            "--json",
+        ],
+        env=UNSET,
+    )
     assert result.exit_code == cli.EXIT_ENVIRONMENT
     refusal = json.loads(result.stdout)
     assert refusal["error"] == "environment" and "no MySQL/MariaDB answers at mysql://root@127.0.0.1:1" in refusal["message"]
@@ -350,22 +399,46 @@ def _minimal() -> dict:
 def test_progress_groups_states_by_branch_and_ends_every_branch_with_a_line(local):
     """Every branch ends with a line saying how; Choice and Pass stay hidden; a Wait says how long until
     its next check."""
-    failing = local._machine("provision-parallel-stand-in", {
-        "Create resources in parallel": {"Type": "Parallel", "End": True, "Branches": [
-            {"StartAt": "Create search domain", "States": {
-                "Create search domain": {"Type": "Pass", "Result": {"next_wait_seconds": 3}, "ResultPath": "$.search", "Next": "Wait for search domain"},
-                "Wait for search domain": {"Type": "Wait", "SecondsPath": "$.search.next_wait_seconds", "Next": "Search done"},
-                "Search done": {"Type": "Pass", "End": True}}},
-            {"StartAt": "Ensure S3 buckets", "States": {
-                # The failure waits for the other branch to reach its Wait: a loaded machine may start it late
-                "Ensure S3 buckets": {"Type": "Pass", "Next": "Storage takes a moment"},
-                "Storage takes a moment": {"Type": "Wait", "Seconds": 2, "Next": "Storage failed"},
-                "Storage failed": {"Type": "Fail", "Error": "Storage.AwsCallError", "Cause": "Storage: refused"}}},
-        ]},
-    })
+    failing = local._machine(
+        "provision-parallel-stand-in",
+        {
+            "Create resources in parallel": {
+                "Type": "Parallel",
+                "End": True,
+                "Branches": [
+                    {
+                        "StartAt": "Create search domain",
+                        "States": {
+                            "Create search domain": {
+                                "Type": "Pass",
+                                "Result": {"next_wait_seconds": 3},
+                                "ResultPath": "$.search",
+                                "Next": "Wait for search domain",
+                            },
+                            "Wait for search domain": {"Type": "Wait", "SecondsPath": "$.search.next_wait_seconds", "Next": "Search done"},
+                            "Search done": {"Type": "Pass", "End": True},
+                        },
+                    },
+                    {
+                        "StartAt": "Ensure S3 buckets",
+                        "States": {
+                            # The failure waits for the other branch to reach its Wait: a loaded machine may start it late
+                            "Ensure S3 buckets": {"Type": "Pass", "Next": "Storage takes a moment"},
+                            "Storage takes a moment": {"Type": "Wait", "Seconds": 2, "Next": "Storage failed"},
+                            "Storage failed": {"Type": "Fail", "Error": "Storage.AwsCallError", "Cause": "Storage: refused"},
+                        },
+                    },
+                ],
+            },
+        },
+    )
     result = local.run("start", "--input", local.input_file(), "--wait", "--poll-seconds", "0.02", machine=failing)
     assert result.exit_code == cli.EXIT_FAILED, result.output
-    lines = [line.split(None, 1)[1] for line in result.stderr.splitlines() if line.startswith("  ") and ":" in line.split()[0] and " " in line.strip()]
+    lines = [
+        line.split(None, 1)[1]
+        for line in result.stderr.splitlines()
+        if line.startswith("  ") and ":" in line.split()[0] and " " in line.strip()
+    ]
     assert "┌ Create resources in parallel: search domain, S3 buckets" in lines
     assert "│ search domain … waiting for search domain (next check in 3 s)" in lines
     assert "│ S3 buckets    ✗ Storage failed" in lines and "│ S3 buckets    ■ failed" in lines

@@ -24,15 +24,23 @@ def launch_status(result) -> str:
 
 def test_compute_runs_in_the_parallel_block_and_a_rerun_creates_nothing(emulator, minimal_input):
     seed(emulator, minimal_input)
-    newest_focal = max(emulator.client("ec2").describe_images(Owners=[CANONICAL], Filters=[{"Name": "name", "Values": ["ubuntu/images/hvm-ssd/ubuntu-focal-20.04-amd64-server-*"]}])["Images"],
-                       key=lambda image: image["CreationDate"])["ImageId"]
+    newest_focal = max(
+        emulator.client("ec2").describe_images(
+            Owners=[CANONICAL], Filters=[{"Name": "name", "Values": ["ubuntu/images/hvm-ssd/ubuntu-focal-20.04-amd64-server-*"]}]
+        )["Images"],
+        key=lambda image: image["CreationDate"],
+    )["ImageId"]
 
     first = execute(emulator, minimal_input)
     assert launch_status(first) == "succeeded", first.cause
     ran = [state["state"] for state in first.view.summary()]
     assert ran.index("Create resources in parallel") < ran.index("Launch instances")
     after_first = compute_inventory(emulator)
-    assert (len(after_first["instances"]), len(after_first["addresses"]), len(after_first["key_pairs"])) == (2, 1, 3)  # analytics, director, Jenkins deploy key
+    assert (len(after_first["instances"]), len(after_first["addresses"]), len(after_first["key_pairs"])) == (
+        2,
+        1,
+        3,
+    )  # analytics, director, Jenkins deploy key
 
     second = execute(emulator, minimal_input, name=executions.execution_name(minimal_input, attempt=2))
     assert launch_status(second) == "succeeded", second.cause

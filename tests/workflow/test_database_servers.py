@@ -12,8 +12,15 @@ from testkit import REGION
 def _instance(emulator, identifier: str, ours: bool = True) -> dict:
     rds = emulator.client("rds")
     tags = [{"Key": TAG_DEPLOYMENT, "Value": "acme-demo"}] if ours else []
-    rds.create_db_instance(DBInstanceIdentifier=identifier, Engine="mysql", DBInstanceClass="db.t3.small", AllocatedStorage=20,
-                           MasterUsername="admin", ManageMasterUserPassword=True, Tags=tags)
+    rds.create_db_instance(
+        DBInstanceIdentifier=identifier,
+        Engine="mysql",
+        DBInstanceClass="db.t3.small",
+        AllocatedStorage=20,
+        MasterUsername="admin",
+        ManageMasterUserPassword=True,
+        Tags=tags,
+    )
     return rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
 
 

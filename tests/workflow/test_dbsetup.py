@@ -37,12 +37,21 @@ def branch_state(emulator, minimal_input) -> dict:
     state = run_phase(validate.run, minimal_input)
     identifier = Names(minimal_input["deployment_id"]).analytics_rds
     rds = emulator.client("rds")
-    rds.create_db_instance(DBInstanceIdentifier=identifier, Engine="mysql", DBInstanceClass="db.t3.small", AllocatedStorage=20,
-                           MasterUsername="admin", ManageMasterUserPassword=True)
+    rds.create_db_instance(
+        DBInstanceIdentifier=identifier,
+        Engine="mysql",
+        DBInstanceClass="db.t3.small",
+        AllocatedStorage=20,
+        MasterUsername="admin",
+        ManageMasterUserPassword=True,
+    )
     instance = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
     state["database"] = {
-        "db_instance_id": identifier, "endpoint": instance["Endpoint"]["Address"], "port": instance["Endpoint"]["Port"],
-        "master_secret_arn": instance["MasterUserSecret"]["SecretArn"], "ready": True,
+        "db_instance_id": identifier,
+        "endpoint": instance["Endpoint"]["Address"],
+        "port": instance["Endpoint"]["Port"],
+        "master_secret_arn": instance["MasterUserSecret"]["SecretArn"],
+        "ready": True,
         "poll": {"checks": 1, "waited_seconds": 420, "next_wait_seconds": 60},
     }
     return state
@@ -62,13 +71,16 @@ def secret(emulator, secret_id: str) -> dict:
 def secret_versions(emulator, setup: dict) -> dict:
     """Version ids and stages of our two secrets: a new value would add a version."""
     sm = emulator.client("secretsmanager")
-    return {arn: sorted((v["VersionId"], tuple(v["VersionStages"])) for v in sm.list_secret_version_ids(SecretId=arn)["Versions"])
-            for arn in (setup["analytics_db_secret_arn"], setup["edxapp_ro_secret_arn"])}
+    return {
+        arn: sorted((v["VersionId"], tuple(v["VersionStages"])) for v in sm.list_secret_version_ids(SecretId=arn)["Versions"])
+        for arn in (setup["analytics_db_secret_arn"], setup["edxapp_ro_secret_arn"])
+    }
 
 
 def login(mysql_server, user: str, password: str, database: str | None = None):
-    return pymysql.connect(host=mysql_server.host, port=mysql_server.port, user=user, password=password, database=database,
-                           autocommit=True, connect_timeout=5)
+    return pymysql.connect(
+        host=mysql_server.host, port=mysql_server.port, user=user, password=password, database=database, autocommit=True, connect_timeout=5
+    )
 
 
 def refused(connection, statement: str) -> int:
@@ -96,8 +108,11 @@ def grants(mysql_server, users: list[str]) -> dict:
 
 def state_outputs(result, state: str) -> list[dict]:
     """What ``state`` passed on, each time it exited."""
-    return [json.loads(event["stateExitedEventDetails"]["output"]) for event in result.view.events
-            if event["type"].endswith("StateExited") and event["stateExitedEventDetails"]["name"] == state]
+    return [
+        json.loads(event["stateExitedEventDetails"]["output"])
+        for event in result.view.events
+        if event["type"].endswith("StateExited") and event["stateExitedEventDetails"]["name"] == state
+    ]
 
 
 def creds_file(emulator, uris: list[str], name: str) -> dict:
@@ -143,8 +158,10 @@ def test_dbsetup_creates_the_runbooks_databases_and_users(emulator, branch_state
     assert setup["databases"] == ["dashboard", "analytics-api", "reports"]
     assert setup["migration_user"] == EDXAPP_DB_USER
     # The RDS endpoints, as on AWS (each leads to a MariaDB here, on whatever port it listens).
-    endpoints = [emulator.client("rds").describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]["Endpoint"]
-                 for identifier in (branch_state["database"]["db_instance_id"], minimal_input["edxapp"]["db_instance_id"])]
+    endpoints = [
+        emulator.client("rds").describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]["Endpoint"]
+        for identifier in (branch_state["database"]["db_instance_id"], minimal_input["edxapp"]["db_instance_id"])
+    ]
     assert [setup["analytics_host"], setup["edxapp_host"]] == [endpoint["Address"] for endpoint in endpoints]
     analytics_port, edxapp_port = (str(endpoint["Port"]) for endpoint in endpoints)
 
@@ -152,7 +169,12 @@ def test_dbsetup_creates_the_runbooks_databases_and_users(emulator, branch_state
     analytics, read_only = secret(emulator, names.analytics_db_secret), secret(emulator, names.edxapp_ro_db_secret)
     assert setup["analytics_db_secret_arn"].split(":secret:")[1].startswith(names.analytics_db_secret)
     assert setup["edxapp_ro_secret_arn"].split(":secret:")[1].startswith(names.edxapp_ro_db_secret)
-    assert analytics == {"host": setup["analytics_host"], "port": analytics_port, "username": "analytics", "password": analytics["password"]}
+    assert analytics == {
+        "host": setup["analytics_host"],
+        "port": analytics_port,
+        "username": "analytics",
+        "password": analytics["password"],
+    }
     assert read_only == {"host": setup["edxapp_host"], "port": edxapp_port, "username": RO, "password": read_only["password"]}
     assert len(analytics["password"]) == len(read_only["password"]) == 32 and analytics["password"] != read_only["password"]
     for arn in (setup["analytics_db_secret_arn"], setup["edxapp_ro_secret_arn"]):
@@ -199,8 +221,10 @@ def test_read_only_user_cannot_write(emulator, branch_state, mysql_server):
 def test_no_password_reaches_the_output_or_the_logs(emulator, branch_state, minimal_input):
     setup = invoke(emulator, branch_state)
     names = Names(minimal_input["deployment_id"])
-    passwords = {f"the password in {name}": secret(emulator, name)["password"]
-                 for name in (names.analytics_db_secret, names.edxapp_ro_db_secret, minimal_input["edxapp"]["migration_secret_id"])}
+    passwords = {
+        f"the password in {name}": secret(emulator, name)["password"]
+        for name in (names.analytics_db_secret, names.edxapp_ro_db_secret, minimal_input["edxapp"]["migration_secret_id"])
+    }
     passwords["the edxapp admin password"] = emulator.mysql_admin["password"]
     assert "DbSetup" in emulator.log_stream.getvalue()  # the handler's log lines were captured
     assert_no_leak(passwords, {"DbSetup's output": setup, "function logs": emulator.log_stream.getvalue()})
@@ -254,8 +278,11 @@ def test_users_adopted_by_their_record_get_the_stored_passwords(emulator, branch
     names = Names(minimal_input["deployment_id"])
     for user, secret_name in (("analytics", names.analytics_db_secret), (RO, names.edxapp_ro_db_secret)):
         hand_made(mysql_server, user, grant="insert")
-        emulator.client("secretsmanager").create_secret(Name=secret_name, SecretString=json.dumps({"username": user, "password": "adopted-pw"}),
-                                                        Tags=[{"Key": TAG_DEPLOYMENT, "Value": minimal_input["deployment_id"]}])
+        emulator.client("secretsmanager").create_secret(
+            Name=secret_name,
+            SecretString=json.dumps({"username": user, "password": "adopted-pw"}),
+            Tags=[{"Key": TAG_DEPLOYMENT, "Value": minimal_input["deployment_id"]}],
+        )
     setup = invoke(emulator, branch_state)
     for user, arn in (("analytics", setup["analytics_db_secret_arn"]), (RO, setup["edxapp_ro_secret_arn"])):
         assert secret(emulator, arn)["password"] == "adopted-pw"
@@ -291,7 +318,9 @@ def test_a_secret_that_is_not_ours_stops_the_phase(emulator, branch_state, minim
 
 def test_a_bad_migration_user_name_stops_the_phase_before_anything_is_created(emulator, branch_state, minimal_input):
     sm = emulator.client("secretsmanager")
-    sm.put_secret_value(SecretId=minimal_input["edxapp"]["migration_secret_id"], SecretString=json.dumps({"username": "edx'; --", "password": "pw"}))
+    sm.put_secret_value(
+        SecretId=minimal_input["edxapp"]["migration_secret_id"], SecretString=json.dumps({"username": "edx'; --", "password": "pw"})
+    )
     response = emulator.client("lambda").invoke(FunctionName="DbSetupFunction", Payload=json.dumps(branch_state))
     error = json.loads(response["Payload"].read())
     assert error["errorType"] == "PreflightError" and "edxapp.migration_secret_id" in error["errorMessage"]
@@ -315,8 +344,9 @@ def test_a_renamed_read_only_user_replaces_ours_but_never_the_runbooks_shared_on
     # A record from before read-only users were per deployment names the runbook's edxapp_ro, which
     # another deployment on the server may still use: the new name is created, edxapp_ro stays.
     hand_made(mysql_server, "edxapp_ro")
-    emulator.client("secretsmanager").put_secret_value(SecretId=names.edxapp_ro_db_secret,
-                                                       SecretString=json.dumps({"username": "edxapp_ro", "password": "set-by-hand"}))
+    emulator.client("secretsmanager").put_secret_value(
+        SecretId=names.edxapp_ro_db_secret, SecretString=json.dumps({"username": "edxapp_ro", "password": "set-by-hand"})
+    )
     del branch_state["deployment"]["options"]["edxapp_ro_user"]
     invoke(emulator, branch_state)
     login(mysql_server, "edxapp_ro", "set-by-hand").close()

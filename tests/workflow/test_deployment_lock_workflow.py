@@ -60,7 +60,10 @@ def held(emulator):
 
 
 def _lock_holder(emulator, deployment_id: str) -> str | None:
-    item = emulator.client("dynamodb").get_item(TableName="DeploymentLocksTable", Key={"deployment_id": {"S": deployment_id}}).get("Item") or {}
+    item = (
+        emulator.client("dynamodb").get_item(TableName="DeploymentLocksTable", Key={"deployment_id": {"S": deployment_id}}).get("Item")
+        or {}
+    )
     return item.get("lock_execution_arn", {}).get("S")
 
 
@@ -72,7 +75,9 @@ def _until_free(emulator, deployment_id: str, seconds: float = 30) -> None:
 
 
 @pytest.mark.parametrize("against", ["another provisioning input", "a teardown"])
-def test_two_starts_racing_past_the_running_list_run_one_execution_and_refuse_the_other(emulator, held, minimal_input, monkeypatch, against):
+def test_two_starts_racing_past_the_running_list_run_one_execution_and_refuse_the_other(
+    emulator, held, minimal_input, monkeypatch, against
+):
     sfn = emulator.client("stepfunctions")
     provision, teardown = emulator.state_machines["ProvisionStateMachine"], emulator.state_machines["TeardownStateMachine"]
     monkeypatch.setattr(executions, "executions_of", lambda *args, **kwargs: [])  # both looked before either started
@@ -80,11 +85,15 @@ def test_two_starts_racing_past_the_running_list_run_one_execution_and_refuse_th
         held.gate.clear()
         changed = copy.deepcopy(minimal_input)
         changed["edxapp"]["contact_email"] = f"analytics-{trial}@acme.org"
-        first = functools.partial(executions.start, sfn, provision, minimal_input, "acme-demo", attempt=trial + 1, exclusive_with=(teardown,))
+        first = functools.partial(
+            executions.start, sfn, provision, minimal_input, "acme-demo", attempt=trial + 1, exclusive_with=(teardown,)
+        )
         if against == "another provisioning input":
             other = functools.partial(executions.start, sfn, provision, changed, "acme-demo", exclusive_with=(teardown,))
         else:
-            other = functools.partial(executions.start, sfn, teardown, {"deployment": minimal_input}, "acme-demo", attempt=trial + 1, exclusive_with=(provision,))
+            other = functools.partial(
+                executions.start, sfn, teardown, {"deployment": minimal_input}, "acme-demo", attempt=trial + 1, exclusive_with=(provision,)
+            )
         started, refused = race([first, other], executions.Busy)
         held.wait_for_one()  # the winner reaches its first phase in its own thread: at times after the race returned
         assert (len(started), len(refused), held.most) == (1, 1, 1), (trial, started, refused)
@@ -92,8 +101,12 @@ def test_two_starts_racing_past_the_running_list_run_one_execution_and_refuse_th
         [winner], [busy] = started, refused
         assert busy.running_execution()["execution_arn"] == winner.execution_arn
         assert _lock_holder(emulator, "acme-demo") == winner.execution_arn
-        loser = [e for machine in (provision, teardown) for e in sfn.list_executions(stateMachineArn=machine)["executions"]
-                 if e["executionArn"] != winner.execution_arn and e["status"] == "FAILED"]
+        loser = [
+            e
+            for machine in (provision, teardown)
+            for e in sfn.list_executions(stateMachineArn=machine)["executions"]
+            if e["executionArn"] != winner.execution_arn and e["status"] == "FAILED"
+        ]
         assert any(sfn.describe_execution(executionArn=e["executionArn"]).get("error") == "Busy" for e in loser)
         held.release()
         assert executions.follow(sfn, winner.execution_arn, timeout_seconds=120)[0]["status"] == "FAILED"  # cut short
@@ -144,7 +157,9 @@ def test_the_api_answers_409_when_its_start_lost_the_race_and_the_same_request_s
         race.setattr(executions, "executions_of", lambda *args, **kwargs: [])  # it looked before the first started
         status, refused = call(changed)
     assert status == 409, refused
-    assert refused["running_execution"]["execution_arn"] == first["execution_arn"] and refused["running_execution"]["workflow"] == "provision"
+    assert (
+        refused["running_execution"]["execution_arn"] == first["execution_arn"] and refused["running_execution"]["workflow"] == "provision"
+    )
     assert first["execution_name"] in refused["message"]
     held.release()
     sfn = emulator.client("stepfunctions")

@@ -28,13 +28,20 @@ def test_the_cli_and_the_api_list_both_deployments_of_a_two_deployment_run(emula
         answer = emulator.hook.handlers["ApiFunction"](load_event("api/list.json"), Context("ApiFunction", 30))
         assert answer["statusCode"] == 200, answer["body"]
         listed = json.loads(answer["body"])["deployments"]
-        result = CliRunner().invoke(cli.main, ["list", "--json", "--locks-table", "DeploymentLocksTable", "--region", "us-east-1"],
-                                    env={"ANALYTICS_PROVISIONER_STACK": None}, catch_exceptions=False)
+        result = CliRunner().invoke(
+            cli.main,
+            ["list", "--json", "--locks-table", "DeploymentLocksTable", "--region", "us-east-1"],
+            env={"ANALYTICS_PROVISIONER_STACK": None},
+            catch_exceptions=False,
+        )
     finally:
         gate.set()
     assert result.exit_code == cli.EXIT_OK, result.output
     assert json.loads(result.stdout)["deployments"] == listed
-    assert [(d["deployment_id"], d["provision"]["status"], d["teardown"]) for d in listed] == [("acme-demo", "FAILED", None), ("acme-demo-2", "RUNNING", None)]
+    assert [(d["deployment_id"], d["provision"]["status"], d["teardown"]) for d in listed] == [
+        ("acme-demo", "FAILED", None),
+        ("acme-demo-2", "RUNNING", None),
+    ]
     assert listed[0]["provision"]["execution_name"] == ended.name and listed[1]["provision"]["execution_arn"] == started.execution_arn
     for line in ("acme-demo ", "FAILED", "acme-demo-2", "RUNNING"):
         assert line in result.stderr, line

@@ -37,8 +37,15 @@ def default_vpc(emulator) -> str:
 
 def our_group_names(deployment_id: str) -> list[str]:
     names = Names(deployment_id)
-    return sorted([names.analytics_security_group, names.director_security_group, names.emr_rds_security_group,
-                   EMR_MASTER_SECURITY_GROUP, EMR_SLAVE_SECURITY_GROUP])
+    return sorted(
+        [
+            names.analytics_security_group,
+            names.director_security_group,
+            names.emr_rds_security_group,
+            EMR_MASTER_SECURITY_GROUP,
+            EMR_SLAVE_SECURITY_GROUP,
+        ]
+    )
 
 
 def test_a_lost_allocate_address_answer_leaves_one_elastic_ip(emulator, minimal_input):
@@ -67,7 +74,9 @@ def test_a_lost_answer_in_network_is_no_duplicate_error(emulator, minimal_input,
     assert result.status == "SUCCEEDED", result.cause
     assert lost.lost == 1
     vpc_id = default_vpc(emulator)
-    assert [name for name in group_names(emulator, vpc_id) if name in our_group_names(minimal_input["deployment_id"])] == our_group_names(minimal_input["deployment_id"])
+    assert [name for name in group_names(emulator, vpc_id) if name in our_group_names(minimal_input["deployment_id"])] == our_group_names(
+        minimal_input["deployment_id"]
+    )
 
 
 def test_network_retried_while_ec2_lists_lag_adopts_what_its_first_attempt_made(emulator, minimal_input):
@@ -75,8 +84,13 @@ def test_network_retried_while_ec2_lists_lag_adopts_what_its_first_attempt_made(
     InvalidGroup.NotFound (retryable), and the retried phase's look-ups do not show the groups and rules
     its first attempt made, while creating them again answers InvalidGroup.Duplicate."""
     seed(emulator, minimal_input)
-    emulator.faults.aws("NetworkFunction", times=1, code="InvalidGroup.NotFound", operation="AuthorizeSecurityGroupIngress",
-                        after="AuthorizeSecurityGroupIngress")
+    emulator.faults.aws(
+        "NetworkFunction",
+        times=1,
+        code="InvalidGroup.NotFound",
+        operation="AuthorizeSecurityGroupIngress",
+        after="AuthorizeSecurityGroupIngress",
+    )
 
     result = execute(emulator, minimal_input)
 
@@ -86,7 +100,9 @@ def test_network_retried_while_ec2_lists_lag_adopts_what_its_first_attempt_made(
     assert len(creates) == len(our_group_names(minimal_input["deployment_id"])) + 1, "the retry did not meet InvalidGroup.Duplicate"
     assert any(key[0] == "group" for key in emulator.ec2_describe_lag.hidden), "the retry's look-ups saw every group at once"
     vpc_id = default_vpc(emulator)
-    assert [name for name in group_names(emulator, vpc_id) if name in our_group_names(minimal_input["deployment_id"])] == our_group_names(minimal_input["deployment_id"])
+    assert [name for name in group_names(emulator, vpc_id) if name in our_group_names(minimal_input["deployment_id"])] == our_group_names(
+        minimal_input["deployment_id"]
+    )
 
 
 @pytest.fixture(scope="module")

@@ -34,17 +34,24 @@ def inventory(emulator, names: Names) -> dict:
         "policies": sorted((p["Arn"], p["DefaultVersionId"]) for p in iam.list_policies(Scope="Local")["Policies"]),
         "instance_profiles": sorted(p["InstanceProfileId"] for p in iam.list_instance_profiles()["InstanceProfiles"]),
         "access_keys": sorted(k["AccessKeyId"] for u in users for k in iam.list_access_keys(UserName=u)["AccessKeyMetadata"]),
-        "attached": {r: sorted(p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=r)["AttachedPolicies"])
-                     for r in (EMR_SERVICE_ROLE, names.emr_instance_role, names.analytics_role)},
+        "attached": {
+            r: sorted(p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=r)["AttachedPolicies"])
+            for r in (EMR_SERVICE_ROLE, names.emr_instance_role, names.analytics_role)
+        },
         "security_groups": sorted(g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"]),
         "security_group_rules": sorted(r["SecurityGroupRuleId"] for r in ec2.describe_security_group_rules()["SecurityGroupRules"]),
         # This phase's secrets; other phases' are counted by their own tests.
         "secrets": sorted(
             (s["ARN"], s.get("LastChangedDate"))
-            for s in emulator.client("secretsmanager").list_secrets()["SecretList"] if s["Name"].startswith(names.secret("iam/"))
+            for s in emulator.client("secretsmanager").list_secrets()["SecretList"]
+            if s["Name"].startswith(names.secret("iam/"))
         ),
-        "edxapp_db_groups": [g["VpcSecurityGroupId"] for g in emulator.client("rds").describe_db_instances(
-            DBInstanceIdentifier="acme-edxapp-db")["DBInstances"][0]["VpcSecurityGroups"]],
+        "edxapp_db_groups": [
+            g["VpcSecurityGroupId"]
+            for g in emulator.client("rds").describe_db_instances(DBInstanceIdentifier="acme-edxapp-db")["DBInstances"][0][
+                "VpcSecurityGroups"
+            ]
+        ],
     }
 
 
@@ -76,5 +83,6 @@ def test_identity_and_network_run_and_a_rerun_creates_nothing(emulator, full_inp
     keys = {}
     for secret_arn in (identity["es_key_secret_arn"], identity["reports_key_secret_arn"]):
         keys[f"the secret access key in {secret_arn}"] = json.loads(
-            emulator.client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"])["secret_access_key"]
+            emulator.client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]
+        )["secret_access_key"]
     assert_no_leak(keys, {**history_places(first.view.events, "first history"), **history_places(second.view.events, "second history")})

@@ -14,14 +14,24 @@ from testkit import EVENTS
 
 COMMAND = str(Path(sys.executable).parent / "analytics-provisioner")
 SECURE_REPO_FILES = {
-    "vars-analytics.yml", "analytics.pem", "manifest.json", "analytics-tasks/emr-vars.yml", "analytics-tasks/jenkins_env",
-    "analytics-tasks/analytics-override.cfg", "analytics-tasks/edxapp_creds", "analytics-tasks/edxanalytics_creds",
+    "vars-analytics.yml",
+    "analytics.pem",
+    "manifest.json",
+    "analytics-tasks/emr-vars.yml",
+    "analytics-tasks/jenkins_env",
+    "analytics-tasks/analytics-override.cfg",
+    "analytics-tasks/edxapp_creds",
+    "analytics-tasks/edxanalytics_creds",
 }
 
 
 def local_run(document: Path, out: Path, server, *options: str) -> subprocess.CompletedProcess:
-    return subprocess.run([COMMAND, "local", "run", "--input", str(document), "--out", str(out), "--mysql", server.url, *options],
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [COMMAND, "local", "run", "--input", str(document), "--out", str(out), "--mysql", server.url, *options],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def assert_private(out: Path) -> None:
@@ -36,15 +46,16 @@ def test_local_run_writes_the_secure_repo_and_the_report(runbook_users, mysql_se
     result = local_run(EVENTS / "input-minimal.json", out, mysql_server)
     assert result.returncode == 0, result.stderr[-2000:]
     written = {str(path.relative_to(out)) for path in out.rglob("*") if path.is_file()}
-    assert SECURE_REPO_FILES <= written, SECURE_REPO_FILES - written
+    assert written >= SECURE_REPO_FILES, SECURE_REPO_FILES - written
     report = json.loads((out / "report.json").read_text())
     assert report["status"] == "SUCCEEDED" and report["resources"]
     assert "SUCCEEDED" in result.stderr + result.stdout
     assert "verified: 15 of 15 network paths open; the RDS test from the analytics instances: skipped (no analytics instance" in (
-        " ".join((result.stderr + result.stdout).split()))
+        " ".join((result.stderr + result.stdout).split())
+    )
     assert report["warnings"] and report["warnings"] == report["output"]["warnings"]
     assert (out / "timeline.svg").read_text().startswith("<svg")
-    ending = result.stderr[result.stderr.index("SUCCEEDED"):]
+    ending = result.stderr[result.stderr.index("SUCCEEDED") :]
     assert f"{len(report['warnings'])} warning" in ending and all(warning in ending for warning in report["warnings"])
     assert_private(out)
     # provision.yml's job_flow_role: the profile of the deployment's own EMR role, which Identity made
@@ -96,7 +107,11 @@ def test_a_run_first_removes_what_the_previous_run_wrote_and_nothing_else(tmp_pa
 
 def test_a_local_run_on_a_throwaway_server_needs_no_running_mysql(tmp_path):
     """`make demo`'s default: a private MariaDB started for the run and removed after it."""
-    result = subprocess.run([COMMAND, "local", "run", "--input", str(EVENTS / "input-minimal.json"), "--out", str(tmp_path / "out"),
-                             "--mysql", "throwaway"], capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [COMMAND, "local", "run", "--input", str(EVENTS / "input-minimal.json"), "--out", str(tmp_path / "out"), "--mysql", "throwaway"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads((tmp_path / "out" / "report.json").read_text())["status"] == "SUCCEEDED"

@@ -27,8 +27,16 @@ READS = ("Describe", "List", "Get", "Head")
 STATE_MACHINE_EXAMPLES = 12
 BASE = load_event("input-full.json")
 HOSTILE = ["", " ", "'; DROP TABLE users;--", "a" * 300, "ACME", "-acme", "acme_", "../..", "${jndi:x}", "\u0000", "é", "0.0.0.0/33"]
-WRONG_TYPES = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.lists(st.integers(), max_size=2),
-                        st.dictionaries(st.text(max_size=3), st.integers(), max_size=2), st.sampled_from(HOSTILE), st.text(max_size=40))
+WRONG_TYPES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    st.sampled_from(HOSTILE),
+    st.text(max_size=40),
+)
 
 
 PATHS = sorted(field_paths(BASE))
@@ -42,7 +50,9 @@ def _refused_by_schema(doc) -> bool:
     return bool(validation_errors(doc))
 
 
-@settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much])
+@settings(
+    max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much]
+)
 @given(doc=malformed().filter(_refused_by_schema))
 def test_malformed_input_is_refused_by_validate_and_creates_nothing(seeded_full, doc):
     calls = seeded_full.faults.calls
@@ -60,14 +70,23 @@ def test_malformed_input_is_refused_by_validate_and_creates_nothing(seeded_full,
     assert [call.operation for call in calls if not call.operation.startswith(READS)] == []
 
 
-@settings(max_examples=STATE_MACHINE_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much])
+@settings(
+    max_examples=STATE_MACHINE_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much],
+)
 @given(doc=malformed().filter(_refused_by_schema))
 def test_malformed_inputs_fail_the_real_state_machine_in_validate(machine_account, doc):
     emulator, before, started = machine_account
     started.append(doc)
     result = execute(emulator, doc, name=f"malformed-{len(started)}")
     assert result.status == "FAILED" and result.error == "Validate.InputError", (result.error, json.dumps(doc)[:300])
-    assert [s["state"] for s in result.view.summary()][:4] == ["Take deployment lock", "Last run's functions may still run?", "Lock taken", "Validate input"]
+    assert [s["state"] for s in result.view.summary()][:4] == [
+        "Take deployment lock",
+        "Last run's functions may still run?",
+        "Lock taken",
+        "Validate input",
+    ]
     assert inventory(emulator) == before
 
 

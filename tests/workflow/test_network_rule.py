@@ -22,8 +22,16 @@ ACCESS_DENIED = {1045, 1698}  # the server answered (MariaDB says 1698 for some 
 
 def rds_instance(emulator, identifier: str, groups: list[str]) -> dict:
     rds = emulator.client("rds")
-    rds.create_db_instance(DBInstanceIdentifier=identifier, Engine="mysql", DBInstanceClass="db.t3.small", AllocatedStorage=20,
-                           MasterUsername="admin", ManageMasterUserPassword=True, VpcSecurityGroupIds=groups, PubliclyAccessible=False)
+    rds.create_db_instance(
+        DBInstanceIdentifier=identifier,
+        Engine="mysql",
+        DBInstanceClass="db.t3.small",
+        AllocatedStorage=20,
+        MasterUsername="admin",
+        ManageMasterUserPassword=True,
+        VpcSecurityGroupIds=groups,
+        PubliclyAccessible=False,
+    )
     return rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]["Endpoint"]
 
 
@@ -31,8 +39,9 @@ def connect_as(function: str | None, endpoint: dict):
     """A pymysql connection to ``endpoint`` made inside ``function`` (None: outside every function)."""
     faults.current.function = function
     try:
-        return pymysql.connect(host=endpoint["Address"], port=endpoint["Port"], user=f"probe_{secrets.token_hex(4)}", password="x",
-                               connect_timeout=5)
+        return pymysql.connect(
+            host=endpoint["Address"], port=endpoint["Port"], user=f"probe_{secrets.token_hex(4)}", password="x", connect_timeout=5
+        )
     finally:
         faults.current.function = None
 
@@ -54,15 +63,23 @@ def test_a_connection_from_dbsetup_needs_a_path_from_its_group(emulator):
 
     with pytest.raises(pymysql.err.OperationalError) as raised:
         connect_as("DbSetupFunction", endpoint)
-    assert raised.value.args[0] == CANT_CONNECT and "Can't connect to MySQL server" in raised.value.args[1] and "timed out" in raised.value.args[1]
+    assert (
+        raised.value.args[0] == CANT_CONNECT
+        and "Can't connect to MySQL server" in raised.value.args[1]
+        and "timed out" in raised.value.args[1]
+    )
     assert refused_with(None, endpoint) in ACCESS_DENIED  # outside every function nothing is judged: the server answers
 
     other = ec2.create_security_group(GroupName="other", Description="other", VpcId=vpc_id)["GroupId"]
     ec2.authorize_security_group_ingress(GroupId=db_group, IpPermissions=[IngressRule.tcp(3306, other).permission()])
     assert refused_with("DbSetupFunction", endpoint) == CANT_CONNECT  # a path for another group is no path for DbSetup
-    ec2.authorize_security_group_ingress(GroupId=db_group, IpPermissions=[IngressRule.tcp(3307, emulator.parameters["DbSetupSecurityGroupId"]).permission()])
+    ec2.authorize_security_group_ingress(
+        GroupId=db_group, IpPermissions=[IngressRule.tcp(3307, emulator.parameters["DbSetupSecurityGroupId"]).permission()]
+    )
     assert refused_with("DbSetupFunction", endpoint) == CANT_CONNECT  # another port
-    ec2.authorize_security_group_ingress(GroupId=db_group, IpPermissions=[IngressRule.tcp(3306, emulator.parameters["DbSetupSecurityGroupId"]).permission()])
+    ec2.authorize_security_group_ingress(
+        GroupId=db_group, IpPermissions=[IngressRule.tcp(3306, emulator.parameters["DbSetupSecurityGroupId"]).permission()]
+    )
     assert refused_with("DbSetupFunction", endpoint) in ACCESS_DENIED  # through: the server answers
     assert refused_with("StorageFunction", endpoint) == CANT_CONNECT  # no VPC config: outside the VPC, the instance is not public
 
@@ -71,8 +88,12 @@ def test_a_connection_from_dbsetup_needs_a_path_from_its_group(emulator):
 def test_without_vpc_config_dbsetup_reaches_only_a_public_instance_open_to_all(mysql_server, runbook_users):
     with Emulator(region=REGION, mysql=mysql_server, parameters={"DbSetupSubnetIds": "", "DbSetupSecurityGroupId": ""}) as emulator:
         assert not emulator.client("lambda").get_function_configuration(FunctionName="DbSetupFunction").get("VpcConfig")
-        default = emulator.client("ec2").describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]}])["SecurityGroups"][0]["GroupId"]
-        emulator.client("ec2").authorize_security_group_ingress(GroupId=default, IpPermissions=[IngressRule.tcp(3306, "0.0.0.0/0").permission()])
+        default = emulator.client("ec2").describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]}])[
+            "SecurityGroups"
+        ][0]["GroupId"]
+        emulator.client("ec2").authorize_security_group_ingress(
+            GroupId=default, IpPermissions=[IngressRule.tcp(3306, "0.0.0.0/0").permission()]
+        )
         endpoint = rds_instance(emulator, "private-db", [default])
         assert refused_with("DbSetupFunction", endpoint) == CANT_CONNECT
         emulator.client("rds").modify_db_instance(DBInstanceIdentifier="private-db", PubliclyAccessible=True, ApplyImmediately=True)
@@ -99,8 +120,11 @@ def test_network_admits_the_dbsetup_group_into_the_emr_rds_group_and_dbsetup_get
     result = execute(emulator, minimal_input)
 
     assert result.status == "SUCCEEDED", result.cause
-    [exited] = [e["stateExitedEventDetails"] for e in result.view.events
-                if e["type"] == "TaskStateExited" and e["stateExitedEventDetails"]["name"] == "Ensure network and security groups"]
+    [exited] = [
+        e["stateExitedEventDetails"]
+        for e in result.view.events
+        if e["type"] == "TaskStateExited" and e["stateExitedEventDetails"]["name"] == "Ensure network and security groups"
+    ]
     emr_rds = json.loads(exited["output"])["network"]["security_groups"]["emr_rds"]
     described = emulator.client("ec2").describe_security_groups(GroupIds=[emr_rds])["SecurityGroups"][0]
     assert IngressRule.tcp(3306, emulator.parameters["DbSetupSecurityGroupId"]) in ingress_rules(described)

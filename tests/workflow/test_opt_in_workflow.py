@@ -23,14 +23,24 @@ def _secret(emulator, doc):
 
 
 def _secret_for_another_deployment(emulator, doc):
-    emulator.client("secretsmanager").create_secret(Name="payments/db-migrate", SecretString=json.dumps({"username": "u", "password": "p"}),
-                                                    Tags=[{"Key": TAG_ALLOW, "Value": "payments-prod"}])
+    emulator.client("secretsmanager").create_secret(
+        Name="payments/db-migrate",
+        SecretString=json.dumps({"username": "u", "password": "p"}),
+        Tags=[{"Key": TAG_ALLOW, "Value": "payments-prod"}],
+    )
     doc["edxapp"]["migration_secret_id"] = "payments/db-migrate"
 
 
 def _database(emulator, doc):
-    emulator.client("rds").create_db_instance(DBInstanceIdentifier="payments-db", Engine="mysql", DBInstanceClass="db.t3.medium",
-                                              AllocatedStorage=20, MasterUsername="admin", MasterUserPassword="payments-master-1", Tags=TEAM_TAGS)
+    emulator.client("rds").create_db_instance(
+        DBInstanceIdentifier="payments-db",
+        Engine="mysql",
+        DBInstanceClass="db.t3.medium",
+        AllocatedStorage=20,
+        MasterUsername="admin",
+        MasterUserPassword="payments-master-1",
+        Tags=TEAM_TAGS,
+    )
     doc["edxapp"]["db_instance_id"] = "payments-db"
 
 
@@ -64,6 +74,15 @@ def test_another_teams_resource_ends_the_execution_in_validate_with_nothing_crea
     result = execute(emulator, minimal_input)
     assert (result.status, result.error) == ("FAILED", error), result.cause
     assert message in result.cause
-    assert [state["state"] for state in result.view.summary()] == ["Take deployment lock", "Last run's functions may still run?", "Lock taken", "Validate input", "Validate failed", "Write failure report", "Release deployment lock (failed)", "Deployment failed"]
+    assert [state["state"] for state in result.view.summary()] == [
+        "Take deployment lock",
+        "Last run's functions may still run?",
+        "Lock taken",
+        "Validate input",
+        "Validate failed",
+        "Write failure report",
+        "Release deployment lock (failed)",
+        "Deployment failed",
+    ]
     assert inventory(emulator) == before
     assert tagged_resources(emulator, "acme-demo") == []

@@ -22,12 +22,21 @@ from testkit import load_event
 
 # Where an S3 API operation's IAM action has another name (the Service Authorization Reference).
 S3_ACTIONS = {
-    "HeadBucket": "ListBucket", "ListObjects": "ListBucket", "ListObjectsV2": "ListBucket", "ListObjectVersions": "ListBucketVersions",
-    "ListBuckets": "ListAllMyBuckets", "HeadObject": "GetObject", "DeleteObjects": "DeleteObject",
-    "PutBucketEncryption": "PutEncryptionConfiguration", "GetBucketEncryption": "GetEncryptionConfiguration",
-    "PutPublicAccessBlock": "PutBucketPublicAccessBlock", "GetPublicAccessBlock": "GetBucketPublicAccessBlock",
-    "PutBucketLifecycleConfiguration": "PutLifecycleConfiguration", "GetBucketLifecycleConfiguration": "GetLifecycleConfiguration",
-    "DeleteBucketLifecycle": "PutLifecycleConfiguration", "PutBucketNotificationConfiguration": "PutBucketNotification",
+    "HeadBucket": "ListBucket",
+    "ListObjects": "ListBucket",
+    "ListObjectsV2": "ListBucket",
+    "ListObjectVersions": "ListBucketVersions",
+    "ListBuckets": "ListAllMyBuckets",
+    "HeadObject": "GetObject",
+    "DeleteObjects": "DeleteObject",
+    "PutBucketEncryption": "PutEncryptionConfiguration",
+    "GetBucketEncryption": "GetEncryptionConfiguration",
+    "PutPublicAccessBlock": "PutBucketPublicAccessBlock",
+    "GetPublicAccessBlock": "GetBucketPublicAccessBlock",
+    "PutBucketLifecycleConfiguration": "PutLifecycleConfiguration",
+    "GetBucketLifecycleConfiguration": "GetLifecycleConfiguration",
+    "DeleteBucketLifecycle": "PutLifecycleConfiguration",
+    "PutBucketNotificationConfiguration": "PutBucketNotification",
 }
 PREFIXES = {"tagging": "tag"}  # signing name -> IAM prefix, where they differ
 NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity"}
@@ -63,7 +72,9 @@ def is_allowed(action: str, patterns: list[str]) -> bool:
 
 
 def _api(emulator, event_name: str) -> dict:
-    payload = emulator.client("lambda").invoke(FunctionName="ApiFunction", Payload=json.dumps(load_event(f"api/{event_name}")))["Payload"].read()
+    payload = (
+        emulator.client("lambda").invoke(FunctionName="ApiFunction", Payload=json.dumps(load_event(f"api/{event_name}")))["Payload"].read()
+    )
     return json.loads(payload)
 
 
@@ -90,10 +101,16 @@ def test_every_call_a_function_makes_is_allowed_by_its_own_policy(emulator, full
     assert first.status == "SUCCEEDED", first.cause
     # The re-run's Verify runs the RDS test over SSM (SendCommand, GetCommandInvocation): the analytics
     # instance's agent may register once its role has the SSM core policy (README, Outputs).
-    emulator.client("iam").attach_role_policy(RoleName=Names(full_input["deployment_id"]).analytics_role,
-                                              PolicyArn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore")
-    spare = [{"Key": "Name", "Value": Names(full_input["deployment_id"]).insights_eip}, {"Key": TAG_DEPLOYMENT, "Value": full_input["deployment_id"]}]
-    emulator.client("ec2").allocate_address(Domain="vpc", TagSpecifications=[{"ResourceType": "elastic-ip", "Tags": spare}])  # the re-run releases it
+    emulator.client("iam").attach_role_policy(
+        RoleName=Names(full_input["deployment_id"]).analytics_role, PolicyArn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+    )
+    spare = [
+        {"Key": "Name", "Value": Names(full_input["deployment_id"]).insights_eip},
+        {"Key": TAG_DEPLOYMENT, "Value": full_input["deployment_id"]},
+    ]
+    emulator.client("ec2").allocate_address(
+        Domain="vpc", TagSpecifications=[{"ResourceType": "elastic-ip", "Tags": spare}]
+    )  # the re-run releases it
     rerun = execute(emulator, full_input, name="acme-prod-rerun")
     assert rerun.status == "SUCCEEDED" and rerun.output["verify"]["rds_test"]["status"] == "passed", rerun.cause
     refusing = emulator.faults.aws("ComputeFunction", times=10_000, code="InvalidRequest", status=400)
@@ -112,6 +129,14 @@ def test_every_call_a_function_makes_is_allowed_by_its_own_policy(emulator, full
     allowed = allowed_actions(cfn.load())
     calls = set(emulator.faults.calls)
     assert {call.function for call in calls} == set(allowed), "some function never ran: the check would not cover it"
-    missing = sorted({(call.function, action) for call in calls for action in iam_actions(call)
-                      if action not in NEEDS_NO_PERMISSION and not is_allowed(action, allowed[call.function])})
-    assert missing == [], "calls their function's role does not allow:\n" + "\n".join(f"  {function}: {action}" for function, action in missing)
+    missing = sorted(
+        {
+            (call.function, action)
+            for call in calls
+            for action in iam_actions(call)
+            if action not in NEEDS_NO_PERMISSION and not is_allowed(action, allowed[call.function])
+        }
+    )
+    assert missing == [], "calls their function's role does not allow:\n" + "\n".join(
+        f"  {function}: {action}" for function, action in missing
+    )

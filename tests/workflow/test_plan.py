@@ -25,15 +25,35 @@ PLAN = "plan"
 UNSET = {"PROVISION_STATE_MACHINE_ARN": None, "TEARDOWN_STATE_MACHINE_ARN": None, "ANALYTICS_PROVISIONER_STACK": None}
 # What a first plan of a fresh account does not create: what exists before any deployment.
 EXISTING = {
-    ("=", "VPC attribute"), ("=", "security group"),  # the VPC's DNS hostnames (on in a default VPC) and its default group
+    ("=", "VPC attribute"),
+    ("=", "security group"),  # the VPC's DNS hostnames (on in a default VPC) and its default group
     ("~", "RDS instance (edxapp's)"),  # joins the deployment's EMR RDS group
     ("~", "MySQL user"),  # on the edxapp server, which exists: ensured, the plan does not log in
     ("=", "S3 bucket"),  # the edxapp site's tracking-logs bucket (input-full names one), opted in
 }
 EVERY_KIND = {
-    "IAM role", "IAM policy", "IAM policy attachment", "IAM instance profile", "IAM user", "IAM user policy", "security group",
-    "security group rule", "RDS instance (edxapp's)", "S3 bucket", "bucket policy statement", "search domain", "DB subnet group",
-    "RDS instance", "MySQL database", "MySQL user", "key pair", "EC2 instance", "Elastic IP", "secret", "rendered file", "VPC attribute",
+    "IAM role",
+    "IAM policy",
+    "IAM policy attachment",
+    "IAM instance profile",
+    "IAM user",
+    "IAM user policy",
+    "security group",
+    "security group rule",
+    "RDS instance (edxapp's)",
+    "S3 bucket",
+    "bucket policy statement",
+    "search domain",
+    "DB subnet group",
+    "RDS instance",
+    "MySQL database",
+    "MySQL user",
+    "key pair",
+    "EC2 instance",
+    "Elastic IP",
+    "secret",
+    "rendered file",
+    "VPC attribute",
 }
 
 
@@ -76,7 +96,9 @@ def test_a_fresh_account_plans_every_resource_as_created_with_reads_only(emulato
     assert named(result, "IAM user") == {f"{names}-analytics-elasticsearch": "+", f"{names}-analytics-reports": "+"}
     assert named(result, "search domain") == {f"{names}-analytics-es": "+"}
     assert named(result, "RDS instance (edxapp's)") == {full_input["edxapp"]["db_instance_id"]: "~"}
-    assert f"{full_input['edxapp']['grades_bucket']} AnalyticsProvisionerGradesDownload" in " ".join(named(result, "bucket policy statement"))
+    assert f"{full_input['edxapp']['grades_bucket']} AnalyticsProvisionerGradesDownload" in " ".join(
+        named(result, "bucket policy statement")
+    )
     assert result["summary"] == {"create": sum(c["action"] == "+" for c in result["changes"]), "modify": 2, "keep": 3}
     assert set(result) == {"deployment_id", "region", "changes", "phases", "summary", "warnings"}
     assert [phase["phase"] for phase in result["phases"]][:2] == ["Ensure IAM roles and users", "Ensure network and security groups"]
@@ -100,11 +122,16 @@ def test_after_a_successful_run_nothing_is_created_and_drift_is_a_change(emulato
     # What drifted since is a change, and still nothing is written.
     ec2, names = emulator.client("ec2"), full_input["deployment_id"]
     group = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"{names}-analytics"]}])["SecurityGroups"][0]
-    ec2.authorize_security_group_ingress(GroupId=group["GroupId"], IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    ec2.authorize_security_group_ingress(
+        GroupId=group["GroupId"],
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+    )
     emulator.client("s3").delete_bucket_encryption(Bucket=f"{names}-analytics-emr")
-    director = [i for r in ec2.describe_instances(Filters=[{"Name": "tag:Name", "Values": [f"{names}-director"]}])["Reservations"]
-                for i in r["Instances"]][0]
+    director = [
+        i
+        for r in ec2.describe_instances(Filters=[{"Name": "tag:Name", "Values": [f"{names}-director"]}])["Reservations"]
+        for i in r["Instances"]
+    ][0]
     ec2.stop_instances(InstanceIds=[director["InstanceId"]])
     drifted, calls = planned(emulator, full_input)
     assert writes(calls) == []
@@ -125,7 +152,6 @@ def test_an_input_validate_refuses_is_refused_alike_with_reads_only(emulator, mi
         planning.run(document, REGION, emulator.secure_repo_bucket)
     assert str(refused_by_plan.value) == str(refused_by_validate.value)
     assert writes([call for call in emulator.faults.calls[before:] if call.function == PLAN]) == []
-
 
 
 def test_local_plan_and_plan_refuse_as_validate_does_with_exit_2(minimal_input, tmp_path):
@@ -149,12 +175,16 @@ def test_local_plan_and_plan_refuse_as_validate_does_with_exit_2(minimal_input, 
 
 def test_plan_reads_the_stack_and_plans_against_the_account(emulator, minimal_input, tmp_path):
     seed(emulator, minimal_input)
-    stack = {"Parameters": {key: {"Type": "String"} for key in emulator.parameters},
-             "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
-             "Outputs": {"SecureRepoBucketName": {"Value": emulator.secure_repo_bucket}}}
+    stack = {
+        "Parameters": {key: {"Type": "String"} for key in emulator.parameters},
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {"SecureRepoBucketName": {"Value": emulator.secure_repo_bucket}},
+    }
     emulator.client("cloudformation").create_stack(
-        StackName="analytics-provisioner", TemplateBody=json.dumps(stack),
-        Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in emulator.parameters.items()])
+        StackName="analytics-provisioner",
+        TemplateBody=json.dumps(stack),
+        Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in emulator.parameters.items()],
+    )
     path = tmp_path / "input.json"
     path.write_text(json.dumps(minimal_input))
     before, calls = inventory(emulator), len(emulator.faults.calls)

@@ -46,10 +46,15 @@ def test_a_whole_run_renders_files_that_agree_with_the_release(emulator, minimal
     app, es_key = stored(emulator, names.app_secrets_secret), stored(emulator, names.es_user_key_secret)
     analytics_db = stored(emulator, names.analytics_db_secret)
     assert variables["ANALYTICS_API_ELASTICSEARCH_AWS_SECRET_ACCESS_KEY"] == es_key["secret_access_key"]
-    assert variables["ANALYTICS_API_DATABASES"]["default"]["PASSWORD"] == variables["INSIGHTS_DATABASE_PASSWORD"] == analytics_db["password"]
+    assert (
+        variables["ANALYTICS_API_DATABASES"]["default"]["PASSWORD"] == variables["INSIGHTS_DATABASE_PASSWORD"] == analytics_db["password"]
+    )
     assert json.loads((tmp_path / "analytics-tasks" / "edxanalytics_creds").read_text())["password"] == analytics_db["password"]
     assert (variables["ANALYTICS_API_SECRET_KEY"], variables["INSIGHTS_SECRET_KEY"], variables["COMMON_JWT_SECRET_KEY"]) == (
-        app["api_secret_key"], app["insights_secret_key"], app["api_jwt_secret_key"])
+        app["api_secret_key"],
+        app["insights_secret_key"],
+        app["api_jwt_secret_key"],
+    )
     sso_key = "INSIGHTS_OAUTH2_KEY" if release == "ironwood" else "INSIGHTS_SOCIAL_AUTH_EDX_OAUTH2_KEY"
     assert variables[sso_key] == app["sso_client_id"]
     assert override.get("edx-rest-api", "client_secret") == app["backend_client_secret"]
@@ -57,9 +62,14 @@ def test_a_whole_run_renders_files_that_agree_with_the_release(emulator, minimal
     # Jenkins: the stored password and deploy key, the deploy key's public half in the output, no secure repo until given.
     deploy_key = stored(emulator, names.key_pair_secret(names.jenkins_deploy_key_pair))
     credentials = {credential["id"]: credential for credential in variables["JENKINS_ANALYTICS_CREDENTIALS"]}
-    assert (variables["JENKINS_ANALYTICS_AUTH_REALM"], variables["JENKINS_ANALYTICS_USER_PASSWORD_PLAIN"]) == ("unix", app["jenkins_password"])
+    assert (variables["JENKINS_ANALYTICS_AUTH_REALM"], variables["JENKINS_ANALYTICS_USER_PASSWORD_PLAIN"]) == (
+        "unix",
+        app["jenkins_password"],
+    )
     assert credentials["github-deploy-key"]["privatekey"] == deploy_key["private_key"]
-    public_key = emulator.client("ec2").describe_key_pairs(KeyNames=[names.jenkins_deploy_key_pair], IncludePublicKey=True)["KeyPairs"][0]["PublicKey"]
+    public_key = emulator.client("ec2").describe_key_pairs(KeyNames=[names.jenkins_deploy_key_pair], IncludePublicKey=True)["KeyPairs"][0][
+        "PublicKey"
+    ]
     assert report["output"]["jenkins"]["deploy_public_key"] == public_key.strip()
     assert "ANALYTICS_SCHEDULE_SECURE_REPO_URL" not in variables
     assert any("seed job clones no secure repo yet" in step for step in report["output"]["next_steps"])

@@ -100,7 +100,7 @@ def test_storage_stopped_right_after_creating_a_bucket_leaves_one_its_rerun_adop
 
 def _failure_report(emulator, cause: str) -> dict:
     uri = cause.rsplit("failure report: ", 1)[1].rstrip(")")
-    bucket, key = uri[len("s3://"):].split("/", 1)
+    bucket, key = uri[len("s3://") :].split("/", 1)
     return json.loads(emulator.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
 
 
@@ -112,9 +112,12 @@ def test_no_secret_appears_in_history_logs_or_output(emulator, full_input):
     assert len(secrets) >= 12, f"the run stored fewer credentials than it should have: {len(secrets)}"
     teardown = execute(emulator, {"deployment": full_input, "keep_data": True}, name="teardown", machine="TeardownStateMachine")
     assert teardown.status == "SUCCEEDED", teardown.cause
-    assert_no_leak(secrets, {
-        **history_places(result.view.events, "execution history"),
-        **history_places(teardown.view.events, "teardown history"),
-        "function logs": emulator.log_stream.getvalue(),
-        "execution output": result.output,
-    })
+    assert_no_leak(
+        secrets,
+        {
+            **history_places(result.view.events, "execution history"),
+            **history_places(teardown.view.events, "teardown history"),
+            "function logs": emulator.log_stream.getvalue(),
+            "execution output": result.output,
+        },
+    )

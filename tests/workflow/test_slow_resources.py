@@ -61,15 +61,22 @@ def inventory(emulator) -> dict:
 
 def allows_mysql_from(group: dict, source_group_id: str) -> bool:
     return any(
-        permission["IpProtocol"] == "tcp" and permission["FromPort"] <= 3306 <= permission["ToPort"]
+        permission["IpProtocol"] == "tcp"
+        and permission["FromPort"] <= 3306 <= permission["ToPort"]
         and any(pair["GroupId"] == source_group_id for pair in permission.get("UserIdGroupPairs", []))
         for permission in group["IpPermissions"]
     )
 
 
 def test_poll_loops_wait_until_ready_and_the_analytics_instances_reach_mysql(emulator, minimal_input, monkeypatch):
-    doc = prepare(emulator, minimal_input, poll_interval_seconds=60, poll_watch_seconds=0, search_first_check_seconds=600,
-                 database_first_check_seconds=420)
+    doc = prepare(
+        emulator,
+        minimal_input,
+        poll_interval_seconds=60,
+        poll_watch_seconds=0,
+        search_first_check_seconds=600,
+        database_first_check_seconds=420,
+    )
     not_ready_times(monkeypatch, es, "domain_ready", 4)  # the ensure call, then three checks
     not_ready_times(monkeypatch, rds_api, "instance_ready", 3)  # the ensure call, then two checks
 
@@ -90,7 +97,9 @@ def test_poll_loops_wait_until_ready_and_the_analytics_instances_reach_mysql(emu
     # the path the runbook asks to test: analytics instance -> 3306 -> a group the analytics RDS is in
     ec2, names = emulator.client("ec2"), Names("acme-demo")
     instance = emulator.client("rds").describe_db_instances(DBInstanceIdentifier=names.analytics_rds)["DBInstances"][0]
-    analytics_group = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [names.analytics_security_group]}])["SecurityGroups"][0]
+    analytics_group = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [names.analytics_security_group]}])[
+        "SecurityGroups"
+    ][0]
     member_of = [g["VpcSecurityGroupId"] for g in instance["VpcSecurityGroups"]]
     groups = ec2.describe_security_groups(GroupIds=member_of)["SecurityGroups"]
     assert any(allows_mysql_from(group, analytics_group["GroupId"]) for group in groups)
@@ -117,8 +126,9 @@ def test_default_schedule_sees_readiness_inside_one_check(emulator, minimal_inpu
 
 
 def test_ceiling_ends_the_execution_with_a_clear_cause(emulator, minimal_input, monkeypatch):
-    doc = prepare(emulator, minimal_input, poll_interval_seconds=60, poll_watch_seconds=0, search_first_check_seconds=600,
-                 search_timeout_minutes=12)
+    doc = prepare(
+        emulator, minimal_input, poll_interval_seconds=60, poll_watch_seconds=0, search_first_check_seconds=600, search_timeout_minutes=12
+    )
     monkeypatch.setattr(es, "domain_ready", lambda status: False)
 
     result = execute(emulator, doc)

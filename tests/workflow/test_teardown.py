@@ -55,8 +55,9 @@ def test_teardown_removes_everything_tagged_and_restores_what_existed(emulator, 
     removed = execute(emulator, {"deployment": full_input}, name="teardown-1", machine="TeardownStateMachine")
     assert removed.status == "SUCCEEDED", removed.cause
     still_tagged = set(tagged_resources(emulator, "acme-prod"))
-    assert not [arn for arn in shown["delete"] if arn in still_tagged and ":instance/" not in arn and ":secret:" not in arn], \
+    assert not [arn for arn in shown["delete"] if arn in still_tagged and ":instance/" not in arn and ":secret:" not in arn], (
         "the preview listed something the teardown kept"
+    )
     iam_removed = removed.output["identity"]
     assert {names.analytics_role, names.emr_instance_role} == set(iam_removed["roles_deleted"])
     assert {names.analytics_instance_profile, names.emr_instance_profile} == set(iam_removed["instance_profiles_deleted"])
@@ -94,7 +95,9 @@ def _only_deliberate_remains(emulator, arns: list[str]) -> None:
 
 def _shared_groups_reference_nothing_of_ours(emulator, shared_groups: set[str]) -> None:
     existing = {g["GroupId"] for g in emulator.client("ec2").describe_security_groups()["SecurityGroups"]}
-    rules = emulator.client("ec2").describe_security_group_rules(Filters=[{"Name": "group-id", "Values": sorted(shared_groups)}])["SecurityGroupRules"]
+    rules = emulator.client("ec2").describe_security_group_rules(Filters=[{"Name": "group-id", "Values": sorted(shared_groups)}])[
+        "SecurityGroupRules"
+    ]
     for rule in rules:
         referenced = rule.get("ReferencedGroupInfo", {}).get("GroupId")
         assert referenced is None or referenced in existing, rule
@@ -106,7 +109,11 @@ def test_keep_data_keeps_buckets_and_the_final_snapshot_is_taken(emulator, minim
     buckets = {b["Name"] for b in emulator.client("s3").list_buckets()["Buckets"]}
     result = execute(emulator, {"deployment": minimal_input, "keep_data": True}, name="teardown-keep", machine="TeardownStateMachine")
     assert result.status == "SUCCEEDED", result.cause
-    assert {"acme-demo-analytics-emr", "acme-demo-edxanalytics"} <= {b["Name"] for b in emulator.client("s3").list_buckets()["Buckets"]} <= buckets
+    assert (
+        {"acme-demo-analytics-emr", "acme-demo-edxanalytics"}
+        <= {b["Name"] for b in emulator.client("s3").list_buckets()["Buckets"]}
+        <= buckets
+    )
     snapshots = emulator.client("rds").describe_db_snapshots()["DBSnapshots"]
     assert [s["DBSnapshotIdentifier"] for s in snapshots if s["DBSnapshotIdentifier"].startswith("acme-demo-analytics-final-")]
 
@@ -122,13 +129,19 @@ def test_by_default_teardown_keeps_the_tracking_logs_and_every_bucket_holding_da
     assert result.status == "SUCCEEDED", result.cause
     storage = result.output["storage"]
     assert {kept["bucket"]: kept["reason"] for kept in storage["buckets_kept"]} == {
-        "acme-demo-tracking-logs": teardown_storage.TRACKING_LOGS, names.emr_bucket: teardown_storage.HOLDS_OBJECTS}
+        "acme-demo-tracking-logs": teardown_storage.TRACKING_LOGS,
+        names.emr_bucket: teardown_storage.HOLDS_OBJECTS,
+    }
     assert storage["buckets_deleted"] == [names.edxanalytics_bucket]  # it held only the deployment's own creds files
     left = [arn for arn in tagged_resources(emulator, "acme-demo") if arn.startswith("arn:aws:s3:::")]
     assert sorted(left) == sorted(f"arn:aws:s3:::{bucket}" for bucket in ("acme-demo-tracking-logs", names.emr_bucket))
 
-    again = execute(emulator, {"deployment": minimal_input, "delete_data": True, "delete_tracking_logs": True},
-                    name="teardown-delete-data", machine="TeardownStateMachine")
+    again = execute(
+        emulator,
+        {"deployment": minimal_input, "delete_data": True, "delete_tracking_logs": True},
+        name="teardown-delete-data",
+        machine="TeardownStateMachine",
+    )
     assert again.status == "SUCCEEDED", again.cause
     assert again.output["storage"]["buckets_kept"] == []
     assert sorted(again.output["storage"]["buckets_deleted"]) == sorted(["acme-demo-tracking-logs", names.emr_bucket])
@@ -138,7 +151,9 @@ def test_by_default_teardown_keeps_the_tracking_logs_and_every_bucket_holding_da
 def test_bad_teardown_request_is_refused_before_anything_is_deleted(emulator, minimal_input):
     seed(emulator, minimal_input)
     before = inventory(emulator)
-    result = execute(emulator, {"deployment": {**minimal_input, "deployment_id": "Bad"}}, name="teardown-bad", machine="TeardownStateMachine")
+    result = execute(
+        emulator, {"deployment": {**minimal_input, "deployment_id": "Bad"}}, name="teardown-bad", machine="TeardownStateMachine"
+    )
     assert result.status == "FAILED" and result.error == "InputError"
     assert "deployment.deployment_id: 'Bad' is not valid" in result.cause
     assert inventory(emulator) == before
@@ -169,21 +184,30 @@ def test_a_busy_rds_instance_is_asked_again_at_each_check_until_it_goes(emulator
     identifier = _provisioned(emulator, minimal_input)
     busy = emulator.faults.aws("TeardownFunction", times=2, code="InvalidDBInstanceState", operation="DeleteDBInstance")
 
-    result = execute(emulator, {"deployment": minimal_input, "poll_interval_seconds": 30}, name="teardown-busy-rds",
-                     machine="TeardownStateMachine")
+    result = execute(
+        emulator, {"deployment": minimal_input, "poll_interval_seconds": 30}, name="teardown-busy-rds", machine="TeardownStateMachine"
+    )
 
     assert result.status == "SUCCEEDED", result.cause
     assert busy.injected == 2  # refused at the start and at the first check, deleted at the second
     assert result.output["slow"]["db_instances_busy"] == [] and identifier in result.output["slow"]["db_instances_deleting"]
-    assert [s for s in emulator.client("rds").describe_db_snapshots()["DBSnapshots"] if s["DBSnapshotIdentifier"].startswith(f"{identifier}-final-")]
+    assert [
+        s
+        for s in emulator.client("rds").describe_db_snapshots()["DBSnapshots"]
+        if s["DBSnapshotIdentifier"].startswith(f"{identifier}-final-")
+    ]
 
 
 def test_an_rds_instance_busy_for_good_stops_the_teardown_at_its_ceiling_naming_it(emulator, minimal_input):
     identifier = _provisioned(emulator, minimal_input)
     emulator.faults.aws("TeardownFunction", times=10_000, code="InvalidDBInstanceState", operation="DeleteDBInstance")
 
-    result = execute(emulator, {"deployment": minimal_input, "poll_interval_seconds": 60, "timeout_minutes": 3},
-                     name="teardown-stuck-rds", machine="TeardownStateMachine")
+    result = execute(
+        emulator,
+        {"deployment": minimal_input, "poll_interval_seconds": 60, "timeout_minutes": 3},
+        name="teardown-stuck-rds",
+        machine="TeardownStateMachine",
+    )
 
     assert result.status == "FAILED" and result.error == "ResourceTimeoutError", (result.error, result.cause)
     assert f"db_instances {identifier}" in result.cause and f"RDS instance {identifier} refuses deletion while available" in result.cause
@@ -194,7 +218,9 @@ def test_a_busy_edxapp_instance_is_retried_until_our_group_comes_off(emulator, f
     _provisioned(emulator, full_input)
     edxapp = full_input["edxapp"]["db_instance_id"]
     # the edxapp RDS is backing up when teardown takes the EMR RDS group off it (after the secrets step)
-    busy = emulator.faults.aws("TeardownFunction", times=2, code="InvalidDBInstanceState", operation="ModifyDBInstance", after="DeleteSecret")
+    busy = emulator.faults.aws(
+        "TeardownFunction", times=2, code="InvalidDBInstanceState", operation="ModifyDBInstance", after="DeleteSecret"
+    )
 
     result = execute(emulator, {"deployment": full_input}, name="teardown-busy-edxapp", machine="TeardownStateMachine")
 
@@ -208,9 +234,18 @@ def test_a_busy_edxapp_instance_is_retried_until_our_group_comes_off(emulator, f
 def _jenkins_cluster(emulator, name: str, instance_profile: str, protected: bool = False) -> str:
     """What batch/provision.yml starts from the analytics instance: a cluster kept alive, with emr-vars.yml's role."""
     return emulator.client("emr").run_job_flow(
-        Name=name, JobFlowRole=instance_profile, ServiceRole=naming.EMR_SERVICE_ROLE, ReleaseLabel="emr-5.36.0", VisibleToAllUsers=True,
-        Instances={"MasterInstanceType": "m4.xlarge", "SlaveInstanceType": "m4.xlarge", "InstanceCount": 3,
-                   "KeepJobFlowAliveWhenNoSteps": True, "TerminationProtected": protected},
+        Name=name,
+        JobFlowRole=instance_profile,
+        ServiceRole=naming.EMR_SERVICE_ROLE,
+        ReleaseLabel="emr-5.36.0",
+        VisibleToAllUsers=True,
+        Instances={
+            "MasterInstanceType": "m4.xlarge",
+            "SlaveInstanceType": "m4.xlarge",
+            "InstanceCount": 3,
+            "KeepJobFlowAliveWhenNoSteps": True,
+            "TerminationProtected": protected,
+        },
     )["JobFlowId"]
 
 
@@ -223,7 +258,9 @@ def test_the_deployments_emr_clusters_are_terminated_before_its_buckets_and_role
 
     assert result.status == "SUCCEEDED", result.cause
     assert result.output["slow"]["emr_clusters_terminating"] == [ours] and result.output["slow"]["waiting_for"]["emr_clusters"] == []
-    state = {cluster: emulator.client("emr").describe_cluster(ClusterId=cluster)["Cluster"]["Status"]["State"] for cluster in (ours, others)}
+    state = {
+        cluster: emulator.client("emr").describe_cluster(ClusterId=cluster)["Cluster"]["Status"]["State"] for cluster in (ours, others)
+    }
     assert state == {ours: "TERMINATED", others: "WAITING"}  # another deployment's cluster is not ours to end
 
 
@@ -234,11 +271,15 @@ def test_a_bucket_too_big_for_one_call_is_emptied_over_several_turns_of_the_loop
     write_versions(bucket, (f"logs/j-{n % 500}/steps" for n in range(2_500)))  # EMR's logs, rewritten: 2,500 versions of 500 keys
     monkeypatch.setattr(teardown_storage, "BATCH_VERSIONS", 1_000)  # 10,000 on AWS; the loop is the same
 
-    result = execute(emulator, {"deployment": minimal_input, "delete_data": True}, name="teardown-big-bucket", machine="TeardownStateMachine")
+    result = execute(
+        emulator, {"deployment": minimal_input, "delete_data": True}, name="teardown-big-bucket", machine="TeardownStateMachine"
+    )
 
     assert result.status == "SUCCEEDED", result.cause
     ran = [entry["state"] for entry in result.view.summary()]
-    assert ran.count("Empty and delete buckets") == 1 and ran.count("Empty more of the buckets") == 2  # 1,000, 1,000, then 500 and the bucket
+    assert (
+        ran.count("Empty and delete buckets") == 1 and ran.count("Empty more of the buckets") == 2
+    )  # 1,000, 1,000, then 500 and the bucket
     assert bucket in result.output["storage"]["buckets_deleted"] and result.output["storage"]["more"] is False
     assert bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}
 

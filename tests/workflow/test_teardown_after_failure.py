@@ -17,7 +17,11 @@ from testkit import diff, inventory, tagged_everywhere
 DEPLOYMENT = "acme-prod"
 FAULTS = {  # phase -> its function, where its calls start failing for good, what it made by then (in a tagged ARN)
     "Identity": ("IdentityFunction", {"after": "CreateAccessKey"}, ":user/"),  # a user holding a key whose secret was never stored
-    "Network": ("NetworkFunction", {"operation": "ModifyDBInstance"}, ":security-group/"),  # every group and rule, the edxapp RDS not joined
+    "Network": (
+        "NetworkFunction",
+        {"operation": "ModifyDBInstance"},
+        ":security-group/",
+    ),  # every group and rule, the edxapp RDS not joined
     "Search": ("SearchFunction", {"after": "CreateDomain"}, ":domain/"),
     "Database": ("DatabaseFunction", {"after": "CreateDBInstance"}, ":db:"),
     "DbSetup": ("DbSetupFunction", {"after": "CreateSecret"}, ":secret:analytics-provisioner/acme-prod/db/"),  # one login stored and made
@@ -74,7 +78,8 @@ def test_a_teardown_after_a_provisioning_failed_in_each_phase_leaves_only_the_do
 def _shared_emr_groups(emulator) -> set[str]:
     """The per-VPC EMR security groups any deployment may create and every later one uses: never deleted."""
     groups = emulator.client("ec2").describe_security_groups(
-        Filters=[{"Name": "group-name", "Values": [naming.EMR_MASTER_SECURITY_GROUP, naming.EMR_SLAVE_SECURITY_GROUP]}])["SecurityGroups"]
+        Filters=[{"Name": "group-name", "Values": [naming.EMR_MASTER_SECURITY_GROUP, naming.EMR_SLAVE_SECURITY_GROUP]}]
+    )["SecurityGroups"]
     return {group["GroupId"] for group in groups}
 
 
@@ -96,8 +101,12 @@ def test_a_function_still_running_when_the_teardown_starts_leaves_nothing_behind
         if function == "ComputeFunction":
             compute_started.set()
             assert compute_may_go.wait(120)
-        if function == "DeploymentLockFunction" and event.get("action") == "acquire" and event.get("workflow") == "teardown" \
-                and event["execution_arn"] in asked:
+        if (
+            function == "DeploymentLockFunction"
+            and event.get("action") == "acquire"
+            and event.get("workflow") == "teardown"
+            and event["execution_arn"] in asked
+        ):
             waited.set()  # the teardown asks again: it waited
             compute_may_go.set()
             deadline = time.monotonic() + 120

@@ -47,10 +47,21 @@ BAD_INPUTS = [
     (_unknown_vpc, "Validate.PreflightError", "network.vpc_id: VPC vpc-0badbadbadbadbad0 does not exist in us-east-1"),
     (_unreadable_secret, "Validate.PreflightError", "secret 'acme/edxapp/no-such-secret' (edxapp.db_admin_secret_id) is not readable"),
     (_missing_edxapp_db, "Validate.PreflightError", "edxapp.db_instance_id: no RDS instance 'acme-no-such-db'"),
-    (_id_making_a_group_name_ec2_refuses, "Validate.InputError",
-     "deployment_id: 'sg-acme' makes names AWS refuses: the security group name 'sg-acme-analytics' starts with 'sg-', which EC2 refuses; choose another id such as 'acme-sg'"),
-    (_polling_past_the_history_limit, "Validate.InputError", "Step Functions ends an execution at 25000; raise poll_interval_seconds or poll_watch_seconds"),
-    (_search_volume_beyond_its_type, "Validate.PreflightError", "options.es_volume_gb: 100 GiB is outside what a t2.small.search data node takes"),
+    (
+        _id_making_a_group_name_ec2_refuses,
+        "Validate.InputError",
+        "deployment_id: 'sg-acme' makes names AWS refuses: the security group name 'sg-acme-analytics' starts with 'sg-', which EC2 refuses; choose another id such as 'acme-sg'",
+    ),
+    (
+        _polling_past_the_history_limit,
+        "Validate.InputError",
+        "Step Functions ends an execution at 25000; raise poll_interval_seconds or poll_watch_seconds",
+    ),
+    (
+        _search_volume_beyond_its_type,
+        "Validate.PreflightError",
+        "options.es_volume_gb: 100 GiB is outside what a t2.small.search data node takes",
+    ),
 ]
 
 
@@ -65,7 +76,16 @@ def test_bad_input_fails_in_validate_and_creates_nothing(emulator, minimal_input
     assert message in result.cause
     assert "failure report: s3://" in result.cause
     ran = [state["state"] for state in result.view.summary()]
-    assert ran == ["Take deployment lock", "Last run's functions may still run?", "Lock taken", "Validate input", "Validate failed", "Write failure report", "Release deployment lock (failed)", "Deployment failed"]
+    assert ran == [
+        "Take deployment lock",
+        "Last run's functions may still run?",
+        "Lock taken",
+        "Validate input",
+        "Validate failed",
+        "Write failure report",
+        "Release deployment lock (failed)",
+        "Deployment failed",
+    ]
     assert inventory(emulator) == before
     assert tagged_resources(emulator, "acme-demo") == []
 
@@ -76,7 +96,7 @@ def test_failure_report_says_nothing_was_created(emulator, minimal_input):
     _unknown_vpc(minimal_input)
     result = execute(emulator, minimal_input)
     uri = result.cause.rsplit("failure report: ", 1)[1].rstrip(")")
-    bucket, key = uri[len("s3://"):].split("/", 1)
+    bucket, key = uri[len("s3://") :].split("/", 1)
     report = json.loads(emulator.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
     assert report["phase"] == "Validate" and report["nothing_created"] is True
     assert report["error"] == "PreflightError"

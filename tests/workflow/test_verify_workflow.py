@@ -14,7 +14,9 @@ SSM_CORE = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 
 
 def entered(result, state: str) -> int:
-    return sum(1 for event in result.view.events if event["type"].endswith("StateEntered") and event["stateEnteredEventDetails"]["name"] == state)
+    return sum(
+        1 for event in result.view.events if event["type"].endswith("StateEntered") and event["stateEnteredEventDetails"]["name"] == state
+    )
 
 
 def test_a_run_verifies_the_paths_then_reports_the_rds_test_skipped_without_ssm_and_passed_with_it(emulator, minimal_input):
@@ -42,7 +44,9 @@ def test_a_run_verifies_the_paths_then_reports_the_rds_test_skipped_without_ssm_
 
 
 def _deployment(result) -> dict:
-    [event] = [e for e in result.view.events if e["type"] == "TaskStateEntered" and e["stateEnteredEventDetails"]["name"] == "Verify network paths"]
+    [event] = [
+        e for e in result.view.events if e["type"] == "TaskStateEntered" and e["stateEnteredEventDetails"]["name"] == "Verify network paths"
+    ]
     return json.loads(event["stateEnteredEventDetails"]["input"])["deployment"]
 
 
@@ -65,7 +69,7 @@ def test_a_deployment_missing_a_path_fails_in_verify_naming_the_rule_and_a_rerun
     assert "aws ec2 authorize-security-group-ingress --region us-east-1 --group-id sg-" in failed.cause
     assert entered(failed, "Render secure-repo files") == 0  # no secure repo claims a deployment that cannot work
     uri = failed.cause.rsplit("failure report: ", 1)[1].rstrip(")")
-    bucket, key = uri[len("s3://"):].split("/", 1)
+    bucket, key = uri[len("s3://") :].split("/", 1)
     report = json.loads(emulator.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
     assert report["phase"] == "Verify" and report["error"] == "VerificationError"
     assert {"identity", "network", "resources"} <= set(report["created_before_the_failure"])

@@ -47,19 +47,24 @@ class HttpError(Exception):
 
 # --- routes: each gets the API Gateway (REST, proxy integration) event and the path's parameters ----
 
+
 def start_deployment(event: dict, deployment_id: str) -> dict:
     _check_id(deployment_id)
     document = _json_body(event)
     problems = validation_errors(document)
     if document.get("deployment_id") != deployment_id:  # the path is what IAM authorised: the body may not name another
-        problems = [f"deployment_id: {quote(document.get('deployment_id'))} is not the deployment of the path, {deployment_id!r}; "
-                    f"POST a deployment's input to /deployments/<its deployment_id>", *problems][:MAX_PROBLEMS]
+        problems = [
+            f"deployment_id: {quote(document.get('deployment_id'))} is not the deployment of the path, {deployment_id!r}; "
+            f"POST a deployment's input to /deployments/<its deployment_id>",
+            *problems,
+        ][:MAX_PROBLEMS]
     if problems:
         raise HttpError(400, "The execution input is invalid; nothing was started", errors=problems)
     provision, attempt = _machine("provision"), _attempt(event)
     teardown = os.environ.get(TEARDOWN_ENV)
-    started = executions.start(_stepfunctions(provision), provision, document, deployment_id, attempt,
-                               exclusive_with=(teardown,) if teardown else ())
+    started = executions.start(
+        _stepfunctions(provision), provision, document, deployment_id, attempt, exclusive_with=(teardown,) if teardown else ()
+    )
     return _started(event, deployment_id, "provision", started, attempt)
 
 
@@ -92,6 +97,7 @@ def list_deployments(event: dict) -> dict:
 
 # --- dispatch ----------------------------------------------------------------------------------
 
+
 class Api:
     """The route table: ``app.resolve(event, context)`` answers one API Gateway (REST proxy) request,
     a JSON 404 when no route matches, and turns what a route raises into its JSON error (``_error``)."""
@@ -120,12 +126,14 @@ class Api:
 
 
 DEPLOYMENT = "/deployments/(?P<deployment_id>[^/]+)"
-app = Api([
-    ("GET", "/deployments", list_deployments),
-    ("POST", DEPLOYMENT, start_deployment),
-    ("GET", DEPLOYMENT, deployment_status),
-    ("POST", f"{DEPLOYMENT}/teardown", start_teardown),
-])
+app = Api(
+    [
+        ("GET", "/deployments", list_deployments),
+        ("POST", DEPLOYMENT, start_deployment),
+        ("GET", DEPLOYMENT, deployment_status),
+        ("POST", f"{DEPLOYMENT}/teardown", start_teardown),
+    ]
+)
 
 
 def _error(exc: Exception, event: dict, context) -> dict:
@@ -150,14 +158,18 @@ def _error(exc: Exception, event: dict, context) -> dict:
 
 def _busy(exc: executions.Busy, event: dict) -> dict:
     workflow = "teardown" if exc.running["stateMachineArn"] == os.environ.get(TEARDOWN_ENV) else "provision"
-    return _json(409, {
-        "message": str(exc),
-        "running_execution": {**exc.running_execution(), "workflow": workflow},
-        "status_url": _status_url(event, exc.deployment_id, workflow),
-    })
+    return _json(
+        409,
+        {
+            "message": str(exc),
+            "running_execution": {**exc.running_execution(), "workflow": workflow},
+            "status_url": _status_url(event, exc.deployment_id, workflow),
+        },
+    )
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
 
 def _machine(workflow: str) -> str:
     env = PROVISION_ENV if workflow == "provision" else TEARDOWN_ENV
@@ -202,7 +214,9 @@ def _attempt(event: dict) -> int:
 
 def _check_id(deployment_id: str) -> None:
     if not re.fullmatch(DEPLOYMENT_ID_PATTERN, deployment_id):
-        raise HttpError(400, f"deployment id {quote(deployment_id)} is not valid; expected 3-31 of a-z, 0-9 and '-', starting with a letter")
+        raise HttpError(
+            400, f"deployment id {quote(deployment_id)} is not valid; expected 3-31 of a-z, 0-9 and '-', starting with a letter"
+        )
 
 
 def _status_url(event: dict, deployment_id: str, workflow: str) -> str:
@@ -221,16 +235,23 @@ def _started(event: dict, deployment_id: str, workflow: str, started: executions
     if started.status == executions.RUNNING:
         if not started.started:
             body["message"] = "an identical request started this execution already; it is still running"
-        logger.info("execution started" if started.started else "execution already running",
-                    extra={"deployment_id": deployment_id, "workflow": workflow, "execution_name": started.execution_name})
+        logger.info(
+            "execution started" if started.started else "execution already running",
+            extra={"deployment_id": deployment_id, "workflow": workflow, "execution_name": started.execution_name},
+        )
         return _json(202, body, headers={"Location": url})
-    body["message"] = (f"this exact request already ran ({started.status}); nothing new was started. "
-                       f"To run it again, POST it with ?attempt={attempt + 1}")
+    body["message"] = (
+        f"this exact request already ran ({started.status}); nothing new was started. To run it again, POST it with ?attempt={attempt + 1}"
+    )
     return _json(200, body, headers={"Location": url})
 
 
 def _json(status: int, body: dict, headers: dict | None = None) -> dict:
     """A REST proxy integration answer: a compact JSON body, every header as a one-value list."""
     headers = {**(headers or {}), "Content-Type": "application/json"}
-    return {"statusCode": status, "body": json.dumps(body, separators=(",", ":")), "isBase64Encoded": False,
-            "multiValueHeaders": {name: [value] for name, value in headers.items()}}
+    return {
+        "statusCode": status,
+        "body": json.dumps(body, separators=(",", ":")),
+        "isBase64Encoded": False,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+    }

@@ -60,7 +60,9 @@ def _read_input(path: Path) -> dict:
     except (OSError, ValueError) as exc:
         raise click.UsageError(f"--input {path}: cannot read a JSON document ({exc})") from None
     except RecursionError:
-        raise click.UsageError(f"--input {path}: the JSON nests thousands of levels deep; an execution input is a few levels of objects") from None
+        raise click.UsageError(
+            f"--input {path}: the JSON nests thousands of levels deep; an execution input is a few levels of objects"
+        ) from None
 
 
 ERROR_KINDS = {EXIT_FAILED: "failed", EXIT_USAGE: "bad_input", EXIT_ENVIRONMENT: "environment", EXIT_BUSY: "busy"}
@@ -75,8 +77,12 @@ class _Commands(click.Group):
             return super().invoke(ctx)
         except click.ClickException as exc:
             if "--json" in ctx.meta.get("arguments", []):
-                click.echo(json.dumps({"error": ERROR_KINDS.get(exc.exit_code, "error"), "message": exc.format_message(),
-                                       "exit_code": exc.exit_code}, indent=2))
+                click.echo(
+                    json.dumps(
+                        {"error": ERROR_KINDS.get(exc.exit_code, "error"), "message": exc.format_message(), "exit_code": exc.exit_code},
+                        indent=2,
+                    )
+                )
             raise
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -129,11 +135,27 @@ def _database_server(server):
 
 
 @local.command("run")
-@click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Execution input (JSON).")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Where the secure-repo files and report.json go.")
-@click.option("--mysql", "server", default="mysql://root@127.0.0.1:3306", show_default=True, callback=_mysql_url,
-              help="MySQL/MariaDB standing in for both RDS servers, or 'throwaway': a private MariaDB started for the run and removed after it.")
-@click.option("--time-scale", default=0.0, show_default=True, type=click.FloatRange(min=0), help="Multiply Wait and Retry delays (0 = instant).")
+@click.option(
+    "--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Execution input (JSON)."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the secure-repo files and report.json go.",
+)
+@click.option(
+    "--mysql",
+    "server",
+    default="mysql://root@127.0.0.1:3306",
+    show_default=True,
+    callback=_mysql_url,
+    help="MySQL/MariaDB standing in for both RDS servers, or 'throwaway': a private MariaDB started for the run and removed after it.",
+)
+@click.option(
+    "--time-scale", default=0.0, show_default=True, type=click.FloatRange(min=0), help="Multiply Wait and Retry delays (0 = instant)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print report.json to stdout.")
 def local_run(input_path: Path, out_dir: Path, server, time_scale: float, as_json: bool) -> None:
     """Execute the provisioning workflow locally and write the secure repo into --out."""
@@ -148,7 +170,9 @@ def local_run(input_path: Path, out_dir: Path, server, time_scale: float, as_jso
     _refuse_invalid(document, input_path)
     region = document.get("region") or "us-east-1"
     with _database_server(server) as mysql:
-        console.print(f"[bold]analytics-provisioner[/] local run of [bold]{escape(str(document.get('deployment_id')))}[/] in {escape(region)} (emulated)")
+        console.print(
+            f"[bold]analytics-provisioner[/] local run of [bold]{escape(str(document.get('deployment_id')))}[/] in {escape(region)} (emulated)"
+        )
         with Emulator(region=region, mysql=mysql, time_scale=time_scale) as emulator:
             layout = runner.layout(emulator)
             shown = _Progress(time.time(), layout, time_scale)
@@ -192,9 +216,15 @@ def _print_outcome(report: dict, out_dir: Path) -> None:
 def _print_wrapped(markup_prefix: str, plain_prefix: str, text: str) -> None:
     """``text`` wrapped to the terminal (80 columns elsewhere), continuation lines indented under it."""
     width = max(console.width, 60)
-    lines = textwrap.wrap(text, width=width, initial_indent=plain_prefix, subsequent_indent=" " * len(plain_prefix),
-                          break_long_words=False, break_on_hyphens=False) or [plain_prefix]
-    console.print(markup_prefix + escape(lines[0][len(plain_prefix):]))
+    lines = textwrap.wrap(
+        text,
+        width=width,
+        initial_indent=plain_prefix,
+        subsequent_indent=" " * len(plain_prefix),
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [plain_prefix]
+    console.print(markup_prefix + escape(lines[0][len(plain_prefix) :]))
     for line in lines[1:]:
         console.print(escape(line))
 
@@ -208,6 +238,7 @@ def _print_warnings(warnings: list[str]) -> None:
 
 
 # --- the deployed stack: start, status, watch, teardown ----------------------------------------
+
 
 @dataclass
 class Target:
@@ -239,8 +270,10 @@ class Target:
     def teardown(self) -> str:
         arn = self.teardown_arn or self.outputs().get("TeardownStateMachineArn")
         if not arn:
-            raise EnvironmentProblem(f"the teardown workflow is not deployed: stack {self.stack!r} has no TeardownStateMachineArn "
-                                     "output (update the stack with `sam deploy`, or pass --teardown-state-machine-arn)")
+            raise EnvironmentProblem(
+                f"the teardown workflow is not deployed: stack {self.stack!r} has no TeardownStateMachineArn "
+                "output (update the stack with `sam deploy`, or pass --teardown-state-machine-arn)"
+            )
         return arn
 
     def teardown_if_deployed(self) -> tuple[str, ...]:
@@ -259,10 +292,14 @@ class Target:
             except ClientError as exc:
                 if error_code(exc) != "ValidationError":
                     raise
-                raise EnvironmentProblem(f"stack {self.stack!r} not found in {self.region_name}: deploy it (sam deploy --guided), "
-                                         "or pass --stack NAME, --region or --state-machine-arn ARN") from None
-            self._described = ({output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])},
-                               {parameter["ParameterKey"]: parameter.get("ParameterValue", "") for parameter in stack.get("Parameters", [])})
+                raise EnvironmentProblem(
+                    f"stack {self.stack!r} not found in {self.region_name}: deploy it (sam deploy --guided), "
+                    "or pass --stack NAME, --region or --state-machine-arn ARN"
+                ) from None
+            self._described = (
+                {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])},
+                {parameter["ParameterKey"]: parameter.get("ParameterValue", "") for parameter in stack.get("Parameters", [])},
+            )
         return self._described
 
     def outputs(self) -> dict:
@@ -279,18 +316,38 @@ def _state_machine_arn(ctx, param, value: str | None) -> str | None:
 
 
 _TARGET_OPTIONS = [
-    click.option("--stack", default=DEFAULT_STACK, envvar="ANALYTICS_PROVISIONER_STACK", show_default=True,
-                 help="CloudFormation stack whose outputs name the state machines."),
-    click.option("--state-machine-arn", "provision_arn", envvar="PROVISION_STATE_MACHINE_ARN", callback=_state_machine_arn,
-                 help="The provisioning state machine (default: the stack's ProvisionStateMachineArn)."),
-    click.option("--teardown-state-machine-arn", "teardown_arn", envvar="TEARDOWN_STATE_MACHINE_ARN", callback=_state_machine_arn,
-                 help="The teardown state machine (default: the stack's TeardownStateMachineArn)."),
+    click.option(
+        "--stack",
+        default=DEFAULT_STACK,
+        envvar="ANALYTICS_PROVISIONER_STACK",
+        show_default=True,
+        help="CloudFormation stack whose outputs name the state machines.",
+    ),
+    click.option(
+        "--state-machine-arn",
+        "provision_arn",
+        envvar="PROVISION_STATE_MACHINE_ARN",
+        callback=_state_machine_arn,
+        help="The provisioning state machine (default: the stack's ProvisionStateMachineArn).",
+    ),
+    click.option(
+        "--teardown-state-machine-arn",
+        "teardown_arn",
+        envvar="TEARDOWN_STATE_MACHINE_ARN",
+        callback=_state_machine_arn,
+        help="The teardown state machine (default: the stack's TeardownStateMachineArn).",
+    ),
     click.option("--region", envvar=["AWS_REGION", "AWS_DEFAULT_REGION"], help="AWS region (default: from the ARN or your AWS config)."),
 ]
 _FOLLOW_OPTIONS = [
     click.option("--poll-seconds", default=2.0, show_default=True, type=click.FloatRange(min=0), help="Seconds between progress checks."),
-    click.option("--timeout-minutes", default=240.0, show_default=True, type=click.FloatRange(min=0),
-                 help="Stop waiting (exit 4; the execution keeps running) after this long."),
+    click.option(
+        "--timeout-minutes",
+        default=240.0,
+        show_default=True,
+        type=click.FloatRange(min=0),
+        help="Stop waiting (exit 4; the execution keeps running) after this long.",
+    ),
 ]
 _JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout (progress stays on stderr).")
 
@@ -325,9 +382,13 @@ def _aws_errors(command):
 
 
 @main.command()
-@click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Execution input (JSON).")
+@click.option(
+    "--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Execution input (JSON)."
+)
 @click.option("--wait", is_flag=True, help="Follow the execution to its end: exit 0 succeeded, 1 failed.")
-@click.option("--attempt", default=1, show_default=True, type=click.IntRange(1, 99), help="Run an input that already ran once more (2, 3, ...).")
+@click.option(
+    "--attempt", default=1, show_default=True, type=click.IntRange(1, 99), help="Run an input that already ran once more (2, 3, ...)."
+)
 @_JSON_OPTION
 @_options(_FOLLOW_OPTIONS)
 @_options(_TARGET_OPTIONS)
@@ -338,32 +399,58 @@ def start(input_path: Path, wait: bool, attempt: int, as_json: bool, poll_second
     _refuse_invalid(document, input_path)
     target = Target(**target_options)
     sfn, deployment_id = target.stepfunctions(), document["deployment_id"]
-    started = _start(as_json, lambda: executions.start(sfn, target.provision(), document, deployment_id, attempt,
-                                                       exclusive_with=target.teardown_if_deployed()))
+    started = _start(
+        as_json,
+        lambda: executions.start(sfn, target.provision(), document, deployment_id, attempt, exclusive_with=target.teardown_if_deployed()),
+    )
     _report_start(sfn, target.provision(), deployment_id, started, "start")
     _conclude(sfn, started, f"watch {deployment_id}", wait, as_json, poll_seconds, timeout_minutes)
 
 
 @main.command()
 @click.argument("deployment_id")
-@click.option("--input", "input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The deployment's execution input (default: the input of its latest provisioning execution).")
-@click.option("--delete-data", is_flag=True,
-              help="Also empty and delete the buckets that hold objects (kept by default; the output names each bucket kept and why).")
-@click.option("--delete-tracking-logs", is_flag=True,
-              help="Also delete the tracking-logs bucket when the deployment created it (kept by default; with objects in it, add --delete-data).")
+@click.option(
+    "--input",
+    "input_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The deployment's execution input (default: the input of its latest provisioning execution).",
+)
+@click.option(
+    "--delete-data",
+    is_flag=True,
+    help="Also empty and delete the buckets that hold objects (kept by default; the output names each bucket kept and why).",
+)
+@click.option(
+    "--delete-tracking-logs",
+    is_flag=True,
+    help="Also delete the tracking-logs bucket when the deployment created it (kept by default; with objects in it, add --delete-data).",
+)
 @click.option("--keep-data", is_flag=True, help="Keep every bucket, empty ones too, and the secure-repo files.")
 @click.option("--no-final-snapshot", is_flag=True, help="Delete the analytics RDS instance without a final snapshot.")
 @click.option("--wait", is_flag=True, help="Follow the teardown to its end: exit 0 succeeded, 1 failed.")
-@click.option("--yes", "confirmed", is_flag=True, help="Do not ask for the deployment id to be typed (scripts); the preview is still printed.")
+@click.option(
+    "--yes", "confirmed", is_flag=True, help="Do not ask for the deployment id to be typed (scripts); the preview is still printed."
+)
 @click.option("--attempt", default=1, show_default=True, type=click.IntRange(1, 99), help="Run a teardown that already ran once more.")
 @_JSON_OPTION
 @_options(_FOLLOW_OPTIONS)
 @_options(_TARGET_OPTIONS)
 @_aws_errors
-def teardown(deployment_id: str, input_path: Path | None, delete_data: bool, delete_tracking_logs: bool, keep_data: bool,
-             no_final_snapshot: bool, wait: bool, confirmed: bool, attempt: int, as_json: bool, poll_seconds: float, timeout_minutes: float,
-             **target_options) -> None:
+def teardown(
+    deployment_id: str,
+    input_path: Path | None,
+    delete_data: bool,
+    delete_tracking_logs: bool,
+    keep_data: bool,
+    no_final_snapshot: bool,
+    wait: bool,
+    confirmed: bool,
+    attempt: int,
+    as_json: bool,
+    poll_seconds: float,
+    timeout_minutes: float,
+    **target_options,
+) -> None:
     """Start the teardown workflow: delete what DEPLOYMENT_ID created, revert what existed before.
 
     First shows what it would delete, revert and keep, and asks for DEPLOYMENT_ID to be typed (--yes: not asked).
@@ -405,14 +492,20 @@ def _confirm_teardown(deployment_id: str, preview: dict, confirmed: bool) -> Non
     except click.Abort:
         typed = ""
     if typed.strip() != deployment_id:
-        raise BadInput(f"teardown of {deployment_id!r} not confirmed (type the deployment id, or pass --yes in scripts); nothing was started")
+        raise BadInput(
+            f"teardown of {deployment_id!r} not confirmed (type the deployment id, or pass --yes in scripts); nothing was started"
+        )
 
 
 @main.command()
 @click.argument("deployment_id")
 @click.option("--teardown", "of_teardown", is_flag=True, help="The latest teardown instead of the latest provisioning.")
-@click.option("--timeline", "timeline_path", type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              help="Also write the execution's timeline as an SVG file (one lane per branch, waits hatched, the critical path outlined).")
+@click.option(
+    "--timeline",
+    "timeline_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also write the execution's timeline as an SVG file (one lane per branch, waits hatched, the critical path outlined).",
+)
 @_JSON_OPTION
 @_options(_TARGET_OPTIONS)
 @_aws_errors
@@ -459,13 +552,17 @@ def list_deployments(locks_table: str | None, as_json: bool, **target_options) -
     target = Target(**target_options)
     table = locks_table or target.outputs().get("DeploymentLocksTableName")
     if not table:
-        raise EnvironmentProblem(f"stack {target.stack!r} has no DeploymentLocksTableName output (update it with `sam deploy`, or pass --locks-table)")
+        raise EnvironmentProblem(
+            f"stack {target.stack!r} has no DeploymentLocksTableName output (update it with `sam deploy`, or pass --locks-table)"
+        )
     deployments = locking.Locks(target.region_name, table).deployments()
     listing = Table("deployment", "provisioning", "teardown", "warnings", box=None, pad_edge=False)
     for deployment in deployments:
         provision, teardown = deployment["provision"], deployment["teardown"]
         warnings = (provision or {}).get("warnings")
-        listing.add_row(deployment["deployment_id"], _latest_line(provision), _latest_line(teardown), "" if warnings is None else str(warnings))
+        listing.add_row(
+            deployment["deployment_id"], _latest_line(provision), _latest_line(teardown), "" if warnings is None else str(warnings)
+        )
     console.print(listing if deployments else "no deployment has run yet")
     if as_json:
         click.echo(json.dumps({"deployments": deployments}, indent=2))
@@ -502,8 +599,10 @@ def _report_start(sfn, machine_arn: str, deployment_id: str, started, command: s
     elif started.status == executions.RUNNING:
         console.print(f"[bold]{deployment_id}[/]: {started.execution_name} was started by an identical request and is still running")
     else:
-        console.print(f"[bold]{deployment_id}[/]: this exact request already ran ({started.status}) as {started.execution_name}; "
-                      f"nothing new was started. Run it again with `{command} --attempt {executions.next_attempt(sfn, machine_arn, started.execution_name, deployment_id)}`")
+        console.print(
+            f"[bold]{deployment_id}[/]: this exact request already ran ({started.status}) as {started.execution_name}; "
+            f"nothing new was started. Run it again with `{command} --attempt {executions.next_attempt(sfn, machine_arn, started.execution_name, deployment_id)}`"
+        )
     console.print(f"  {started.execution_arn}")
 
 
@@ -649,7 +748,10 @@ def _note_teardown(sfn, target: Target, deployment_id: str, document: dict) -> N
     except executions.NotFound:
         return
     if teardown["status"] == executions.SUCCEEDED and executions.iso(teardown["startDate"]) > document["started_at"]:
-        document["torn_down"] = {"execution_name": teardown["name"], "at": executions.iso(teardown.get("stopDate") or teardown["startDate"])}
+        document["torn_down"] = {
+            "execution_name": teardown["name"],
+            "at": executions.iso(teardown.get("stopDate") or teardown["startDate"]),
+        }
 
 
 def _finish(document: dict, as_json: bool) -> None:
@@ -657,8 +759,10 @@ def _finish(document: dict, as_json: bool) -> None:
     status, name, elapsed = document["status"], document["execution_name"], _clock(document["elapsed_seconds"])
     if document.get("torn_down"):
         torn_down = document["torn_down"]
-        console.print(f"[yellow]TORN DOWN[/] by {torn_down['execution_name']} at {torn_down['at']}: the resources of {name} "
-                      f"({status}) no longer exist (`status --teardown` shows what was kept)")
+        console.print(
+            f"[yellow]TORN DOWN[/] by {torn_down['execution_name']} at {torn_down['at']}: the resources of {name} "
+            f"({status}) no longer exist (`status --teardown` shows what was kept)"
+        )
     elif status == "SUCCEEDED":
         console.print(f"[green]SUCCEEDED[/] {name} in {elapsed}")
         if document.get("output") is not None:
@@ -683,7 +787,9 @@ STACK_ENVIRONMENT = {"DbSetupSecurityGroupId": "DB_SETUP_SECURITY_GROUP_ID", "Tr
 
 
 @main.command("plan")
-@click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Execution input (JSON).")
+@click.option(
+    "--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Execution input (JSON)."
+)
 @_JSON_OPTION
 @_options(_TARGET_OPTIONS)
 @_aws_errors
@@ -701,7 +807,9 @@ def plan_command(input_path: Path, as_json: bool, **target_options) -> None:
 
 
 @local.command("plan")
-@click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Execution input (JSON).")
+@click.option(
+    "--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Execution input (JSON)."
+)
 @_JSON_OPTION
 def local_plan(input_path: Path, as_json: bool) -> None:
     """What `local run` would create (+), change (~) or leave alone (=) in a freshly seeded emulator. No MySQL needed."""
@@ -755,12 +863,16 @@ def _show_plan(document: dict, input_path: Path, region: str, secure_repo_bucket
     except ProvisionerError as exc:
         console.print(f"  [red]✗[/] Validate: {escape(str(exc))}")
         raise BadInput(f"--input {input_path}: Validate refuses the input; nothing was planned") from None
-    console.print(f"[bold]{escape(planned['deployment_id'])}[/] in {escape(planned['region'])}: what the deployment would do "
-                  "(+ create, ~ change or ensure, = unchanged); nothing was created")
+    console.print(
+        f"[bold]{escape(planned['deployment_id'])}[/] in {escape(planned['region'])}: what the deployment would do "
+        "(+ create, ~ change or ensure, = unchanged); nothing was created"
+    )
     for phase, changes in model.by_phase(planned):
         console.print(f"[bold]{escape(phase)}[/]")
         for change in changes:
-            console.print(f"  {PLAN_MARKS[change.action]} {escape(change.kind)} [bold]{escape(change.name)}[/] [dim]— {escape(change.reason)}[/]")
+            console.print(
+                f"  {PLAN_MARKS[change.action]} {escape(change.kind)} [bold]{escape(change.name)}[/] [dim]— {escape(change.reason)}[/]"
+            )
     for warning in planned["warnings"]:
         console.print(f"[yellow]warning:[/] {escape(warning)}")
     console.print(model.summary_line([change for _, changes in model.by_phase(planned) for change in changes]))

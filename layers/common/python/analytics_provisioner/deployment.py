@@ -105,10 +105,12 @@ def _semantic_errors(doc: dict) -> list[str]:
             try:
                 ipaddress.IPv4Network(cidr, strict=True)
             except ValueError as exc:
-                messages.append(f"network.{key}.{index}: {quote(cidr)} is not a valid CIDR block ({exc}); expected e.g. \"203.0.113.7/32\"")
+                messages.append(f'network.{key}.{index}: {quote(cidr)} is not a valid CIDR block ({exc}); expected e.g. "203.0.113.7/32"')
     deployment_id = doc["deployment_id"]
     for rule_break in name_rule_breaks(deployment_id):
-        messages.append(f"deployment_id: {quote(deployment_id)} makes names AWS refuses: {rule_break}; choose another id such as {working_id(deployment_id)!r}")
+        messages.append(
+            f"deployment_id: {quote(deployment_id)} makes names AWS refuses: {rule_break}; choose another id such as {working_id(deployment_id)!r}"
+        )
     return messages
 
 
@@ -287,8 +289,10 @@ class ResolvedOptions(Options):
     es_encryption_at_rest: bool
 
 
-RESOLVED = {"network": ("vpc_id", "subnet_id"),
-            "options": ("ubuntu_release", "ami_id", "es_engine_version", "es_instance_type", "es_encryption_at_rest")}
+RESOLVED = {
+    "network": ("vpc_id", "subnet_id"),
+    "options": ("ubuntu_release", "ami_id", "es_engine_version", "es_instance_type", "es_encryption_at_rest"),
+}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -303,7 +307,10 @@ class ResolvedDeployment(Deployment):
     def resolve(cls, deployment: Deployment, vpc_id: str, subnet_id: str, **options) -> "ResolvedDeployment":
         """``deployment`` with Validate's choices: the network's ids and the ``RESOLVED`` options (``options``)."""
         return cls(
-            deployment_id=deployment.deployment_id, region=deployment.region, edxapp=deployment.edxapp, features=deployment.features,
+            deployment_id=deployment.deployment_id,
+            region=deployment.region,
+            edxapp=deployment.edxapp,
+            features=deployment.features,
             jenkins=deployment.jenkins,
             network=ResolvedNetwork(**{**dataclasses.asdict(deployment.network), "vpc_id": vpc_id, "subnet_id": subnet_id}),
             options=ResolvedOptions(**{**dataclasses.asdict(deployment.options), **options}),
@@ -312,9 +319,15 @@ class ResolvedDeployment(Deployment):
     @classmethod
     def from_state(cls, state: dict, where: str = "deployment") -> "ResolvedDeployment":
         """Rebuild from Validate's output; ResourceStateError naming what is unresolved (no Validate output)."""
-        unresolved = [f"{where}.{part}.{key}" for part, keys in RESOLVED.items() for key in keys if (state.get(part) or {}).get(key) is None]
+        unresolved = [
+            f"{where}.{part}.{key}" for part, keys in RESOLVED.items() for key in keys if (state.get(part) or {}).get(key) is None
+        ]
         if unresolved:
             raise lacking(unresolved)
         deployment = Deployment.from_state(state)
-        return cls.resolve(deployment, state["network"]["vpc_id"], state["network"]["subnet_id"],
-                           **{key: state["options"][key] for key in RESOLVED["options"]})
+        return cls.resolve(
+            deployment,
+            state["network"]["vpc_id"],
+            state["network"]["subnet_id"],
+            **{key: state["options"][key] for key in RESOLVED["options"]},
+        )

@@ -9,7 +9,7 @@ import json
 import re
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from botocore.exceptions import ClientError
 
@@ -37,9 +37,17 @@ def execution_name(document: dict, attempt: int = 1, deployment_id: str | None =
 
 # History events that end a state's work in failure; their previousEventId chain leads to its StateEntered.
 FAILURE_EVENTS = {
-    "TaskFailed", "TaskTimedOut", "TaskStartFailed", "TaskSubmitFailed", "LambdaFunctionFailed",
-    "LambdaFunctionTimedOut", "LambdaFunctionStartFailed", "LambdaFunctionScheduleFailed",
-    "ActivityFailed", "ActivityTimedOut", "ActivityScheduleFailed",
+    "TaskFailed",
+    "TaskTimedOut",
+    "TaskStartFailed",
+    "TaskSubmitFailed",
+    "LambdaFunctionFailed",
+    "LambdaFunctionTimedOut",
+    "LambdaFunctionStartFailed",
+    "LambdaFunctionScheduleFailed",
+    "ActivityFailed",
+    "ActivityTimedOut",
+    "ActivityScheduleFailed",
 }
 # History events that start a state's work: after a failure, a Retry's next attempt.
 ATTEMPT_STARTS = {"TaskScheduled", "LambdaFunctionScheduled", "ActivityScheduled"}
@@ -163,7 +171,9 @@ def _values_named(key: str, document: dict, depth: int) -> list:
     return found
 
 
-def follow(stepfunctions, execution_arn: str, on_change=None, poll_seconds: float = 0.05, timeout_seconds: float = 3600) -> tuple[dict, HistoryView]:
+def follow(
+    stepfunctions, execution_arn: str, on_change=None, poll_seconds: float = 0.05, timeout_seconds: float = 3600
+) -> tuple[dict, HistoryView]:
     """Poll until the execution ends; call ``on_change(what, state_run)`` as states start and finish."""
     view, deadline = HistoryView(), time.monotonic() + timeout_seconds
     while True:
@@ -179,7 +189,7 @@ def follow(stepfunctions, execution_arn: str, on_change=None, poll_seconds: floa
 
 def _fold(stepfunctions, execution_arn: str, view: HistoryView, on_change) -> None:
     events = history(stepfunctions, execution_arn)
-    changes = view.add(events[len(view.events):])
+    changes = view.add(events[len(view.events) :])
     for what, run in changes:
         if on_change:
             on_change(what, run)
@@ -200,8 +210,8 @@ def iso(moment) -> str | None:
     if moment is None or isinstance(moment, str):
         return moment
     if not isinstance(moment, datetime):
-        moment = datetime.fromtimestamp(moment, tz=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+        moment = datetime.fromtimestamp(moment, tz=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 # --- one execution at a time per deployment --------------------------------------------------
@@ -214,8 +224,10 @@ LOCK_DECISION_SECONDS = 10.0  # how long a start waits for its execution to take
 def busy_message(deployment_id: str, execution_arn: str, since: str | None) -> str:
     """Why a start is refused; ``Busy.from_cause`` reads the execution back out of it."""
     name = execution_arn.rsplit(":", 1)[-1]
-    return (f"deployment {deployment_id!r} is busy: execution {name} is still running (started {since or 'unknown'}; {execution_arn}); "
-            "wait for it to end, or stop it, then start again")
+    return (
+        f"deployment {deployment_id!r} is busy: execution {name} is still running (started {since or 'unknown'}; {execution_arn}); "
+        "wait for it to end, or stop it, then start again"
+    )
 
 
 class Busy(Exception):
@@ -234,7 +246,9 @@ class Busy(Exception):
             message = cause
         found = re.search(r"\(started (\S+); (arn:[^\s)]+)\)", message or "")
         since, arn = found.groups() if found else (None, "")
-        return cls(deployment_id, {"name": arn.rsplit(":", 1)[-1], "executionArn": arn, "startDate": since, "stateMachineArn": machine_of(arn)})
+        return cls(
+            deployment_id, {"name": arn.rsplit(":", 1)[-1], "executionArn": arn, "startDate": since, "stateMachineArn": machine_of(arn)}
+        )
 
     def running_execution(self) -> dict:
         """The execution in the way, as the CLI and the API report it."""
@@ -284,7 +298,9 @@ def machine_of(execution_arn: str) -> str:
 def executions_of(stepfunctions, machine_arn: str, deployment_id: str, status: str | None = None) -> list[dict]:
     """The deployment's executions of one state machine, newest first."""
     found = []
-    pages = stepfunctions.get_paginator("list_executions").paginate(stateMachineArn=machine_arn, **({"statusFilter": status} if status else {}))
+    pages = stepfunctions.get_paginator("list_executions").paginate(
+        stateMachineArn=machine_arn, **({"statusFilter": status} if status else {})
+    )
     for page in pages:
         found += [execution for execution in page["executions"] if belongs_to(execution["name"], deployment_id)]
     return sorted(found, key=lambda execution: execution["startDate"], reverse=True)
@@ -308,14 +324,17 @@ MAX_BUSY_RENAMES = 20
 def next_attempt(stepfunctions, machine_arn: str, name: str, deployment_id: str) -> int:
     """The first ``--attempt`` of the request named ``name`` (its attempt-1 execution name) not yet run."""
     base = name.rsplit("-r", 1)[0] if re.search(r"-r\d+$", name) else name
-    attempts = [1 if execution["name"] == base else int(execution["name"].rsplit("-r", 1)[1])
-                for execution in executions_of(stepfunctions, machine_arn, deployment_id)
-                if re.fullmatch(re.escape(base) + r"(-r\d+)?", execution["name"])]
+    attempts = [
+        1 if execution["name"] == base else int(execution["name"].rsplit("-r", 1)[1])
+        for execution in executions_of(stepfunctions, machine_arn, deployment_id)
+        if re.fullmatch(re.escape(base) + r"(-r\d+)?", execution["name"])
+    ]
     return max(attempts, default=0) + 1
 
 
-def start(stepfunctions, machine_arn: str, document: dict, deployment_id: str, attempt: int = 1,
-          exclusive_with: tuple[str, ...] = ()) -> Start:
+def start(
+    stepfunctions, machine_arn: str, document: dict, deployment_id: str, attempt: int = 1, exclusive_with: tuple[str, ...] = ()
+) -> Start:
     """Start ``document`` once per attempt; refuse (Busy) while another execution of the deployment runs,
     in this state machine or in ``exclusive_with`` (provisioning and teardown exclude each other).
 
@@ -326,7 +345,11 @@ def start(stepfunctions, machine_arn: str, document: dict, deployment_id: str, a
     one whose execution was refused as busy starts again under the next name (``-b2``, ``-b3``, ...).
     """
     name = execution_name(document, attempt, deployment_id)
-    running = [execution for machine in (machine_arn, *exclusive_with) for execution in executions_of(stepfunctions, machine, deployment_id, RUNNING)]
+    running = [
+        execution
+        for machine in (machine_arn, *exclusive_with)
+        for execution in executions_of(stepfunctions, machine, deployment_id, RUNNING)
+    ]
     for execution in running:
         if first_name(execution["name"]) == name and execution["stateMachineArn"] == machine_arn:
             return Start(execution["executionArn"], execution["name"], RUNNING, started=False)
@@ -349,7 +372,9 @@ def start(stepfunctions, machine_arn: str, document: dict, deployment_id: str, a
     raise InputError(f"this request was refused as busy {MAX_BUSY_RENAMES} times; start it with the next attempt number")
 
 
-def lock_decision(stepfunctions, arn: str, deployment_id: str, timeout_seconds: float = LOCK_DECISION_SECONDS, poll_seconds: float = 0.1) -> None:
+def lock_decision(
+    stepfunctions, arn: str, deployment_id: str, timeout_seconds: float = LOCK_DECISION_SECONDS, poll_seconds: float = 0.1
+) -> None:
     """Return once the execution's first state took the deployment lock (or its state machine takes none,
     or it ended otherwise, or ``timeout_seconds`` passed undecided); raise Busy when the lock refused it."""
     deadline = time.monotonic() + timeout_seconds
@@ -406,7 +431,7 @@ def status_document(described: dict, view: HistoryView) -> dict:
         "status": status,
         "started_at": iso(started),
         "stopped_at": iso(stopped),
-        "elapsed_seconds": round(((stopped or datetime.now(timezone.utc)) - started).total_seconds(), 3),
+        "elapsed_seconds": round(((stopped or datetime.now(UTC)) - started).total_seconds(), 3),
         "running_states": view.running() if status == RUNNING else [],
         "states": view.summary(),
         "state_transitions": view.transitions,

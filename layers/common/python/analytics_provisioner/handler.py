@@ -139,8 +139,8 @@ def phase_handler(phase: str, run: Callable[..., Any] | None = None, **actions: 
     def typed(event: dict, context) -> Any:
         if not settings:
             settings.append(Settings.from_environ())
-        action = event.get("action")
-        return invoke(actions[action] if action in actions else run, event, settings[0])
+        action = event.get("action") or ""
+        return invoke(actions.get(action, run), event, settings[0])
 
     return _decorate(phase)(typed)
 

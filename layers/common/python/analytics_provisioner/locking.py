@@ -27,7 +27,7 @@ import json
 import math
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from botocore.exceptions import ClientError
 
@@ -60,7 +60,7 @@ def workflow_of(document) -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def clock() -> float:
@@ -69,7 +69,7 @@ def clock() -> float:
 
 
 def _moment(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")
 
 
 def settles(status: str, state=None) -> bool:
@@ -101,9 +101,14 @@ class Locks:
         holder: dict = {}
         for _ in range(attempts):
             try:  # free and settled, or already ours (a retried call): keep the time it was first taken
-                self._take(deployment_id, execution_arn, workflow,
-                           "(attribute_not_exists(#holder) AND (attribute_not_exists(settles_at) OR settles_at <= :clock)) OR #holder = :arn",
-                           "if_not_exists(lock_acquired_at, :now)", {":clock": {"S": _moment(clock())}})
+                self._take(
+                    deployment_id,
+                    execution_arn,
+                    workflow,
+                    "(attribute_not_exists(#holder) AND (attribute_not_exists(settles_at) OR settles_at <= :clock)) OR #holder = :arn",
+                    "if_not_exists(lock_acquired_at, :now)",
+                    {":clock": {"S": _moment(clock())}},
+                )
                 return {"deployment_id": deployment_id, "locked": True, "took_over_from": None, "wait_seconds": 0}
             except ClientError as exc:
                 holder = self._refused(exc) or self.holder(deployment_id)
@@ -123,7 +128,7 @@ class Locks:
 
     @staticmethod
     def _wait(deployment_id: str, settles_at: str) -> dict:
-        seconds = (datetime.fromisoformat(settles_at) - datetime.fromtimestamp(clock(), timezone.utc)).total_seconds()
+        seconds = (datetime.fromisoformat(settles_at) - datetime.fromtimestamp(clock(), UTC)).total_seconds()
         return {"deployment_id": deployment_id, "locked": False, "settles_at": settles_at, "wait_seconds": max(1, math.ceil(seconds))}
 
     def release(self, deployment_id: str, execution_arn: str, status: str, warnings: int | None = None, settle: bool = False) -> dict:
@@ -133,18 +138,30 @@ class Locks:
         workflow = holder.get("lock_workflow") if holder.get(_HOLDER) == execution_arn else None
         if workflow not in WORKFLOWS:
             return {"deployment_id": deployment_id, "released": False}
-        latest = {"M": {"execution_arn": {"S": execution_arn}, "execution_name": {"S": execution_arn.rsplit(":", 1)[-1]},
-                        "status": {"S": status}, "started_at": {"S": holder.get("lock_acquired_at", "")}, "ended_at": {"S": _now()},
-                        **({"warnings": {"N": str(warnings)}} if warnings is not None else {})}}
+        latest = {
+            "M": {
+                "execution_arn": {"S": execution_arn},
+                "execution_name": {"S": execution_arn.rsplit(":", 1)[-1]},
+                "status": {"S": status},
+                "started_at": {"S": holder.get("lock_acquired_at", "")},
+                "ended_at": {"S": _now()},
+                **({"warnings": {"N": str(warnings)}} if warnings is not None else {}),
+            }
+        }
         try:
             self.dynamodb.update_item(
-                TableName=self.table, Key={"deployment_id": {"S": deployment_id}},
-                UpdateExpression="REMOVE #holder, lock_workflow, lock_acquired_at SET #latest = :latest, settles_at = :settles" if settle
+                TableName=self.table,
+                Key={"deployment_id": {"S": deployment_id}},
+                UpdateExpression="REMOVE #holder, lock_workflow, lock_acquired_at SET #latest = :latest, settles_at = :settles"
+                if settle
                 else "REMOVE #holder, lock_workflow, lock_acquired_at, settles_at SET #latest = :latest",
                 ConditionExpression="#holder = :arn",
                 ExpressionAttributeNames={"#holder": _HOLDER, "#latest": f"latest_{workflow}"},
-                ExpressionAttributeValues={":arn": {"S": execution_arn}, ":latest": latest,
-                                           **({":settles": {"S": _moment(clock() + self.settle_seconds)}} if settle else {})},
+                ExpressionAttributeValues={
+                    ":arn": {"S": execution_arn},
+                    ":latest": latest,
+                    **({":settles": {"S": _moment(clock() + self.settle_seconds)}} if settle else {}),
+                },
             )
         except ClientError as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
@@ -165,7 +182,8 @@ class Locks:
 
     def _take(self, deployment_id: str, execution_arn: str, workflow: str, condition: str, since: str, values: dict | None = None) -> None:
         self.dynamodb.update_item(
-            TableName=self.table, Key={"deployment_id": {"S": deployment_id}},
+            TableName=self.table,
+            Key={"deployment_id": {"S": deployment_id}},
             UpdateExpression=f"SET #holder = :arn, lock_workflow = :workflow, lock_acquired_at = {since} REMOVE settles_at",
             ConditionExpression=condition,
             ExpressionAttributeNames={"#holder": _HOLDER},
@@ -208,11 +226,24 @@ def summary(item: dict) -> dict:
     execution (``execution_name``, ``status``, ``started_at``, ``ended_at``, ``warnings``), or None."""
     plain, shown = _plain(item), {"deployment_id": item["deployment_id"]["S"]}
     for workflow in WORKFLOWS:
-        latest = {name: value.get("S", int(value["N"]) if "N" in value else None) for name, value in item.get(f"latest_{workflow}", {}).get("M", {}).items()}
+        latest = {
+            name: value.get("S", int(value["N"]) if "N" in value else None)
+            for name, value in item.get(f"latest_{workflow}", {}).get("M", {}).items()
+        }
         if plain.get("lock_workflow") == workflow and plain.get(_HOLDER):
-            latest = {"execution_name": plain[_HOLDER].rsplit(":", 1)[-1], "execution_arn": plain[_HOLDER], "status": executions.RUNNING,
-                      "started_at": plain.get("lock_acquired_at"), "ended_at": None, "warnings": None}
-        shown[workflow] = {key: latest.get(key) for key in ("execution_name", "execution_arn", "status", "started_at", "ended_at", "warnings")} if latest else None
+            latest = {
+                "execution_name": plain[_HOLDER].rsplit(":", 1)[-1],
+                "execution_arn": plain[_HOLDER],
+                "status": executions.RUNNING,
+                "started_at": plain.get("lock_acquired_at"),
+                "ended_at": None,
+                "warnings": None,
+            }
+        shown[workflow] = (
+            {key: latest.get(key) for key in ("execution_name", "execution_arn", "status", "started_at", "ended_at", "warnings")}
+            if latest
+            else None
+        )
     return shown
 
 
@@ -228,6 +259,7 @@ def _plain(item: dict | None) -> dict:
 
 
 # --- the Lambda's three entry points ------------------------------------------------------------
+
 
 def handle(event: dict, settings: Settings) -> dict:
     """``{"action": "acquire"|"release", "workflow", "execution_arn", "input", ["status"]}`` from a state

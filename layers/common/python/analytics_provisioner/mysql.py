@@ -120,8 +120,15 @@ def session(server: Server) -> Iterator:
     """
     try:
         connection = pymysql.connect(
-            host=server.host, port=server.port, user=server.username, password=server.password,
-            autocommit=True, charset="utf8mb4", connect_timeout=10, read_timeout=60, write_timeout=60,
+            host=server.host,
+            port=server.port,
+            user=server.username,
+            password=server.password,
+            autocommit=True,
+            charset="utf8mb4",
+            connect_timeout=10,
+            read_timeout=60,
+            write_timeout=60,
         )
     except pymysql.err.MySQLError as exc:
         raise _typed(exc, f"{server}: log in as {server.username!r}", carries_password=False) from None
@@ -149,16 +156,27 @@ def apply(cursor, databases: Iterable[Database], users: Iterable[User]) -> None:
 
 
 def create_database(cursor, database: Database) -> None:
-    execute(cursor, f"create database {quote(database.name)}",
-            "CREATE DATABASE IF NOT EXISTS {} CHARACTER SET %s", [database.name], (database.charset,))
+    execute(
+        cursor,
+        f"create database {quote(database.name)}",
+        "CREATE DATABASE IF NOT EXISTS {} CHARACTER SET %s",
+        [database.name],
+        (database.charset,),
+    )
 
 
 def ensure_user(cursor, user: User) -> None:
     account = (user.name, user.host)
-    execute(cursor, f"create user {user}", "CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY %s",
-            values=(*account, user.password), carries_password=True)
-    execute(cursor, f"set the password of {user}", "ALTER USER %s@%s IDENTIFIED BY %s",
-            values=(*account, user.password), carries_password=True)
+    execute(
+        cursor,
+        f"create user {user}",
+        "CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY %s",
+        values=(*account, user.password),
+        carries_password=True,
+    )
+    execute(
+        cursor, f"set the password of {user}", "ALTER USER %s@%s IDENTIFIED BY %s", values=(*account, user.password), carries_password=True
+    )
 
 
 def user_exists(cursor, name: str, host: str = "%") -> bool:
@@ -177,22 +195,25 @@ def drop_user(cursor, name: str, host: str = "%") -> None:
 
 
 def revoke_everything(cursor, user: User) -> None:
-    execute(cursor, f"revoke the privileges of {user}", "REVOKE ALL PRIVILEGES, GRANT OPTION FROM %s@%s",
-            values=(user.name, user.host))
+    execute(cursor, f"revoke the privileges of {user}", "REVOKE ALL PRIVILEGES, GRANT OPTION FROM %s@%s", values=(user.name, user.host))
 
 
 def grant_all(cursor, database: str, user: User) -> None:
     _require(DATABASE_NAME, database, "database name")
-    execute(cursor, f"grant ALL on {quote(database)} to {user}", "GRANT ALL PRIVILEGES ON {}.* TO %s@%s",
-            [grant_pattern(database)], (user.name, user.host))
+    execute(
+        cursor,
+        f"grant ALL on {quote(database)} to {user}",
+        "GRANT ALL PRIVILEGES ON {}.* TO %s@%s",
+        [grant_pattern(database)],
+        (user.name, user.host),
+    )
 
 
 def grant_select_everything(cursor, user: User) -> None:
     execute(cursor, f"grant SELECT on everything to {user}", "GRANT SELECT ON *.* TO %s@%s", values=(user.name, user.host))
 
 
-def execute(cursor, doing: str, template: str, identifiers: Iterable[str] = (), values: tuple = (),
-            carries_password: bool = False) -> None:
+def execute(cursor, doing: str, template: str, identifiers: Iterable[str] = (), values: tuple = (), carries_password: bool = False) -> None:
     """Every statement goes through here: identifiers quoted into the text at ``{}``, values bound at ``%s``."""
     # Values are always passed, so pymysql %-formats the text: a % inside a quoted identifier must be %%.
     statement = template.format(*(quote(name).replace("%", "%%") for name in identifiers))
@@ -208,7 +229,11 @@ def _typed(exc: pymysql.err.MySQLError, doing: str, carries_password: bool) -> P
     if not carries_password and len(exc.args) > 1:
         detail += f": {exc.args[1]}"
     if code in RETRYABLE_CODES:
-        return TransientAwsError(f"{doing}: {detail}; if it persists, check that the function's subnets and security group reach the server")
+        return TransientAwsError(
+            f"{doing}: {detail}; if it persists, check that the function's subnets and security group reach the server"
+        )
     if code in REFUSED_CODES:
-        return PreflightError(f"{doing}: {detail}; check the credentials and that this login may create databases and users and grant privileges")
+        return PreflightError(
+            f"{doing}: {detail}; check the credentials and that this login may create databases and users and grant privileges"
+        )
     return ProvisionerError(f"{doing}: {detail}")

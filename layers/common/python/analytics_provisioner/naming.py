@@ -46,8 +46,9 @@ ANALYTICS_RDS_MASTER_USER = "admin"  # RDS keeps its password (ManageMasterUserP
 RUNBOOK_EDXAPP_RO_USER = "edxapp_ro"
 MYSQL_USER_NAME_LIMIT = 32  # MySQL 5.7.8+ and 8 (MariaDB allows 80)
 # Accounts the server or RDS keep for themselves: never a user we create.
-SYSTEM_MYSQL_USERS = frozenset({"root", "rdsadmin", "rdsrepladmin", "rds_superuser_role", "mysql.sys", "mysql.session",
-                                "mysql.infoschema", "mariadb.sys", "PUBLIC"})
+SYSTEM_MYSQL_USERS = frozenset(
+    {"root", "rdsadmin", "rdsrepladmin", "rds_superuser_role", "mysql.sys", "mysql.session", "mysql.infoschema", "mariadb.sys", "PUBLIC"}
+)
 
 
 def _fit(name: str, limit: int) -> str:
@@ -69,9 +70,11 @@ def migration_user_refusal(name: str, secret_id: str) -> str | None:
         why = "an account the server or RDS keeps for itself"
     else:
         return None
-    return (f"edxapp.migration_secret_id: the username in secret {secret_id!r} is {name!r}, {why}, and DbSetup creates the "
-            "migration user on the analytics RDS under that name; store the login of the edxapp MySQL user the ansible roles "
-            "migrate with, e.g. {\"username\": \"edxapp001\", \"password\": ...}")
+    return (
+        f"edxapp.migration_secret_id: the username in secret {secret_id!r} is {name!r}, {why}, and DbSetup creates the "
+        "migration user on the analytics RDS under that name; store the login of the edxapp MySQL user the ansible roles "
+        'migrate with, e.g. {"username": "edxapp001", "password": ...}'
+    )
 
 
 def is_valid_bucket_name(name: str) -> bool:
@@ -82,8 +85,11 @@ def name_rule_breaks(deployment_id: str) -> list[str]:
     """Each name of ``deployment_id`` that AWS would refuse, with the rule it breaks (empty: all fine)."""
     names = Names(deployment_id)
     groups = (names.analytics_security_group, names.director_security_group, names.emr_rds_security_group)
-    breaks = [f"the security group name {group!r} starts with {SECURITY_GROUP_RESERVED_PREFIX!r}, which EC2 refuses"
-              for group in groups if group.lower().startswith(SECURITY_GROUP_RESERVED_PREFIX)][:1]
+    breaks = [
+        f"the security group name {group!r} starts with {SECURITY_GROUP_RESERVED_PREFIX!r}, which EC2 refuses"
+        for group in groups
+        if group.lower().startswith(SECURITY_GROUP_RESERVED_PREFIX)
+    ][:1]
     if not _RDS_IDENTIFIER.fullmatch(names.analytics_rds):
         breaks.append(f"the RDS identifier {names.analytics_rds!r} contains '--' or ends with '-', which RDS refuses")
     return breaks
@@ -92,7 +98,7 @@ def name_rule_breaks(deployment_id: str) -> list[str]:
 def working_id(deployment_id: str) -> str:
     """A deployment id close to ``deployment_id`` whose names AWS accepts (for refusals to suggest)."""
     collapsed = re.sub("-{2,}", "-", deployment_id)
-    rest = collapsed[len(SECURITY_GROUP_RESERVED_PREFIX):] if collapsed.startswith(SECURITY_GROUP_RESERVED_PREFIX) else None
+    rest = collapsed[len(SECURITY_GROUP_RESERVED_PREFIX) :] if collapsed.startswith(SECURITY_GROUP_RESERVED_PREFIX) else None
     candidates = [collapsed] if rest is None else [f"{rest}-sg", f"sg{rest}"]
     fits = (c for c in candidates if re.fullmatch(DEPLOYMENT_ID_PATTERN.strip("^$"), c) and not name_rule_breaks(c))
     return next(fits, "acme-prod")
@@ -275,8 +281,14 @@ class Names:
         name, because ListSecrets may omit what changed in the last five minutes."""
         generations = [self.analytics_db_secret_of(g) for g in range(1, self.rds_generation + 1)]
         key_pairs = [self.key_pair_secret(name) for name in (self.analytics_key_pair, self.director_key_pair, self.jenkins_deploy_key_pair)]
-        return [self.es_user_key_secret, self.reports_user_key_secret, *generations, self.edxapp_ro_db_secret,
-                self.app_secrets_secret, *key_pairs]
+        return [
+            self.es_user_key_secret,
+            self.reports_user_key_secret,
+            *generations,
+            self.edxapp_ro_db_secret,
+            self.app_secrets_secret,
+            *key_pairs,
+        ]
 
     # EMR (clusters are created per task by the pipeline's playbook under this name)
     @property

@@ -77,6 +77,6 @@ def by_phase(planned: dict) -> list[tuple[str, list[Change]]]:
     """A ``document`` back as (phase, its changes)."""
     changes, start, grouped = [Change(**change) for change in planned["changes"]], 0, []
     for phase in planned["phases"]:
-        grouped.append((phase["phase"], changes[start:start + phase["changes"]]))
+        grouped.append((phase["phase"], changes[start : start + phase["changes"]]))
         start += phase["changes"]
     return grouped

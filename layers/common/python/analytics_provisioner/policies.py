@@ -52,16 +52,23 @@ def emr_provisioning(emr_service_role_arn: str, emr_ec2_role_arn: str) -> dict:
             # Cluster ids are unknown before RunJobFlow creates them: EMR needs "*" here.
             {"Sid": "ManageEmrClusters", "Effect": "Allow", "Action": "elasticmapreduce:*", "Resource": "*"},
             {
-                "Sid": "PassEmrServiceRole", "Effect": "Allow", "Action": "iam:PassRole", "Resource": emr_service_role_arn,
+                "Sid": "PassEmrServiceRole",
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": emr_service_role_arn,
                 "Condition": {"StringLike": {"iam:PassedToService": f"{EMR_SERVICE}*"}},
             },
             {
-                "Sid": "PassEmrInstanceRole", "Effect": "Allow", "Action": "iam:PassRole", "Resource": emr_ec2_role_arn,
+                "Sid": "PassEmrInstanceRole",
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": emr_ec2_role_arn,
                 "Condition": {"StringLike": {"iam:PassedToService": f"{EC2_SERVICE}*"}},
             },
             # The List/Describe calls take no resource-level permissions: "*" is the only resource.
             {
-                "Sid": "LookUpHostsAndDatabases", "Effect": "Allow",
+                "Sid": "LookUpHostsAndDatabases",
+                "Effect": "Allow",
                 "Action": ["route53:Get*", "route53:List*", "ec2:DescribeInstances", "rds:DescribeDBInstances"],
                 "Resource": "*",
             },
@@ -93,22 +100,44 @@ def emr_instance(partition: str, region: str, own_buckets: list[str], tracking_l
     return {
         "Version": VERSION,
         "Statement": [
-            {"Sid": "ListOwnBucketsAndTrackingLogs", "Effect": "Allow",
-             "Action": ["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"], "Resource": [*own, tracking]},
-            {"Sid": "ReadWriteOwnBuckets", "Effect": "Allow",
-             "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
-             "Resource": [f"{arn}/*" for arn in own]},
+            {
+                "Sid": "ListOwnBucketsAndTrackingLogs",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"],
+                "Resource": [*own, tracking],
+            },
+            {
+                "Sid": "ReadWriteOwnBuckets",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+                "Resource": [f"{arn}/*" for arn in own],
+            },
             {"Sid": "ReadTrackingLogs", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{tracking}/*"},
-            {"Sid": "ReadEmrScriptRunner", "Effect": "Allow", "Action": "s3:GetObject",
-             "Resource": f"{bucket_arn(partition, f'{region}.elasticmapreduce')}/libs/*"},
+            {
+                "Sid": "ReadEmrScriptRunner",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": f"{bucket_arn(partition, f'{region}.elasticmapreduce')}/libs/*",
+            },
             # What EMR's on-instance agents call (AmazonElasticMapReduceforEC2Role's EMR and EC2 reads):
             # List* and Describe* of EC2 take no resource-level permissions, and the cluster ids are not
             # known before the playbook creates them.
-            {"Sid": "DescribeOwnCluster", "Effect": "Allow",
-             "Action": ["elasticmapreduce:DescribeCluster", "elasticmapreduce:DescribeStep", "elasticmapreduce:ListBootstrapActions",
-                        "elasticmapreduce:ListClusters", "elasticmapreduce:ListInstanceGroups", "elasticmapreduce:ListInstances",
-                        "elasticmapreduce:ListSteps", "ec2:DescribeInstances", "ec2:DescribeTags"],
-             "Resource": "*"},
+            {
+                "Sid": "DescribeOwnCluster",
+                "Effect": "Allow",
+                "Action": [
+                    "elasticmapreduce:DescribeCluster",
+                    "elasticmapreduce:DescribeStep",
+                    "elasticmapreduce:ListBootstrapActions",
+                    "elasticmapreduce:ListClusters",
+                    "elasticmapreduce:ListInstanceGroups",
+                    "elasticmapreduce:ListInstances",
+                    "elasticmapreduce:ListSteps",
+                    "ec2:DescribeInstances",
+                    "ec2:DescribeTags",
+                ],
+                "Resource": "*",
+            },
         ],
     }
 
@@ -117,9 +146,11 @@ def reports_read(reports_bucket_arn: str) -> dict:
     """The runbook's ``s3-read-analytics-reports``: both the bucket (listing) and its objects."""
     return {
         "Version": VERSION,
-        "Statement": [{
-            "Effect": "Allow",
-            "Action": ["s3:Get*", "s3:List*"],
-            "Resource": [reports_bucket_arn, f"{reports_bucket_arn}/*"],
-        }],
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["s3:Get*", "s3:List*"],
+                "Resource": [reports_bucket_arn, f"{reports_bucket_arn}/*"],
+            }
+        ],
     }

@@ -73,10 +73,10 @@ def branch_label(start_at: str) -> str:
     """'Create search domain' -> 'search domain': what the branch builds."""
     for verb in LEADING_VERBS:
         if start_at.startswith(verb):
-            return start_at[len(verb):]
+            return start_at[len(verb) :]
     return start_at
 
 
 def waiting_for(name: str) -> str:
     """'Wait for search domain' -> 'waiting for search domain'."""
-    return "waiting for " + name[len("Wait for "):] if name.startswith("Wait for ") else name.lower()
+    return "waiting for " + name[len("Wait for ") :] if name.startswith("Wait for ") else name.lower()

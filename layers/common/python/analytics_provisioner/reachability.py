@@ -48,8 +48,9 @@ def internet(cidr: str | None = None, name: str | None = None) -> Party:
 
 def group(described: dict) -> Party:
     """The members of a security group, as a source."""
-    return Party(f"security group {described['GroupId']} ({described.get('GroupName', '?')})", (described["GroupId"],),
-                 vpc_id=described.get("VpcId"))
+    return Party(
+        f"security group {described['GroupId']} ({described.get('GroupName', '?')})", (described["GroupId"],), vpc_id=described.get("VpcId")
+    )
 
 
 def instance(described: dict, name: str | None = None) -> Party:
@@ -59,15 +60,23 @@ def instance(described: dict, name: str | None = None) -> Party:
     private = described.get("PrivateIpAddress")
     primary: dict = next((i for i in described.get("NetworkInterfaces", []) if i.get("Attachment", {}).get("DeviceIndex") == 0), {})
     groups = primary.get("Groups") or described.get("SecurityGroups", [])
-    return Party(name or f"instance {described['InstanceId']}", tuple(g["GroupId"] for g in groups),
-                 f"{private}/32" if private else None, described.get("VpcId"), bool(described.get("PublicIpAddress")))
+    return Party(
+        name or f"instance {described['InstanceId']}",
+        tuple(g["GroupId"] for g in groups),
+        f"{private}/32" if private else None,
+        described.get("VpcId"),
+        bool(described.get("PublicIpAddress")),
+    )
 
 
 def db_instance(described: dict, name: str | None = None) -> Party:
     """An RDS instance from DescribeDBInstances (no VPC in the answer: the VPC of its groups)."""
-    return Party(name or f"RDS instance {described['DBInstanceIdentifier']}",
-                 tuple(g["VpcSecurityGroupId"] for g in described.get("VpcSecurityGroups", [])),
-                 vpc_id=described.get("DBSubnetGroup", {}).get("VpcId"), public=bool(described.get("PubliclyAccessible")))
+    return Party(
+        name or f"RDS instance {described['DBInstanceIdentifier']}",
+        tuple(g["VpcSecurityGroupId"] for g in described.get("VpcSecurityGroups", [])),
+        vpc_id=described.get("DBSubnetGroup", {}).get("VpcId"),
+        public=bool(described.get("PubliclyAccessible")),
+    )
 
 
 def lambda_function(name: str, vpc_config: dict | None) -> Party:
@@ -183,7 +192,7 @@ def revoke_command(group_id: str, rule: IngressRule, region: str) -> str:
 
 
 def ports_text(rule: IngressRule) -> str:
-    """"tcp 3306", "tcp 8000-8080" or "all traffic"."""
+    """ "tcp 3306", "tcp 8000-8080" or "all traffic"."""
     if rule.ports is None:
         return "all traffic"
     low, high = rule.ports

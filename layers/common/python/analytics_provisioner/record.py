@@ -29,8 +29,7 @@ def doc(text: str, *, optional_key: bool = False, default: Any = _MISSING) -> An
 def lacking(paths: list[str]) -> ResourceStateError:
     """The error for a state without the keys ``paths`` (dotted, from the state's root)."""
     error = ResourceStateError(
-        f"the state lacks {', '.join(paths)}: the phases that produce them did not finish; "
-        "start the same input again once they succeed"
+        f"the state lacks {', '.join(paths)}: the phases that produce them did not finish; start the same input again once they succeed"
     )
     error.lacking = paths
     return error
@@ -129,5 +128,3 @@ def field_docs(cls: type) -> list[tuple[str, Any, str]]:
     """(name, type, description) of each field of ``cls``, in order (docs/state.md is made from these)."""
     hints = _hints(cls)
     return [(field.name, hints[field.name], field.metadata.get("doc", "")) for field in dataclasses.fields(cls)]
-
-

@@ -75,7 +75,7 @@ def message(error) -> str:
     """jsonschema's message with the rejected value shown as a short prefix."""
     text, full = error.message, repr(error.instance)
     if text.startswith(full):
-        text = quote(error.instance) + text[len(full):]
+        text = quote(error.instance) + text[len(full) :]
     return text
 
 

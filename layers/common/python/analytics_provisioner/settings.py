@@ -26,9 +26,13 @@ class Settings:
     secure_repo_bucket: str = ""  # SECURE_REPO_BUCKET (the stack's SecureRepoBucket): Render and Report write there
     db_setup_security_group_id: str | None = None  # DB_SETUP_SECURITY_GROUP_ID (DbSetupSecurityGroupId; None: DbSetup runs outside any VPC)
     db_setup_function_name: str = "DbSetupFunction"  # DB_SETUP_FUNCTION_NAME: Verify reads its VpcConfig
-    trusted_image_owners: tuple[str, ...] = ()  # TRUSTED_IMAGE_OWNERS (TrustedImageOwners): accounts besides Canonical whose images may be pinned
+    trusted_image_owners: tuple[
+        str, ...
+    ] = ()  # TRUSTED_IMAGE_OWNERS (TrustedImageOwners): accounts besides Canonical whose images may be pinned
     deployment_locks_table: str = ""  # DEPLOYMENT_LOCKS_TABLE (DeploymentLocksTable): the Lock function's
-    longest_function_timeout: int = 0  # LONGEST_FUNCTION_TIMEOUT (the Lock function's): the largest Timeout of the functions the state machines invoke
+    longest_function_timeout: int = (
+        0  # LONGEST_FUNCTION_TIMEOUT (the Lock function's): the largest Timeout of the functions the state machines invoke
+    )
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> "Settings":

@@ -55,7 +55,9 @@ class PreflightDbSetup(Record):
 class Preflight(Record):
     network: PreflightNetwork = doc("the VPC and subnet found")
     edxapp_db: PreflightEdxappDb = doc("the edxapp RDS instance found")
-    db_setup: PreflightDbSetup | None = doc("the database-setup function's path (null when the stack parameter DbSetupSecurityGroupId is empty)")
+    db_setup: PreflightDbSetup | None = doc(
+        "the database-setup function's path (null when the stack parameter DbSetupSecurityGroupId is empty)"
+    )
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,9 @@ def svg(view: HistoryView, layout: Layout, title: str) -> str:
     for index, (lane, runs) in enumerate(by_lane.items()):
         y = TOP + index * LANE_HEIGHT
         shapes.append(f'<text x="8" y="{y + 19}" class="lane">{escape(lane)}</text>')
-        shapes.append(f'<line x1="{LABEL_WIDTH}" y1="{y + LANE_HEIGHT - 2}" x2="{LABEL_WIDTH + CHART_WIDTH}" y2="{y + LANE_HEIGHT - 2}" class="rule"/>')
+        shapes.append(
+            f'<line x1="{LABEL_WIDTH}" y1="{y + LANE_HEIGHT - 2}" x2="{LABEL_WIDTH + CHART_WIDTH}" y2="{y + LANE_HEIGHT - 2}" class="rule"/>'
+        )
         shapes += [_bar(run, y, start, end, scale, id(run) in on_path) for run in runs]
     return _document(title, len(by_lane), shapes, end - start)
 
@@ -61,25 +63,31 @@ def _bar(run: StateRun, y: float, start: float, end: float, scale: float, on_pat
     fill = "url(#wait)" if run.kind == "Wait" else COLOURS.get(run.status, "#2e86c1")
     seconds = f"{run.seconds:.2f} s" if run.seconds is not None else "did not end"
     outline = ' class="critical"' if on_path else ""
-    return (f'<rect x="{x:.1f}" y="{y + 5}" width="{width:.1f}" height="{LANE_HEIGHT - 12}" fill="{fill}"{outline}>'
-            f"<title>{escape(run.name)}: {run.status}, {seconds}</title></rect>")
+    return (
+        f'<rect x="{x:.1f}" y="{y + 5}" width="{width:.1f}" height="{LANE_HEIGHT - 12}" fill="{fill}"{outline}>'
+        f"<title>{escape(run.name)}: {run.status}, {seconds}</title></rect>"
+    )
 
 
 def _document(title: str, lane_count: int, shapes: list[str], seconds: float) -> str:
     height = TOP + lane_count * LANE_HEIGHT + BOTTOM
     width = LABEL_WIDTH + CHART_WIDTH + 20
-    legend = (f'<text x="8" y="{height - 10}" class="legend">{seconds:.1f} s in all. Bars: states (green succeeded, red failed, '
-              "grey stopped); hatched: waits; outlined: the critical path.</text>")
-    return "\n".join([
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif">',
-        "<defs><pattern id=\"wait\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">"
-        '<rect width="6" height="6" fill="#d6eaf8"/><line x1="0" y1="0" x2="0" y2="6" stroke="#2e86c1" stroke-width="2"/></pattern>'
-        "<style>.lane{font-size:13px}.legend{font-size:11px;fill:#555}.rule{stroke:#eee}"
-        ".critical{stroke:#000;stroke-width:2}.title{font-size:14px;font-weight:bold}</style></defs>",
-        f'<rect width="{width}" height="{height}" fill="#fff"/>',
-        f'<text x="8" y="20" class="title">{escape(title)}</text>',
-        *shapes,
-        legend,
-        "</svg>",
-        "",
-    ])
+    legend = (
+        f'<text x="8" y="{height - 10}" class="legend">{seconds:.1f} s in all. Bars: states (green succeeded, red failed, '
+        "grey stopped); hatched: waits; outlined: the critical path.</text>"
+    )
+    return "\n".join(
+        [
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif">',
+            '<defs><pattern id="wait" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+            '<rect width="6" height="6" fill="#d6eaf8"/><line x1="0" y1="0" x2="0" y2="6" stroke="#2e86c1" stroke-width="2"/></pattern>'
+            "<style>.lane{font-size:13px}.legend{font-size:11px;fill:#555}.rule{stroke:#eee}"
+            ".critical{stroke:#000;stroke-width:2}.title{font-size:14px;font-weight:bold}</style></defs>",
+            f'<rect width="{width}" height="{height}" fill="#fff"/>',
+            f'<text x="8" y="20" class="title">{escape(title)}</text>',
+            *shapes,
+            legend,
+            "</svg>",
+            "",
+        ]
+    )

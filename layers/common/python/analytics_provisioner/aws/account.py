@@ -16,5 +16,5 @@ def require_this_account(arn: str, region: str, field: str) -> None:
     if found != expected:
         raise PreflightError(
             f"{field}: {quote(arn, 80)} is not a principal of this stack's account ({expected[0]} account {expected[1]}); "
-            f"a deployment grants access only to a user or role of its own account, e.g. \"arn:{expected[0]}:iam::{expected[1]}:user/acme-edxapp\""
+            f'a deployment grants access only to a user or role of its own account, e.g. "arn:{expected[0]}:iam::{expected[1]}:user/acme-edxapp"'
         )

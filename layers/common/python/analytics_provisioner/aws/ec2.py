@@ -54,10 +54,7 @@ def subnet_route_table(subnet_id: str, vpc_id: str, region: str) -> dict | None:
 def has_internet_gateway_route(subnet_id: str, vpc_id: str, region: str) -> bool:
     table = subnet_route_table(subnet_id, vpc_id, region)
     routes = table.get("Routes", []) if table else []
-    return any(
-        route.get("GatewayId", "").startswith("igw-") and route.get("DestinationCidrBlock") == "0.0.0.0/0"
-        for route in routes
-    )
+    return any(route.get("GatewayId", "").startswith("igw-") and route.get("DestinationCidrBlock") == "0.0.0.0/0" for route in routes)
 
 
 def security_group_by_name(name: str, vpc_id: str, region: str) -> dict | None:
@@ -97,8 +94,10 @@ def key_pair_tags(name: str, region: str) -> dict | None:
 def zones_offering(instance_types: list[str], region: str) -> dict[str, set[str]]:
     """Instance type -> the Availability Zones (names) that offer it; a type offered nowhere is left out."""
     zones: dict[str, set[str]] = {}
-    pages = client("ec2", region).get_paginator("describe_instance_type_offerings").paginate(
-        LocationType="availability-zone", Filters=[{"Name": "instance-type", "Values": instance_types}]
+    pages = (
+        client("ec2", region)
+        .get_paginator("describe_instance_type_offerings")
+        .paginate(LocationType="availability-zone", Filters=[{"Name": "instance-type", "Values": instance_types}])
     )
     for offer in (offer for page in pages for offer in page["InstanceTypeOfferings"]):
         zones.setdefault(offer["InstanceType"], set()).add(offer["Location"])
@@ -125,10 +124,15 @@ def enable_dns_hostnames(vpc_id: str, region: str) -> None:
 def create_security_group(name: str, description: str, vpc_id: str, tags: dict[str, str], region: str) -> dict | None:
     """Create the group with its tags in one call; returns it as describe_security_groups would, or None
     when EC2 answers that the VPC has a group of that name already (``unless_exists``)."""
-    created = unless_exists(lambda: client("ec2", region).create_security_group(
-        GroupName=name, Description=description, VpcId=vpc_id,
-        TagSpecifications=[{"ResourceType": "security-group", "Tags": tagging.as_list(tags)}],
-    ), DUPLICATE_GROUP)
+    created = unless_exists(
+        lambda: client("ec2", region).create_security_group(
+            GroupName=name,
+            Description=description,
+            VpcId=vpc_id,
+            TagSpecifications=[{"ResourceType": "security-group", "Tags": tagging.as_list(tags)}],
+        ),
+        DUPLICATE_GROUP,
+    )
     if created is None:
         return None
     group_id = created["GroupId"]
@@ -137,8 +141,11 @@ def create_security_group(name: str, description: str, vpc_id: str, tags: dict[s
 
 def tagged_security_groups(deployment_id: str, region: str) -> list[dict]:
     """Every security group carrying the deployment's tag."""
-    pages = client("ec2", region).get_paginator("describe_security_groups").paginate(
-        Filters=[{"Name": f"tag:{naming.TAG_DEPLOYMENT}", "Values": [deployment_id]}])
+    pages = (
+        client("ec2", region)
+        .get_paginator("describe_security_groups")
+        .paginate(Filters=[{"Name": f"tag:{naming.TAG_DEPLOYMENT}", "Values": [deployment_id]}])
+    )
     return [group for page in pages for group in page["SecurityGroups"]]
 
 
@@ -150,7 +157,9 @@ def delete_security_group(group_id: str, region: str) -> bool:
         return gone_is_success(lambda: client("ec2", region).delete_security_group(GroupId=group_id), "InvalidGroup.NotFound")
     except ClientError as exc:
         if error_code(exc) == "DependencyViolation":
-            raise TransientAwsError(f"security group {group_id} is still in use (network interfaces of terminated instances linger for a minute); retrying") from exc
+            raise TransientAwsError(
+                f"security group {group_id} is still in use (network interfaces of terminated instances linger for a minute); retrying"
+            ) from exc
         raise
 
 

@@ -8,12 +8,28 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 from ..errors import AwsCallError, IamPropagationError, ProvisionerError, TransientAwsError
 
 TRANSIENT_CODES = {
-    "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
-    "TooManyRequestsException", "ProvisionedThroughputExceededException", "RequestThrottled",
-    "SlowDown", "PriorRequestNotComplete", "InternalError", "InternalFailure", "ServiceUnavailable",
-    "InternalServerError", "InternalException", "RequestTimeout", "RequestTimeoutException",
-    "ConcurrentModification", "ConcurrentModificationException", "OperationAborted",
-    "IncorrectState", "InvalidInstanceID.NotFound", "InvalidGroup.NotFound",
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "InternalError",
+    "InternalFailure",
+    "ServiceUnavailable",
+    "InternalServerError",
+    "InternalException",
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "ConcurrentModification",
+    "ConcurrentModificationException",
+    "OperationAborted",
+    "IncorrectState",
+    "InvalidInstanceID.NotFound",
+    "InvalidGroup.NotFound",
 }
 
 
@@ -75,7 +91,8 @@ def iam_not_propagated(exc: Exception) -> bool:
         return False
     code, message = error_code(exc), exc.response.get("Error", {}).get("Message", "").lower()
     return (code == "InvalidTypeException" and "error setting policy" in message) or (
-        code == "InvalidParameterValue" and "invalid iam instance profile" in message)
+        code == "InvalidParameterValue" and "invalid iam instance profile" in message
+    )
 
 
 def classify(exc: Exception, doing: str) -> ProvisionerError:

@@ -85,10 +85,16 @@ def role(name: str, region: str) -> dict | None:
 
 def create_role(name: str, path: str, trust: dict, description: str, tags: dict[str, str], region: str) -> dict | None:
     iam = client("iam", region)
-    created = unless_exists(lambda: iam.create_role(
-        RoleName=name, Path=path, AssumeRolePolicyDocument=json.dumps(trust), Description=description,
-        Tags=tagging.as_list(tags),
-    ), EXISTS)
+    created = unless_exists(
+        lambda: iam.create_role(
+            RoleName=name,
+            Path=path,
+            AssumeRolePolicyDocument=json.dumps(trust),
+            Description=description,
+            Tags=tagging.as_list(tags),
+        ),
+        EXISTS,
+    )
     return created and created["Role"]
 
 
@@ -177,7 +183,9 @@ def ensure_profile_holds_role(profile: dict, role_name: str, region: str) -> boo
             if held == [role_name]:
                 return True
             if not held:
-                raise TransientAwsError(f"instance profile {name}: IAM answered LimitExceeded (it holds a role) but lists none yet; retried") from exc
+                raise TransientAwsError(
+                    f"instance profile {name}: IAM answered LimitExceeded (it holds a role) but lists none yet; retried"
+                ) from exc
             raise
     return True
 
@@ -193,10 +201,16 @@ def managed_policy(arn: str, region: str) -> dict | None:
 
 def create_policy(name: str, path: str, document: dict, description: str, tags: dict[str, str], region: str) -> dict | None:
     iam = client("iam", region)
-    created = unless_exists(lambda: iam.create_policy(
-        PolicyName=name, Path=path, PolicyDocument=json.dumps(document), Description=description,
-        Tags=tagging.as_list(tags),
-    ), EXISTS)
+    created = unless_exists(
+        lambda: iam.create_policy(
+            PolicyName=name,
+            Path=path,
+            PolicyDocument=json.dumps(document),
+            Description=description,
+            Tags=tagging.as_list(tags),
+        ),
+        EXISTS,
+    )
     return created and created["Policy"]
 
 
@@ -219,7 +233,9 @@ def delete_policy(arn: str, region: str) -> bool:
 
 def policy_document(policy: dict, region: str) -> dict:
     """The document of the policy's default version."""
-    return client("iam", region).get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])["PolicyVersion"]["Document"]
+    return client("iam", region).get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])["PolicyVersion"][
+        "Document"
+    ]
 
 
 def ensure_policy_document(policy: dict, document: dict, region: str) -> bool:

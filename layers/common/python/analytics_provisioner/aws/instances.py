@@ -5,7 +5,7 @@ leaves ``create_key_pair_into_secret``: it goes to Secrets Manager in the call t
 """
 
 import contextlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from botocore.exceptions import ClientError, HTTPClientError, WaiterError
 from botocore.exceptions import ConnectionError as BotoConnectionError
@@ -66,7 +66,7 @@ def newest_image(owner: str, name_patterns: list[str], architecture: str, region
 def deprecated_since(image: dict, now: datetime | None = None) -> str | None:
     """The date the image was deprecated ("2023-10-01"), or None while it is not."""
     deprecation = image.get("DeprecationTime")
-    if deprecation and datetime.fromisoformat(deprecation) <= (now or datetime.now(timezone.utc)):
+    if deprecation and datetime.fromisoformat(deprecation) <= (now or datetime.now(UTC)):
         return deprecation[:10]
     return None
 
@@ -98,10 +98,15 @@ def create_key_pair_into_secret(name: str, secret_name: str, deployment_id: str,
     """
     ec2 = client("ec2", region)
     with aws_call(f"create key pair {name}"):
-        created = unless_exists(lambda: ec2.create_key_pair(
-            KeyName=name, KeyType="rsa", KeyFormat="pem",
-            TagSpecifications=tag_specifications(("key-pair",), tagging.ours(deployment_id)),
-        ), "InvalidKeyPair.Duplicate")
+        created = unless_exists(
+            lambda: ec2.create_key_pair(
+                KeyName=name,
+                KeyType="rsa",
+                KeyFormat="pem",
+                TagSpecifications=tag_specifications(("key-pair",), tagging.ours(deployment_id)),
+            ),
+            "InvalidKeyPair.Duplicate",
+        )
     if created is None:
         return None
     key_pair_id = created["KeyPairId"]
@@ -190,8 +195,12 @@ def wait_running(instance_ids: list[str], region: str) -> None:
     except WaiterError:
         failed = [i for i in describe(instance_ids, region) if i["State"]["Name"] in GONE + STOPPED]
         if failed:
-            reasons = "; ".join(f"{i['InstanceId']} is {i['State']['Name']} ({i.get('StateReason', {}).get('Message', 'no reason given')})" for i in failed)
-            raise ResourceStateError(f"instances did not start: {reasons}; fix the cause and re-run (a terminated instance is replaced)") from None
+            reasons = "; ".join(
+                f"{i['InstanceId']} is {i['State']['Name']} ({i.get('StateReason', {}).get('Message', 'no reason given')})" for i in failed
+            )
+            raise ResourceStateError(
+                f"instances did not start: {reasons}; fix the cause and re-run (a terminated instance is replaced)"
+            ) from None
         raise TransientAwsError(f"instances {', '.join(instance_ids)} are not running yet") from None
 
 
@@ -214,7 +223,11 @@ def allocate_address(name: str, deployment_id: str, region: str) -> dict | None:
             if answer_lost(exc):
                 return None
             raise
-    return {"AllocationId": allocated["AllocationId"], "PublicIp": allocated["PublicIp"], "Tags": tagging.as_list(tagging.ours(deployment_id, Name=name))}
+    return {
+        "AllocationId": allocated["AllocationId"],
+        "PublicIp": allocated["PublicIp"],
+        "Tags": tagging.as_list(tagging.ours(deployment_id, Name=name)),
+    }
 
 
 def release_address(address: dict, region: str) -> bool:

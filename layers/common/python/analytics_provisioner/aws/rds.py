@@ -24,8 +24,13 @@ def opt_in_command(instance: dict, region: str, value: str) -> str:
 
 def require_opted_in(instance: dict, region: str, deployment_id: str, field: str) -> None:
     """NotOptedInError unless the instance's owner tagged it for this deployment (Validate, and Network before it changes it)."""
-    tagging.require_opted_in(tagging.from_list(instance.get("TagList")), deployment_id, field,
-                             f"RDS instance {instance['DBInstanceIdentifier']!r}", lambda value: opt_in_command(instance, region, value))
+    tagging.require_opted_in(
+        tagging.from_list(instance.get("TagList")),
+        deployment_id,
+        field,
+        f"RDS instance {instance['DBInstanceIdentifier']!r}",
+        lambda value: opt_in_command(instance, region, value),
+    )
 
 
 def orderable(engine: str, engine_version: str, instance_class: str, region: str) -> bool:
@@ -69,8 +74,15 @@ def _version_key(version: str) -> tuple:
 # --- the analytics instance and its subnet group -------------------------------------------------
 # Statuses an instance does not leave by waiting: stop the poll loop at once instead of at the ceiling.
 STUCK_STATUSES = {
-    "failed", "deleting", "storage-full", "inaccessible-encryption-credentials", "incompatible-network",
-    "incompatible-option-group", "incompatible-parameters", "incompatible-restore", "restore-error",
+    "failed",
+    "deleting",
+    "storage-full",
+    "inaccessible-encryption-credentials",
+    "incompatible-network",
+    "incompatible-option-group",
+    "incompatible-parameters",
+    "incompatible-restore",
+    "restore-error",
 }
 
 
@@ -86,9 +98,12 @@ def tags_of(arn: str, region: str) -> dict:
 def create_subnet_group(name: str, description: str, subnet_ids: list[str], tags: dict[str, str], region: str) -> dict | None:
     """The new group, or None when a group of the name exists (DBSubnetGroupAlreadyExists)."""
     rds = client("rds", region)
-    created = unless_exists(lambda: rds.create_db_subnet_group(
-        DBSubnetGroupName=name, DBSubnetGroupDescription=description, SubnetIds=subnet_ids, Tags=tagging.as_list(tags)
-    ), "DBSubnetGroupAlreadyExists")
+    created = unless_exists(
+        lambda: rds.create_db_subnet_group(
+            DBSubnetGroupName=name, DBSubnetGroupDescription=description, SubnetIds=subnet_ids, Tags=tagging.as_list(tags)
+        ),
+        "DBSubnetGroupAlreadyExists",
+    )
     return created and created["DBSubnetGroup"]
 
 
@@ -138,8 +153,12 @@ def remove_security_groups(instance: dict, group_ids: set[str], region: str) -> 
     current = [g["VpcSecurityGroupId"] for g in instance.get("VpcSecurityGroups", [])]
     removed = [g for g in current if g in group_ids]
     if removed:
-        _set_security_groups(instance["DBInstanceIdentifier"], [g for g in current if g not in group_ids], region,
-                             f"remove security group {' '.join(removed)} from")
+        _set_security_groups(
+            instance["DBInstanceIdentifier"],
+            [g for g in current if g not in group_ids],
+            region,
+            f"remove security group {' '.join(removed)} from",
+        )
     return removed
 
 

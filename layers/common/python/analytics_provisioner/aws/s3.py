@@ -44,12 +44,16 @@ def opt_in_command(name: str, tags: dict[str, str], value: str) -> str:
     kept = {key: tag for key, tag in tags.items() if key != naming.TAG_ALLOW}
     tag_set = json.dumps({"TagSet": tagging.as_list({**kept, naming.TAG_ALLOW: value})}, separators=(",", ":"))
     if len(tag_set) > COMMAND_TAGS_LIMIT:
-        return (f"aws s3api get-bucket-tagging --bucket {name}, add {{\"Key\":\"{naming.TAG_ALLOW}\",\"Value\":\"{value}\"}} to its "
-                f"TagSet, and put the whole set back with aws s3api put-bucket-tagging --bucket {name} --tagging '<that JSON>' "
-                "(put-bucket-tagging replaces all of a bucket's tags)")
+        return (
+            f'aws s3api get-bucket-tagging --bucket {name}, add {{"Key":"{naming.TAG_ALLOW}","Value":"{value}"}} to its '
+            f"TagSet, and put the whole set back with aws s3api put-bucket-tagging --bucket {name} --tagging '<that JSON>' "
+            "(put-bucket-tagging replaces all of a bucket's tags)"
+        )
     kept_now = f"this command puts its {len(kept)} current tag(s) back with the new one" if kept else "it has none now"
-    return (f"aws s3api put-bucket-tagging --bucket {name} --tagging {shlex.quote(tag_set)} "
-            f"(put-bucket-tagging replaces all of a bucket's tags: {kept_now})")
+    return (
+        f"aws s3api put-bucket-tagging --bucket {name} --tagging {shlex.quote(tag_set)} "
+        f"(put-bucket-tagging replaces all of a bucket's tags: {kept_now})"
+    )
 
 
 def require_opted_in(name: str, tags: dict[str, str], deployment_id: str, field: str) -> None:
@@ -78,8 +82,10 @@ def create_bucket(name: str, region: str, tags: dict[str, str]) -> bool:
     if region != "us-east-1":  # us-east-1 takes no LocationConstraint
         configuration["LocationConstraint"] = region
     s3 = client("s3", region)
-    created = unless_exists(lambda: s3.create_bucket(Bucket=name, ObjectOwnership=OWNER_ENFORCED, CreateBucketConfiguration=configuration),
-                            "BucketAlreadyOwnedByYou")
+    created = unless_exists(
+        lambda: s3.create_bucket(Bucket=name, ObjectOwnership=OWNER_ENFORCED, CreateBucketConfiguration=configuration),
+        "BucketAlreadyOwnedByYou",
+    )
     return created is not None
 
 
@@ -120,8 +126,9 @@ def delete_bucket(name: str, region: str) -> bool:
 
 def public_access_blocked(name: str, region: str) -> bool:
     s3 = client("s3", region)
-    current = absent_on(lambda: s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"],
-                        "NoSuchPublicAccessBlockConfiguration")
+    current = absent_on(
+        lambda: s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"], "NoSuchPublicAccessBlockConfiguration"
+    )
     return current == PUBLIC_ACCESS_BLOCKED
 
 
@@ -135,8 +142,10 @@ def block_public_access(name: str, region: str) -> bool:
 
 def encrypts_by_default(name: str, region: str) -> bool:
     s3 = client("s3", region)
-    rules = absent_on(lambda: s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"],
-                      "ServerSideEncryptionConfigurationNotFoundError")
+    rules = absent_on(
+        lambda: s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"],
+        "ServerSideEncryptionConfigurationNotFoundError",
+    )
     return any(rule.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm") in ENCRYPTING_ALGORITHMS for rule in rules or [])
 
 
@@ -144,16 +153,15 @@ def encrypt_by_default(name: str, region: str) -> bool:
     """SSE-S3 unless the bucket already encrypts by default (a KMS setting is kept); True when changed."""
     if encrypts_by_default(name, region):
         return False
-    client("s3", region).put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
-        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-    })
+    client("s3", region).put_bucket_encryption(
+        Bucket=name, ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
+    )
     return True
 
 
 def owner_enforced(name: str, region: str) -> bool:
     s3 = client("s3", region)
-    rules = absent_on(lambda: s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]["Rules"],
-                      "OwnershipControlsNotFoundError")
+    rules = absent_on(lambda: s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]["Rules"], "OwnershipControlsNotFoundError")
     return rules == [{"ObjectOwnership": OWNER_ENFORCED}]
 
 
@@ -210,8 +218,11 @@ def merged_policy(name: str, region: str, statements: list[dict], drop: Callable
     policy = current or {"Version": NEW_POLICY_VERSION, "Statement": []}
     existing = _statements(policy)
     ours = {statement["Sid"]: statement for statement in statements}
-    merged = [ours.get(statement.get("Sid"), statement) for statement in existing
-              if statement.get("Sid") in ours or not (drop and drop(statement))]
+    merged = [
+        ours.get(statement.get("Sid"), statement)
+        for statement in existing
+        if statement.get("Sid") in ours or not (drop and drop(statement))
+    ]
     present = {statement.get("Sid") for statement in existing}
     merged += [statement for sid, statement in ours.items() if sid not in present]
     if current is not None and merged == existing:

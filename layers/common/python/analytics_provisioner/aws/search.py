@@ -1,6 +1,5 @@
 """OpenSearch Service (formerly Elasticsearch Service) lookups and version choice."""
 
-
 from .. import policies
 from . import tags as tagging
 from .clients import client, partition
@@ -55,7 +54,11 @@ def volume_limits_gib(instance_type: str, engine_version: str, volume_type: str,
     limits = client("opensearch", region).describe_instance_type_limits(InstanceType=instance_type, EngineVersion=engine_version)
     for storage in limits.get("LimitsByRole", {}).get("data", {}).get("StorageTypes", []):
         if (storage.get("StorageTypeName"), storage.get("StorageSubTypeName")) == ("ebs", volume_type):
-            values = {limit["LimitName"]: int(limit["LimitValues"][0]) for limit in storage.get("StorageTypeLimits", []) if limit.get("LimitValues")}
+            values = {
+                limit["LimitName"]: int(limit["LimitValues"][0])
+                for limit in storage.get("StorageTypeLimits", [])
+                if limit.get("LimitValues")
+            }
             if "MinimumVolumeSize" in values and "MaximumVolumeSize" in values:
                 return values["MinimumVolumeSize"], values["MaximumVolumeSize"]
     return None

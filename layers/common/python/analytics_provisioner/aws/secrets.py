@@ -29,8 +29,10 @@ def read_json(secret_id: str, region: str, required_keys: tuple[str, ...] = (), 
     except ClientError as exc:
         code = error_code(exc)
         if code in ("ResourceNotFoundException", "AccessDeniedException", "DecryptionFailure", "InvalidRequestException"):
-            raise PreflightError(f"{label} is not readable ({code}); create it, or have its owner opt it in with the tag "
-                                 f"{naming.TAG_ALLOW} (README, \"Trust model\"): this stack reads no other secret of the account") from None
+            raise PreflightError(
+                f"{label} is not readable ({code}); create it, or have its owner opt it in with the tag "
+                f'{naming.TAG_ALLOW} (README, "Trust model"): this stack reads no other secret of the account'
+            ) from None
         raise
     except KeyError:
         raise PreflightError(f"{label} has no SecretString; store it as a JSON object") from None
@@ -64,8 +66,9 @@ def require_opted_in(secret_id: str, region: str, deployment_id: str, field: str
         found = f"this stack may not describe it ({error_code(exc)}): it lacks the tag, or it is not a secret of this account"
         raise tagging.not_opted_in(field, what, deployment_id, found, opt_in_command(secret_id, region, deployment_id)) from None
     if described is not None:
-        tagging.require_opted_in(tagging.from_list(described.get("Tags")), deployment_id, field, what,
-                                 lambda value: opt_in_command(secret_id, region, value))
+        tagging.require_opted_in(
+            tagging.from_list(described.get("Tags")), deployment_id, field, what, lambda value: opt_in_command(secret_id, region, value)
+        )
 
 
 def read_opted_in(secret_id: str, region: str, deployment_id: str, required_keys: tuple[str, ...], field: str) -> dict:
@@ -81,8 +84,12 @@ def put_json(name: str, value: dict, region: str, deployment_id: str, descriptio
     existing = describe(name, region)
     with aws_call(f"store secret {name}"):
         if existing is None:
-            kwargs: dict[str, object] = {"Name": name, "SecretString": payload, "Description": description,
-                      "Tags": tagging.as_list(tagging.ours(deployment_id))}
+            kwargs: dict[str, object] = {
+                "Name": name,
+                "SecretString": payload,
+                "Description": description,
+                "Tags": tagging.as_list(tagging.ours(deployment_id)),
+            }
             if _kms_key_id():
                 kwargs["KmsKeyId"] = _kms_key_id()
             return sm.create_secret(**kwargs)["ARN"]
@@ -96,8 +103,10 @@ def put_json(name: str, value: dict, region: str, deployment_id: str, descriptio
 def schedule_deletion(secret_id: str, region: str, recovery_window_days: int) -> bool:
     """``put_json``'s partner: the secret goes after ``recovery_window_days`` (``put_json`` and
     ``arn_if_ours`` restore it until then); False when it was already gone."""
-    return gone_is_success(lambda: client("secretsmanager", region).delete_secret(SecretId=secret_id, RecoveryWindowInDays=recovery_window_days),
-                           "ResourceNotFoundException")
+    return gone_is_success(
+        lambda: client("secretsmanager", region).delete_secret(SecretId=secret_id, RecoveryWindowInDays=recovery_window_days),
+        "ResourceNotFoundException",
+    )
 
 
 def _require_ours(described: dict, name: str, deployment_id: str) -> None:

@@ -40,8 +40,11 @@ def belongs_to(tags: dict[str, str], deployment_id: str) -> bool:
 def tagged_arns(region: str, deployment_id: str) -> list[str]:
     """Every resource in ``region`` that carries the deployment's tag, by ARN, whatever created it:
     what a failure report must list even when a parallel branch never handed its output on."""
-    pages = client("resourcegroupstaggingapi", region).get_paginator("get_resources").paginate(
-        TagFilters=[{"Key": naming.TAG_DEPLOYMENT, "Values": [deployment_id]}])
+    pages = (
+        client("resourcegroupstaggingapi", region)
+        .get_paginator("get_resources")
+        .paginate(TagFilters=[{"Key": naming.TAG_DEPLOYMENT, "Values": [deployment_id]}])
+    )
     return sorted(item["ResourceARN"] for page in pages for item in page["ResourceTagMappingList"])
 
 
@@ -95,6 +98,6 @@ def require_opted_in(tags: dict[str, str], deployment_id: str, field: str, what:
 def not_opted_in(field: str, what: str, deployment_id: str, found: str, command: str) -> NotOptedInError:
     return NotOptedInError(
         f"{field}: {what} is not opted in for deployment {deployment_id} ({found}). A deployment uses a resource that "
-        f"existed before it only when its owner tags it {naming.TAG_ALLOW} = \"*\" (or \"@all\") or a space-separated "
-        f"list of deployment ids (README, \"Trust model\"). The owner opts it in with: {command}"
+        f'existed before it only when its owner tags it {naming.TAG_ALLOW} = "*" (or "@all") or a space-separated '
+        f'list of deployment ids (README, "Trust model"). The owner opts it in with: {command}'
     )

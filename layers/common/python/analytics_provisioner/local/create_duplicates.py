@@ -28,17 +28,33 @@ def _refuse_taken(create, name_parameter: str, taken, error):
         if taken(backend, name):
             raise error(name)
         return create(backend, *args, **kwargs)
+
     return checked
 
 
 class CreateDuplicates:
     def __init__(self):
         self._patches = [
-            mock.patch.object(RDSBackend, "create_subnet_group", _refuse_taken(
-                RDSBackend.create_subnet_group, "subnet_name", lambda backend, name: name in backend.subnet_groups,
-                lambda name: RDSClientError("DBSubnetGroupAlreadyExists", f"The DB subnet group '{name}' already exists."))),
-            mock.patch.object(OpenSearchServiceBackend, "create_domain", _refuse_taken(
-                OpenSearchServiceBackend.create_domain, "domain_name", lambda backend, name: name in backend.domains, DomainAlreadyExists)),
+            mock.patch.object(
+                RDSBackend,
+                "create_subnet_group",
+                _refuse_taken(
+                    RDSBackend.create_subnet_group,
+                    "subnet_name",
+                    lambda backend, name: name in backend.subnet_groups,
+                    lambda name: RDSClientError("DBSubnetGroupAlreadyExists", f"The DB subnet group '{name}' already exists."),
+                ),
+            ),
+            mock.patch.object(
+                OpenSearchServiceBackend,
+                "create_domain",
+                _refuse_taken(
+                    OpenSearchServiceBackend.create_domain,
+                    "domain_name",
+                    lambda backend, name: name in backend.domains,
+                    DomainAlreadyExists,
+                ),
+            ),
         ]
 
     def install(self) -> None:

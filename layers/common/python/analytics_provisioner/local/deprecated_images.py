@@ -7,7 +7,7 @@ the image still launches. Every Ubuntu 16.04 and 18.04 image is deprecated. moto
 ``DeprecationTime`` and hides nothing (``tests/static/test_moto_canary.py`` checks it still does not).
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from . import hooks
 
@@ -29,14 +29,14 @@ def _parse(timestamp: str) -> datetime:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def rule(account: str) -> list[hooks.Entry]:
     """The handlers that apply the rule to DescribeImages calls of ``account``."""
 
     def hide_deprecated(parsed, context, **_):
-        request, now = hooks.request(context), datetime.now(timezone.utc)
+        request, now = hooks.request(context), datetime.now(UTC)
         asked = bool(request.get("ImageIds") or request.get("IncludeDeprecated"))
         shown = []
         for image in parsed.get("Images", []):

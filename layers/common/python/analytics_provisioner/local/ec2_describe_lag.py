@@ -31,14 +31,20 @@ _SOURCE_LISTS = tuple(list_key for list_key, _ in _SOURCES)
 def rule_keys(group_id: str, permission: dict) -> list[tuple]:
     """One key per source of an ``IpPermissions`` item: (group, protocol, ports, source)."""
     protocol = str(permission.get("IpProtocol", "")).lower()
-    ports = None if protocol in ("-1", "all") else tuple(None if port is None else int(port) for port in (permission.get("FromPort"), permission.get("ToPort")))
+    ports = (
+        None
+        if protocol in ("-1", "all")
+        else tuple(None if port is None else int(port) for port in (permission.get("FromPort"), permission.get("ToPort")))
+    )
     return [(group_id, protocol, ports, item[source]) for key, source in _SOURCES for item in permission.get(key, [])]
 
 
 class Ec2DescribeLag:
     def __init__(self, clock: Clock, seconds: float = LAG_SECONDS):
         self.clock, self.seconds = clock, seconds
-        self.made: dict[tuple, tuple[str, threading.Thread, float]] = {}  # ("group", id) / ("address", id) / ("rule", *rule_key) -> (function, attempts, when)
+        self.made: dict[
+            tuple, tuple[str, threading.Thread, float]
+        ] = {}  # ("group", id) / ("address", id) / ("rule", *rule_key) -> (function, attempts, when)
         self.hidden: list[tuple] = []  # what a describe left out, for tests
         self._entries = [
             ("after-call.ec2.DescribeSecurityGroups", self._groups_described),
@@ -46,10 +52,17 @@ class Ec2DescribeLag:
         ]
         # What moto made, when it made it: the SDK's answer may be lost (local/faults.py) while AWS did the call.
         self._patches = [
-            mock.patch.object(SecurityGroups, "create_security_group", self._made_by(SecurityGroups.create_security_group, self._group_created)),
-            mock.patch.object(SecurityGroups, "authorize_security_group_ingress",
-                              self._made_by(SecurityGroups.authorize_security_group_ingress, self._rules_authorized)),
-            mock.patch.object(ElasticIPAddresses, "allocate_address", self._made_by(ElasticIPAddresses.allocate_address, self._address_allocated)),
+            mock.patch.object(
+                SecurityGroups, "create_security_group", self._made_by(SecurityGroups.create_security_group, self._group_created)
+            ),
+            mock.patch.object(
+                SecurityGroups,
+                "authorize_security_group_ingress",
+                self._made_by(SecurityGroups.authorize_security_group_ingress, self._rules_authorized),
+            ),
+            mock.patch.object(
+                ElasticIPAddresses, "allocate_address", self._made_by(ElasticIPAddresses.allocate_address, self._address_allocated)
+            ),
         ]
 
     def install(self) -> None:
@@ -67,7 +80,11 @@ class Ec2DescribeLag:
     def fresh(self, key: tuple) -> bool:
         """Made less than the lag ago by the calling function, in the same Task's attempts."""
         made = self.made.get(key)
-        hide = made is not None and made[:2] == (getattr(faults.current, "function", None), _attempts()) and self.clock.now() - made[2] < self.seconds
+        hide = (
+            made is not None
+            and made[:2] == (getattr(faults.current, "function", None), _attempts())
+            and self.clock.now() - made[2] < self.seconds
+        )
         if hide:
             self.hidden.append(key)
         return hide
@@ -80,6 +97,7 @@ class Ec2DescribeLag:
             if getattr(faults.current, "function", None) is not None:
                 record(response, answer.result)
             return answer
+
         return handled
 
     def _made(self, key: tuple) -> None:
@@ -103,8 +121,9 @@ class Ec2DescribeLag:
             return
         shown = [group for group in parsed["SecurityGroups"] if not self.fresh(("group", group["GroupId"]))]
         for group in shown:
-            group["IpPermissions"] = [kept for permission in group.get("IpPermissions", [])
-                                      if (kept := self._settled_sources(group["GroupId"], permission))]
+            group["IpPermissions"] = [
+                kept for permission in group.get("IpPermissions", []) if (kept := self._settled_sources(group["GroupId"], permission))
+            ]
         parsed["SecurityGroups"] = shown
 
     def _settled_sources(self, group_id: str, permission: dict) -> dict | None:
@@ -112,8 +131,11 @@ class Ec2DescribeLag:
         head = {key: value for key, value in permission.items() if key not in _SOURCE_LISTS}
         kept = dict(head)
         for list_key in _SOURCE_LISTS:
-            kept[list_key] = [item for item in permission.get(list_key, [])
-                              if not self.fresh(("rule", *rule_keys(group_id, {**head, list_key: [item]})[0]))]
+            kept[list_key] = [
+                item
+                for item in permission.get(list_key, [])
+                if not self.fresh(("rule", *rule_keys(group_id, {**head, list_key: [item]})[0]))
+            ]
         return kept if any(kept[list_key] for list_key in _SOURCE_LISTS) else None
 
     def _addresses_described(self, http_response, parsed, **_):

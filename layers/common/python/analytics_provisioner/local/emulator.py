@@ -124,14 +124,23 @@ def _validate_definition_once(definition: str) -> None:
 
 def _managed_policies(backend: IAMBackend) -> list:
     documents = _managed_policy_documents()
-    return [AWSManagedPolicy.from_data(name, backend.account_id, backend.region_name, copy.deepcopy(documents[name]))
-            for name in AWS_MANAGED_POLICIES]
+    return [
+        AWSManagedPolicy.from_data(name, backend.account_id, backend.region_name, copy.deepcopy(documents[name]))
+        for name in AWS_MANAGED_POLICIES
+    ]
 
 
 class Emulator:
-    def __init__(self, region: str = "us-east-1", mysql: MysqlServer | None = None, time_scale: float = 0.0,
-                 log_stream: io.TextIOBase | None = None, deploy: bool = True, parameters: dict[str, str] | None = None,
-                 database_servers: Callable[[], AbstractContextManager[MysqlServer]] | None = None):
+    def __init__(
+        self,
+        region: str = "us-east-1",
+        mysql: MysqlServer | None = None,
+        time_scale: float = 0.0,
+        log_stream: io.TextIOBase | None = None,
+        deploy: bool = True,
+        parameters: dict[str, str] | None = None,
+        database_servers: Callable[[], AbstractContextManager[MysqlServer]] | None = None,
+    ):
         self.region = region
         self.parameters = dict(parameters or {})
         self.mysql = mysql
@@ -195,12 +204,21 @@ class Emulator:
     # --- setup -------------------------------------------------------------------------------
     def _install_rules(self, stack: ExitStack) -> None:
         """AWS's behaviours moto lacks, each a named rule in its own module with a test that proves it bites."""
-        for rule in (ListSecretsLag(self.clock), self.iam_propagation, self.ec2_describe_lag, CreateDuplicates(), self.ssm, self.execution_events,
-                     AtomicWrites()):
+        for rule in (
+            ListSecretsLag(self.clock),
+            self.iam_propagation,
+            self.ec2_describe_lag,
+            CreateDuplicates(),
+            self.ssm,
+            self.execution_events,
+            AtomicWrites(),
+        ):
             rule.install()
             stack.callback(rule.uninstall)
         stack.enter_context(hooks.installed(deprecated_images.rule(ACCOUNT) + ec2_limits.rule(ACCOUNT) + search_limits.RULE))
-        stack.enter_context(hooks.installed(rds_deletion.rule(ACCOUNT, self.region) + rds_snapshot_tags.rule(ACCOUNT) + rds_lifecycle.rule()))
+        stack.enter_context(
+            hooks.installed(rds_deletion.rule(ACCOUNT, self.region) + rds_snapshot_tags.rule(ACCOUNT) + rds_lifecycle.rule())
+        )
 
     def _scale_sleeps(self, stack: ExitStack) -> None:
         scale, clock = self.time_scale, self.clock
@@ -243,7 +261,10 @@ class Emulator:
         tags = {tag["Key"] for tag in instance.get("TagList", [])}
         if self.database_servers is None or TAG_DEPLOYMENT not in tags:
             return self.mysql
-        key = (instance["DBInstanceArn"], str(instance.get("InstanceCreateTime")))  # a new instance under an old name is a new server (moto gives every instance one DbiResourceId)
+        key = (
+            instance["DBInstanceArn"],
+            str(instance.get("InstanceCreateTime")),
+        )  # a new instance under an old name is a new server (moto gives every instance one DbiResourceId)
         if key not in self._servers:
             server = self._stack.enter_context(self.database_servers())
             server.create_admin(self.mysql_admin)
@@ -274,8 +295,12 @@ class Emulator:
         role = self.client("iam").create_role(RoleName="analytics-provisioner-local", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         self.parameters = {**self.stack_parameters(), **self.parameters}
         # A function's name is its logical id here (``_create_function``).
-        refs = {"SecureRepoBucket": self.secure_repo_bucket, "SecretsKey": self.secrets_key_arn, **self.parameters,
-                **{logical_id: logical_id for logical_id in cfn.functions(template)}}
+        refs = {
+            "SecureRepoBucket": self.secure_repo_bucket,
+            "SecretsKey": self.secrets_key_arn,
+            **self.parameters,
+            **{logical_id: logical_id for logical_id in cfn.functions(template)},
+        }
         refs.update(self.create_tables(template))
         # The functions share this process, so each one's variables are set for all of them.
         for name, value in {**cfn.global_environment(template), **cfn.referenced_environment(template)}.items():
@@ -319,9 +344,12 @@ class Emulator:
         default VPC's default subnets, in a security group of its own."""
         ec2 = self.client("ec2")
         vpc_id = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
-        subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
-        group_id = ec2.create_security_group(GroupName=DB_SETUP_GROUP_NAME, VpcId=vpc_id,
-                                             Description="analytics-provisioner database-setup function")["GroupId"]
+        subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "default-for-az", "Values": ["true"]}])[
+            "Subnets"
+        ]
+        group_id = ec2.create_security_group(
+            GroupName=DB_SETUP_GROUP_NAME, VpcId=vpc_id, Description="analytics-provisioner database-setup function"
+        )["GroupId"]
         return {"DbSetupSubnetIds": ",".join(sorted(s["SubnetId"] for s in subnets)), "DbSetupSecurityGroupId": group_id}
 
     def _create_secure_repo(self) -> None:
@@ -329,15 +357,21 @@ class Emulator:
         self.secrets_key_arn = self.client("kms").create_key(Description="analytics-provisioner secrets (local)")["KeyMetadata"]["Arn"]
         self.create_bucket(self.secure_repo_bucket)
         self.client("s3").put_bucket_versioning(Bucket=self.secure_repo_bucket, VersioningConfiguration={"Status": "Enabled"})
-        self._stack.enter_context(mock.patch.dict(os.environ, {"SECURE_REPO_BUCKET": self.secure_repo_bucket, "SECRETS_KMS_KEY_ID": self.secrets_key_arn}))
+        self._stack.enter_context(
+            mock.patch.dict(os.environ, {"SECURE_REPO_BUCKET": self.secure_repo_bucket, "SECRETS_KMS_KEY_ID": self.secrets_key_arn})
+        )
 
     def _create_function(self, logical_id: str, role: str, vpc_config: dict | None) -> str:
         archive = io.BytesIO()
         with zipfile.ZipFile(archive, "w") as zf:
             zf.writestr("app.py", "# runs in-process in local mode\n")
         return self.client("lambda").create_function(
-            FunctionName=logical_id, Runtime="python3.12", Role=role, Handler="app.lambda_handler",
-            Code={"ZipFile": archive.getvalue()}, **({"VpcConfig": vpc_config} if isinstance(vpc_config, dict) else {}),
+            FunctionName=logical_id,
+            Runtime="python3.12",
+            Role=role,
+            Handler="app.lambda_handler",
+            Code={"ZipFile": archive.getvalue()},
+            **({"VpcConfig": vpc_config} if isinstance(vpc_config, dict) else {}),
         )["FunctionArn"]
 
     def _bucket_location(self) -> dict:

@@ -17,7 +17,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from moto.events.utils import EventMessageType
@@ -42,15 +42,27 @@ def status_change_event(execution) -> EventMessageType:
     status = execution.exec_status.value if hasattr(execution.exec_status, "value") else str(execution.exec_status)
     output = _text(execution.output) if status == "SUCCEEDED" else None
     return {
-        "version": "0", "id": str(uuid.uuid4()), "detail-type": STATUS_CHANGE, "source": SOURCE,
-        "account": execution.account_id, "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": execution.region_name, "resources": [execution.exec_arn],
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": STATUS_CHANGE,
+        "source": SOURCE,
+        "account": execution.account_id,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": execution.region_name,
+        "resources": [execution.exec_arn],
         "detail": {
-            "executionArn": execution.exec_arn, "stateMachineArn": execution.state_machine_arn, "name": execution.name,
-            "status": status, "startDate": _millis(execution.start_date), "stopDate": _millis(execution.stop_date),
-            "input": _text(execution.input_data), "output": output, "inputDetails": {"included": True},
+            "executionArn": execution.exec_arn,
+            "stateMachineArn": execution.state_machine_arn,
+            "name": execution.name,
+            "status": status,
+            "startDate": _millis(execution.start_date),
+            "stopDate": _millis(execution.stop_date),
+            "input": _text(execution.input_data),
+            "output": output,
+            "inputDetails": {"included": True},
             "outputDetails": {"included": True} if output is not None else None,
-            "error": _text(execution.error), "cause": _text(execution.cause),
+            "error": _text(execution.error),
+            "cause": _text(execution.cause),
         },
     }
 

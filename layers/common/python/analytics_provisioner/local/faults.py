@@ -107,8 +107,15 @@ class Faults:
         self._send_entry = (self.SEND_EVENT, self._before_send)
 
     # rules -------------------------------------------------------------------------------------
-    def aws(self, function: str, times: int = 1, code: str = "ThrottlingException", status: int = 400, operation: str | None = None,
-            after: str | None = None) -> AwsRule:
+    def aws(
+        self,
+        function: str,
+        times: int = 1,
+        code: str = "ThrottlingException",
+        status: int = 400,
+        operation: str | None = None,
+        after: str | None = None,
+    ) -> AwsRule:
         rule = AwsRule(function, times, code, status, operation, after)
         self.aws_rules.append(rule)
         return rule
@@ -160,13 +167,13 @@ class Faults:
         """Each attempt of a call (the SDK's retries included): a lost answer lets moto do the call, then times out."""
         function, operation = getattr(current, "function", None), event_name.rsplit(".", 1)[-1]
         if function is None:
-            return None
+            return
         with self._lock:
             rule = next((r for r in self.lost_answers if (r.function, r.operation) == (function, operation) and r.remaining > 0), None)
             if rule is not None:
                 rule.remaining -= 1
                 rule.lost += 1
         if rule is None:
-            return None
+            return
         botocore_stubber(event_name=event_name, request=request)
         raise ReadTimeoutError(endpoint_url=request.url)

@@ -35,13 +35,19 @@ class IamPropagation:
         self.created: dict[str, dict] = {}  # principal ARN or instance profile name -> clock mark
         self.refused: list[str] = []  # what was refused, for tests
         self._entries: list[hooks.Entry] = [(f"after-call.iam.{operation}", self._created) for operation in CREATED]
-        self._entries += [("provide-client-params.iam.AddRoleToInstanceProfile", hooks.remember_request),
-                          ("after-call.iam.AddRoleToInstanceProfile", self._role_added)]
+        self._entries += [
+            ("provide-client-params.iam.AddRoleToInstanceProfile", hooks.remember_request),
+            ("after-call.iam.AddRoleToInstanceProfile", self._role_added),
+        ]
         for operation in ("CreateDomain", "UpdateDomainConfig"):
-            self._entries += [(f"provide-client-params.opensearch.{operation}", hooks.remember_request),
-                              (f"before-call.opensearch.{operation}", self._check_access_policy)]
-        self._entries += [("provide-client-params.ec2.RunInstances", hooks.remember_request),
-                          ("before-call.ec2.RunInstances", self._check_instance_profile)]
+            self._entries += [
+                (f"provide-client-params.opensearch.{operation}", hooks.remember_request),
+                (f"before-call.opensearch.{operation}", self._check_access_policy),
+            ]
+        self._entries += [
+            ("provide-client-params.ec2.RunInstances", hooks.remember_request),
+            ("before-call.ec2.RunInstances", self._check_instance_profile),
+        ]
 
     def install(self) -> None:
         _active.append(self)
@@ -83,7 +89,10 @@ class IamPropagation:
             return None
         self.refused.append(name)
         field, value, kind = ("arn", profile["Arn"], "ARN") if "Arn" in profile else ("name", name, "name")
-        return hooks.aws_error("InvalidParameterValue", f"Value ({value}) for parameter iamInstanceProfile.{field} is invalid. Invalid IAM Instance Profile {kind}")
+        return hooks.aws_error(
+            "InvalidParameterValue",
+            f"Value ({value}) for parameter iamInstanceProfile.{field} is invalid. Invalid IAM Instance Profile {kind}",
+        )
 
 
 def _aws_principals(statement: dict) -> list[str]:

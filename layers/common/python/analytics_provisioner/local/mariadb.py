@@ -24,8 +24,12 @@ PORT = 3306
 SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin", "/usr/local/mysql/bin"])
 START_SECONDS = 30
 SERVER_OPTIONS = [  # a test server: small, fast, nothing durable
-    "--skip-log-bin", "--skip-name-resolve", "--innodb-buffer-pool-size=32M", "--innodb-flush-log-at-trx-commit=0",
-    "--innodb-doublewrite=0", "--max-connections=300",
+    "--skip-log-bin",
+    "--skip-name-resolve",
+    "--innodb-buffer-pool-size=32M",
+    "--innodb-flush-log-at-trx-commit=0",
+    "--innodb-doublewrite=0",
+    "--max-connections=300",
 ]
 
 
@@ -38,8 +42,10 @@ def _binary(*names: str) -> str:
         found = shutil.which(name, path=SEARCH_PATH)
         if found:
             return found
-    raise NoMariaDB(f"{names[0]} is not installed: `apt-get install -y mariadb-server` (the tests start throwaway "
-                    "MariaDB servers), or point ANALYTICS_PROVISIONER_TEST_MYSQL at a server (mysql://user:password@host:port)")
+    raise NoMariaDB(
+        f"{names[0]} is not installed: `apt-get install -y mariadb-server` (the tests start throwaway "
+        "MariaDB servers), or point ANALYTICS_PROVISIONER_TEST_MYSQL at a server (mysql://user:password@host:port)"
+    )
 
 
 def _as_root() -> list[str]:
@@ -49,8 +55,14 @@ def _as_root() -> list[str]:
 def _install(data_dir: Path, log, attempts: int = 3) -> None:
     """A fresh data directory. mariadb-install-db now and then exits 1 on a loaded machine (its bootstrap
     server); a fresh try in an empty directory succeeds, so it gets ``attempts``, then its log is shown."""
-    command = [_binary("mariadb-install-db", "mysql_install_db"), "--no-defaults", f"--datadir={data_dir}",
-               "--auth-root-authentication-method=normal", "--skip-test-db", *_as_root()]
+    command = [
+        _binary("mariadb-install-db", "mysql_install_db"),
+        "--no-defaults",
+        f"--datadir={data_dir}",
+        "--auth-root-authentication-method=normal",
+        "--skip-test-db",
+        *_as_root(),
+    ]
     for attempt in range(1, attempts + 1):
         try:
             subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, check=True, timeout=120)  # nosec B603  # the installed MariaDB binary, a fixed argument list
@@ -59,8 +71,9 @@ def _install(data_dir: Path, log, attempts: int = 3) -> None:
             shutil.rmtree(data_dir, ignore_errors=True)
             if attempt == attempts:
                 log.flush()
-                raise NoMariaDB(f"mariadb-install-db failed {attempts} times; its log: "
-                                + Path(log.name).read_text(errors="replace")[-2000:]) from None
+                raise NoMariaDB(
+                    f"mariadb-install-db failed {attempts} times; its log: " + Path(log.name).read_text(errors="replace")[-2000:]
+                ) from None
 
 
 def _free_addresses() -> Iterator[str]:
@@ -84,8 +97,17 @@ def _answers(address: str) -> bool:
 
 
 def _start(root: Path, address: str, log) -> subprocess.Popen | None:
-    command = [_binary("mariadbd", "mysqld"), "--no-defaults", f"--datadir={root / 'data'}", f"--socket={root / 'socket'}",
-               f"--pid-file={root / 'pid'}", f"--bind-address={address}", f"--port={PORT}", *SERVER_OPTIONS, *_as_root()]
+    command = [
+        _binary("mariadbd", "mysqld"),
+        "--no-defaults",
+        f"--datadir={root / 'data'}",
+        f"--socket={root / 'socket'}",
+        f"--pid-file={root / 'pid'}",
+        f"--bind-address={address}",
+        f"--port={PORT}",
+        *SERVER_OPTIONS,
+        *_as_root(),
+    ]
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)  # nosec B603  # the installed MariaDB binary, a fixed argument list
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline and process.poll() is None:
@@ -120,8 +142,9 @@ def throwaway_server(attempts: int = 5) -> Iterator[MysqlServer]:
                     finally:
                         _stop(process)
                     return
-        raise NoMariaDB(f"a throwaway MariaDB did not start in {attempts} tries; its log: "
-                        + (root / "server.log").read_text(errors="replace")[-2000:])
+        raise NoMariaDB(
+            f"a throwaway MariaDB did not start in {attempts} tries; its log: " + (root / "server.log").read_text(errors="replace")[-2000:]
+        )
 
 
 class ServerPool:

@@ -14,7 +14,7 @@ SYSTEM_DATABASES = frozenset({"mysql", "information_schema", "performance_schema
 ACCESS_DENIED, CANNOT_CONNECT = 1045, 2003
 HOW_TO_GET_ONE = (
     "no MySQL/MariaDB answers at {url}. Start one with "
-    "`start-stop-daemon --start --oknodo --background --exec \"$(command -v mariadbd)\"` "
+    '`start-stop-daemon --start --oknodo --background --exec "$(command -v mariadbd)"` '
     "(Debian: `apt-get install -y mariadb-server` first), or "
     "`docker run -d -p 3306:3306 -e MARIADB_ALLOW_EMPTY_ROOT_PASSWORD=1 mariadb:11`, "
     "or point --mysql at another server"
@@ -56,8 +56,10 @@ class MysqlServer:
         except pymysql.err.OperationalError as exc:
             code = exc.args[0] if exc.args else None
             if code == ACCESS_DENIED:
-                raise RuntimeError(f"MySQL at {self.display} answers but refuses user {self.user!r}: access denied "
-                                   "(check the user and password in --mysql; the password is not shown)") from None
+                raise RuntimeError(
+                    f"MySQL at {self.display} answers but refuses user {self.user!r}: access denied "
+                    "(check the user and password in --mysql; the password is not shown)"
+                ) from None
             raise RuntimeError(HOW_TO_GET_ONE.format(url=self.display) + f" (MySQL error {code})") from None
 
     def create_admin(self, login: dict | None = None) -> dict:
@@ -67,7 +69,9 @@ class MysqlServer:
 
         Created for '%' and for every host an anonymous account names: MySQL matches the most specific
         host first, so a stock server's ''@'localhost' would otherwise refuse the admin's password."""
-        user, password = (login["username"], login["password"]) if login else (LOCAL_ADMIN_PREFIX + secrets.token_hex(4), secrets.token_urlsafe(24))
+        user, password = (
+            (login["username"], login["password"]) if login else (LOCAL_ADMIN_PREFIX + secrets.token_hex(4), secrets.token_urlsafe(24))
+        )
         with self.connect() as connection, connection.cursor() as cursor:
             for host in ["%", *self._anonymous_hosts(cursor)]:
                 cursor.execute("CREATE USER %s@%s IDENTIFIED BY %s", (user, host, password))

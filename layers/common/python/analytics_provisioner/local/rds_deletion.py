@@ -25,8 +25,12 @@ def rule(account: str, region: str) -> list[hooks.Entry]:
         instance = rds_backends[account][region].databases.get(identifier)
         if instance is None or instance.status not in NO_FINAL_SNAPSHOT_STATUSES:
             return None
-        return hooks.aws_error("InvalidDBInstanceState", f"Instance {identifier} is in {instance.status} state: it can only be "
-                                                         "deleted with SkipFinalSnapshot set to true")
+        return hooks.aws_error(
+            "InvalidDBInstanceState",
+            f"Instance {identifier} is in {instance.status} state: it can only be deleted with SkipFinalSnapshot set to true",
+        )
 
-    return [("provide-client-params.rds.DeleteDBInstance", hooks.remember_request),
-            ("before-call.rds.DeleteDBInstance", refuse_a_final_snapshot)]
+    return [
+        ("provide-client-params.rds.DeleteDBInstance", hooks.remember_request),
+        ("before-call.rds.DeleteDBInstance", refuse_a_final_snapshot),
+    ]

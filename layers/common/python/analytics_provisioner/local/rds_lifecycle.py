@@ -9,7 +9,7 @@ DescribeDBMajorEngineVersions answers with. moto ignores the parameter and repor
 (``tests/static/test_moto_canary.py`` checks it still does).
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from . import catalog, hooks
 
@@ -24,10 +24,14 @@ def rule() -> list[hooks.Entry]:
         request = hooks.request(context)
         major = ".".join(str(request.get("EngineVersion", "")).split(".")[:2])
         ends = catalog.MYSQL_SUPPORT.get(major, (None,))[0] if request.get("Engine") == "mysql" else None
-        if request.get("EngineLifecycleSupport") == DISABLED and ends and ends < datetime.now(timezone.utc):
-            return hooks.aws_error("InvalidParameterCombination", (
-                f"Cannot create a DB instance of MySQL {major} with EngineLifecycleSupport {DISABLED}: the major version is past "
-                f"its end of standard support date ({ends:%Y-%m-%d}). Use a newer major version or {EXTENDED_SUPPORT}."))
+        if request.get("EngineLifecycleSupport") == DISABLED and ends and ends < datetime.now(UTC):
+            return hooks.aws_error(
+                "InvalidParameterCombination",
+                (
+                    f"Cannot create a DB instance of MySQL {major} with EngineLifecycleSupport {DISABLED}: the major version is past "
+                    f"its end of standard support date ({ends:%Y-%m-%d}). Use a newer major version or {EXTENDED_SUPPORT}."
+                ),
+            )
         return None
 
     def created(parsed, context, **_):

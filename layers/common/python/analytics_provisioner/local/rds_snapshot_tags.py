@@ -25,5 +25,7 @@ def rule(account: str) -> list[hooks.Entry]:
         backend.databases[request["DBInstanceIdentifier"]].tags = copy.deepcopy(snapshot.tags)
         parsed["DBInstance"]["TagList"] = copy.deepcopy(snapshot.tags)
 
-    return [("provide-client-params.rds.RestoreDBInstanceFromDBSnapshot", hooks.remember_request),
-            ("after-call.rds.RestoreDBInstanceFromDBSnapshot", restored)]
+    return [
+        ("provide-client-params.rds.RestoreDBInstanceFromDBSnapshot", hooks.remember_request),
+        ("after-call.rds.RestoreDBInstanceFromDBSnapshot", restored),
+    ]

@@ -43,8 +43,7 @@ class Result:
         }
 
 
-def execute(emulator: Emulator, document: dict, name: str | None = None, on_change=None,
-            machine: str = PROVISION) -> Result:
+def execute(emulator: Emulator, document: dict, name: str | None = None, on_change=None, machine: str = PROVISION) -> Result:
     sfn = emulator.client("stepfunctions")
     name = name or executions.execution_name(document)
     arn = sfn.start_execution(stateMachineArn=emulator.state_machines[machine], name=name, input=json.dumps(document))["executionArn"]
@@ -78,7 +77,7 @@ def download_secure_repo(emulator: Emulator, deployment_id: str, out_dir: Path) 
     s3, prefix, written = emulator.client("s3"), Names(deployment_id).secure_repo_prefix, []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=emulator.secure_repo_bucket, Prefix=prefix):
         for item in page.get("Contents", []):
-            target = out_dir / item["Key"][len(prefix):]
+            target = out_dir / item["Key"][len(prefix) :]
             private_dir(target.parent)
             write_private(target, s3.get_object(Bucket=emulator.secure_repo_bucket, Key=item["Key"])["Body"].read())
             written.append(target)
@@ -90,7 +89,9 @@ REPORT, FAILURE_REPORT, TIMELINE = "report.json", "failure-report.json", "timeli
 
 def layout(emulator: Emulator, machine: str = PROVISION) -> Layout:
     """Branches and waits of the deployed state machine, for progress lines and the timeline."""
-    return Layout.of(emulator.client("stepfunctions").describe_state_machine(stateMachineArn=emulator.state_machines[machine])["definition"])
+    return Layout.of(
+        emulator.client("stepfunctions").describe_state_machine(stateMachineArn=emulator.state_machines[machine])["definition"]
+    )
 
 
 def clear_previous_run(out_dir: Path) -> None:

@@ -19,11 +19,17 @@ def _check_domain(context, **_):
     ebs = request.get("EBSOptions", {})
     limits = catalog.SEARCH_EBS_GIB.get(instance_type)
     if ebs.get("EBSEnabled") and limits and not limits[0] <= ebs.get("VolumeSize", limits[0]) <= limits[1]:
-        return hooks.aws_error("ValidationException", f"Volume size must be between {limits[0]} and {limits[1]} for {instance_type} "
-                               f"instance type and ElasticSearch version {version}")
+        return hooks.aws_error(
+            "ValidationException",
+            f"Volume size must be between {limits[0]} and {limits[1]} for {instance_type} "
+            f"instance type and ElasticSearch version {version}",
+        )
     if request.get("EncryptionAtRestOptions", {}).get("Enabled") and not catalog.search_encrypts_at_rest(instance_type):
         return hooks.aws_error("ValidationException", f"Encryption at rest is not supported with {instance_type} instance type")
     return None
 
 
-RULE: list[hooks.Entry] = [("provide-client-params.opensearch.CreateDomain", hooks.remember_request), ("before-call.opensearch.CreateDomain", _check_domain)]
+RULE: list[hooks.Entry] = [
+    ("provide-client-params.opensearch.CreateDomain", hooks.remember_request),
+    ("before-call.opensearch.CreateDomain", _check_domain),
+]

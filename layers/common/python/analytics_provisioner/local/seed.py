@@ -40,7 +40,9 @@ def seed(emulator: Emulator, document: dict) -> dict:
     if edxapp.get("db_admin_secret_id"):  # created only with a MySQL server behind it; opted in whenever it exists
         _secret(emulator, edxapp["db_admin_secret_id"], _edxapp_admin(emulator, edxapp.get("db_instance_id")), allowed)
     if edxapp.get("migration_secret_id"):
-        _secret(emulator, edxapp["migration_secret_id"], {"username": EDXAPP_DB_USER, "password": random_secrets.token_urlsafe(18)}, allowed)
+        _secret(
+            emulator, edxapp["migration_secret_id"], {"username": EDXAPP_DB_USER, "password": random_secrets.token_urlsafe(18)}, allowed
+        )
     if edxapp.get("tracking_logs_bucket"):
         _bucket(emulator, edxapp["tracking_logs_bucket"], allowed)
     if edxapp.get("grades_bucket"):
@@ -59,8 +61,12 @@ def seed_for_plan(emulator: Emulator, document: dict) -> dict:
     seeded = seed(emulator, document)
     edxapp = document.get("edxapp", {})
     if edxapp.get("db_admin_secret_id") and emulator.mysql_admin is None:
-        _secret(emulator, edxapp["db_admin_secret_id"], _edxapp_admin(emulator, edxapp.get("db_instance_id"), PLAN_ADMIN),
-                document["deployment_id"])
+        _secret(
+            emulator,
+            edxapp["db_admin_secret_id"],
+            _edxapp_admin(emulator, edxapp.get("db_instance_id"), PLAN_ADMIN),
+            document["deployment_id"],
+        )
     return seeded
 
 
@@ -73,7 +79,9 @@ def _default_vpc_internet_route(emulator: Emulator) -> str:
     else:
         gateway = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
         ec2.attach_internet_gateway(InternetGatewayId=gateway, VpcId=vpc_id)
-    main = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "association.main", "Values": ["true"]}])["RouteTables"][0]
+    main = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "association.main", "Values": ["true"]}])[
+        "RouteTables"
+    ][0]
     if not any(route.get("DestinationCidrBlock") == "0.0.0.0/0" for route in main["Routes"]):
         ec2.create_route(RouteTableId=main["RouteTableId"], DestinationCidrBlock="0.0.0.0/0", GatewayId=gateway)
     return gateway
@@ -88,10 +96,18 @@ def _edxapp_db(emulator: Emulator, identifier: str, deployment_id: str) -> str:
     rds = emulator.client("rds")
     found = rds.describe_db_instances(Filters=[{"Name": "db-instance-id", "Values": [identifier]}])["DBInstances"]
     if not found:
-        found = [rds.create_db_instance(
-            DBInstanceIdentifier=identifier, Engine="mysql", EngineVersion="8.0.39", DBInstanceClass="db.t3.medium",
-            AllocatedStorage=50, MasterUsername="admin", MasterUserPassword=random_secrets.token_urlsafe(18), Port=3306,
-        )["DBInstance"]]
+        found = [
+            rds.create_db_instance(
+                DBInstanceIdentifier=identifier,
+                Engine="mysql",
+                EngineVersion="8.0.39",
+                DBInstanceClass="db.t3.medium",
+                AllocatedStorage=50,
+                MasterUsername="admin",
+                MasterUserPassword=random_secrets.token_urlsafe(18),
+                Port=3306,
+            )["DBInstance"]
+        ]
     opt_in = _opt_in(tagging.from_list(rds.list_tags_for_resource(ResourceName=found[0]["DBInstanceArn"])["TagList"]), deployment_id)
     if opt_in:
         rds.add_tags_to_resource(ResourceName=found[0]["DBInstanceArn"], Tags=tagging.as_list(opt_in))

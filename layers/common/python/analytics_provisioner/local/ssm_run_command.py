@@ -41,12 +41,16 @@ class SsmRunCommand:
         self.clock, self.region, self.account = clock, region, account
         self.commands: dict[str, dict] = {}  # command id -> {instance_ids, commands, mark}
         self._lock = threading.Lock()
-        self._entries: list[hooks.Entry] = [(f"provide-client-params.ssm.{operation}", hooks.remember_request)
-                         for operation in ("DescribeInstanceInformation", "SendCommand", "GetCommandInvocation")]
-        self._entries += [("before-call.ssm.DescribeInstanceInformation", self._describe_instance_information),
-                          ("before-call.ssm.SendCommand", self._refuse_unregistered),
-                          ("after-call.ssm.SendCommand", self._sent),
-                          ("before-call.ssm.GetCommandInvocation", self._invocation)]
+        self._entries: list[hooks.Entry] = [
+            (f"provide-client-params.ssm.{operation}", hooks.remember_request)
+            for operation in ("DescribeInstanceInformation", "SendCommand", "GetCommandInvocation")
+        ]
+        self._entries += [
+            ("before-call.ssm.DescribeInstanceInformation", self._describe_instance_information),
+            ("before-call.ssm.SendCommand", self._refuse_unregistered),
+            ("after-call.ssm.SendCommand", self._sent),
+            ("before-call.ssm.GetCommandInvocation", self._invocation),
+        ]
 
     def install(self) -> None:
         handlers.BUILTIN_HANDLERS.extend(self._entries)
@@ -65,8 +69,11 @@ class SsmRunCommand:
             return False
         iam = self._client("iam")
         profile = iam.get_instance_profile(InstanceProfileName=instance["IamInstanceProfile"]["Arn"].rsplit("/", 1)[-1])["InstanceProfile"]
-        return any(policy["PolicyName"] == SSM_CORE_POLICY for role in profile["Roles"]
-                   for policy in iam.list_attached_role_policies(RoleName=role["RoleName"])["AttachedPolicies"])
+        return any(
+            policy["PolicyName"] == SSM_CORE_POLICY
+            for role in profile["Roles"]
+            for policy in iam.list_attached_role_policies(RoleName=role["RoleName"])["AttachedPolicies"]
+        )
 
     def _instances(self, instance_ids: list[str] | None) -> list[dict]:
         reservations = self._client("ec2").describe_instances(**({"InstanceIds": instance_ids} if instance_ids else {}))["Reservations"]
@@ -74,13 +81,30 @@ class SsmRunCommand:
 
     def _describe_instance_information(self, context, **_):
         request = hooks.request(context)
-        wanted = [value for f in request.get("Filters", []) + request.get("InstanceInformationFilterList", [])
-                  if f.get("Key") in ("InstanceIds", "instanceIds") for value in f.get("Values", f.get("valueSet", []))]
+        wanted = [
+            value
+            for f in request.get("Filters", []) + request.get("InstanceInformationFilterList", [])
+            if f.get("Key") in ("InstanceIds", "instanceIds")
+            for value in f.get("Values", f.get("valueSet", []))
+        ]
         with outside_functions():
             online = [i for i in self._instances(None) if (not wanted or i["InstanceId"] in wanted) and self.registered(i)]
-        return hooks.aws_answer({"InstanceInformationList": [
-            {"InstanceId": i["InstanceId"], "PingStatus": "Online", "PlatformType": "Linux", "PlatformName": "Ubuntu",
-             "ResourceType": "EC2Instance", "AgentVersion": "3.3.0.0", "IPAddress": i.get("PrivateIpAddress")} for i in online]})
+        return hooks.aws_answer(
+            {
+                "InstanceInformationList": [
+                    {
+                        "InstanceId": i["InstanceId"],
+                        "PingStatus": "Online",
+                        "PlatformType": "Linux",
+                        "PlatformName": "Ubuntu",
+                        "ResourceType": "EC2Instance",
+                        "AgentVersion": "3.3.0.0",
+                        "IPAddress": i.get("PrivateIpAddress"),
+                    }
+                    for i in online
+                ]
+            }
+        )
 
     # commands ----------------------------------------------------------------------------------
     def _refuse_unregistered(self, context, **_):
@@ -97,16 +121,25 @@ class SsmRunCommand:
         if command:
             request = hooks.request(context)
             with self._lock:
-                self.commands[command["CommandId"]] = {"instance_ids": list(request.get("InstanceIds", [])),
-                                                       "commands": list(request.get("Parameters", {}).get("commands", [])), "mark": self.clock.mark()}
+                self.commands[command["CommandId"]] = {
+                    "instance_ids": list(request.get("InstanceIds", [])),
+                    "commands": list(request.get("Parameters", {}).get("commands", [])),
+                    "mark": self.clock.mark(),
+                }
 
     def _invocation(self, context, **_):
         request = hooks.request(context)
         sent = self.commands.get(request.get("CommandId", ""))
         if sent is None or request.get("InstanceId") not in sent["instance_ids"]:
             return None  # not ours: moto answers (InvocationDoesNotExist for an unknown pair)
-        answer = {"CommandId": request["CommandId"], "InstanceId": request["InstanceId"], "DocumentName": "AWS-RunShellScript",
-                  "PluginName": "aws:runShellScript", "StandardOutputContent": "", "StandardErrorContent": ""}
+        answer = {
+            "CommandId": request["CommandId"],
+            "InstanceId": request["InstanceId"],
+            "DocumentName": "AWS-RunShellScript",
+            "PluginName": "aws:runShellScript",
+            "StandardOutputContent": "",
+            "StandardErrorContent": "",
+        }
         if self.clock.since(sent["mark"]) < RUN_SECONDS:
             return hooks.aws_answer(answer | {"Status": "InProgress", "StatusDetails": "InProgress", "ResponseCode": -1})
         with outside_functions():
@@ -122,8 +155,9 @@ class SsmRunCommand:
             return False, "local mode runs no shell: only a /dev/tcp connection probe is emulated"
         host, port = probe.group(1), int(probe.group(2))
         [instance] = self._instances([instance_id])
-        database = next((db for db in self._client("rds").describe_db_instances()["DBInstances"]
-                         if db.get("Endpoint", {}).get("Address") == host), None)
+        database = next(
+            (db for db in self._client("rds").describe_db_instances()["DBInstances"] if db.get("Endpoint", {}).get("Address") == host), None
+        )
         if database is None or database["Endpoint"].get("Port") != port:
             return False, f"cannot connect to {host}:{port}"
         network = reachability.Network(self._client("ec2").describe_security_groups()["SecurityGroups"])

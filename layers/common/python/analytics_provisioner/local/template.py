@@ -13,7 +13,9 @@ def _repo_root() -> Path:
     for candidate in [*([Path(home)] if home else []), Path(__file__).resolve().parents[5], Path.cwd()]:
         if (candidate / "template.yaml").is_file():
             return candidate
-    raise FileNotFoundError("local mode needs the repository checkout (template.yaml, functions/, statemachine/): run it from there or set ANALYTICS_PROVISIONER_HOME")
+    raise FileNotFoundError(
+        "local mode needs the repository checkout (template.yaml, functions/, statemachine/): run it from there or set ANALYTICS_PROVISIONER_HOME"
+    )
 
 
 REPO_ROOT = _repo_root()
@@ -86,23 +88,29 @@ def referenced_environment(template: dict) -> dict:
     referable = set(template.get("Parameters", {})) | set(functions(template)) | set(tables(template))
     return {
         name: value
-        for resource in template["Resources"].values() if resource["Type"] == "AWS::Serverless::Function"
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Serverless::Function"
         for name, value in resource["Properties"].get("Environment", {}).get("Variables", {}).items()
         if isinstance(value, (str, int)) or (isinstance(value, dict) and value.get("Ref") in referable)
     }
 
 
 def tables(template: dict) -> dict[str, dict]:
-    return {logical_id: resource["Properties"] for logical_id, resource in template["Resources"].items()
-            if resource["Type"] == "AWS::DynamoDB::Table"}
+    return {
+        logical_id: resource["Properties"]
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::DynamoDB::Table"
+    }
 
 
 def eventbridge_rules(template: dict) -> dict[tuple[str, str], dict]:
     """(function, event name) -> the Properties of each function's ``EventBridgeRule`` event."""
     return {
         (logical_id, name): event["Properties"]
-        for logical_id, resource in template["Resources"].items() if resource["Type"] == "AWS::Serverless::Function"
-        for name, event in resource["Properties"].get("Events", {}).items() if event["Type"] == "EventBridgeRule"
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+        for name, event in resource["Properties"].get("Events", {}).items()
+        if event["Type"] == "EventBridgeRule"
     }
 
 

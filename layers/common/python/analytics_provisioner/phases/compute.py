@@ -24,7 +24,7 @@ What a re-run does with what it finds (instances are found by their Name and dep
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..aws import instances, secrets
 from ..aws import tags as tagging
@@ -77,7 +77,9 @@ def run(deployment: ResolvedDeployment, identity: IdentityOutput, network: Netwo
         instances.wait_running(instance_ids, deployment.region)
         eip = ensure_elastic_ip(deployment, instance_ids[0], warnings)
         described = {i["InstanceId"]: i for i in instances.describe(instance_ids, deployment.region)}
-    summaries = [InstanceSummary(**summary(described[instance_id], spec.name)) for instance_id, spec in zip(instance_ids, specs, strict=True)]
+    summaries = [
+        InstanceSummary(**summary(described[instance_id], spec.name)) for instance_id, spec in zip(instance_ids, specs, strict=True)
+    ]
     return ComputeOutput(
         ami_id=image["ImageId"],
         analytics_instances=summaries[:-1],
@@ -95,11 +97,15 @@ def ubuntu_image(deployment: Deployment, trusted_owners: tuple[str, ...]) -> dic
     if options.ami_id:
         pinned = instances.image(options.ami_id, region)
         if pinned is None:
-            raise PreflightError(f"options.ami_id: image {options.ami_id} does not exist in {region} or is not shared with this account; give an AMI id of this region")
+            raise PreflightError(
+                f"options.ami_id: image {options.ami_id} does not exist in {region} or is not shared with this account; give an AMI id of this region"
+            )
         require_trusted_owner(pinned, region, trusted_owners)
         return pinned
     release = options.effective_ubuntu_release
-    found = instances.newest_image(canonical_owner(region), ubuntu_name_patterns(release, options.architecture), options.architecture, region)
+    found = instances.newest_image(
+        canonical_owner(region), ubuntu_name_patterns(release, options.architecture), options.architecture, region
+    )
     if found is None:
         raise PreflightError(
             f"options.ubuntu_release: no Canonical Ubuntu {release} {options.architecture} image found in {region}; "
@@ -133,9 +139,11 @@ def ubuntu_name_patterns(release: str, architecture: str) -> list[str]:
 def ensure_key_pair(deployment: Deployment, name: str) -> dict:
     region, deployment_id = deployment.region, deployment.deployment_id
     secret_name = deployment.names.key_pair_secret(name)
-    existing, created = polling.found_or_created(lambda: instances.key_pair(name, region),
-                                                 lambda: instances.create_key_pair_into_secret(name, secret_name, deployment_id, region),
-                                                 f"key pair {name!r}")
+    existing, created = polling.found_or_created(
+        lambda: instances.key_pair(name, region),
+        lambda: instances.create_key_pair_into_secret(name, secret_name, deployment_id, region),
+        f"key pair {name!r}",
+    )
     if created:
         return {"name": name, "secret_arn": existing["secret_arn"]}
     tagging.require_ours(tagging.from_list(existing.get("Tags")), deployment_id, f"key pair {name!r}")
@@ -143,8 +151,10 @@ def ensure_key_pair(deployment: Deployment, name: str) -> dict:
     if secret_arn is None and interrupted_create(existing, region):
         with aws_call(f"delete key pair {name} whose private key nobody holds"):
             instances.delete_key_pair(name, region)
-        raise TransientAwsError(f"key pair {name!r} was created moments ago but its private key never reached {secret_name} (the "
-                                "answer carrying it was lost, or the run stopped before storing it); deleted it, the retry creates a new one")
+        raise TransientAwsError(
+            f"key pair {name!r} was created moments ago but its private key never reached {secret_name} (the "
+            "answer carrying it was lost, or the run stopped before storing it); deleted it, the retry creates a new one"
+        )
     if secret_arn is None:
         raise ResourceStateError(
             f"key pair {name!r} exists but its private key is not in Secrets Manager ({secret_name}), and EC2 cannot "
@@ -158,7 +168,7 @@ def ensure_key_pair(deployment: Deployment, name: str) -> dict:
 def interrupted_create(pair: dict, region: str) -> bool:
     """A pair of ours created minutes ago that no instance uses and whose private key is in no secret:
     nobody holds its key, so replacing it breaks nothing."""
-    age = datetime.now(timezone.utc) - pair["CreateTime"]
+    age = datetime.now(UTC) - pair["CreateTime"]
     return age.total_seconds() < INTERRUPTED_CREATE_SECONDS and not instances.key_pair_in_use(pair["KeyName"], region)
 
 
@@ -206,7 +216,9 @@ def ensure_instance(deployment: Deployment, spec: InstanceSpec, image: dict, war
     if alive:
         return adopt(deployment, spec, alive, warnings)
     instance_id = launch(deployment, spec, image, next_generation(spec.name, found))
-    warnings += [f"instance {gone['InstanceId']} ({spec.name}) is {gone['State']['Name']}; launched {instance_id} to replace it" for gone in found]
+    warnings += [
+        f"instance {gone['InstanceId']} ({spec.name}) is {gone['State']['Name']}; launched {instance_id} to replace it" for gone in found
+    ]
     return instance_id
 
 
@@ -214,10 +226,14 @@ def adopt(deployment: Deployment, spec: InstanceSpec, alive: list[dict], warning
     instance, state = alive[0], alive[0]["State"]["Name"]
     if len(alive) > 1:
         others = ", ".join(i["InstanceId"] for i in alive[1:])
-        warnings.append(f"{len(alive)} instances carry Name={spec.name}: using the oldest, {instance['InstanceId']}; terminate the others ({others}) if they are strays")
+        warnings.append(
+            f"{len(alive)} instances carry Name={spec.name}: using the oldest, {instance['InstanceId']}; terminate the others ({others}) if they are strays"
+        )
     if state in instances.STOPPED:
         instances.start(instance["InstanceId"], deployment.region)
-        warnings.append(f"instance {instance['InstanceId']} ({spec.name}) was {state}; started it again (stop it afterwards if it was stopped on purpose)")
+        warnings.append(
+            f"instance {instance['InstanceId']} ({spec.name}) was {state}; started it again (stop it afterwards if it was stopped on purpose)"
+        )
     return instance["InstanceId"]
 
 
@@ -254,14 +270,21 @@ def launch_request(deployment: Deployment, spec: InstanceSpec, image: dict, toke
         "KeyName": spec.key_name,
         # A public address whatever the subnet's default: first boot fetches its updates, and the
         # director is reached over SSH.
-        "NetworkInterfaces": [{
-            "DeviceIndex": 0, "SubnetId": spec.subnet_id, "Groups": list(spec.security_group_ids),
-            "AssociatePublicIpAddress": True, "DeleteOnTermination": True,
-        }],
-        "BlockDeviceMappings": [{
-            "DeviceName": image["RootDeviceName"],
-            "Ebs": {"VolumeSize": spec.volume_gb, "VolumeType": "gp3", "Encrypted": True, "DeleteOnTermination": True},
-        }],
+        "NetworkInterfaces": [
+            {
+                "DeviceIndex": 0,
+                "SubnetId": spec.subnet_id,
+                "Groups": list(spec.security_group_ids),
+                "AssociatePublicIpAddress": True,
+                "DeleteOnTermination": True,
+            }
+        ],
+        "BlockDeviceMappings": [
+            {
+                "DeviceName": image["RootDeviceName"],
+                "Ebs": {"VolumeSize": spec.volume_gb, "VolumeType": "gp3", "Encrypted": True, "DeleteOnTermination": True},
+            }
+        ],
         "MetadataOptions": {"HttpTokens": "required", "HttpEndpoint": "enabled"},
         "UserData": FIRST_BOOT,
         "TagSpecifications": instances.tag_specifications(
@@ -282,7 +305,9 @@ def ensure_elastic_ip(deployment: Deployment, insights_instance_id: str, warning
     if previous != insights_instance_id:
         instances.associate_address(address["AllocationId"], insights_instance_id, region)
         if previous:
-            warnings.append(f"Elastic IP {address['PublicIp']} was on {previous}; moved it to {insights_instance_id} ({deployment.names.analytics_instance(1)})")
+            warnings.append(
+                f"Elastic IP {address['PublicIp']} was on {previous}; moved it to {insights_instance_id} ({deployment.names.analytics_instance(1)})"
+            )
     return {"allocation_id": address["AllocationId"], "public_ip": address["PublicIp"], "instance_id": insights_instance_id}
 
 
@@ -294,8 +319,11 @@ def allocate_elastic_ip(deployment: Deployment) -> list[dict]:
     allocated = instances.allocate_address(name, deployment_id, region)
     if allocated is not None:
         return [allocated]
-    return polling.until_found(lambda: instances.addresses_named(name, deployment_id, region), f"Elastic IP {name}",
-                               "the answer to AllocateAddress was lost, so it may have allocated one")
+    return polling.until_found(
+        lambda: instances.addresses_named(name, deployment_id, region),
+        f"Elastic IP {name}",
+        "the answer to AllocateAddress was lost, so it may have allocated one",
+    )
 
 
 def keep_one_address(deployment: Deployment, found: list[dict], insights_instance_id: str, warnings: list[str]) -> dict:
@@ -308,11 +336,15 @@ def keep_one_address(deployment: Deployment, found: list[dict], insights_instanc
     for spare in spares:
         if "AssociationId" not in spare and tagging.belongs_to(tagging.from_list(spare.get("Tags")), deployment_id):
             instances.release_address(spare, deployment.region)
-            warnings.append(f"released Elastic IP {spare['PublicIp']} ({spare['AllocationId']}): a second, unused address named {name}; "
-                            f"{kept['PublicIp']} is the deployment's")
+            warnings.append(
+                f"released Elastic IP {spare['PublicIp']} ({spare['AllocationId']}): a second, unused address named {name}; "
+                f"{kept['PublicIp']} is the deployment's"
+            )
         else:
-            warnings.append(f"Elastic IP {spare['PublicIp']} ({spare['AllocationId']}) also carries Name={name} and is in use; "
-                            f"{kept['PublicIp']} is the deployment's: release the other if it is a stray")
+            warnings.append(
+                f"Elastic IP {spare['PublicIp']} ({spare['AllocationId']}) also carries Name={name} and is in use; "
+                f"{kept['PublicIp']} is the deployment's: release the other if it is a stray"
+            )
     return kept
 
 
@@ -332,8 +364,10 @@ def plan(deployment: Deployment) -> list[Change]:
     changes = []
     for name in (names.analytics_key_pair, names.director_key_pair, names.jenkins_deploy_key_pair):
         changes += plan_key_pair(deployment, name)
-    specs = [(names.analytics_instance(n), options.analytics_instance_type, options.analytics_volume_gb)
-             for n in range(1, options.analytics_instance_count + 1)]
+    specs = [
+        (names.analytics_instance(n), options.analytics_instance_type, options.analytics_volume_gb)
+        for n in range(1, options.analytics_instance_count + 1)
+    ]
     specs.append((names.director_instance, options.director_instance_type, options.director_volume_gb))
     alive_ids = {}
     for name, instance_type, volume_gb in specs:

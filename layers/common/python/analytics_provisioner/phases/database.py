@@ -54,15 +54,24 @@ def status(deployment: ResolvedDeployment, database: DatabaseOutput) -> Database
     previous = database.poll.to_state()
     budget = polling.watch_budget(previous, options.poll_watch_seconds, options.database_timeout_minutes)
     instance, ready, watched = polling.watch(read, options.poll_interval_seconds, budget)
-    poll = polling.after_check(previous, ready, options.poll_interval_seconds, options.database_timeout_minutes,
-                               f"RDS instance {name}", TIMEOUT_REMEDY, watched_seconds=watched)
+    poll = polling.after_check(
+        previous,
+        ready,
+        options.poll_interval_seconds,
+        options.database_timeout_minutes,
+        f"RDS instance {name}",
+        TIMEOUT_REMEDY,
+        watched_seconds=watched,
+    )
     return output(instance, ready, Poll(**poll))
 
 
 def ensure_subnet_group(deployment: ResolvedDeployment) -> str:
     """A DB subnet group over the deployment's VPC, named after the instance it serves (one per generation)."""
     name, region = deployment.names.analytics_rds, deployment.region
-    group, created = polling.found_or_created(lambda: rds.subnet_group(name, region), lambda: create_subnet_group(deployment), f"DB subnet group {name!r}")
+    group, created = polling.found_or_created(
+        lambda: rds.subnet_group(name, region), lambda: create_subnet_group(deployment), f"DB subnet group {name!r}"
+    )
     if not created:
         tagging.require_ours(rds.tags_of(group["DBSubnetGroupArn"], region), deployment.deployment_id, f"DB subnet group {name!r}")
     return name
@@ -72,7 +81,9 @@ def create_subnet_group(deployment: ResolvedDeployment) -> dict | None:
     name, region, vpc_id = deployment.names.analytics_rds, deployment.region, deployment.network.vpc_id
     subnet_ids = one_subnet_per_zone(vpc_id, region)
     if len(subnet_ids) < 2:
-        raise PreflightError(f"network.vpc_id: VPC {vpc_id} has subnets in fewer than two Availability Zones, and RDS needs two; add a subnet in another zone")
+        raise PreflightError(
+            f"network.vpc_id: VPC {vpc_id} has subnets in fewer than two Availability Zones, and RDS needs two; add a subnet in another zone"
+        )
     description = f"analytics-provisioner {deployment.deployment_id}: {vpc_id} for {name}"
     return rds.create_subnet_group(name, description, subnet_ids, tagging.ours(deployment.deployment_id), region)
 
@@ -90,13 +101,16 @@ def ensure_instance(deployment: ResolvedDeployment, subnet_group: str, emr_rds_g
     instance, created = polling.found_or_created(
         lambda: rds.db_instance(name, region),
         lambda: rds.create_instance(instance_params(deployment, subnet_group, emr_rds_group), tagging.ours(deployment_id), region),
-        f"RDS instance {name!r}")
+        f"RDS instance {name!r}",
+    )
     if created:
         return instance, True
     tagging.require_ours(tagging.from_list(instance.get("TagList")), deployment_id, f"RDS instance {name!r}")
     refuse_stuck(instance)
     if rds.master_secret_arn(instance) is None:
-        raise ResourceStateError(f"RDS instance {name} has no RDS-managed master secret; bump options.rds_generation to create a fresh instance")
+        raise ResourceStateError(
+            f"RDS instance {name} has no RDS-managed master secret; bump options.rds_generation to create a fresh instance"
+        )
     return instance, False
 
 
@@ -150,15 +164,30 @@ def output(instance: dict, ready: bool, poll: Poll) -> DatabaseOutput:
 def plan(deployment: ResolvedDeployment) -> list[Change]:
     """What run() would do, found with reads only."""
     name, region, options = deployment.names.analytics_rds, deployment.region, deployment.options
-    changes = [unless_absent(rds.subnet_group(name, region), "DB subnet group", name, f"one subnet per zone of {deployment.network.vpc_id}",
-                             "exists and is ours")]
+    changes = [
+        unless_absent(
+            rds.subnet_group(name, region),
+            "DB subnet group",
+            name,
+            f"one subnet per zone of {deployment.network.vpc_id}",
+            "exists and is ours",
+        )
+    ]
     instance = rds.db_instance(name, region)
     if instance is None:
-        changes.append(create("RDS instance", name, f"MySQL {options.rds_engine_version} on {options.rds_instance_class}, "
-                              f"{options.rds_allocated_storage_gb} GB, encrypted, private, master password kept by RDS; "
-                              "ready some 10 minutes later"))
+        changes.append(
+            create(
+                "RDS instance",
+                name,
+                f"MySQL {options.rds_engine_version} on {options.rds_instance_class}, "
+                f"{options.rds_allocated_storage_gb} GB, encrypted, private, master password kept by RDS; "
+                "ready some 10 minutes later",
+            )
+        )
     elif instance.get("DBInstanceStatus") in rds.STUCK_STATUSES:
-        changes.append(keep("RDS instance", name, f"{instance['DBInstanceStatus']}: Database stops there (repair it, or bump options.rds_generation)"))
+        changes.append(
+            keep("RDS instance", name, f"{instance['DBInstanceStatus']}: Database stops there (repair it, or bump options.rds_generation)")
+        )
     else:
         changes.append(keep("RDS instance", name, f"exists and is ours ({instance.get('DBInstanceStatus')}): adopted as it is"))
     return changes

@@ -30,13 +30,16 @@ LOGIN_KEYS = ("host", "port", "username", "password")
 def run(deployment: ResolvedDeployment, database: ReadyDatabase) -> DbSetupOutput:
     names = deployment.names
     with aws_call("read the database credentials"):
-        analytics_server = analytics_master(deployment, database.db_instance_id, database.endpoint, database.port, database.master_secret_arn)
+        analytics_server = analytics_master(
+            deployment, database.db_instance_id, database.endpoint, database.port, database.master_secret_arn
+        )
         edxapp_server = edxapp_admin(deployment)
         migration = migration_login(deployment)
 
     with mysql.session(analytics_server) as cursor:
-        analytics_secret_arn, analytics_password = claim(deployment, cursor, analytics_server, names.analytics_db_secret,
-                                                         ANALYTICS_USER, also=(migration[0],))
+        analytics_secret_arn, analytics_password = claim(
+            deployment, cursor, analytics_server, names.analytics_db_secret, ANALYTICS_USER, also=(migration[0],)
+        )
         mysql.apply(cursor, *analytics_server_objects(analytics_password, migration))
 
     read_only = deployment.edxapp_ro_user
@@ -54,14 +57,21 @@ def run(deployment: ResolvedDeployment, database: ReadyDatabase) -> DbSetupOutpu
     )
 
 
-def analytics_server_objects(analytics_password: str, migration: tuple[str, str], databases: tuple[str, ...] = ANALYTICS_DATABASES,
-                             analytics_user: str = ANALYTICS_USER) -> tuple[list[mysql.Database], list[mysql.User]]:
+def analytics_server_objects(
+    analytics_password: str,
+    migration: tuple[str, str],
+    databases: tuple[str, ...] = ANALYTICS_DATABASES,
+    analytics_user: str = ANALYTICS_USER,
+) -> tuple[list[mysql.Database], list[mysql.User]]:
     """Runbook: "Create analytics databases and user" and "Create migration user" (the edxapp user's
     name and password, ALL on the same databases)."""
     migration_name, migration_password = migration
     return (
         [mysql.Database(name, CHARSET) for name in databases],
-        [mysql.User(analytics_user, analytics_password, all_on=databases), mysql.User(migration_name, migration_password, all_on=databases)],
+        [
+            mysql.User(analytics_user, analytics_password, all_on=databases),
+            mysql.User(migration_name, migration_password, all_on=databases),
+        ],
     )
 
 
@@ -80,15 +90,22 @@ def edxapp_admin(deployment: Deployment) -> mysql.Server:
     secret_id = deployment.edxapp.db_admin_secret_id
     admin = secrets.read_opted_in(secret_id, deployment.region, deployment.deployment_id, LOGIN_KEYS, "edxapp.db_admin_secret_id")
     if not str(admin["port"]).isdigit():
-        raise PreflightError(f"edxapp.db_admin_secret_id: the port in secret {secret_id!r} is not a number; store e.g. \"3306\"")
-    return mysql.Server(admin["host"], int(admin["port"]), admin["username"], admin["password"],
-                        label=f"the edxapp database server (admin secret {secret_id!r})")
+        raise PreflightError(f'edxapp.db_admin_secret_id: the port in secret {secret_id!r} is not a number; store e.g. "3306"')
+    return mysql.Server(
+        admin["host"],
+        int(admin["port"]),
+        admin["username"],
+        admin["password"],
+        label=f"the edxapp database server (admin secret {secret_id!r})",
+    )
 
 
 def migration_login(deployment: Deployment) -> tuple[str, str]:
     """(name, password) of the edxapp MySQL user, checked before anything is created."""
     secret_id = deployment.edxapp.migration_secret_id
-    login = secrets.read_opted_in(secret_id, deployment.region, deployment.deployment_id, ("username", "password"), "edxapp.migration_secret_id")
+    login = secrets.read_opted_in(
+        secret_id, deployment.region, deployment.deployment_id, ("username", "password"), "edxapp.migration_secret_id"
+    )
     try:
         mysql.check_user_name(login["username"])
     except InputError as exc:
@@ -99,8 +116,9 @@ def migration_login(deployment: Deployment) -> tuple[str, str]:
     return login["username"], login["password"]
 
 
-def claim(deployment: Deployment, cursor, server: mysql.Server, secret_name: str, username: str,
-          also: tuple[str, ...] = ()) -> tuple[str, str]:
+def claim(
+    deployment: Deployment, cursor, server: mysql.Server, secret_name: str, username: str, also: tuple[str, ...] = ()
+) -> tuple[str, str]:
     """(secret ARN, password) of ``username``, whose record is ``secret_name`` (it covers ``also`` too).
 
     A user that exists without our record is refused before anything changes. The record is written
@@ -129,13 +147,20 @@ def claim(deployment: Deployment, cursor, server: mysql.Server, secret_name: str
 def not_ours_message(deployment: Deployment, server: mysql.Server, name: str, secret_name: str, stored: dict) -> str:
     owner = deployment.deployment_id
     record = f"its secret {secret_name} names {stored['username']!r}" if stored else f"no secret {secret_name}"
-    rename = (f"leave options.edxapp_ro_user unset for this deployment's own name {deployment.names.edxapp_ro_user!r}, or set an unused name"
-              if name == deployment.edxapp_ro_user else f"drop or rename that user on {server.label}")
-    adopt = (f"aws secretsmanager create-secret --name {secret_name} --kms-key-id <the stack's SecretsKeyArn> "
-             f"--tags Key={TAG_DEPLOYMENT},Value={owner} --secret-string '{{\"username\": \"{name}\", \"password\": \"<its password>\"}}'")
-    return (f"MySQL user '{name}'@'%' already exists on {server.label} and deployment {owner!r} has no record of creating it "
-            f"({record}), so it was left as it is. To keep it apart, {rename}. To adopt it (its privileges become the runbook's "
-            f"and teardown drops it): {adopt}, then start again")
+    rename = (
+        f"leave options.edxapp_ro_user unset for this deployment's own name {deployment.names.edxapp_ro_user!r}, or set an unused name"
+        if name == deployment.edxapp_ro_user
+        else f"drop or rename that user on {server.label}"
+    )
+    adopt = (
+        f"aws secretsmanager create-secret --name {secret_name} --kms-key-id <the stack's SecretsKeyArn> "
+        f'--tags Key={TAG_DEPLOYMENT},Value={owner} --secret-string \'{{"username": "{name}", "password": "<its password>"}}\''
+    )
+    return (
+        f"MySQL user '{name}'@'%' already exists on {server.label} and deployment {owner!r} has no record of creating it "
+        f"({record}), so it was left as it is. To keep it apart, {rename}. To adopt it (its privileges become the runbook's "
+        f"and teardown drops it): {adopt}, then start again"
+    )
 
 
 # The plan: from names only; it never logs in to a database -----------------------------------------
@@ -155,8 +180,18 @@ def plan(deployment: Deployment) -> list[Change]:
     server_objects += [ensured("MySQL database", f"{db} on {analytics_server}", f"character set {CHARSET}", new_server) for db in databases]
     server_objects += [
         ensured("MySQL user", f"{ANALYTICS_USER} on {analytics_server}", f"ALL on {', '.join(databases)}", new_server),
-        ensured("MySQL user", f"{migration_user} on {analytics_server}", f"the edxapp migration user (edxapp.migration_secret_id), ALL on {', '.join(databases)}", new_server),
-        ensured("MySQL user", f"{deployment.edxapp_ro_user} on {edxapp_server}", "SELECT on everything, nothing more; refused if it exists without our record", False),
+        ensured(
+            "MySQL user",
+            f"{migration_user} on {analytics_server}",
+            f"the edxapp migration user (edxapp.migration_secret_id), ALL on {', '.join(databases)}",
+            new_server,
+        ),
+        ensured(
+            "MySQL user",
+            f"{deployment.edxapp_ro_user} on {edxapp_server}",
+            "SELECT on everything, nothing more; refused if it exists without our record",
+            False,
+        ),
     ]
     rotate = deployment.options.rotate_generated_passwords
     for secret_name, user in ((names.analytics_db_secret, ANALYTICS_USER), (names.edxapp_ro_db_secret, deployment.edxapp_ro_user)):
@@ -164,8 +199,15 @@ def plan(deployment: Deployment) -> list[Change]:
         if described is None:
             server_objects.append(create("secret", secret_name, f"the generated password of MySQL user {user}"))
         elif rotate or described.get("DeletedDate"):
-            server_objects.append(modify("secret", secret_name, f"a new password of MySQL user {user} (options.rotate_generated_passwords)" if rotate
-                                         else "scheduled for deletion: restored"))
+            server_objects.append(
+                modify(
+                    "secret",
+                    secret_name,
+                    f"a new password of MySQL user {user} (options.rotate_generated_passwords)"
+                    if rotate
+                    else "scheduled for deletion: restored",
+                )
+            )
         else:
             server_objects.append(keep("secret", secret_name, f"holds the password of MySQL user {user}, reused"))
     return server_objects

@@ -49,20 +49,38 @@ def run(deployment: ResolvedDeployment) -> IdentityOutput:
         # The EMR roles come first: the provisioning policy names their ARNs.
         emr = ensure_emr_service_role(deployment)
         es_policy_arn = ensure_policy(
-            deployment, names.es_write_policy, policies.es_write(es.domain_arn(names.es_domain, region)),
+            deployment,
+            names.es_write_policy,
+            policies.es_write(es.domain_arn(names.es_domain, region)),
             "EMR instances write the learner index (runbook: elasticsearch_all)",
         )
-        instance_policy_arn = ensure_policy(deployment, names.emr_instance_policy, emr_instance_document(deployment),
-                                            "EMR instances read and write this deployment's buckets only")
-        emr_role, emr_profile = ensure_instance_role(deployment, names.emr_instance_role, names.emr_instance_profile,
-                                                     "EMR cluster instances of one deployment", [es_policy_arn, instance_policy_arn])
+        instance_policy_arn = ensure_policy(
+            deployment,
+            names.emr_instance_policy,
+            emr_instance_document(deployment),
+            "EMR instances read and write this deployment's buckets only",
+        )
+        emr_role, emr_profile = ensure_instance_role(
+            deployment,
+            names.emr_instance_role,
+            names.emr_instance_profile,
+            "EMR cluster instances of one deployment",
+            [es_policy_arn, instance_policy_arn],
+        )
         iam.ensure_role_policy_detached(EMR_EC2_ROLE, es_policy_arn, region)  # where earlier versions attached it
         provisioning_arn = ensure_policy(
-            deployment, names.emr_provisioning_policy, policies.emr_provisioning(emr.service_role_arn, emr_role["Arn"]),
+            deployment,
+            names.emr_provisioning_policy,
+            policies.emr_provisioning(emr.service_role_arn, emr_role["Arn"]),
             "Start and end EMR clusters with the deployment's instance role (runbook: provision_emr_clusters)",
         )
-        analytics_role, analytics_profile = ensure_instance_role(deployment, names.analytics_role, names.analytics_instance_profile,
-                                                                 "Analytics instance: provisions EMR clusters", [provisioning_arn])
+        analytics_role, analytics_profile = ensure_instance_role(
+            deployment,
+            names.analytics_role,
+            names.analytics_instance_profile,
+            "Analytics instance: provisions EMR clusters",
+            [provisioning_arn],
+        )
         es_user = ensure_user(deployment, names.es_user)
         es_key_secret_arn = ensure_access_key(deployment, names.es_user, names.es_user_key_secret)
         reports = ensure_reports_user(deployment) if deployment.features.reports else {}
@@ -91,8 +109,11 @@ def run(deployment: ResolvedDeployment) -> IdentityOutput:
 def ensure_emr_service_role(deployment: Deployment) -> EmrRoles:
     partition = clients.partition(deployment.region)
     service = ensure_emr_role(
-        deployment, EMR_SERVICE_ROLE, policies.trust(policies.EMR_SERVICE),
-        policies.aws_managed_policy_arn(partition, policies.EMR_SERVICE_MANAGED_POLICY), "EMR service role (EMR default)",
+        deployment,
+        EMR_SERVICE_ROLE,
+        policies.trust(policies.EMR_SERVICE),
+        policies.aws_managed_policy_arn(partition, policies.EMR_SERVICE_MANAGED_POLICY),
+        "EMR service role (EMR default)",
     )
     created = [service["RoleName"]] if _shared_tag(service) == deployment.deployment_id else []
     return EmrRoles(service["Arn"], created)
@@ -101,8 +122,9 @@ def ensure_emr_service_role(deployment: Deployment) -> EmrRoles:
 def ensure_emr_role(deployment: Deployment, name: str, trust: dict, managed_policy_arn: str, description: str) -> dict:
     region = deployment.region
     tags = tagging.shared(deployment.deployment_id)
-    role, created = polling.found_or_created(lambda: iam.role(name, region),
-                                             lambda: iam.create_role(name, EMR_ROLE_PATH, trust, description, tags, region), f"IAM role {name!r}")
+    role, created = polling.found_or_created(
+        lambda: iam.role(name, region), lambda: iam.create_role(name, EMR_ROLE_PATH, trust, description, tags, region), f"IAM role {name!r}"
+    )
     role = {**role, "Tags": tagging.as_list(tags)} if created else role
     if _shared_tag(role) is not None:
         # Ours (any deployment's): finish what an interrupted run started. Others' are left alone.
@@ -116,7 +138,9 @@ def _shared_tag(resource: dict) -> str | None:
 
 def emr_instance_document(deployment: Deployment) -> dict:
     buckets = storage.bucket_names(deployment)
-    return policies.emr_instance(clients.partition(deployment.region), deployment.region, storage.our_buckets(buckets), buckets["tracking_logs"])
+    return policies.emr_instance(
+        clients.partition(deployment.region), deployment.region, storage.our_buckets(buckets), buckets["tracking_logs"]
+    )
 
 
 # Our policies, the analytics role and instance profile -------------------------------------------
@@ -126,7 +150,9 @@ def ensure_policy(deployment: Deployment, name: str, document: dict, description
     arn = iam.policy_arn(name, region, path)
     policy, created = polling.found_or_created(
         lambda: iam.managed_policy(arn, region),
-        lambda: iam.create_policy(name, path, document, description, tagging.ours(deployment.deployment_id), region), f"IAM policy {name!r}")
+        lambda: iam.create_policy(name, path, document, description, tagging.ours(deployment.deployment_id), region),
+        f"IAM policy {name!r}",
+    )
     if created:
         return policy["Arn"]
     tagging.require_ours(tagging.from_list(policy["Tags"]), deployment.deployment_id, f"IAM policy {name!r}")
@@ -134,15 +160,18 @@ def ensure_policy(deployment: Deployment, name: str, document: dict, description
     return arn
 
 
-def ensure_instance_role(deployment: Deployment, role_name: str, profile_name: str, description: str,
-                         policy_arns: list[str]) -> tuple[dict, dict]:
+def ensure_instance_role(
+    deployment: Deployment, role_name: str, profile_name: str, description: str, policy_arns: list[str]
+) -> tuple[dict, dict]:
     """A role EC2 instances assume (the analytics instance's ``edxanalytics``, the EMR instances'),
     holding ``policy_arns``, and its instance profile."""
     region, names, deployment_id = deployment.region, deployment.names, deployment.deployment_id
     trust = policies.trust(policies.EC2_SERVICE)
     role, created = polling.found_or_created(
         lambda: iam.role(role_name, region),
-        lambda: iam.create_role(role_name, names.iam_path, trust, description, tagging.ours(deployment_id), region), f"IAM role {role_name!r}")
+        lambda: iam.create_role(role_name, names.iam_path, trust, description, tagging.ours(deployment_id), region),
+        f"IAM role {role_name!r}",
+    )
     if not created:
         tagging.require_ours(tagging.from_list(role.get("Tags")), deployment_id, f"IAM role {role_name!r}")
         iam.ensure_trust(role, trust, region)
@@ -152,7 +181,8 @@ def ensure_instance_role(deployment: Deployment, role_name: str, profile_name: s
     profile, created = polling.found_or_created(
         lambda: iam.instance_profile(profile_name, region),
         lambda: iam.create_instance_profile(profile_name, names.iam_path, tagging.ours(deployment_id), region),
-        f"IAM instance profile {profile_name!r}")
+        f"IAM instance profile {profile_name!r}",
+    )
     if not created:
         tagging.require_ours(tagging.from_list(profile.get("Tags")), deployment_id, f"IAM instance profile {profile_name!r}")
     held = [held_role["RoleName"] for held_role in profile.get("Roles", [])]
@@ -169,8 +199,10 @@ def ensure_instance_role(deployment: Deployment, role_name: str, profile_name: s
 def ensure_user(deployment: Deployment, name: str) -> dict:
     region, deployment_id = deployment.region, deployment.deployment_id
     user, created = polling.found_or_created(
-        lambda: iam.user(name, region), lambda: iam.create_user(name, deployment.names.iam_path, tagging.ours(deployment_id), region),
-        f"IAM user {name!r}")
+        lambda: iam.user(name, region),
+        lambda: iam.create_user(name, deployment.names.iam_path, tagging.ours(deployment_id), region),
+        f"IAM user {name!r}",
+    )
     if created:
         return user
     tagging.require_ours(tagging.from_list(user.get("Tags")), deployment_id, f"IAM user {name!r}")
@@ -217,24 +249,51 @@ def ensure_reports_user(deployment: Deployment) -> dict:
 def plan(deployment: Deployment) -> list[Change]:
     names, region, partition = deployment.names, deployment.region, clients.partition(deployment.region)
     changes: list[Change] = []
-    service_role_arn = plan_emr_role(deployment, EMR_SERVICE_ROLE, policies.aws_managed_policy_arn(partition, policies.EMR_SERVICE_MANAGED_POLICY), changes)
+    service_role_arn = plan_emr_role(
+        deployment, EMR_SERVICE_ROLE, policies.aws_managed_policy_arn(partition, policies.EMR_SERVICE_MANAGED_POLICY), changes
+    )
     es_policy_arn = iam.policy_arn(names.es_write_policy, region, names.iam_path)
     changes.append(plan_policy(deployment, names.es_write_policy, policies.es_write(es.domain_arn(names.es_domain, region))))
     changes.append(plan_policy(deployment, names.emr_instance_policy, emr_instance_document(deployment)))
-    emr_policies = [(names.es_write_policy, es_policy_arn), (names.emr_instance_policy, iam.policy_arn(names.emr_instance_policy, region, names.iam_path))]
-    emr_role_arn = plan_instance_role(deployment, names.emr_instance_role, names.emr_instance_profile, "the EMR cluster instances' role (EC2 trust)",
-                                      emr_policies, changes)
+    emr_policies = [
+        (names.es_write_policy, es_policy_arn),
+        (names.emr_instance_policy, iam.policy_arn(names.emr_instance_policy, region, names.iam_path)),
+    ]
+    emr_role_arn = plan_instance_role(
+        deployment,
+        names.emr_instance_role,
+        names.emr_instance_profile,
+        "the EMR cluster instances' role (EC2 trust)",
+        emr_policies,
+        changes,
+    )
     if es_policy_arn in (iam.absent_on_404(lambda: iam.attached_policy_arns(EMR_EC2_ROLE, region)) or set()):
-        changes.append(modify("IAM policy attachment", f"{names.es_write_policy} on {EMR_EC2_ROLE}", "detached: an earlier version attached it to the shared role"))
+        changes.append(
+            modify(
+                "IAM policy attachment",
+                f"{names.es_write_policy} on {EMR_EC2_ROLE}",
+                "detached: an earlier version attached it to the shared role",
+            )
+        )
     provisioning = policies.emr_provisioning(service_role_arn, emr_role_arn)
     changes.append(plan_policy(deployment, names.emr_provisioning_policy, provisioning))
-    plan_instance_role(deployment, names.analytics_role, names.analytics_instance_profile, "the analytics instances' role (EC2 trust): provisions EMR clusters",
-                       [(names.emr_provisioning_policy, iam.policy_arn(names.emr_provisioning_policy, region, names.iam_path))], changes)
+    plan_instance_role(
+        deployment,
+        names.analytics_role,
+        names.analytics_instance_profile,
+        "the analytics instances' role (EC2 trust): provisions EMR clusters",
+        [(names.emr_provisioning_policy, iam.policy_arn(names.emr_provisioning_policy, region, names.iam_path))],
+        changes,
+    )
     changes += plan_user(deployment, names.es_user, names.es_user_key_secret)
     if deployment.features.reports:
         changes += plan_user(deployment, names.reports_user, names.reports_user_key_secret)
         bucket = policies.bucket_arn(partition, names.reports_bucket)
-        inline = iam.user_inline_policy(names.reports_user, names.reports_inline_policy, region) if iam.user(names.reports_user, region) else None
+        inline = (
+            iam.user_inline_policy(names.reports_user, names.reports_inline_policy, region)
+            if iam.user(names.reports_user, region)
+            else None
+        )
         kind, name = "IAM user policy", f"{names.reports_user}/{names.reports_inline_policy}"
         if inline is None:
             changes.append(create(kind, name, f"read-only on the reports bucket {names.reports_bucket}"))
@@ -250,7 +309,9 @@ def plan_emr_role(deployment: Deployment, name: str, managed_policy_arn: str, ch
     region = deployment.region
     role = iam.role(name, region)
     if role is None:
-        changes.append(create("IAM role", name, "the account's EMR default role (shared by every deployment, tagged as created by this one)"))
+        changes.append(
+            create("IAM role", name, "the account's EMR default role (shared by every deployment, tagged as created by this one)")
+        )
         changes.append(plan_attachment(name, managed_policy_arn, managed_policy_arn.rsplit("/", 1)[-1], region))
         return iam.role_arn(name, region, EMR_ROLE_PATH)
     creator = _shared_tag(role)
@@ -278,8 +339,9 @@ def plan_policy(deployment: Deployment, name: str, document: dict) -> Change:
     return keep("IAM policy", name, "exists and is ours, document as wanted")
 
 
-def plan_instance_role(deployment: Deployment, role_name: str, profile_name: str, what: str, held_policies: list[tuple[str, str]],
-                       changes: list[Change]) -> str:
+def plan_instance_role(
+    deployment: Deployment, role_name: str, profile_name: str, what: str, held_policies: list[tuple[str, str]], changes: list[Change]
+) -> str:
     """Appends ``ensure_instance_role``'s changes: the role, its policies, its profile. Returns the role's ARN."""
     region, path = deployment.region, deployment.names.iam_path
     role = iam.role(role_name, region)
@@ -313,7 +375,11 @@ def plan_user(deployment: Deployment, name: str, key_secret: str) -> list[Change
     if secret is None:
         changes.append(create("secret", key_secret, f"a new access key of {name}"))
     elif secret.get("DeletedDate"):
-        changes.append(modify("secret", key_secret, f"scheduled for deletion: restored, with a new access key of {name} unless the stored one is active"))
+        changes.append(
+            modify(
+                "secret", key_secret, f"scheduled for deletion: restored, with a new access key of {name} unless the stored one is active"
+            )
+        )
     elif not any(key["Status"] == "Active" for key in keys):
         changes.append(modify("secret", key_secret, f"{name} has no active access key: a new key replaces the stored one"))
     elif len(keys) > 1:

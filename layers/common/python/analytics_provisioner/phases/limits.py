@@ -21,7 +21,10 @@ from .search import EBS_VOLUME_TYPE
 
 # Types a refusal suggests, per role and architecture, the first one the subnet's zone offers.
 SUGGESTED_TYPES = {
-    "options.analytics_instance_type": {"x86_64": ("t3.medium", "t2.medium", "t3a.medium", "m5.large"), "arm64": ("t4g.medium", "m6g.large")},
+    "options.analytics_instance_type": {
+        "x86_64": ("t3.medium", "t2.medium", "t3a.medium", "m5.large"),
+        "arm64": ("t4g.medium", "m6g.large"),
+    },
     "options.director_instance_type": {"x86_64": ("t3.micro", "t2.micro", "t3a.micro"), "arm64": ("t4g.micro", "t4g.small")},
 }
 
@@ -35,7 +38,10 @@ def check(deployment: ResolvedDeployment, availability_zone: str) -> list[str]:
 
 def check_ec2_types(deployment: ResolvedDeployment, availability_zone: str) -> None:
     options, region, subnet = deployment.options, deployment.region, deployment.network.subnet_id
-    wanted = {"options.analytics_instance_type": options.analytics_instance_type, "options.director_instance_type": options.director_instance_type}
+    wanted = {
+        "options.analytics_instance_type": options.analytics_instance_type,
+        "options.director_instance_type": options.director_instance_type,
+    }
     candidates = {t for per_arch in SUGGESTED_TYPES.values() for t in per_arch[options.architecture]}
     zones = ec2.zones_offering(sorted(set(wanted.values()) | candidates), region)
     for field, instance_type in wanted.items():

@@ -103,16 +103,21 @@ def ensure_security_groups(deployment: ResolvedDeployment) -> dict[str, dict]:
     for key, (name, description) in own_groups(deployment).items():
         groups[key] = ensure_own_group(deployment, name, description)
     for key, (name, description) in SHARED_GROUPS.items():
-        groups[key] = ec2.security_group_by_name(name, vpc_id, deployment.region) or ec2.create_security_group(
-            name, description, vpc_id, tagging.shared(deployment.deployment_id), deployment.region
-        ) or _found_after_duplicate(name, vpc_id, deployment.region)
+        groups[key] = (
+            ec2.security_group_by_name(name, vpc_id, deployment.region)
+            or ec2.create_security_group(name, description, vpc_id, tagging.shared(deployment.deployment_id), deployment.region)
+            or _found_after_duplicate(name, vpc_id, deployment.region)
+        )
     return groups
 
 
 def _found_after_duplicate(name: str, vpc_id: str, region: str) -> dict:
     """The group CreateSecurityGroup said exists (InvalidGroup.Duplicate), once EC2's describe shows it."""
-    return polling.until_found(lambda: ec2.security_group_by_name(name, vpc_id, region), f"security group {name!r} in {vpc_id}",
-                               "EC2 answered InvalidGroup.Duplicate")
+    return polling.until_found(
+        lambda: ec2.security_group_by_name(name, vpc_id, region),
+        f"security group {name!r} in {vpc_id}",
+        "EC2 answered InvalidGroup.Duplicate",
+    )
 
 
 def _default_group(deployment: ResolvedDeployment) -> dict:
@@ -210,7 +215,9 @@ def edxapp_db_instance(deployment: Deployment) -> dict:
     identifier, region = deployment.edxapp.db_instance_id, deployment.region
     instance = rds.db_instance(identifier, region)
     if instance is None:
-        raise PreflightError(f"edxapp.db_instance_id: no RDS instance {identifier!r} in {region} any more; give the identifier of the edxapp database")
+        raise PreflightError(
+            f"edxapp.db_instance_id: no RDS instance {identifier!r} in {region} any more; give the identifier of the edxapp database"
+        )
     return instance
 
 
@@ -225,8 +232,10 @@ def check_db_setup_group(deployment: Deployment, vpc_id: str, group_id: str | No
         return None
     found = ec2.security_groups([group_id], region)
     if not found:
-        raise PreflightError(f"DbSetupSecurityGroupId: the stack parameter names security group {group_id}, which does not exist in {region}; "
-                             "update the stack with the database-setup function's group")
+        raise PreflightError(
+            f"DbSetupSecurityGroupId: the stack parameter names security group {group_id}, which does not exist in {region}; "
+            "update the stack with the database-setup function's group"
+        )
     group = found[0]
     if group["VpcId"] != vpc_id:
         raise PreflightError(
@@ -235,15 +244,22 @@ def check_db_setup_group(deployment: Deployment, vpc_id: str, group_id: str | No
             f"DbSetupSubnetIds and DbSetupSecurityGroupId of {vpc_id}"
         )
     instance = edxapp_db_instance(deployment)
-    own_groups = [g for g in ec2.security_groups([m["VpcSecurityGroupId"] for m in instance.get("VpcSecurityGroups", [])], region)
-                  if tagging.owner(tagging.from_list(g.get("Tags"))) is None]
+    own_groups = [
+        g
+        for g in ec2.security_groups([m["VpcSecurityGroupId"] for m in instance.get("VpcSecurityGroups", [])], region)
+        if tagging.owner(tagging.from_list(g.get("Tags"))) is None
+    ]
     edxapp_db = dataclasses.replace(reachability.db_instance(instance), groups=tuple(g["GroupId"] for g in own_groups))
     network, source = reachability.Network([group, *own_groups]), reachability.group(group)
     port = instance.get("Endpoint", {}).get("Port") or MYSQL
     if network.vpc_of(edxapp_db) not in (None, vpc_id):
         return PreflightDbSetup(security_group_id=group_id, edxapp_db_admits=None)  # another VPC: peering is not modelled (Validate warns)
     if not network.reaches(source, edxapp_db, port):
-        command = reachability.authorize_command(edxapp_db.groups[0], port, source, region) if edxapp_db.groups else "(the instance has no security group)"
+        command = (
+            reachability.authorize_command(edxapp_db.groups[0], port, source, region)
+            if edxapp_db.groups
+            else "(the instance has no security group)"
+        )
         raise PreflightError(
             f"edxapp.db_instance_id: the security groups of the edxapp RDS {deployment.edxapp.db_instance_id} "
             f"({', '.join(edxapp_db.groups) or 'none'}) do not admit the database-setup function's group {group_id} "
@@ -258,10 +274,15 @@ def plan(deployment: ResolvedDeployment, db_setup: str | None) -> list[Change]:
     """``db_setup``: the database-setup function's group (``Settings.db_setup_security_group_id``)."""
     vpc_id, region = deployment.network.vpc_id, deployment.region
     dns = ec2.dns_hostnames_enabled(vpc_id, region)
-    changes = [keep("VPC attribute", f"{vpc_id} enableDnsHostnames", "on") if dns
-               else modify("VPC attribute", f"{vpc_id} enableDnsHostnames", "off: turned on (EMR provisioning hangs without)")]
+    changes = [
+        keep("VPC attribute", f"{vpc_id} enableDnsHostnames", "on")
+        if dns
+        else modify("VPC attribute", f"{vpc_id} enableDnsHostnames", "off: turned on (EMR provisioning hangs without)")
+    ]
     default = _default_group(deployment)
-    changes.append(keep("security group", f"default ({default['GroupId']})", "the VPC's default group: the instances join it, its rules stay"))
+    changes.append(
+        keep("security group", f"default ({default['GroupId']})", "the VPC's default group: the instances join it, its rules stay")
+    )
     wanted = {**own_groups(deployment), **SHARED_GROUPS}
     found = {key: ec2.security_group_by_name(name, vpc_id, region) for key, (name, _) in wanted.items()}
     # A group that does not exist yet stands in by its name, so the rules that name it can be shown.
@@ -291,13 +312,23 @@ def plan_group(group: dict, found: dict | None, wanted: set[IngressRule], labels
         changes = [keep("security group", f"{name} ({group['GroupId']})", f"{whose}, rules as wanted")]
     for rule in _ordered(wanted):
         label = f"{name}: {_rule_label(rule, labels)}"
-        changes.append(create("security group rule", label, rule.description) if rule in added else keep("security group rule", label, rule.description))
-    changes += [modify("security group rule", f"{name}: {_rule_label(rule, labels)}", "revoked: not one of the runbook's rules") for rule in revoked]
+        changes.append(
+            create("security group rule", label, rule.description)
+            if rule in added
+            else keep("security group rule", label, rule.description)
+        )
+    changes += [
+        modify("security group rule", f"{name}: {_rule_label(rule, labels)}", "revoked: not one of the runbook's rules") for rule in revoked
+    ]
     return changes
 
 
 def _rule_label(rule: IngressRule, labels: dict[str, str]) -> str:
-    what = "all traffic" if rule.ports is None else f"{rule.protocol} {rule.ports[0]}" + (f"-{rule.ports[1]}" if rule.ports[1] != rule.ports[0] else "")
+    what = (
+        "all traffic"
+        if rule.ports is None
+        else f"{rule.protocol} {rule.ports[0]}" + (f"-{rule.ports[1]}" if rule.ports[1] != rule.ports[0] else "")
+    )
     return f"{what} from {labels.get(rule.source, rule.source)}"
 
 

@@ -84,8 +84,16 @@ def watch_budget(poll: dict, watch_seconds: int, timeout_minutes: float) -> int:
     return max(0, min(watch_seconds, int(timeout_minutes * 60) - poll["waited_seconds"] - poll["next_wait_seconds"]))
 
 
-def after_check(poll: dict, ready: bool, interval_seconds: int, timeout_minutes: float, resource: str, remedy: str,
-                awaited: str = "active", watched_seconds: int = 0) -> dict:
+def after_check(
+    poll: dict,
+    ready: bool,
+    interval_seconds: int,
+    timeout_minutes: float,
+    resource: str,
+    remedy: str,
+    awaited: str = "active",
+    watched_seconds: int = 0,
+) -> dict:
     """The poll state after one status check (which watched ``watched_seconds``); ResourceTimeoutError
     when still not ready at the ceiling."""
     waited = poll["waited_seconds"] + poll["next_wait_seconds"] + watched_seconds

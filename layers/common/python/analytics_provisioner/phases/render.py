@@ -41,8 +41,16 @@ MIGRATION_LOGIN = ("username", "password")
 KEY_PAIR = ("private_key",)
 CONTENT_TYPES = {".pem": "application/x-pem-file", ".yml": "application/yaml", ".json": "application/json"}
 
-def run(deployment: ResolvedDeployment, identity: IdentityOutput, network: NetworkOutput, resources: Resources, settings: Settings,
-        verify: VerifyOutput | None = None, warnings: tuple[str, ...] = ()) -> RenderOutput:
+
+def run(
+    deployment: ResolvedDeployment,
+    identity: IdentityOutput,
+    network: NetworkOutput,
+    resources: Resources,
+    settings: Settings,
+    verify: VerifyOutput | None = None,
+    warnings: tuple[str, ...] = (),
+) -> RenderOutput:
     """``warnings``: Validate's; ``verify``: the paths Verify proved and the RDS test's verdict."""
     check_upstream(deployment, identity, resources)
     region, prefix = deployment.region, deployment.names.secure_repo_prefix
@@ -73,14 +81,18 @@ def check_upstream(deployment: Deployment, identity: IdentityOutput, resources: 
     """What the types of the state cannot say (the handler has checked the rest): with features.reports,
     the reports user's key and the reports bucket; DbSetup's three databases."""
     if deployment.features.reports:
-        needed = {"identity.reports_key_secret_arn": identity.reports_key_secret_arn,
-                  "resources.storage.buckets.reports": resources.storage.buckets.reports}
+        needed = {
+            "identity.reports_key_secret_arn": identity.reports_key_secret_arn,
+            "resources.storage.buckets.reports": resources.storage.buckets.reports,
+        }
         missing = [path for path, value in needed.items() if value is None]
         if missing:
             raise lacking(missing)
     absent = {INSIGHTS_DATABASE, API_DATABASE, REPORTS_DATABASE} - set(resources.database.setup.databases)
     if absent:
-        raise ResourceStateError(f"DbSetup reports no database {', '.join(sorted(absent))} on the analytics server; start the same input again")
+        raise ResourceStateError(
+            f"DbSetup reports no database {', '.join(sorted(absent))} on the analytics server; start the same input again"
+        )
 
 
 def ensure_app_secrets(deployment: Deployment) -> tuple[AppSecrets, str]:
@@ -91,8 +103,13 @@ def ensure_app_secrets(deployment: Deployment) -> tuple[AppSecrets, str]:
     stored = secrets.read_json(arn, region, purpose="generated application secrets") if arn else {}
     app = AppSecrets.completing(stored)
     if arn is None or any(stored.get(key) != value for key, value in app.as_dict().items()):
-        arn = secrets.put_json(name, {**stored, **app.as_dict()}, region, owner,
-                               description="Analytics API, Insights and OAuth2 client secrets (analytics-provisioner Render)")
+        arn = secrets.put_json(
+            name,
+            {**stored, **app.as_dict()},
+            region,
+            owner,
+            description="Analytics API, Insights and OAuth2 client secrets (analytics-provisioner Render)",
+        )
     return app, arn
 
 
@@ -106,12 +123,15 @@ def _access_key(secret_id: str, region: str, purpose: str) -> AccessKey:
     return AccessKey(value["access_key_id"], value["secret_access_key"])
 
 
-def load_context(deployment: Deployment, identity: IdentityOutput, network: NetworkOutput, resources: Resources,
-                 app_secrets: AppSecrets) -> RenderContext:
+def load_context(
+    deployment: Deployment, identity: IdentityOutput, network: NetworkOutput, resources: Resources, app_secrets: AppSecrets
+) -> RenderContext:
     region, edxapp, options = deployment.region, deployment.edxapp, deployment.options
     release = for_release(options.openedx_release)
     setup, storage, compute = resources.database.setup, resources.storage.buckets, resources.compute
-    migration = secrets.read_opted_in(edxapp.migration_secret_id, region, deployment.deployment_id, MIGRATION_LOGIN, "edxapp.migration_secret_id")
+    migration = secrets.read_opted_in(
+        edxapp.migration_secret_id, region, deployment.deployment_id, MIGRATION_LOGIN, "edxapp.migration_secret_id"
+    )
     key_pair, deploy_key = compute.key_pairs.analytics, compute.key_pairs.jenkins_deploy
     reports_key_arn = identity.reports_key_secret_arn if deployment.features.reports else None
     reports_key = _access_key(reports_key_arn, region, "reports user key") if reports_key_arn else None
@@ -147,8 +167,12 @@ def load_context(deployment: Deployment, identity: IdentityOutput, network: Netw
             release_label=options.emr_release_label,
             cluster_name=deployment.names.emr_cluster,
         ),
-        pipeline=Pipeline(options.pipeline_tasks_repo, options.pipeline_tasks_branch or release.branch,
-                          options.pipeline_config_repo, options.pipeline_config_branch or release.branch),
+        pipeline=Pipeline(
+            options.pipeline_tasks_repo,
+            options.pipeline_tasks_branch or release.branch,
+            options.pipeline_config_repo,
+            options.pipeline_config_branch or release.branch,
+        ),
         analytics_private_key=secrets.read_json(key_pair.secret_arn, region, KEY_PAIR, "analytics key pair")["private_key"],
         insights_public_ip=compute.eip.public_ip,
         scheduler=Scheduler(
@@ -187,8 +211,15 @@ def upload_pipeline_creds(ctx: RenderContext, files: dict[str, str]) -> list[str
 # The plan: what run() would do, found with reads only ---------------------------------------------
 def plan(deployment: Deployment, secure_repo_bucket: str) -> list[Change]:
     names, region = deployment.names, deployment.region
-    changes = [unless_absent(secrets.describe(names.app_secrets_secret, region), "secret", names.app_secrets_secret,
-                             "generated application and OAuth2 client secrets", "holds the application secrets, reused")]
+    changes = [
+        unless_absent(
+            secrets.describe(names.app_secrets_secret, region),
+            "secret",
+            names.app_secrets_secret,
+            "generated application and OAuth2 client secrets",
+            "holds the application secrets, reused",
+        )
+    ]
     files = [(secure_repo_bucket, names.secure_repo_prefix + name) for name in [*writers.FILES, manifest.NAME]]
     files += [(names.edxanalytics_bucket, key) for key in writers.PIPELINE_CREDS.values()]
     for bucket, key in files:

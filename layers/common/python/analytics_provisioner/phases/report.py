@@ -6,7 +6,7 @@ error names the phase. Only ids, ARNs and endpoints from the state are copied: n
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..aws import s3, tags
 from ..naming import DEPLOYMENT_ID_PATTERN, Names
@@ -33,7 +33,7 @@ def run(event: dict, settings: Settings) -> dict:
         "error": error,
         "message": message,
         "execution": event.get("execution_name"),
-        "written_at": datetime.now(timezone.utc).isoformat(),
+        "written_at": datetime.now(UTC).isoformat(),
         "deployment_id": deployment_id,
         "created_before_the_failure": {key: state[key] for key in PHASE_OUTPUT_KEYS if key in state},
         # Found by tag, not from the state (a parallel branch stopped by another's failure hands nothing

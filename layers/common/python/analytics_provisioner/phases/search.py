@@ -51,8 +51,15 @@ def status(deployment: ResolvedDeployment, search: SearchOutput) -> SearchOutput
     previous = search.poll.to_state()
     budget = polling.watch_budget(previous, options.poll_watch_seconds, options.search_timeout_minutes)
     domain, ready, watched = polling.watch(read, options.poll_interval_seconds, budget)
-    poll = polling.after_check(previous, ready, options.poll_interval_seconds, options.search_timeout_minutes,
-                               f"Elasticsearch domain {name}", TIMEOUT_REMEDY, watched_seconds=watched)
+    poll = polling.after_check(
+        previous,
+        ready,
+        options.poll_interval_seconds,
+        options.search_timeout_minutes,
+        f"Elasticsearch domain {name}",
+        TIMEOUT_REMEDY,
+        watched_seconds=watched,
+    )
     return output(domain, ready, Poll(**poll))
 
 
@@ -61,9 +68,12 @@ def ensure_domain(deployment: ResolvedDeployment, es_user_arn: str) -> tuple[dic
     name, region, deployment_id = deployment.names.es_domain, deployment.region, deployment.deployment_id
     domain, created = polling.found_or_created(
         lambda: es.domain(name, region),
-        lambda: when_iam_propagated(lambda: es.create_domain(domain_config(deployment, es_user_arn), tagging.ours(deployment_id), region),
-                                    f"create search domain {name}"),
-        f"search domain {name!r}")
+        lambda: when_iam_propagated(
+            lambda: es.create_domain(domain_config(deployment, es_user_arn), tagging.ours(deployment_id), region),
+            f"create search domain {name}",
+        ),
+        f"search domain {name!r}",
+    )
     if created:
         return domain, True
     tagging.require_ours(es.tags_of(domain["ARN"], region), deployment_id, f"search domain {name!r}")
@@ -142,8 +152,14 @@ def plan(deployment: ResolvedDeployment) -> list[Change]:
     name, options = deployment.names.es_domain, deployment.options
     domain = es.domain(name, deployment.region)
     if domain is None:
-        return [create("search domain", name, f"{options.es_engine_version}, one {options.es_instance_type} node, {options.es_volume_gb} GB; "
-                       "ready some 10-15 minutes later")]
+        return [
+            create(
+                "search domain",
+                name,
+                f"{options.es_engine_version}, one {options.es_instance_type} node, {options.es_volume_gb} GB; "
+                "ready some 10-15 minutes later",
+            )
+        ]
     if domain.get("Deleted"):
         return [keep("search domain", name, "being deleted: Search stops until it is gone, then creates it again")]
     return [keep("search domain", name, f"exists and is ours ({domain['EngineVersion']}): adopted as it is")]

@@ -65,7 +65,9 @@ def ensure_our_bucket(deployment: Deployment, name: str) -> str:
         return CREATED
     tags = existing_tags(deployment, name, tags)
     if not isinstance(tags, dict):  # FOREIGN_ACCOUNT
-        raise OwnershipError(f"S3 bucket {name!r} exists and is not ours (another AWS account); delete or rename it, or choose another deployment_id")
+        raise OwnershipError(
+            f"S3 bucket {name!r} exists and is not ours (another AWS account); delete or rename it, or choose another deployment_id"
+        )
     tagging.require_ours(tags, deployment.deployment_id, f"S3 bucket {name!r}")
     secure(name, deployment.region)
     return ADOPTED
@@ -108,8 +110,11 @@ def existing_tags(deployment: Deployment, name: str, tags: dict | str) -> dict |
     answered BucketAlreadyOwnedByYou), until it shows."""
     if tags != s3.ABSENT:
         return tags
-    [found] = polling.until_found(lambda: None if (read := s3.bucket_tags(name, deployment.region)) == s3.ABSENT else [read],
-                                  f"S3 bucket {name!r}", "S3 answered BucketAlreadyOwnedByYou")
+    [found] = polling.until_found(
+        lambda: None if (read := s3.bucket_tags(name, deployment.region)) == s3.ABSENT else [read],
+        f"S3 bucket {name!r}",
+        "S3 answered BucketAlreadyOwnedByYou",
+    )
     return found
 
 
@@ -153,8 +158,10 @@ def grades_download_statement(deployment: Deployment) -> dict:
 
 def is_legacy_twin(existing: dict, statement: dict) -> bool:
     """The shared-Sid statement of an earlier version that grants exactly what ``statement`` grants."""
+
     def without_sid(s: dict) -> dict:
         return {key: value for key, value in s.items() if key != "Sid"}
+
     return existing.get("Sid") == LEGACY_GRADES_POLICY_SID and without_sid(existing) == without_sid(statement)
 
 
@@ -180,7 +187,11 @@ def plan_our_bucket(name: str, tags, region: str) -> Change:
     if tags == s3.ABSENT:
         return create("S3 bucket", name, SECURE)
     unset = unsecured(name, region)
-    return modify("S3 bucket", name, "exists and is ours; converged: " + ", ".join(unset)) if unset else keep("S3 bucket", name, f"exists and is ours, {SECURE}")
+    return (
+        modify("S3 bucket", name, "exists and is ours; converged: " + ", ".join(unset))
+        if unset
+        else keep("S3 bucket", name, f"exists and is ours, {SECURE}")
+    )
 
 
 def unsecured(name: str, region: str) -> list[str]:
@@ -203,5 +214,9 @@ def plan_grades_download_statement(deployment: Deployment, bucket: str) -> Chang
     if statement["Sid"] in existing:
         return modify(kind, name, "differs: replaced by Sid; the bucket's other statements stay")
     twin = LEGACY_GRADES_POLICY_SID in existing and is_legacy_twin(existing[LEGACY_GRADES_POLICY_SID], statement)
-    return create(kind, name, f"{deployment.edxapp.aws_user_arn} may read {GRADES_PREFIX}*; "
-                  + ("replaces an earlier version's identical shared-Sid statement" if twin else "the bucket's other statements stay"))
+    return create(
+        kind,
+        name,
+        f"{deployment.edxapp.aws_user_arn} may read {GRADES_PREFIX}*; "
+        + ("replaces an earlier version's identical shared-Sid statement" if twin else "the bucket's other statements stay"),
+    )

@@ -6,7 +6,7 @@ the facts found and the warnings for the operator.
 """
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..aws import account, clients, ec2, iam, rds, s3, search, secrets
 from ..aws import tags as tagging
@@ -52,8 +52,10 @@ def check_poll_schedule(deployment: Deployment) -> None:
     options = deployment.options
     rounds = sum(
         polling.rounds_at_ceiling(first, options.poll_interval_seconds, options.poll_watch_seconds, timeout)
-        for first, timeout in ((options.search_first_check_seconds, options.search_timeout_minutes),
-                               (options.database_first_check_seconds, options.database_timeout_minutes))
+        for first, timeout in (
+            (options.search_first_check_seconds, options.search_timeout_minutes),
+            (options.database_first_check_seconds, options.database_timeout_minutes),
+        )
     )
     if rounds * polling.EVENTS_PER_ROUND > polling.POLL_HISTORY_BUDGET:
         raise InputError(
@@ -66,7 +68,7 @@ def check_poll_schedule(deployment: Deployment) -> None:
 
 def check_region(region: str) -> None:
     if region not in clients.available_regions("ec2"):
-        raise PreflightError(f"region: {region!r} is not an AWS region EC2 knows; use a code such as \"us-east-1\"")
+        raise PreflightError(f'region: {region!r} is not an AWS region EC2 knows; use a code such as "us-east-1"')
 
 
 def resolve_network(deployment: Deployment) -> PreflightNetwork:
@@ -99,7 +101,9 @@ def _subnet(deployment: Deployment, vpc_id: str) -> dict:
     if subnet is None:
         raise PreflightError(f"network.subnet_id: subnet {subnet_id} does not exist in {region}; check the id")
     if subnet["VpcId"] != vpc_id:
-        raise PreflightError(f"network.subnet_id: subnet {subnet_id} belongs to {subnet['VpcId']}, not to {vpc_id}; give a subnet of the deployment's VPC")
+        raise PreflightError(
+            f"network.subnet_id: subnet {subnet_id} belongs to {subnet['VpcId']}, not to {vpc_id}; give a subnet of the deployment's VPC"
+        )
     return subnet
 
 
@@ -107,7 +111,9 @@ def check_edxapp_db(deployment: Deployment) -> PreflightEdxappDb:
     identifier = deployment.edxapp.db_instance_id
     instance = rds.db_instance(identifier, deployment.region)
     if instance is None:
-        raise PreflightError(f"edxapp.db_instance_id: no RDS instance {identifier!r} in {deployment.region}; give the identifier of the edxapp database")
+        raise PreflightError(
+            f"edxapp.db_instance_id: no RDS instance {identifier!r} in {deployment.region}; give the identifier of the edxapp database"
+        )
     rds.require_opted_in(instance, deployment.region, deployment.deployment_id, "edxapp.db_instance_id")
     endpoint = instance.get("Endpoint", {})
     return PreflightEdxappDb(
@@ -124,7 +130,9 @@ def check_secrets(deployment: Deployment) -> None:
     """Opted in, readable, JSON, with the required keys. Values are read to check them and then dropped."""
     edxapp, region, deployment_id = deployment.edxapp, deployment.region, deployment.deployment_id
     admin = secrets.read_opted_in(edxapp.db_admin_secret_id, region, deployment_id, ADMIN_SECRET_KEYS, "edxapp.db_admin_secret_id")
-    migration = secrets.read_opted_in(edxapp.migration_secret_id, region, deployment_id, MIGRATION_SECRET_KEYS, "edxapp.migration_secret_id")
+    migration = secrets.read_opted_in(
+        edxapp.migration_secret_id, region, deployment_id, MIGRATION_SECRET_KEYS, "edxapp.migration_secret_id"
+    )
     refusal = migration_user_refusal(migration["username"], edxapp.migration_secret_id) if isinstance(migration["username"], str) else None
     if refusal:
         raise PreflightError(refusal)
@@ -165,9 +173,13 @@ def check_buckets_and_user(deployment: Deployment) -> None:
 
 def resolve_versions(deployment: Deployment, network: PreflightNetwork, settings: Settings) -> ResolvedDeployment:
     return ResolvedDeployment.resolve(
-        deployment, network.vpc_id, network.subnet_id,
+        deployment,
+        network.vpc_id,
+        network.subnet_id,
         ubuntu_release=deployment.options.effective_ubuntu_release,
-        ami_id=ubuntu_image(deployment, settings.trusted_image_owners)["ImageId"],  # the newest Canonical image now; Compute launches this one
+        ami_id=ubuntu_image(deployment, settings.trusted_image_owners)[
+            "ImageId"
+        ],  # the newest Canonical image now; Compute launches this one
         rds_engine_version=_rds_engine_version(deployment),
         **_search_choice(deployment),
     )
@@ -177,27 +189,34 @@ def _rds_engine_version(deployment: Deployment) -> str:
     options, region = deployment.options, deployment.region
     offered = rds.engine_versions("mysql", options.rds_engine_version, region)
     if not offered:
-        raise PreflightError(f"options.rds_engine_version: RDS in {region} offers no MySQL {options.rds_engine_version}; choose an offered version such as \"8.4\"")
+        raise PreflightError(
+            f'options.rds_engine_version: RDS in {region} offers no MySQL {options.rds_engine_version}; choose an offered version such as "8.4"'
+        )
     version = options.rds_engine_version if options.rds_engine_version in offered else offered[-1]
     if not rds.orderable("mysql", version, options.rds_instance_class, region):
-        raise PreflightError(f"options.rds_instance_class: {options.rds_instance_class} is not offered for MySQL {version} in {region}; choose another class such as \"db.t3.small\"")
-    if options.rds_engine_lifecycle_support == rds.EXTENDED_SUPPORT_DISABLED and rds.db_instance(deployment.names.analytics_rds, region) is None:
+        raise PreflightError(
+            f'options.rds_instance_class: {options.rds_instance_class} is not offered for MySQL {version} in {region}; choose another class such as "db.t3.small"'
+        )
+    if (
+        options.rds_engine_lifecycle_support == rds.EXTENDED_SUPPORT_DISABLED
+        and rds.db_instance(deployment.names.analytics_rds, region) is None
+    ):
         _require_standard_support(version, region)
     return version
 
 
 def _require_standard_support(version: str, region: str) -> None:
     """RDS creates no instance of a major version past its standard support without paid Extended Support."""
-    ends, now = rds.standard_support_ends("mysql", region), datetime.now(timezone.utc).isoformat()
+    ends, now = rds.standard_support_ends("mysql", region), datetime.now(UTC).isoformat()
     major = rds.major_version(version)
     if major not in ends or ends[major] > now:
         return
     supported = sorted((m for m, end in ends.items() if end > now), key=lambda m: tuple(map(int, m.split("."))))
-    choice = f"choose options.rds_engine_version \"{supported[-1]}\"" if supported else "choose a newer options.rds_engine_version"
+    choice = f'choose options.rds_engine_version "{supported[-1]}"' if supported else "choose a newer options.rds_engine_version"
     raise PreflightError(
         f"options.rds_engine_version: MySQL {major} left RDS standard support on {ends[major][:10]}, and RDS creates no new instance of "
-        f"it with options.rds_engine_lifecycle_support \"{rds.EXTENDED_SUPPORT_DISABLED}\"; {choice}, or set "
-        "options.rds_engine_lifecycle_support to \"open-source-rds-extended-support\" (paid RDS Extended Support)"
+        f'it with options.rds_engine_lifecycle_support "{rds.EXTENDED_SUPPORT_DISABLED}"; {choice}, or set '
+        'options.rds_engine_lifecycle_support to "open-source-rds-extended-support" (paid RDS Extended Support)'
     )
 
 
@@ -206,7 +225,9 @@ def _search_choice(deployment: Deployment) -> dict:
     offered = search.offered_versions(region)
     version = options.es_engine_version or search.nearest_version(search.RUNBOOK_ENGINE_VERSION, offered)
     if options.es_engine_version and options.es_engine_version not in offered:
-        raise PreflightError(f"options.es_engine_version: {options.es_engine_version} is not offered in {region}; offered: {', '.join(sorted(offered))}")
+        raise PreflightError(
+            f"options.es_engine_version: {options.es_engine_version} is not offered in {region}; offered: {', '.join(sorted(offered))}"
+        )
     if version is None:
         raise PreflightError(f"options.es_engine_version: {region} offers no Elasticsearch version; give an OpenSearch_x.y version")
     details = search.instance_type_details(version, region)
@@ -214,17 +235,24 @@ def _search_choice(deployment: Deployment) -> dict:
     if options.es_instance_type:
         instance_type = search.normalise_instance_type(options.es_instance_type, version)
         if instance_type not in types:
-            raise PreflightError(f"options.es_instance_type: {options.es_instance_type} is not offered for {version} in {region}; offered small types: {', '.join(t for t in sorted(types) if '.small.' in t) or ', '.join(sorted(types)[:8])}")
+            raise PreflightError(
+                f"options.es_instance_type: {options.es_instance_type} is not offered for {version} in {region}; offered small types: {', '.join(t for t in sorted(types) if '.small.' in t) or ', '.join(sorted(types)[:8])}"
+            )
     else:
         nearest = search.nearest_instance_type(search.RUNBOOK_INSTANCE_TYPE, types)
         if nearest is None:
             raise PreflightError(f"options.es_engine_version: {version} offers no instance type in {region}; choose another version")
         instance_type = nearest
-    return {"es_engine_version": version, "es_instance_type": instance_type, "es_encryption_at_rest": _encryption_at_rest(deployment, version, instance_type, details)}
+    return {
+        "es_engine_version": version,
+        "es_instance_type": instance_type,
+        "es_encryption_at_rest": _encryption_at_rest(deployment, version, instance_type, details),
+    }
 
 
 def _encryption_at_rest(deployment: Deployment, version: str, instance_type: str, details: dict[str, dict]) -> bool:
     """As asked, else wherever the type can (InstanceTypeDetails.EncryptionEnabled for this version)."""
+
     def can(candidate: str) -> bool:
         return search.encryption_support(version, bool(details.get(candidate, {}).get("EncryptionEnabled")))["encryption_at_rest"]
 
@@ -232,7 +260,7 @@ def _encryption_at_rest(deployment: Deployment, version: str, instance_type: str
     if asked and not can(instance_type):
         size = instance_type.split(".")[1]
         able = sorted(t for t in details if can(t) and t.split(".")[1] == size) or sorted(t for t in details if can(t))
-        fix = f"choose options.es_instance_type \"{able[0]}\"" if able else "choose another options.es_engine_version"
+        fix = f'choose options.es_instance_type "{able[0]}"' if able else "choose another options.es_engine_version"
         raise PreflightError(
             f"options.es_encryption_at_rest: {instance_type} cannot encrypt at rest with {version} (its InstanceTypeDetails say "
             f"EncryptionEnabled false); {fix}, or leave options.es_encryption_at_rest unset"
@@ -295,7 +323,8 @@ def check_names_are_free_or_ours(deployment: ResolvedDeployment) -> None:
             taken.append(f"{kind} {name!r} exists and is not ours ({'deployment ' + owner if owner else 'no deployment tag'})")
     if taken:
         raise OwnershipError(
-            "Names this deployment would create are taken: " + "; ".join(taken)
+            "Names this deployment would create are taken: "
+            + "; ".join(taken)
             + ". Choose another deployment_id, or remove or rename those resources"
         )
 
@@ -305,16 +334,22 @@ def warnings(deployment: ResolvedDeployment, network: PreflightNetwork, edxapp_d
     if WORLD in deployment.network.director_ssh_cidrs:
         found.append("network.director_ssh_cidrs contains 0.0.0.0/0: SSH to the director is open to the whole internet, as the input asked")
     if WORLD in deployment.network.analytics_ssh_cidrs:
-        found.append("network.analytics_ssh_cidrs contains 0.0.0.0/0: SSH to the analytics instances is open to the whole internet, as the input asked")
+        found.append(
+            "network.analytics_ssh_cidrs contains 0.0.0.0/0: SSH to the analytics instances is open to the whole internet, as the input asked"
+        )
     if not network.dns_hostnames_enabled:
         found.append(f"VPC {network.vpc_id} has DNS hostnames disabled; the Network phase enables them (EMR provisioning hangs without)")
     if edxapp_db.port not in (None, 3306):
         found.append(f"the edxapp RDS listens on {edxapp_db.port}, but the pipeline's Sqoop import assumes 3306")
     if edxapp_db.vpc_id and edxapp_db.vpc_id != network.vpc_id:
-        found.append(f"the edxapp RDS is in {edxapp_db.vpc_id}, not in the deployment's VPC {network.vpc_id}; EMR cannot reach it without peering")
+        found.append(
+            f"the edxapp RDS is in {edxapp_db.vpc_id}, not in the deployment's VPC {network.vpc_id}; EMR cannot reach it without peering"
+        )
     if not deployment.options.es_encryption_at_rest:
-        found.append(f"the search domain ({deployment.options.es_instance_type}) is not encrypted at rest; set options.es_instance_type to "
-                     "e.g. \"t3.small.search\" and options.es_encryption_at_rest to true for encryption")
+        found.append(
+            f"the search domain ({deployment.options.es_instance_type}) is not encrypted at rest; set options.es_instance_type to "
+            'e.g. "t3.small.search" and options.es_encryption_at_rest to true for encryption'
+        )
     if deployment.options.es_engine_version != "Elasticsearch_1.5":
         found.append(f"the runbook's Elasticsearch 1.5 is not offered here; using {deployment.options.es_engine_version}")
     signing = for_release(deployment.options.openedx_release).search_signing_problem(deployment.region)

@@ -111,11 +111,14 @@ def status(deployment: ResolvedDeployment, verify: VerifyOutput) -> VerifyOutput
     failed = [result for result in results if result["status"] == "failed"]
     if failed:
         raise VerificationError(
-            "the runbook's RDS test failed: " + "; ".join(
+            "the runbook's RDS test failed: "
+            + "; ".join(
                 f"analytics instance {result['instance_id']} cannot connect to the analytics database "
-                f"{test.endpoint}:{test.port} ({result['output'] or 'no output'})" for result in failed)
+                f"{test.endpoint}:{test.port} ({result['output'] or 'no output'})"
+                for result in failed
+            )
             + f". Check the instance's route to the database, the network ACLs of its subnet and the database's security groups "
-              f"(SSM command {test.command_id}), then start the same input again"
+            f"(SSM command {test.command_id}), then start the same input again"
         )
     under_way = [result for result in results if result["status"] == "running"]
     if under_way and waited < RDS_TEST_CEILING_SECONDS:
@@ -126,8 +129,10 @@ def status(deployment: ResolvedDeployment, verify: VerifyOutput) -> VerifyOutput
     verdict = "passed" if all(result["status"] == "passed" for result in results) else "inconclusive"
     warnings = list(verify.warnings)
     if verdict == "inconclusive":
-        warnings.append(f"the RDS test from the analytics instances gave no verdict (SSM command {test.command_id}): "
-                        + "; ".join(f"{r['instance_id']}: {r['output']}" for r in results if r["status"] != "passed"))
+        warnings.append(
+            f"the RDS test from the analytics instances gave no verdict (SSM command {test.command_id}): "
+            + "; ".join(f"{r['instance_id']}: {r['output']}" for r in results if r["status"] != "passed")
+        )
     done = dataclasses.replace(test, status=verdict, results=[RdsTestResult(**r) for r in results], poll=poll)
     return dataclasses.replace(verify, rds_test=done, warnings=warnings)
 
@@ -136,32 +141,45 @@ def status(deployment: ResolvedDeployment, verify: VerifyOutput) -> VerifyOutput
 def describe(deployment: ResolvedDeployment, network: NetworkOutput, resources: Resources, db_setup_function: str) -> Facts:
     """``db_setup_function``: the database-setup function's name (``Settings.db_setup_function_name``)."""
     region, compute, groups = deployment.region, resources.compute, network.security_groups.to_state()
-    described = {i["InstanceId"]: i for i in instances.describe(
-        [i.instance_id for i in compute.analytics_instances] + [compute.director_instance.instance_id], region)}
+    described = {
+        i["InstanceId"]: i
+        for i in instances.describe([i.instance_id for i in compute.analytics_instances] + [compute.director_instance.instance_id], region)
+    }
     analytics_db = _db_instance(resources.database.db_instance_id, region)
     edxapp_db = _db_instance(deployment.edxapp.db_instance_id, region)
     vpc_config = functions.vpc_config(db_setup_function, region)
     db_setup = reachability.lambda_function("DbSetup", vpc_config)
     search_status = search.domain(resources.search.domain_name, region)
     vpc = ec2.vpc(deployment.network.vpc_id, region) or {}
-    wanted = {*groups.values(), *db_setup.groups, *_db_groups(analytics_db), *_db_groups(edxapp_db),
-              *(g["GroupId"] for i in described.values() for g in i.get("SecurityGroups", [])),
-              *((search_status or {}).get("VPCOptions") or {}).get("SecurityGroupIds", [])}
+    wanted = {
+        *groups.values(),
+        *db_setup.groups,
+        *_db_groups(analytics_db),
+        *_db_groups(edxapp_db),
+        *(g["GroupId"] for i in described.values() for g in i.get("SecurityGroups", [])),
+        *((search_status or {}).get("VPCOptions") or {}).get("SecurityGroupIds", []),
+    }
     return Facts(
         network=reachability.Network(ec2.security_groups(sorted(wanted), region)),
-        vpc_cidrs=[a["CidrBlock"] for a in vpc.get("CidrBlockAssociationSet", [])] + [a["Ipv6CidrBlock"] for a in vpc.get("Ipv6CidrBlockAssociationSet", [])],
+        vpc_cidrs=[a["CidrBlock"] for a in vpc.get("CidrBlockAssociationSet", [])]
+        + [a["Ipv6CidrBlock"] for a in vpc.get("Ipv6CidrBlockAssociationSet", [])],
         groups=groups,
         analytics=[(i.name, _instance(described, i.instance_id)) for i in compute.analytics_instances],
         director=(compute.director_instance.name, _instance(described, compute.director_instance.instance_id)),
-        analytics_db=analytics_db, edxapp_db=edxapp_db, db_setup=db_setup, search_domain=search_status,
+        analytics_db=analytics_db,
+        edxapp_db=edxapp_db,
+        db_setup=db_setup,
+        search_domain=search_status,
     )
 
 
 def _db_instance(identifier: str, region: str) -> dict:
     found = rds.db_instance(identifier, region)
     if found is None:
-        raise VerificationError(f"RDS instance {identifier} no longer exists; start the same input again (the analytics one is created again; "
-                                "for the edxapp one, give edxapp.db_instance_id of the edxapp database)")
+        raise VerificationError(
+            f"RDS instance {identifier} no longer exists; start the same input again (the analytics one is created again; "
+            "for the edxapp one, give edxapp.db_instance_id of the edxapp database)"
+        )
     return found
 
 
@@ -179,7 +197,10 @@ def _instance(described: dict, instance_id: str) -> dict:
 # The runbook's paths ---------------------------------------------------------------------------
 def emr_groups(facts: Facts) -> list[Party]:
     """The EMR master and slave groups: the clusters the pipeline starts later are their members."""
-    return [Party(f"the EMR {role} group {facts.groups[key]}", (facts.groups[key],)) for role, key in (("master", "emr_master"), ("slave", "emr_slave"))]
+    return [
+        Party(f"the EMR {role} group {facts.groups[key]}", (facts.groups[key],))
+        for role, key in (("master", "emr_master"), ("slave", "emr_slave"))
+    ]
 
 
 def analytics_instances(facts: Facts) -> list[Party]:
@@ -193,31 +214,73 @@ def required_paths(deployment: Deployment, facts: Facts) -> list[Path]:
     analytics_port, edxapp_port = _port(facts.analytics_db), _port(facts.edxapp_db)
     edxapp_own = [group for group in edxapp_db.groups if group not in deployment_groups(g)]  # its owner's (the VPC's default one, say)
     db_setup_group = facts.db_setup.groups[0] if facts.db_setup.groups else None
-    outside = "" if db_setup_group else (
-        "the database-setup function runs outside any VPC: update the stack with DbSetupSubnetIds and DbSetupSecurityGroupId "
-        "of the deployment's VPC (README, Deploying)")
+    outside = (
+        ""
+        if db_setup_group
+        else (
+            "the database-setup function runs outside any VPC: update the stack with DbSetupSubnetIds and DbSetupSecurityGroupId "
+            "of the deployment's VPC (README, Deploying)"
+        )
+    )
     director_name, director = facts.director
     director_party = reachability.instance(director, f"the director {director_name} ({director['InstanceId']})")
     emr_master, emr_slave = emr_groups(facts)
     paths = [
         Path("DbSetup to the analytics database", facts.db_setup, analytics_db, analytics_port, g["emr_rds"], db_setup_group, outside),
-        Path("DbSetup to the edxapp database", facts.db_setup, edxapp_db, edxapp_port, edxapp_own[0] if edxapp_own else None, db_setup_group, outside),
+        Path(
+            "DbSetup to the edxapp database",
+            facts.db_setup,
+            edxapp_db,
+            edxapp_port,
+            edxapp_own[0] if edxapp_own else None,
+            db_setup_group,
+            outside,
+        ),
     ]
     for emr in (emr_master, emr_slave):
-        paths += [Path(f"{emr.name} to the analytics database", emr, analytics_db, analytics_port, g["emr_rds"], emr.groups[0]),
-                  Path(f"{emr.name} to the edxapp database", emr, edxapp_db, edxapp_port, g["emr_rds"], emr.groups[0])]
+        paths += [
+            Path(f"{emr.name} to the analytics database", emr, analytics_db, analytics_port, g["emr_rds"], emr.groups[0]),
+            Path(f"{emr.name} to the edxapp database", emr, edxapp_db, edxapp_port, g["emr_rds"], emr.groups[0]),
+        ]
     for instance in analytics_instances(facts):
         paths += [
             Path(f"{instance.name} to the analytics database", instance, analytics_db, analytics_port, g["emr_rds"], g["analytics"]),
             Path(f"{instance.name} to the EMR master on {SSH}", instance, emr_master, SSH, g["emr_master"], g["analytics"]),
             Path(f"{director_party.name} to {instance.name} on {SSH}", director_party, instance, SSH, g["analytics"], g["director"]),
-            *(Path(f"the world to {instance.name} on {port}", reachability.internet(name="the world"), instance, port, g["analytics"], WORLD)
-              for port in (HTTP, HTTPS)),
-            *(Path(f"network.analytics_ssh_cidrs {cidr} to {instance.name} on {SSH}", reachability.internet(cidr), instance, SSH, g["analytics"], cidr)
-              for cidr in network.analytics_ssh_cidrs),
+            *(
+                Path(
+                    f"the world to {instance.name} on {port}",
+                    reachability.internet(name="the world"),
+                    instance,
+                    port,
+                    g["analytics"],
+                    WORLD,
+                )
+                for port in (HTTP, HTTPS)
+            ),
+            *(
+                Path(
+                    f"network.analytics_ssh_cidrs {cidr} to {instance.name} on {SSH}",
+                    reachability.internet(cidr),
+                    instance,
+                    SSH,
+                    g["analytics"],
+                    cidr,
+                )
+                for cidr in network.analytics_ssh_cidrs
+            ),
         ]
-    paths += [Path(f"network.director_ssh_cidrs {cidr} to {director_party.name} on {SSH}", reachability.internet(cidr), director_party, SSH,
-                   g["director"], cidr) for cidr in network.director_ssh_cidrs]
+    paths += [
+        Path(
+            f"network.director_ssh_cidrs {cidr} to {director_party.name} on {SSH}",
+            reachability.internet(cidr),
+            director_party,
+            SSH,
+            g["director"],
+            cidr,
+        )
+        for cidr in network.director_ssh_cidrs
+    ]
     return paths + search_paths(facts)
 
 
@@ -228,7 +291,9 @@ def search_paths(facts: Facts) -> list[Path]:
         return []
     domain = reachability.search_domain(facts.search_domain)
     group = domain.groups[0] if domain.groups else None
-    sources = [(instance, facts.groups["analytics"]) for instance in analytics_instances(facts)] + [(emr, emr.groups[0]) for emr in emr_groups(facts)]
+    sources = [(instance, facts.groups["analytics"]) for instance in analytics_instances(facts)] + [
+        (emr, emr.groups[0]) for emr in emr_groups(facts)
+    ]
     return [Path(f"{source.name} to the search domain on {HTTPS}", source, domain, HTTPS, group, opener) for source, opener in sources]
 
 
@@ -273,7 +338,10 @@ def exposure(deployment: Deployment, facts: Facts) -> tuple[dict[str, list[str]]
     outside the VPC: as the output lists them, and the ones the runbook does not ask for."""
     network, ours = deployment.network, deployment_groups(facts.groups)
     anywhere = reachability.EVERY_ADDRESS  # the console's "Anywhere": IPv4 and IPv6
-    allowed_analytics = [*((port, every) for port in (HTTP, HTTPS) for every in anywhere), *((SSH, cidr) for cidr in network.analytics_ssh_cidrs)]
+    allowed_analytics = [
+        *((port, every) for port in (HTTP, HTTPS) for every in anywhere),
+        *((SSH, cidr) for cidr in network.analytics_ssh_cidrs),
+    ]
     allowed_director = [(SSH, cidr) for cidr in network.director_ssh_cidrs]
     exposed: dict[str, list[str]] = {}
     extra: list[str] = []
@@ -291,9 +359,11 @@ def exposure(deployment: Deployment, facts: Facts) -> tuple[dict[str, list[str]]
                 continue
             owner = "" if group_id in ours else f" ({group_id} is not the deployment's: its owner decides)"
             ssh = f"; or, if {rule.source} is meant to reach it over SSH, add it to {ssh_field}" if _within(rule, SSH, WORLD) else ""
-            extra.append(f"{label} is open to {rule.source} on {reachability.ports_text(rule)} by a rule of {group_id}, which the runbook does not ask for "
-                         f"(from outside the VPC it allows only {_allowed(allowed)}); the command that closes it{owner}: "
-                         f"{reachability.revoke_command(group_id, rule, deployment.region)}{ssh}.")
+            extra.append(
+                f"{label} is open to {rule.source} on {reachability.ports_text(rule)} by a rule of {group_id}, which the runbook does not ask for "
+                f"(from outside the VPC it allows only {_allowed(allowed)}); the command that closes it{owner}: "
+                f"{reachability.revoke_command(group_id, rule, deployment.region)}{ssh}."
+            )
         if not party.public:
             shown.append("no public address: nothing outside the VPC reaches it")
     return exposed, extra
@@ -320,26 +390,45 @@ def start_rds_test(deployment: Deployment, facts: Facts) -> RdsTest:
     instance_ids = [described["InstanceId"] for _, described in facts.analytics]
     registered = ssm.online_instances(instance_ids, region)
     if not registered:
-        return RdsTest(status="skipped", reason=(
-            f"no analytics instance ({', '.join(instance_ids)}) is registered with Systems Manager, so the test cannot run on it. "
-            f"Canonical's Ubuntu images ship the SSM agent; it registers once the instance may: attach the AWS-managed policy "
-            f"{SSM_CORE_POLICY} to the role {deployment.names.analytics_role} (aws iam attach-role-policy --role-name "
-            f"{deployment.names.analytics_role} --policy-arn arn:{partition(region)}:iam::aws:policy/{SSM_CORE_POLICY}) or turn on "
-            "Systems Manager's Default Host Management Configuration, then start the same input again"))
+        return RdsTest(
+            status="skipped",
+            reason=(
+                f"no analytics instance ({', '.join(instance_ids)}) is registered with Systems Manager, so the test cannot run on it. "
+                f"Canonical's Ubuntu images ship the SSM agent; it registers once the instance may: attach the AWS-managed policy "
+                f"{SSM_CORE_POLICY} to the role {deployment.names.analytics_role} (aws iam attach-role-policy --role-name "
+                f"{deployment.names.analytics_role} --policy-arn arn:{partition(region)}:iam::aws:policy/{SSM_CORE_POLICY}) or turn on "
+                "Systems Manager's Default Host Management Configuration, then start the same input again"
+            ),
+        )
     if not endpoint or not _HOST.fullmatch(endpoint):
-        raise VerificationError(f"the analytics database has no usable endpoint ({endpoint!r}); start the same input again once it is available")
-    command_id = ssm.run_shell_script(registered, [probe_script(endpoint, port)], f"analytics-provisioner {deployment.deployment_id}: RDS test",
-                                      RDS_TEST_TIMEOUT_SECONDS, region)
-    return RdsTest(status="running", command_id=command_id, instance_ids=registered, endpoint=endpoint, port=port,
-                   not_registered=[i for i in instance_ids if i not in registered],
-                   poll=Poll(checks=0, waited_seconds=0, next_wait_seconds=RDS_TEST_WAIT_SECONDS))
+        raise VerificationError(
+            f"the analytics database has no usable endpoint ({endpoint!r}); start the same input again once it is available"
+        )
+    command_id = ssm.run_shell_script(
+        registered,
+        [probe_script(endpoint, port)],
+        f"analytics-provisioner {deployment.deployment_id}: RDS test",
+        RDS_TEST_TIMEOUT_SECONDS,
+        region,
+    )
+    return RdsTest(
+        status="running",
+        command_id=command_id,
+        instance_ids=registered,
+        endpoint=endpoint,
+        port=port,
+        not_registered=[i for i in instance_ids if i not in registered],
+        poll=Poll(checks=0, waited_seconds=0, next_wait_seconds=RDS_TEST_WAIT_SECONDS),
+    )
 
 
 def probe_script(host: str, port: int) -> str:
     """A TCP connection to the database that reads its greeting (a MySQL server speaks first): no login, no secret."""
     target = f"{host}:{int(port)}"
-    return (f"if timeout {RDS_TEST_TIMEOUT_SECONDS - 5} bash -c 'exec 3<>/dev/tcp/{host}/{int(port)} && head -c 4 <&3 >/dev/null'; "
-            f"then echo 'connected to {target}: the server answered'; else echo 'cannot connect to {target}' >&2; exit 1; fi")
+    return (
+        f"if timeout {RDS_TEST_TIMEOUT_SECONDS - 5} bash -c 'exec 3<>/dev/tcp/{host}/{int(port)} && head -c 4 <&3 >/dev/null'; "
+        f"then echo 'connected to {target}: the server answered'; else echo 'cannot connect to {target}' >&2; exit 1; fi"
+    )
 
 
 def _invocation_result(invocation: dict) -> dict:
@@ -358,4 +447,3 @@ def _invocation_result(invocation: dict) -> dict:
     if verdict == "inconclusive" and not output:
         output = f"SSM status {state}: {invocation.get('StatusDetails', '')}".strip()
     return {"instance_id": invocation["InstanceId"], "status": verdict, "ssm_status": state, "output": output[-300:]}
-

@@ -108,7 +108,7 @@ class AppSecrets(NamedTuple):
     def completing(cls, stored: dict) -> "AppSecrets":
         """The stored values, with any missing one newly generated (stored ones never change)."""
         fresh = cls.generate()
-        return cls(**{key: stored.get(key) or getattr(fresh, key) for key in cls.keys()})
+        return cls(**{key: stored.get(key) or getattr(fresh, key) for key in cls.keys()})  # noqa: SIM118  # the class's field names, not a dict's keys
 
     def as_dict(self) -> dict:
         return {key: getattr(self, key) for key in self.keys()}

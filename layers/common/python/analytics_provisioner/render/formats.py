@@ -56,8 +56,7 @@ def _protect(value):
 
 def dump_ansible_yaml(data: dict, header: str) -> str:
     """Ansible extra-vars: block style, keys in the given order, no anchors, multi-line strings as ``|``."""
-    body = yaml.dump(_protect(data), Dumper=_AnsibleDumper, sort_keys=False, default_flow_style=False,
-                     allow_unicode=True, width=1_000_000)
+    body = yaml.dump(_protect(data), Dumper=_AnsibleDumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1_000_000)
     return _comment(header) + "---\n" + body
 
 

@@ -12,11 +12,17 @@ MYSQL_PORT = "3306"
 
 
 def next_steps(ctx: RenderContext, app_secrets_id: str, secure_repo_uri: str) -> list[str]:
-    steps = [*register_oauth2_clients(ctx, app_secrets_id), *upload_pipeline_files(ctx), *configure_hosts(ctx, app_secrets_id, secure_repo_uri)]
+    steps = [
+        *register_oauth2_clients(ctx, app_secrets_id),
+        *upload_pipeline_files(ctx),
+        *configure_hosts(ctx, app_secrets_id, secure_repo_uri),
+    ]
     if ctx.reports_enabled:
-        steps.append(f"Schedule the problem-response reports: remote-task ... ProblemResponseReportWorkflow --marker "
-                     f"s3://{ctx.buckets.hadoop}/problem-response/marker/ (analytics-override.cfg's [problem-response] report_output_root "
-                     f"writes them to {report_output_root(ctx)}, where the Analytics API's download links point)")
+        steps.append(
+            f"Schedule the problem-response reports: remote-task ... ProblemResponseReportWorkflow --marker "
+            f"s3://{ctx.buckets.hadoop}/problem-response/marker/ (analytics-override.cfg's [problem-response] report_output_root "
+            f"writes them to {report_output_root(ctx)}, where the Analytics API's download links point)"
+        )
     return steps
 
 
@@ -24,9 +30,11 @@ def register_oauth2_clients(ctx: RenderContext, app_secrets_id: str) -> list[str
     redirect = f"{ctx.insights_url}{ctx.release.insights_oauth2_complete_path}"
     source = f"the ids and secrets are the keys sso_client_* and backend_client_* of the Secrets Manager secret {app_secrets_id}"
     if ctx.release.oauth2 == OIDC:
-        return [f"In the LMS ({ctx.lms_url}, ENABLE_OAUTH2_PROVIDER on) register Insights as a trusted confidential client: "
-                f"./manage.py lms create_oauth2_client {ctx.insights_url} {redirect} confidential --client_name insights "
-                f"--client_id <sso_client_id> --client_secret <sso_client_secret> --trusted ({source})"]
+        return [
+            f"In the LMS ({ctx.lms_url}, ENABLE_OAUTH2_PROVIDER on) register Insights as a trusted confidential client: "
+            f"./manage.py lms create_oauth2_client {ctx.insights_url} {redirect} confidential --client_name insights "
+            f"--client_id <sso_client_id> --client_secret <sso_client_secret> --trusted ({source})"
+        ]
     return [
         f"In the LMS ({ctx.lms_url}, ENABLE_OAUTH2_PROVIDER on) register the Insights login client: ./manage.py lms "
         f"create_dot_application --grant-type authorization-code --redirect-uris {redirect} --client-id <sso_client_id> "
@@ -52,17 +60,21 @@ def playbook_command(ctx: RenderContext, playbook: str) -> str:
 def install_apps(ctx: RenderContext, secure_repo_uri: str) -> list[str]:
     """The release's playbooks, in the runbook's topology: databases on RDS, the pipeline on EMR."""
     release = ctx.release
-    where = (f"From the director, with the configuration repo checked out at {release.branch} and vars-analytics.yml "
-             f"from {secure_repo_uri}")
+    where = f"From the director, with the configuration repo checked out at {release.branch} and vars-analytics.yml from {secure_repo_uri}"
     steps = []
     if not release.playbooks_install_memcached:
-        steps.append(f"{where}: install memcached on the analytics instance (ansible -i '<analytics instance>,' all -b -m apt "
-                     f"-a 'name=memcached update_cache=yes'); {release.name}'s analyticsapi.yml and insights.yml do not, and "
-                     "both apps' caches point at localhost:11211")
+        steps.append(
+            f"{where}: install memcached on the analytics instance (ansible -i '<analytics instance>,' all -b -m apt "
+            f"-a 'name=memcached update_cache=yes'); {release.name}'s analyticsapi.yml and insights.yml do not, and "
+            "both apps' caches point at localhost:11211"
+        )
     commands = " then ".join(playbook_command(ctx, playbook) for playbook in release.app_playbooks)
-    why = ("" if release.analytics_single_honours_switches else
-           f" ({release.name}'s analytics_single.yml ignores the SANDBOX_ENABLE_* switches and would install MySQL, "
-           "Hadoop, Hive and Sqoop on the instance)")
+    why = (
+        ""
+        if release.analytics_single_honours_switches
+        else f" ({release.name}'s analytics_single.yml ignores the SANDBOX_ENABLE_* switches and would install MySQL, "
+        "Hadoop, Hive and Sqoop on the instance)"
+    )
     steps.append(f"{where}, install Insights and the Analytics API: {commands}{why}")
     return steps
 
@@ -86,22 +98,24 @@ def warnings(ctx: RenderContext) -> list[str]:
 
 def render(ctx: RenderContext, files: list[dict], creds_uploaded: list[str], steps: list[str], found_warnings: list[str]) -> str:
     release = ctx.release
-    return dump_json({
-        "deployment_id": ctx.deployment_id,
-        "region": ctx.region,
-        "openedx_release": release.openedx_release,
-        "release_choices": {
-            "app_and_pipeline_branch": release.branch,
-            "pipeline_branches": {"tasks": ctx.pipeline.tasks_branch, "configuration": ctx.pipeline.config_branch},
-            "app_playbooks": list(release.app_playbooks),
-            "oauth2": release.oauth2,
-            "jenkins_version_key": release.jenkins_version_key,
-            "elasticsearch_host_format": release.es_host_format,
-            "elasticsearch_signing_region": release.es_signing_region or "the domain's",
-            "sources": list(release.sources),
-        },
-        "files": files,
-        "creds_uploaded": creds_uploaded,
-        "next_steps": steps,
-        "warnings": found_warnings,
-    })
+    return dump_json(
+        {
+            "deployment_id": ctx.deployment_id,
+            "region": ctx.region,
+            "openedx_release": release.openedx_release,
+            "release_choices": {
+                "app_and_pipeline_branch": release.branch,
+                "pipeline_branches": {"tasks": ctx.pipeline.tasks_branch, "configuration": ctx.pipeline.config_branch},
+                "app_playbooks": list(release.app_playbooks),
+                "oauth2": release.oauth2,
+                "jenkins_version_key": release.jenkins_version_key,
+                "elasticsearch_host_format": release.es_host_format,
+                "elasticsearch_signing_region": release.es_signing_region or "the domain's",
+                "sources": list(release.sources),
+            },
+            "files": files,
+            "creds_uploaded": creds_uploaded,
+            "next_steps": steps,
+            "warnings": found_warnings,
+        }
+    )

@@ -17,10 +17,17 @@ NAME = "analytics-tasks/analytics-override.cfg"
 TRACKING_LOG_PATTERN = r".*tracking.log-(?P<date>[0-9]+).*"
 CALENDAR_END = "2050-01-01"
 OVERWRITE_N_DAYS = "3"
-VALID_RESPONSE_TYPES = ",".join([
-    "customresponse", "choiceresponse", "optionresponse", "multiplechoiceresponse",
-    "numericalresponse", "stringresponse", "formularesponse",
-])
+VALID_RESPONSE_TYPES = ",".join(
+    [
+        "customresponse",
+        "choiceresponse",
+        "optionresponse",
+        "multiplechoiceresponse",
+        "numericalresponse",
+        "stringresponse",
+        "formularesponse",
+    ]
+)
 HADOOP_UTIL_JAR = "edx-analytics-hadoop-util.jar"
 GEOIP_DATA = "GeoIP.dat"
 
@@ -75,6 +82,8 @@ def render(ctx: RenderContext) -> str:
         # ProblemResponseReportWorkflow's output_root has no default; the Analytics API hands out links to
         # <bucket>/<COURSE_REPORT_FILE_LOCATION_TEMPLATE>, the root of the reports bucket.
         sections["problem-response"] = {"report_output_root": report_output_root(ctx)}
-    header = (f"edx-analytics-pipeline configuration of {ctx.deployment_id}, for the pipeline at {ctx.pipeline.tasks_branch}. "
-              "Holds an OAuth2 client secret.")
+    header = (
+        f"edx-analytics-pipeline configuration of {ctx.deployment_id}, for the pipeline at {ctx.pipeline.tasks_branch}. "
+        "Holds an OAuth2 client secret."
+    )
     return dump_ini(sections, header)

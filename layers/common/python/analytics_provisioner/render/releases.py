@@ -76,10 +76,12 @@ class Release(NamedTuple):
         """Why the pipeline's learner index cannot load into a domain in ``region``, or None when it can."""
         if self.es_signing_region in (None, region):
             return None
-        return (f"the learner index will not load: {self.name}'s pipeline (edx/analytics/tasks/common/elasticsearch_load.py) "
-                f"signs its Elasticsearch requests for {self.es_signing_region} whatever the domain's region, and the "
-                f"domain is in {region}, so ModuleEngagementWorkflow fails with 403 and Insights' learner pages stay empty. "
-                f"Deploy in {self.es_signing_region}, or choose a release up to lilac (its pipeline signs for the domain's own region)")
+        return (
+            f"the learner index will not load: {self.name}'s pipeline (edx/analytics/tasks/common/elasticsearch_load.py) "
+            f"signs its Elasticsearch requests for {self.es_signing_region} whatever the domain's region, and the "
+            f"domain is in {region}, so ModuleEngagementWorkflow fails with 403 and Insights' learner pages stay empty. "
+            f"Deploy in {self.es_signing_region}, or choose a release up to lilac (its pipeline signs for the domain's own region)"
+        )
 
 
 # Read at every release: (repository, path at open-release/<r>.master).
@@ -97,12 +99,15 @@ BOTO2_SIGNING = (PIPELINE_REPO, "edx/analytics/tasks/util/aws_elasticsearch_conn
 SPLIT_PLAYBOOKS = ((CONFIGURATION_REPO, "playbooks/analyticsapi.yml"), (CONFIGURATION_REPO, "playbooks/insights.yml"))
 # juniper's Insights reads SOCIAL_AUTH_EDX_OAUTH2_* from the YAML the role writes from INSIGHTS_CONFIG, else keeps the
 # sandbox values of its base settings.
-JUNIPER_DASHBOARD = (("edx-analytics-dashboard", "analytics_dashboard/settings/base.py"),
-                     ("edx-analytics-dashboard", "analytics_dashboard/settings/yaml_config.py"))
+JUNIPER_DASHBOARD = (
+    ("edx-analytics-dashboard", "analytics_dashboard/settings/base.py"),
+    ("edx-analytics-dashboard", "analytics_dashboard/settings/yaml_config.py"),
+)
 
 
-def _release(name: str, oauth2: str, jenkins_key: str, es_host: str, signing: str | None, single: bool, alias: bool,
-             extra_sources: tuple = ()) -> Release:
+def _release(
+    name: str, oauth2: str, jenkins_key: str, es_host: str, signing: str | None, single: bool, alias: bool, extra_sources: tuple = ()
+) -> Release:
     sources = tuple(f"{repo}@open-release/{name}.master:{path}" for repo, path in COMMON_SOURCES + extra_sources)
     return Release(name, oauth2, jenkins_key, es_host, signing, single, alias, sources)
 
@@ -113,10 +118,26 @@ RELEASES = {
         # ironwood: lowercase jenkins_version; host is a ListParameter signed through boto 2's AwsHttpConnection
         # (edx/analytics/tasks/util/aws_elasticsearch_connection.py); analytics_single.yml has no `when:` on its roles;
         # remote-task takes no --python-version, which run-automated-task.sh passes from juniper on.
-        _release("ironwood", OIDC, "jenkins_version", ES_HOSTS_JSON_URLS, SIGNS_FOR_ENDPOINT_REGION, False, False,
-                 SPLIT_PLAYBOOKS + (BOTO2_SIGNING,)),
-        _release("juniper", EDX_OAUTH2_IN_CONFIG, "JENKINS_VERSION", ES_HOSTS_JSON_URLS, SIGNS_FOR_ENDPOINT_REGION, True, False,
-                 JUNIPER_DASHBOARD + (BOTO2_SIGNING,)),
+        _release(
+            "ironwood",
+            OIDC,
+            "jenkins_version",
+            ES_HOSTS_JSON_URLS,
+            SIGNS_FOR_ENDPOINT_REGION,
+            False,
+            False,
+            SPLIT_PLAYBOOKS + (BOTO2_SIGNING,),
+        ),
+        _release(
+            "juniper",
+            EDX_OAUTH2_IN_CONFIG,
+            "JENKINS_VERSION",
+            ES_HOSTS_JSON_URLS,
+            SIGNS_FOR_ENDPOINT_REGION,
+            True,
+            False,
+            JUNIPER_DASHBOARD + (BOTO2_SIGNING,),
+        ),
         _release("koa", EDX_OAUTH2, "JENKINS_VERSION", ES_HOSTS_JSON_URLS, SIGNS_FOR_ENDPOINT_REGION, True, False, (BOTO2_SIGNING,)),
         # lilac's pipeline still declares host = luigi.ListParameter and signs with boto 2 (the change to a bare
         # host and a fixed us-east-1 came with maple).

@@ -59,8 +59,10 @@ def render(ctx: RenderContext) -> str:
     if ctx.release.oauth2 == EDX_OAUTH2_IN_CONFIG:
         variables["INSIGHTS_CONFIG"] = juniper_insights_config()
     playbooks = ", ".join((*ctx.release.app_playbooks, "analytics-jenkins.yml"))
-    header = (f"Ansible extra-vars for the configuration repo's {playbooks} at {ctx.release.branch}: deployment {ctx.deployment_id}.\n"
-              "Rendered by analytics-provisioner. Holds secrets: keep it in the private secure repo. Not for the edxapp playbooks.")
+    header = (
+        f"Ansible extra-vars for the configuration repo's {playbooks} at {ctx.release.branch}: deployment {ctx.deployment_id}.\n"
+        "Rendered by analytics-provisioner. Holds secrets: keep it in the private secure repo. Not for the edxapp playbooks."
+    )
     return dump_ansible_yaml(variables, header)
 
 
@@ -70,7 +72,9 @@ def app_versions(ctx: RenderContext) -> dict:
 
 
 def switches(ctx: RenderContext) -> dict:
-    found: dict[str, str | bool] = {"migrate_db": "yes"}  # analyticsapi.yml and insights.yml (ironwood) do not set it; the roles migrate only then
+    found: dict[str, str | bool] = {
+        "migrate_db": "yes"
+    }  # analyticsapi.yml and insights.yml (ironwood) do not set it; the roles migrate only then
     if ctx.release.analytics_single_honours_switches:
         found |= {
             "SANDBOX_ENABLE_ANALYTICS_API": True,
@@ -86,8 +90,15 @@ def migration(ctx: RenderContext) -> dict:
 
 def _django_db(ctx: RenderContext, name: str, options: dict) -> dict:
     db = ctx.analytics_db
-    return {"ENGINE": MYSQL_ENGINE, "NAME": name, "USER": db.username, "PASSWORD": db.password,
-            "HOST": db.host, "PORT": db.port, "OPTIONS": dict(options)}
+    return {
+        "ENGINE": MYSQL_ENGINE,
+        "NAME": name,
+        "USER": db.username,
+        "PASSWORD": db.password,
+        "HOST": db.host,
+        "PORT": db.port,
+        "OPTIONS": dict(options),
+    }
 
 
 def databases(ctx: RenderContext) -> dict:
@@ -195,8 +206,12 @@ def insights(ctx: RenderContext) -> dict:
 
 def insights_mail(ctx: RenderContext) -> dict:
     mail = ctx.email.as_settings() if ctx.email else NO_MAIL
-    return {"INSIGHTS_EMAIL_HOST": mail["host"], "INSIGHTS_EMAIL_PORT": mail["port"],
-            "INSIGHTS_EMAIL_HOST_USER": mail["username"], "INSIGHTS_EMAIL_HOST_PASSWORD": mail["password"]}
+    return {
+        "INSIGHTS_EMAIL_HOST": mail["host"],
+        "INSIGHTS_EMAIL_PORT": mail["port"],
+        "INSIGHTS_EMAIL_HOST_USER": mail["username"],
+        "INSIGHTS_EMAIL_HOST_PASSWORD": mail["password"],
+    }
 
 
 def insights_oauth2(ctx: RenderContext) -> dict:
@@ -224,8 +239,7 @@ def juniper_insights_config() -> dict:
     Everything else is a reference to the juniper role's own variables, so what an operator sets there
     still applies; the values we own come in through the variables rendered above.
     """
-    return {key: Template(expression) if isinstance(expression, str) else expression
-            for key, expression in JUNIPER_INSIGHTS_CONFIG.items()}
+    return {key: Template(expression) if isinstance(expression, str) else expression for key, expression in JUNIPER_INSIGHTS_CONFIG.items()}
 
 
 def _var(name: str) -> str:
@@ -257,11 +271,13 @@ JUNIPER_INSIGHTS_CONFIG = {
     "ENABLE_AUTO_AUTH": _var("INSIGHTS_ENABLE_AUTO_AUTH"),
     "PLATFORM_NAME": _var("INSIGHTS_PLATFORM_NAME"),
     "APPLICATION_NAME": _var("INSIGHTS_APPLICATION_NAME"),
-    "CACHES": {"default": {
-        "BACKEND": "django.core.cache.backends.memcached.MemcachedCache",
-        "KEY_PREFIX": Template(_var("COMMON_ENVIRONMENT") + "-" + _var("COMMON_DEPLOYMENT") + "-insights"),
-        "LOCATION": Template(_var("INSIGHTS_MEMCACHE")),
-    }},
+    "CACHES": {
+        "default": {
+            "BACKEND": "django.core.cache.backends.memcached.MemcachedCache",
+            "KEY_PREFIX": Template(_var("COMMON_ENVIRONMENT") + "-" + _var("COMMON_DEPLOYMENT") + "-insights"),
+            "LOCATION": Template(_var("INSIGHTS_MEMCACHE")),
+        }
+    },
     "TIME_ZONE": _var("INSIGHTS_TIME_ZONE"),
     "LANGUAGE_CODE": _var("INSIGHTS_LANGUAGE_CODE"),
     "EMAIL_HOST": _var("INSIGHTS_EMAIL_HOST"),
@@ -286,4 +302,3 @@ JUNIPER_INSIGHTS_CONFIG = {
     "CDN_DOMAIN": _var("INSIGHTS_CDN_DOMAIN"),
     "CSRF_COOKIE_SECURE": _var("INSIGHTS_CSRF_COOKIE_SECURE"),
 }
-

@@ -13,11 +13,17 @@ def run(request: TeardownRequest) -> dict:
     users = [u for u in (names.es_user, names.reports_user) if tagging.belongs_to(iam.user_tags(u, region) or {}, owner)]
     for user in users:
         iam.delete_user(user, region)
-    policies = [p for p in (names.emr_provisioning_policy, names.es_write_policy, names.emr_instance_policy)
-                if tagging.belongs_to(iam.policy_tags(p, region, names.iam_path) or {}, owner)]
+    policies = [
+        p
+        for p in (names.emr_provisioning_policy, names.es_write_policy, names.emr_instance_policy)
+        if tagging.belongs_to(iam.policy_tags(p, region, names.iam_path) or {}, owner)
+    ]
     roles = [r for r in (names.analytics_role, names.emr_instance_role) if tagging.belongs_to(iam.role_tags(r, region) or {}, owner)]
-    profiles = [p for p in (names.analytics_instance_profile, names.emr_instance_profile)
-                if tagging.belongs_to(iam.instance_profile_tags(p, region) or {}, owner)]
+    profiles = [
+        p
+        for p in (names.analytics_instance_profile, names.emr_instance_profile)
+        if tagging.belongs_to(iam.instance_profile_tags(p, region) or {}, owner)
+    ]
     for name in profiles:
         iam.delete_instance_profile(name, region)
     for role in roles:
@@ -25,4 +31,3 @@ def run(request: TeardownRequest) -> dict:
     for policy in policies:
         iam.delete_policy(iam.policy_arn(policy, region, names.iam_path), region)
     return {"users_deleted": users, "roles_deleted": roles, "instance_profiles_deleted": profiles, "policies_deleted": policies}
-

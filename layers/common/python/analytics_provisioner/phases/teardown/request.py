@@ -44,7 +44,9 @@ def _schema_problems(document: dict) -> list[str]:
     shape = schemacheck.shape_problem(document)
     if shape:
         return [shape]
-    problems = [f"{'.'.join(map(str, e.absolute_path)) or '(document)'}: {schemacheck.message(e)}" for e in schemacheck.errors(schema(), document)]
+    problems = [
+        f"{'.'.join(map(str, e.absolute_path)) or '(document)'}: {schemacheck.message(e)}" for e in schemacheck.errors(schema(), document)
+    ]
     return schemacheck.listed(problems or ["(document): does not conform to the teardown input schema"])
 
 

@@ -48,9 +48,15 @@ def status(request: TeardownRequest, previous: dict) -> dict:
     gone = not any(waiting.values())
     left = "; ".join(f"{kind} {' '.join(names)}" for kind, names in waiting.items() if names)
     busy = "; ".join(f"RDS instance {i['db_instance_id']} refuses deletion while {i['status']}" for i in retried["db_instances_busy"])
-    poll = polling.after_check(previous["poll"], gone, request.poll_interval_seconds, request.timeout_minutes,
-                               f"{request.deployment.deployment_id}: {left or 'nothing'}{' (' + busy + ')' if busy else ''}", REMEDY,
-                               awaited="deleted")
+    poll = polling.after_check(
+        previous["poll"],
+        gone,
+        request.poll_interval_seconds,
+        request.timeout_minutes,
+        f"{request.deployment.deployment_id}: {left or 'nothing'}{' (' + busy + ')' if busy else ''}",
+        REMEDY,
+        awaited="deleted",
+    )
     return {**previous, **retried, "waiting_for": waiting, "ready": gone, "poll": poll}
 
 

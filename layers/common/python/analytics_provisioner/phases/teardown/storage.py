@@ -13,7 +13,6 @@
   the state machine calls again with the answer so far, so no bucket's size can time the function out.
 """
 
-
 from ...aws import s3 as buckets
 from ...aws import tags as tagging
 from ...naming import EDXANALYTICS_CREDS, EDXAPP_CREDS
@@ -29,8 +28,14 @@ BATCH_VERSIONS = 10_000  # 10 DeleteObjects calls of 1,000: seconds, far inside 
 
 def candidate_buckets(request: TeardownRequest) -> list[str]:
     names = request.deployment.names
-    return [names.emr_bucket, names.emr_logs_bucket, names.edxanalytics_bucket, names.hadoop_bucket,
-            names.reports_bucket, request.deployment.edxapp.tracking_logs_bucket]
+    return [
+        names.emr_bucket,
+        names.emr_logs_bucket,
+        names.edxanalytics_bucket,
+        names.hadoop_bucket,
+        names.reports_bucket,
+        request.deployment.edxapp.tracking_logs_bucket,
+    ]
 
 
 def our_buckets(request: TeardownRequest) -> list[str]:
@@ -73,8 +78,10 @@ def run(request: TeardownRequest, secure_repo_bucket: str, previous: dict | None
             return {"buckets_deleted": deleted, "buckets_kept": kept, "more": True}  # it may hold more: the next turn goes on
         buckets.delete_bucket(name, region)
         deleted.append(name)
-    if not request.keep_data and buckets.empty_bucket(secure_repo_bucket, region,
-                                                      prefix=deployment.names.secure_repo_prefix, limit=budget) >= budget:
+    if (
+        not request.keep_data
+        and buckets.empty_bucket(secure_repo_bucket, region, prefix=deployment.names.secure_repo_prefix, limit=budget) >= budget
+    ):
         return {"buckets_deleted": deleted, "buckets_kept": kept, "more": True}
     return {"buckets_deleted": deleted, "buckets_kept": kept, "grades_statement_removed": revert_grades_policy(request), "more": False}
 
@@ -102,6 +109,8 @@ def revert_grades_policy(request: TeardownRequest) -> bool:
         return False
     ours = grades_download_statement(deployment)
     removed = buckets.remove_policy_statements(
-        deployment.edxapp.grades_bucket, deployment.region,
-        lambda statement: statement.get("Sid") == ours["Sid"] or is_legacy_twin(statement, ours))
+        deployment.edxapp.grades_bucket,
+        deployment.region,
+        lambda statement: statement.get("Sid") == ours["Sid"] or is_legacy_twin(statement, ours),
+    )
     return bool(removed)
