@@ -19,7 +19,6 @@ names, one execution at a time per deployment) live in ``execution``, shared wit
 
 import base64
 import json
-import os
 import re
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -30,11 +29,12 @@ from .aws import clients
 from .aws.errors import classify
 from .deployment import validation_errors  # imports jsonschema only to describe a body that does not conform
 from .errors import InputError, quote
-from .handler import default_region, logger
+from .handler import logger
 from .naming import DEPLOYMENT_ID_PATTERN
 from .schemacheck import MAX_PROBLEMS
+from .settings import PROVISION_STATE_MACHINE_ENV, TEARDOWN_STATE_MACHINE_ENV, Settings
 
-PROVISION_ENV, TEARDOWN_ENV = "PROVISION_STATE_MACHINE_ARN", "TEARDOWN_STATE_MACHINE_ARN"
+PROVISION_ENV, TEARDOWN_ENV = PROVISION_STATE_MACHINE_ENV, TEARDOWN_STATE_MACHINE_ENV
 WORKFLOWS = ("provision", "teardown")
 MAX_ATTEMPT = 99
 
@@ -45,10 +45,10 @@ class HttpError(Exception):
         self.status, self.details = status, details
 
 
-# --- routes: each gets the API Gateway (REST, proxy integration) event and the path's parameters ----
+# --- routes: each gets the API Gateway (REST, proxy integration) event, the settings and the path's parameters
 
 
-def start_deployment(event: dict, deployment_id: str) -> dict:
+def start_deployment(event: dict, settings: Settings, deployment_id: str) -> dict:
     _check_id(deployment_id)
     document = _json_body(event)
     problems = validation_errors(document)
@@ -60,39 +60,39 @@ def start_deployment(event: dict, deployment_id: str) -> dict:
         ][:MAX_PROBLEMS]
     if problems:
         raise HttpError(400, "The execution input is invalid; nothing was started", errors=problems)
-    provision, attempt = _machine("provision"), _attempt(event)
-    teardown = os.environ.get(TEARDOWN_ENV)
+    provision, attempt = _machine("provision", settings), _attempt(event)
+    teardown = settings.teardown_state_machine_arn
     started = executions.start(
         _stepfunctions(provision), provision, document, deployment_id, attempt, exclusive_with=(teardown,) if teardown else ()
     )
     return _started(event, deployment_id, "provision", started, attempt)
 
 
-def deployment_status(event: dict, deployment_id: str) -> dict:
+def deployment_status(event: dict, settings: Settings, deployment_id: str) -> dict:
     _check_id(deployment_id)
     workflow = _query(event, "workflow", "provision")
     if workflow not in WORKFLOWS:
         raise HttpError(400, f"workflow: {quote(workflow)} is not one of {list(WORKFLOWS)}")
-    machine = _machine(workflow)
+    machine = _machine(workflow, settings)
     sfn = _stepfunctions(machine)
     status = executions.describe(sfn, executions.latest(sfn, machine, deployment_id)["executionArn"])
     return _json(200, {"deployment_id": deployment_id, "workflow": workflow, **status})
 
 
-def start_teardown(event: dict, deployment_id: str) -> dict:
+def start_teardown(event: dict, settings: Settings, deployment_id: str) -> dict:
     _check_id(deployment_id)
-    teardown, provision, attempt = _machine("teardown"), _machine("provision"), _attempt(event)
+    teardown, provision, attempt = _machine("teardown", settings), _machine("provision", settings), _attempt(event)
     sfn = _stepfunctions(teardown)
     request = executions.teardown_request(sfn, provision, deployment_id, _json_body(event, required=False), executions.region_of(teardown))
     started = executions.start(sfn, teardown, request, deployment_id, attempt, exclusive_with=(provision,))
     return _started(event, deployment_id, "teardown", started, attempt)
 
 
-def list_deployments(event: dict) -> dict:
-    table = os.environ.get(locking.TABLE_ENV)
+def list_deployments(event: dict, settings: Settings) -> dict:
+    table = settings.deployment_locks_table
     if not table:
         raise HttpError(501, f"the deployments list is not deployed in this stack ({locking.TABLE_ENV} is not set on the API function)")
-    return _json(200, {"deployments": locking.Locks(default_region(), table).deployments()})
+    return _json(200, {"deployments": locking.Locks(settings.region, table).deployments()})
 
 
 # --- dispatch ----------------------------------------------------------------------------------
@@ -115,14 +115,15 @@ class Api:
         return None
 
     def resolve(self, event: dict, context) -> dict:
+        settings = Settings.from_environ()  # per request: the stack's, as the function's environment holds them
         try:
             route = self.match(event["httpMethod"], event["path"])
             if route is None:
                 return _json(404, {"message": f"no such route: {quote(event['httpMethod'])} {quote(event['path'], 120)}"})
             handle, parameters = route
-            return handle(event, **parameters)
+            return handle(event, settings, **parameters)
         except Exception as exc:
-            return _error(exc, event, context)
+            return _error(exc, event, context, settings)
 
 
 DEPLOYMENT = "/deployments/(?P<deployment_id>[^/]+)"
@@ -136,7 +137,7 @@ app = Api(
 )
 
 
-def _error(exc: Exception, event: dict, context) -> dict:
+def _error(exc: Exception, event: dict, context, settings: Settings) -> dict:
     """The JSON answer for what a route raised (call it in the ``except`` block: it may log the traceback)."""
     if isinstance(exc, HttpError):
         return _json(exc.status, {"message": str(exc), **exc.details})
@@ -145,7 +146,7 @@ def _error(exc: Exception, event: dict, context) -> dict:
     if isinstance(exc, executions.NotFound):
         return _json(404, {"message": str(exc)})
     if isinstance(exc, executions.Busy):
-        return _busy(exc, event)
+        return _busy(exc, event, settings)
     if isinstance(exc, (ClientError, BotoCoreError)):
         typed = classify(exc, "deployments API")
         logger.warning("AWS call failed", extra={"error": type(typed).__name__, "reason": str(typed)})
@@ -156,8 +157,8 @@ def _error(exc: Exception, event: dict, context) -> dict:
     return _json(500, {"message": f"internal error ({type(exc).__name__}); see the function's log, request {context.aws_request_id}"})
 
 
-def _busy(exc: executions.Busy, event: dict) -> dict:
-    workflow = "teardown" if exc.running["stateMachineArn"] == os.environ.get(TEARDOWN_ENV) else "provision"
+def _busy(exc: executions.Busy, event: dict, settings: Settings) -> dict:
+    workflow = "teardown" if exc.running["stateMachineArn"] == settings.teardown_state_machine_arn else "provision"
     return _json(
         409,
         {
@@ -171,9 +172,8 @@ def _busy(exc: executions.Busy, event: dict) -> dict:
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _machine(workflow: str) -> str:
-    env = PROVISION_ENV if workflow == "provision" else TEARDOWN_ENV
-    arn = os.environ.get(env)
+def _machine(workflow: str, settings: Settings) -> str:
+    arn = settings.provision_state_machine_arn if workflow == "provision" else settings.teardown_state_machine_arn
     if arn:
         return arn
     if workflow == "teardown":

@@ -13,6 +13,7 @@ DB_SETUP_FUNCTION_ENV = "DB_SETUP_FUNCTION_NAME"
 TRUSTED_IMAGE_OWNERS_ENV = "TRUSTED_IMAGE_OWNERS"
 SECURE_REPO_BUCKET_ENV = "SECURE_REPO_BUCKET"
 DEPLOYMENT_LOCKS_TABLE_ENV = "DEPLOYMENT_LOCKS_TABLE"
+PROVISION_STATE_MACHINE_ENV, TEARDOWN_STATE_MACHINE_ENV = "PROVISION_STATE_MACHINE_ARN", "TEARDOWN_STATE_MACHINE_ARN"
 LONGEST_FUNCTION_TIMEOUT_ENV = "LONGEST_FUNCTION_TIMEOUT"
 
 
@@ -22,17 +23,23 @@ def region_of(environ: Mapping[str, str]) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
-    region: str  # AWS_REGION: the function's own region, the deployment's unless its input names another
-    secure_repo_bucket: str = ""  # SECURE_REPO_BUCKET (the stack's SecureRepoBucket): Render and Report write there
-    db_setup_security_group_id: str | None = None  # DB_SETUP_SECURITY_GROUP_ID (DbSetupSecurityGroupId; None: DbSetup runs outside any VPC)
-    db_setup_function_name: str = "DbSetupFunction"  # DB_SETUP_FUNCTION_NAME: Verify reads its VpcConfig
-    trusted_image_owners: tuple[
-        str, ...
-    ] = ()  # TRUSTED_IMAGE_OWNERS (TrustedImageOwners): accounts besides Canonical whose images may be pinned
-    deployment_locks_table: str = ""  # DEPLOYMENT_LOCKS_TABLE (DeploymentLocksTable): the Lock function's
-    longest_function_timeout: int = (
-        0  # LONGEST_FUNCTION_TIMEOUT (the Lock function's): the largest Timeout of the functions the state machines invoke
-    )
+    # AWS_REGION: the function's own region, the deployment's unless its input names another
+    region: str
+    # SECURE_REPO_BUCKET (the stack's SecureRepoBucket): Render and Report write there
+    secure_repo_bucket: str = ""
+    # DB_SETUP_SECURITY_GROUP_ID (DbSetupSecurityGroupId; None: DbSetup runs outside any VPC)
+    db_setup_security_group_id: str | None = None
+    # DB_SETUP_FUNCTION_NAME: Verify reads its VpcConfig
+    db_setup_function_name: str = "DbSetupFunction"
+    # TRUSTED_IMAGE_OWNERS (TrustedImageOwners): accounts besides Canonical whose images may be pinned
+    trusted_image_owners: tuple[str, ...] = ()
+    # DEPLOYMENT_LOCKS_TABLE (DeploymentLocksTable): the Lock function's, and the API's deployments list
+    deployment_locks_table: str = ""
+    # LONGEST_FUNCTION_TIMEOUT (the Lock function's): the largest Timeout of the functions the state machines invoke
+    longest_function_timeout: int = 0
+    # PROVISION_STATE_MACHINE_ARN, TEARDOWN_STATE_MACHINE_ARN: the API's
+    provision_state_machine_arn: str = ""
+    teardown_state_machine_arn: str = ""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -45,6 +52,8 @@ class Settings:
             trusted_image_owners=tuple(owner.strip() for owner in env.get(TRUSTED_IMAGE_OWNERS_ENV, "").split(",") if owner.strip()),
             deployment_locks_table=env.get(DEPLOYMENT_LOCKS_TABLE_ENV, ""),
             longest_function_timeout=int(env.get(LONGEST_FUNCTION_TIMEOUT_ENV) or 0),
+            provision_state_machine_arn=env.get(PROVISION_STATE_MACHINE_ENV, ""),
+            teardown_state_machine_arn=env.get(TEARDOWN_STATE_MACHINE_ENV, ""),
         )
 
     def require_secure_repo_bucket(self) -> str:
