@@ -5,9 +5,9 @@ PYTHON ?= $(shell for p in $$HOME/.pyenv/versions/3.12*/bin/python3.12 $$(comman
 VENV := .venv
 SAM_VENV := .venv-sam
 GATES_VENV := .venv-gates
-# The demo runs on a private MariaDB it starts and removes (needs mariadb-server's binaries); or a URL
+# The demo and the critical-path benchmark run on a private MariaDB they start and remove (needs
+# mariadb-server's binaries); or a URL
 DEMO_MYSQL ?= throwaway
-MYSQL_URL ?= mysql://root@127.0.0.1:3306
 
 .PHONY: setup setup-sam setup-gates demo test typecheck gates sam-build bench-critical-path bench-cold-start bench-size clean
 
@@ -66,7 +66,7 @@ sam-build: setup-sam
 	@echo "sam build: OK"
 
 bench-critical-path: setup
-	$(VENV)/bin/python benchmarks/critical_path.py --mysql $(MYSQL_URL)
+	$(VENV)/bin/python benchmarks/critical_path.py --mysql $(DEMO_MYSQL)
 
 bench-cold-start: setup sam-build
 	$(VENV)/bin/python benchmarks/cold_start.py

@@ -20,8 +20,10 @@ a lock shared by the processes lets one execution at a time, across all schedule
 start (Validate, Identity, Network, up to the RDS create call), so the schedules do not inflate each
 other's starts. The rest of the time the executions wait.
 
-Needs the MariaDB of the tests (--mysql, default mysql://root@127.0.0.1:3306). It holds the tests'
-lock on the runbook's fixed database users while it runs, so it never collides with a test run.
+Runs its database phases on a private MariaDB it starts and removes (--mysql throwaway, the default,
+as `make demo`), or on a server a URL names (then it holds the tests' lock on the runbook's fixed
+database users while it runs, so it never collides with a test run; a server holding users of old
+runs makes DbSetup refuse them, as it would on AWS).
 Exits 1 when an execution fails or the default schedule misses a target.
 """
 
@@ -38,7 +40,8 @@ import statistics
 import sys
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -366,6 +369,26 @@ def document_for(base: dict, deployment_id: str, options: dict) -> dict:
     return document
 
 
+@contextlib.contextmanager
+def analytics_servers(count: int) -> Iterator[Iterator[MysqlServer]]:
+    """A private MariaDB for each analytics RDS instance the run creates, started before anything is
+    measured: as on AWS, every instance is a server of its own (on one shared server the runbook's fixed
+    user names collide, and DbSetup refuses a user another deployment made)."""
+    from analytics_provisioner.local.mariadb import throwaway_server
+
+    entered = threading.Lock()
+    with contextlib.ExitStack() as stack, ThreadPoolExecutor(4) as pool:
+
+        def start(_: int) -> MysqlServer:
+            server = throwaway_server()
+            running = server.__enter__()
+            with entered:
+                stack.push(server.__exit__)
+            return running
+
+        yield iter(list(pool.map(start, range(count))))
+
+
 def run_schedule(
     schedule: Schedule, draws: list[Latencies], scale: float, mysql_url: str, base: dict, start_lock=None, start_timeout: float = 120
 ) -> list[dict]:
@@ -373,7 +396,8 @@ def run_schedule(
     server = MysqlServer.from_url(mysql_url)
     start_lock = start_lock or contextlib.nullcontext()
     with (
-        Emulator(mysql=server, time_scale=scale) as emulator,
+        analytics_servers(len(draws) + 1) as servers,  # the warm-up's instance too
+        Emulator(mysql=server, time_scale=scale, database_servers=lambda: contextlib.nullcontext(next(servers))) as emulator,
         Simulation(scale).installed() as simulation,
         backoff_installed(schedule.backoff),
     ):
@@ -548,6 +572,15 @@ def measure(args) -> dict:
     if args.runbook_order:
         chosen.append(RUNBOOK_ORDER_SCHEDULE)
     base = json.loads(Path(args.input).read_text())
+    with contextlib.ExitStack() as stack:
+        if args.mysql == "throwaway":
+            from analytics_provisioner.local.mariadb import throwaway_server
+
+            args.mysql = stack.enter_context(throwaway_server()).url
+        return _measure(args, scale, draws, chosen, base)
+
+
+def _measure(args, scale: float, draws: list, chosen: list, base: dict) -> dict:
     server = MysqlServer.from_url(args.mysql)
     server.check()
     longest = max(max(d.search, d.database) for d in draws) * scale
@@ -670,7 +703,7 @@ def main() -> int:
         "--runbook-order", action="store_true", help="also run the default schedule with the parallel block in the runbook's order"
     )
     parser.add_argument("--input", default=str(REPO / "events" / "input-minimal.json"))
-    parser.add_argument("--mysql", default="mysql://root@127.0.0.1:3306")
+    parser.add_argument("--mysql", default="throwaway", help="a MySQL URL, or throwaway (default): a private MariaDB, removed afterwards")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     args.schedules = [name.strip() for name in args.schedules.split(",") if name.strip()]
