@@ -422,9 +422,7 @@ def test_progress_groups_states_by_branch_and_ends_every_branch_with_a_line(loca
                     {
                         "StartAt": "Ensure S3 buckets",
                         "States": {
-                            # The failure waits for the other branch to reach its Wait: a loaded machine may start it late
-                            "Ensure S3 buckets": {"Type": "Pass", "Next": "Storage takes a moment"},
-                            "Storage takes a moment": {"Type": "Wait", "Seconds": 2, "Next": "Storage failed"},
+                            "Ensure S3 buckets": {"Type": "Pass", "Next": "Storage failed"},
                             "Storage failed": {"Type": "Fail", "Error": "Storage.AwsCallError", "Cause": "Storage: refused"},
                         },
                     },
@@ -440,9 +438,14 @@ def test_progress_groups_states_by_branch_and_ends_every_branch_with_a_line(loca
         if line.startswith("  ") and ":" in line.split()[0] and " " in line.strip()
     ]
     assert "┌ Create resources in parallel: search domain, S3 buckets" in lines
-    assert "│ search domain … waiting for search domain (next check in 3 s)" in lines
     assert "│ S3 buckets    ✗ Storage failed" in lines and "│ S3 buckets    ■ failed" in lines
-    assert "│ search domain ■ done" in lines
+    # The branches race (local mode's waits take no time): the search branch waited and ended, or the
+    # failure stopped it before its first state; either way it gets its line, and its wait says how long.
+    search = [line for line in lines if line.startswith("│ search domain")]
+    assert search in (
+        ["│ search domain … waiting for search domain (next check in 3 s)", "│ search domain ■ done"],
+        ["│ search domain ■ stopped before it began (another branch failed first)"],
+    ), search
     assert not any("Search done" in line or "Ensure S3 buckets" in line for line in lines), "Pass states are bookkeeping"
 
 
@@ -459,6 +462,23 @@ def test_a_branch_the_execution_stopped_gets_its_own_end_line(capsys):
     lines = [line.split(None, 1)[1] for line in capsys.readouterr().err.splitlines()]
     assert "│ S3 buckets             ■ failed" in lines
     assert any(line.startswith("│ search domain          ■ stopped") for line in lines), lines
+
+
+def test_a_branch_stopped_before_its_first_state_gets_its_end_line_too(capsys):
+    """Step Functions may stop a branch whose first state never began (another failed at once)."""
+    from analytics_provisioner.local import template as cfn
+    from analytics_provisioner.progress import Layout
+
+    shown = cli._Progress(0.0, Layout.of((cfn.REPO_ROOT / "statemachine" / "provision.asl.json").read_text()))
+    parallel = next(name for name in shown.layout.parallels)
+    shown.on_change("entered", executions.StateRun(parallel, 1.0, kind="Parallel"))
+    shown.on_change("entered", executions.StateRun("Ensure S3 buckets", 1.0, kind="Task"))
+    shown.on_change("exited", executions.StateRun("Ensure S3 buckets", 1.0, 2.0, "failed"))
+    shown.on_change("entered", executions.StateRun("Storage failed", 2.0, kind="Fail"))
+    shown.finish()
+    lines = [line.split(None, 1)[1] for line in capsys.readouterr().err.splitlines()]
+    assert "│ S3 buckets             ■ failed" in lines
+    assert "│ search domain          ■ stopped before it began (another branch failed first)" in lines, lines
 
 
 def test_status_writes_the_timeline_of_the_latest_execution(local, tmp_path):

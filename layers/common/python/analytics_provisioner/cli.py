@@ -646,6 +646,7 @@ class _Progress:
         self.running: list[str] = []
         self.next_checks: dict[str, float] = {}  # "waiting for x" -> when its wait ends
         self.started: list[progress.Branch] = []
+        self.opened: list[progress.Branch] = []  # the branches of every Parallel state entered
         self.ended: set[progress.Branch] = set()
         self.spinner = Spinner("dots")
 
@@ -669,6 +670,7 @@ class _Progress:
         if not self.layout.shown(run.name, run.kind):
             return
         if run.kind == "Parallel":
+            self.opened += self.layout.parallels.get(run.name, [])
             labels = ", ".join(branch.label for branch in self.layout.parallels.get(run.name, []))
             self._line(run.entered, None, f"┌ {escape(run.name)}: {escape(labels)}")
         elif run.kind == "Wait":
@@ -702,9 +704,12 @@ class _Progress:
             self._line(at, branch, f"■ {how}")
 
     def finish(self) -> None:
-        """Once the execution has ended: a line for every branch that started and never ended."""
+        """Once the execution has ended: a line for every branch that never ended, begun or not (a branch
+        can fail before the others' first state: Step Functions then stops them unstarted)."""
         for branch in self.started:
             self._branch_ended(branch, "[yellow]stopped[/] (the execution ended first: another branch failed)", time.time())
+        for branch in self.opened:
+            self._branch_ended(branch, "[yellow]stopped before it began[/] (another branch failed first)", time.time())
 
     def _line(self, at: float, branch, text: str) -> None:
         lane = f"│ {escape(branch.label):<{self.width}} " if branch else ""
