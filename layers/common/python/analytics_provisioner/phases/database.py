@@ -51,17 +51,14 @@ def status(deployment: ResolvedDeployment, database: DatabaseOutput) -> Database
         refuse_stuck(instance)
         return instance, rds.instance_ready(instance)
 
-    previous = database.poll.to_state()
-    budget = polling.watch_budget(previous, options.poll_watch_seconds, options.database_timeout_minutes)
-    instance, ready, watched = polling.watch(read, options.poll_interval_seconds, budget)
-    poll = polling.after_check(
-        previous,
-        ready,
+    instance, ready, poll = polling.check(
+        read,
+        database.poll.to_state(),
         options.poll_interval_seconds,
+        options.poll_watch_seconds,
         options.database_timeout_minutes,
         f"RDS instance {name}",
         TIMEOUT_REMEDY,
-        watched_seconds=watched,
     )
     return output(instance, ready, Poll(**poll))
 

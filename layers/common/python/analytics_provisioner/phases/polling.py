@@ -84,6 +84,22 @@ def watch_budget(poll: dict, watch_seconds: int, timeout_minutes: float) -> int:
     return max(0, min(watch_seconds, int(timeout_minutes * 60) - poll["waited_seconds"] - poll["next_wait_seconds"]))
 
 
+def check[T](
+    read: Callable[[], tuple[T, bool]],
+    poll: dict,
+    interval_seconds: int,
+    watch_seconds: int,
+    timeout_minutes: float,
+    resource: str,
+    remedy: str,
+) -> tuple[T, bool, dict]:
+    """One status check of a poll loop: ``watch`` within ``watch_budget``, then ``after_check``; returns
+    the last read, whether it was ready, and the poll state for the next round."""
+    budget = watch_budget(poll, watch_seconds, timeout_minutes)
+    described, ready, watched = watch(read, interval_seconds, budget)
+    return described, ready, after_check(poll, ready, interval_seconds, timeout_minutes, resource, remedy, watched_seconds=watched)
+
+
 def after_check(
     poll: dict,
     ready: bool,

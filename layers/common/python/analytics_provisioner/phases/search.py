@@ -48,17 +48,14 @@ def status(deployment: ResolvedDeployment, search: SearchOutput) -> SearchOutput
             raise ResourceStateError(f"search domain {name} was deleted while we waited for it; re-run the execution to create it again")
         return domain, es.domain_ready(domain)
 
-    previous = search.poll.to_state()
-    budget = polling.watch_budget(previous, options.poll_watch_seconds, options.search_timeout_minutes)
-    domain, ready, watched = polling.watch(read, options.poll_interval_seconds, budget)
-    poll = polling.after_check(
-        previous,
-        ready,
+    domain, ready, poll = polling.check(
+        read,
+        search.poll.to_state(),
         options.poll_interval_seconds,
+        options.poll_watch_seconds,
         options.search_timeout_minutes,
         f"Elasticsearch domain {name}",
         TIMEOUT_REMEDY,
-        watched_seconds=watched,
     )
     return output(domain, ready, Poll(**poll))
 
