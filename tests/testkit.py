@@ -8,6 +8,17 @@ REPO = Path(__file__).resolve().parents[1]
 EVENTS = REPO / "events"
 MYSQL_URL_VARIABLE = "ANALYTICS_PROVISIONER_TEST_MYSQL"  # unset: each test process starts a throwaway MariaDB
 REGION = "us-east-1"
+# The states an execution of statemachine/provision.asl.json passes when Validate refuses its input
+VALIDATE_FAILED_PATH = [
+    "Take deployment lock",
+    "Last run's functions may still run?",
+    "Lock taken",
+    "Validate input",
+    "Validate failed",
+    "Write failure report",
+    "Release deployment lock (failed)",
+    "Deployment failed",
+]
 # The edxapp admin login a unit account's secret holds (no MySQL behind it: seed() fills it only for a server).
 EDXAPP_ADMIN = {"host": "edxapp-db.internal", "port": "3306", "username": "admin", "password": "not-used-here"}
 

@@ -17,7 +17,7 @@ from analytics_provisioner import execution as executions
 from analytics_provisioner.deployment import validation_errors
 from analytics_provisioner.local.lambda_hook import Context
 from analytics_provisioner.local.seed import seed
-from testkit import EVENTS, load_event
+from testkit import EVENTS, VALIDATE_FAILED_PATH, load_event
 
 pytestmark = pytest.mark.without_database
 
@@ -254,16 +254,7 @@ def test_status_of_a_failed_execution_gives_each_state_with_timing_and_the_error
     assert body["status"] == "FAILED" and body["stopped_at"]
     assert body["error"] == "Validate.PreflightError"
     assert "network.vpc_id: VPC vpc-0badbadbadbadbad0 does not exist" in body["cause"]
-    assert [s["state"] for s in body["states"]] == [
-        "Take deployment lock",
-        "Last run's functions may still run?",
-        "Lock taken",
-        "Validate input",
-        "Validate failed",
-        "Write failure report",
-        "Release deployment lock (failed)",
-        "Deployment failed",
-    ]
+    assert [s["state"] for s in body["states"]] == VALIDATE_FAILED_PATH
     assert body["states"][3]["status"] == "failed"
     assert all(s["seconds"] is not None for s in body["states"][:7])
     assert "output" not in body

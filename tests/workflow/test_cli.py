@@ -17,6 +17,7 @@ from analytics_provisioner import cli
 from analytics_provisioner import execution as executions
 from analytics_provisioner.aws import clients
 from analytics_provisioner.local.seed import seed
+from testkit import VALIDATE_FAILED_PATH
 
 RENDER_OUTPUT = {"secure_repo": "s3://secure/acme-demo/", "next_steps": ["run ansible"]}
 UNSET = {"PROVISION_STATE_MACHINE_ARN": None, "TEARDOWN_STATE_MACHINE_ARN": None, "ANALYTICS_PROVISIONER_STACK": None}
@@ -109,13 +110,7 @@ def test_start_wait_follows_every_state_and_exits_1_when_the_deployment_fails(lo
     report = json.loads(result.stdout)
     assert report["status"] == "FAILED" and report["error"] == "Validate.PreflightError" and report["started"] is True
     assert report["execution_name"] == executions.execution_name(document)
-    assert [s["state"] for s in report["states"]][:5] == [
-        "Take deployment lock",
-        "Last run's functions may still run?",
-        "Lock taken",
-        "Validate input",
-        "Validate failed",
-    ]
+    assert [s["state"] for s in report["states"]][:5] == VALIDATE_FAILED_PATH[:5]
     for line in ("→ Validate input", "✗ Validate input", "→ Write failure report", "FAILED", "network.vpc_id"):
         assert line in result.stderr, line
     assert len(local.executions()) == 1

@@ -20,7 +20,7 @@ from analytics_provisioner.local.runner import execute
 from analytics_provisioner.local.seed import seed
 from analytics_provisioner.phases import validate
 from mutations import field_paths, mutated
-from testkit import inventory, load_event
+from testkit import VALIDATE_FAILED_PATH, inventory, load_event
 
 MAX_EXAMPLES = 250
 READS = ("Describe", "List", "Get", "Head")
@@ -81,12 +81,7 @@ def test_malformed_inputs_fail_the_real_state_machine_in_validate(machine_accoun
     started.append(doc)
     result = execute(emulator, doc, name=f"malformed-{len(started)}")
     assert result.status == "FAILED" and result.error == "Validate.InputError", (result.error, json.dumps(doc)[:300])
-    assert [s["state"] for s in result.view.summary()][:4] == [
-        "Take deployment lock",
-        "Last run's functions may still run?",
-        "Lock taken",
-        "Validate input",
-    ]
+    assert [s["state"] for s in result.view.summary()][:4] == VALIDATE_FAILED_PATH[:4]
     assert inventory(emulator) == before
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from analytics_provisioner.local.runner import execute, tagged_resources
 from analytics_provisioner.local.seed import seed
-from testkit import inventory
+from testkit import VALIDATE_FAILED_PATH, inventory
 
 
 def _missing_field(doc):
@@ -76,16 +76,7 @@ def test_bad_input_fails_in_validate_and_creates_nothing(emulator, minimal_input
     assert message in result.cause
     assert "failure report: s3://" in result.cause
     ran = [state["state"] for state in result.view.summary()]
-    assert ran == [
-        "Take deployment lock",
-        "Last run's functions may still run?",
-        "Lock taken",
-        "Validate input",
-        "Validate failed",
-        "Write failure report",
-        "Release deployment lock (failed)",
-        "Deployment failed",
-    ]
+    assert ran == VALIDATE_FAILED_PATH
     assert inventory(emulator) == before
     assert tagged_resources(emulator, "acme-demo") == []
 
