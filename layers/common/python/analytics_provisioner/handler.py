@@ -152,19 +152,28 @@ def invoke(run: Callable[..., Any], event: dict, settings: Settings | None = Non
 
 def arguments(run: Callable[..., Any], event: dict, settings: Settings) -> dict[str, Any]:
     """``run``'s parameters rebuilt from ``event``; ResourceStateError naming every key the event lacks."""
-    hints = typing.get_type_hints(run)
     found: dict[str, Any] = {}
     missing: list[str] = []
-    for name, parameter in inspect.signature(run).parameters.items():
-        if hints.get(name) is Settings:
+    for name, hint, required in _parameters(run):
+        if hint is Settings:
             found[name] = settings
         elif name == "event":
             found[name] = event
-        elif event.get(name) is not None or parameter.default is inspect.Parameter.empty:
-            found[name] = load(hints[name], event.get(name), name, missing)
+        elif event.get(name) is not None or required:
+            found[name] = load(hint, event.get(name), name, missing)
     if missing:
         raise lacking(missing)
     return found
+
+
+@functools.cache
+def _parameters(run: Callable[..., Any]) -> tuple[tuple[str, Any, bool], ...]:
+    """(name, annotation, required) of each of ``run``'s parameters: read once per function, not per invocation."""
+    hints = typing.get_type_hints(run)
+    return tuple(
+        (name, hints.get(name), parameter.default is inspect.Parameter.empty)
+        for name, parameter in inspect.signature(run).parameters.items()
+    )
 
 
 def _decorate(phase: str) -> Callable[[Handler], Handler]:
